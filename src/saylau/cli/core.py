@@ -1,0 +1,10 @@
+"""CLI commands of the core area."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add this area's commands to the application."""
+    del app
