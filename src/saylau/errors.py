@@ -16,7 +16,9 @@ Every failure raises; no function signals failure by returning ``None``.
     │   ├── ScenarioError         a scenario or manifest file is invalid
     │   ├── RegistrationError     a candidate application cannot be processed
     │   ├── RollImportError       a voter-roll file has bad rows
+    │   ├── VoterRollError        a change to the voter roll is refused (unknown voter, second transfer)
     │   ├── PollbookError         a check-in is refused (already voted, wrong station ...)
+    │   ├── TurnoutError          a turnout snapshot is refused (decreasing, off schedule, too high)
     │   ├── ProtocolRejected      a polling-station protocol breaks a control relation
     │   └── ElectionStateError    an action does not fit the election's phase
     ├── PollError                 exit polls
@@ -47,7 +49,9 @@ __all__ = [
     "RollImportError",
     "SaylauError",
     "ScenarioError",
+    "TurnoutError",
     "VerificationFailed",
+    "VoterRollError",
 ]
 
 
@@ -101,6 +105,14 @@ class RegistrationError(ElectionError):
 
 class RollImportError(ElectionError):
     """A voter-roll file has rows that cannot be imported."""
+
+
+class VoterRollError(ElectionError):
+    """A change to the voter roll (transfer, lookup) is refused."""
+
+
+class TurnoutError(ElectionError):
+    """A turnout snapshot is refused: off the reporting schedule, decreasing, or above the list."""
 
 
 class PollbookError(ElectionError):
