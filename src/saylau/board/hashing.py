@@ -1,0 +1,47 @@
+"""Domain-separated hashing of canonical JSON for the bulletin board.
+
+Every hash the board publishes is SHA-256 over a length-prefixed purpose tag followed by the
+length-prefixed RFC 8785 (JCS) canonical JSON of the object, so that a payload hash can never be
+confused with an entry hash or a checkpoint statement, and any third party can recompute it in any
+language from docs/board-format.md alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import rfc8785
+
+__all__ = [
+    "TAG_CHECKPOINT",
+    "TAG_ENTRY",
+    "TAG_GENESIS",
+    "TAG_PAYLOAD",
+    "canonical_json",
+    "tagged_hash",
+]
+
+TAG_PAYLOAD = b"saylau/board/v1/payload"
+TAG_ENTRY = b"saylau/board/v1/entry"
+TAG_GENESIS = b"saylau/board/v1/genesis"
+TAG_CHECKPOINT = b"saylau/board/v1/checkpoint"
+
+
+def canonical_json(obj: Any) -> bytes:
+    """RFC 8785 canonical bytes of a JSON-able object; ``ValueError`` if it is not JSON-able."""
+    try:
+        return bytes(rfc8785.dumps(obj))
+    except (TypeError, rfc8785.CanonicalizationError) as exc:  # pragma: no branch
+        raise ValueError(f"object cannot be canonicalised as JSON: {exc}") from exc
+
+
+def tagged_hash(tag: bytes, obj: Any) -> str:
+    """Lowercase hex SHA-256 of ``len(tag) ‖ tag ‖ len(jcs) ‖ jcs`` (lengths as 8-byte big-endian)."""
+    data = canonical_json(obj)
+    h = hashlib.sha256()
+    h.update(len(tag).to_bytes(8, "big"))
+    h.update(tag)
+    h.update(len(data).to_bytes(8, "big"))
+    h.update(data)
+    return h.hexdigest()

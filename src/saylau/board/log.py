@@ -1,0 +1,171 @@
+"""The bulletin board: an append-only, hash-chained, checkpointed log over a pluggable store.
+
+The board knows nothing of databases: ``saylau.store`` provides a durable ``BoardStore``, and
+``MemoryBoardStore`` serves tests, simulations and the record writer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+from saylau.board.chain import BoardEntry, genesis_hash, make_entry, now_iso
+from saylau.board.checkpoint import BoardSigner, Checkpoint
+from saylau.errors import BoardError
+
+__all__ = ["DEFAULT_CHECKPOINT_EVERY", "BoardStore", "BulletinBoard", "MemoryBoardStore"]
+
+DEFAULT_CHECKPOINT_EVERY = 1000
+
+
+class BoardStore(Protocol):
+    """Where a board keeps its entries and checkpoints; ``head`` and ``append`` run under one lock."""
+
+    def head(self) -> BoardEntry | None:
+        """The last entry, or ``None`` for an empty board."""
+        ...
+
+    def append(self, entry: BoardEntry) -> None:
+        """Store a new entry (its position is one past the head)."""
+        ...
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a signed checkpoint."""
+        ...
+
+    def entries(self, start: int = 0) -> Iterator[BoardEntry]:
+        """Entries in position order from ``start``."""
+        ...
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """All checkpoints in position order."""
+        ...
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The latest checkpoint, or ``None``."""
+        ...
+
+    def by_code(self, code: str) -> list[BoardEntry]:
+        """Entries published under a tracking code, in position order."""
+        ...
+
+
+class MemoryBoardStore:
+    """A ``BoardStore`` in memory."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._entries: list[BoardEntry] = []
+        self._checkpoints: list[Checkpoint] = []
+        self._codes: dict[str, list[int]] = {}
+
+    def head(self) -> BoardEntry | None:
+        """The last entry."""
+        return self._entries[-1] if self._entries else None
+
+    def append(self, entry: BoardEntry) -> None:
+        """Append after checking the position."""
+        if entry.position != len(self._entries):
+            msg = f"board entry at position {entry.position}: expected position {len(self._entries)}"
+            raise BoardError(msg)
+        self._entries.append(entry)
+        if entry.code is not None:
+            self._codes.setdefault(entry.code, []).append(entry.position)
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Keep a checkpoint."""
+        self._checkpoints.append(checkpoint)
+
+    def entries(self, start: int = 0) -> Iterator[BoardEntry]:
+        """Entries from ``start``."""
+        yield from self._entries[start:]
+
+    def checkpoints(self) -> list[Checkpoint]:
+        """All checkpoints."""
+        return list(self._checkpoints)
+
+    def last_checkpoint(self) -> Checkpoint | None:
+        """The latest checkpoint."""
+        return self._checkpoints[-1] if self._checkpoints else None
+
+    def by_code(self, code: str) -> list[BoardEntry]:
+        """Entries under ``code``."""
+        return [self._entries[p] for p in self._codes.get(code, [])]
+
+
+class BulletinBoard:
+    """Append published objects, sign checkpoints every ``checkpoint_every`` entries and at close."""
+
+    def __init__(
+        self,
+        board_id: str,
+        store: BoardStore,
+        signer: BoardSigner,
+        checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+    ) -> None:
+        """Wrap ``store``; the caller serialises ``append`` calls (a lock or a database row lock)."""
+        if checkpoint_every < 1:
+            raise ValueError("checkpoint_every must be at least 1")
+        self.board_id = board_id
+        self.store = store
+        self.signer = signer
+        self.checkpoint_every = checkpoint_every
+
+    def header(self) -> dict[str, Any]:
+        """What a verifier needs besides the entries: id, public key, genesis hash, checkpoint period."""
+        return {
+            "type": "header",
+            "format": "saylau-board/1",
+            "board_id": self.board_id,
+            "public_key": self.signer.public_key_hex,
+            "genesis_hash": genesis_hash(self.board_id),
+            "checkpoint_every": self.checkpoint_every,
+        }
+
+    def is_closed(self) -> bool:
+        """Whether a final checkpoint was issued."""
+        last = self.store.last_checkpoint()
+        return last is not None and last.final
+
+    def append(self, kind: str, payload: dict[str, Any], code: str | None = None) -> BoardEntry:
+        """Publish one object; refuses once the board is closed."""
+        head = self.store.head()
+        if self.is_closed():
+            pos = 0 if head is None else head.position + 1
+            raise BoardError(f"board {self.board_id}: closed, cannot append at position {pos}")
+        entry = make_entry(head, self.board_id, kind, payload, code=code)
+        self.store.append(entry)
+        if (entry.position + 1) % self.checkpoint_every == 0:
+            self.store.add_checkpoint(
+                self.signer.sign(self.board_id, entry.position, entry.entry_hash, now_iso(), final=False)
+            )
+        return entry
+
+    def close(self) -> Checkpoint:
+        """Sign the final checkpoint; no entry may follow it."""
+        head = self.store.head()
+        if head is None:
+            raise BoardError(f"board {self.board_id}: cannot close an empty board")
+        if self.is_closed():
+            raise BoardError(f"board {self.board_id}: already closed at position {head.position}")
+        cp = self.signer.sign(self.board_id, head.position, head.entry_hash, now_iso(), final=True)
+        self.store.add_checkpoint(cp)
+        return cp
+
+    def lookup(self, code: str) -> list[BoardEntry]:
+        """Entries under a tracking code; ``BoardError`` if there is none."""
+        found = self.store.by_code(code)
+        if not found:
+            raise BoardError(f"board {self.board_id}: no entry with tracking code {code!r}")
+        return found
+
+    def export_rows(self) -> Iterator[dict[str, Any]]:
+        """The JSON Lines rows: header, then entries with each checkpoint after the entry it covers."""
+        yield self.header()
+        cps = self.store.checkpoints()
+        i = 0
+        for entry in self.store.entries():
+            yield {"type": "entry", **entry.to_dict()}
+            while i < len(cps) and cps[i].position == entry.position:
+                yield {"type": "checkpoint", **cps[i].to_dict()}
+                i += 1
