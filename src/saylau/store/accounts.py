@@ -1,0 +1,146 @@
+"""Users, argon2 password hashes and bearer tokens (stored only as SHA-256 digests)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from saylau.errors import AccessDenied
+from saylau.store.models import Token, User, utcnow
+
+__all__ = [
+    "ROLES",
+    "TokenInfo",
+    "authenticate",
+    "create_user",
+    "hash_token",
+    "issue_token",
+    "resolve_token",
+]
+
+ROLES = ("cec", "station", "guardian", "pollster", "observer", "voter")
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What a bearer token grants."""
+
+    role: str
+    user_id: int | None
+    username: str | None
+    election_id: str | None
+    station_id: str | None
+    guardian_index: int | None
+    voter_id: str | None
+    channel: str | None
+    token_hash: str
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 hex of a bearer token: the database never holds the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    role: str,
+    election_id: str | None = None,
+    station_id: str | None = None,
+    guardian_index: int | None = None,
+) -> User:
+    """Add a login; a station commission must name its station, a guardian its index."""
+    if role not in ROLES or role == "voter":
+        raise ValueError(f"field 'role': {role!r} is not a login role (one of cec, station, guardian, ...)")
+    if role == "station" and not (election_id and station_id):
+        raise ValueError("field 'station_id': a station commission is bound to one election and station")
+    if role == "guardian" and (guardian_index is None or not election_id):
+        raise ValueError("field 'guardian_index': a guardian is bound to one election and index")
+    if len(password) < 8:
+        raise ValueError("field 'password': at least 8 characters")
+    user = User(
+        username=username,
+        password_hash=_hasher.hash(password),
+        role=role,
+        election_id=election_id,
+        station_id=station_id,
+        guardian_index=guardian_index,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise ValueError(f"field 'username': {username!r} already exists") from exc
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user with these credentials; ``AccessDenied`` (same message either way) otherwise."""
+    user = session.scalars(select(User).where(User.username == username)).one_or_none()
+    if user is None:
+        _hasher.hash(password)  # spend the same time as a real check
+        raise AccessDenied("login: unknown user or wrong password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError) as exc:
+        raise AccessDenied("login: unknown user or wrong password") from exc
+    return user
+
+
+def issue_token(
+    session: Session,
+    role: str,
+    ttl: timedelta,
+    user: User | None = None,
+    election_id: str | None = None,
+    voter_id: str | None = None,
+    station_id: str | None = None,
+    channel: str | None = None,
+) -> str:
+    """Create a random bearer token (256 bits from ``secrets``) and store its hash."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        Token(
+            token_hash=hash_token(token),
+            user_id=None if user is None else user.id,
+            role=role,
+            election_id=election_id if user is None else user.election_id,
+            voter_id=voter_id,
+            station_id=station_id if user is None else user.station_id,
+            channel=channel,
+            expires_at=utcnow() + ttl,
+        )
+    )
+    return token
+
+
+def resolve_token(session: Session, token: str) -> TokenInfo:
+    """What the token grants; ``AccessDenied`` if it is unknown or expired."""
+    th = hash_token(token)
+    row = session.get(Token, th)
+    if row is None:
+        raise AccessDenied("bearer token: unknown")
+    if row.expires_at <= utcnow():
+        raise AccessDenied("bearer token: expired")
+    user = None if row.user_id is None else session.get(User, row.user_id)
+    return TokenInfo(
+        role=row.role,
+        user_id=row.user_id,
+        username=None if user is None else user.username,
+        election_id=row.election_id,
+        station_id=row.station_id,
+        guardian_index=None if user is None else user.guardian_index,
+        voter_id=row.voter_id,
+        channel=row.channel,
+        token_hash=th,
+    )

@@ -1,0 +1,69 @@
+"""Database engines: a SQLite file by default (WAL mode), PostgreSQL via psycopg 3 when configured.
+
+``SAYLAU_DATABASE_URL`` selects the database; ``sqlite:///saylau.db`` is the default. On SQLite every
+connection uses WAL journaling, ``synchronous=FULL`` (a commit is on disk before the server answers
+"accepted"), foreign keys and a busy timeout so concurrent writers wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+__all__ = ["DEFAULT_DATABASE_URL", "database_url", "make_engine", "make_sessionmaker"]
+
+DEFAULT_DATABASE_URL = "sqlite:///saylau.db"
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: ``explicit``, else ``SAYLAU_DATABASE_URL``, else the SQLite default.
+
+    A plain ``postgresql://`` URL is mapped to the psycopg 3 driver.
+    """
+    url = explicit or os.environ.get("SAYLAU_DATABASE_URL") or DEFAULT_DATABASE_URL
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    del connection_record
+    dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_begin_immediate(conn: Any) -> None:
+    # Take the write lock at BEGIN: a transaction that reads and then writes can otherwise fail with
+    # "database is locked" without waiting (SQLite cannot upgrade a stale read snapshot).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str | None = None, schema: str | None = None, pool_size: int = 10) -> Engine:
+    """Create an engine; ``schema`` (PostgreSQL only) sets the search path, e.g. one schema per test."""
+    url = database_url(url)
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema is not None:
+        if not schema.replace("_", "").isalnum():
+            raise ValueError(f"schema name {schema!r} must be alphanumeric with underscores")
+        connect_args["options"] = f"-csearch_path={schema}"
+    return create_engine(
+        url, connect_args=connect_args, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)

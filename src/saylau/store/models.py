@@ -1,0 +1,362 @@
+"""SQLAlchemy 2 table models of the saylau server.
+
+The schema is owned by the Alembic migrations in ``migrations/``; these models mirror them (a test checks
+that ``alembic upgrade head`` yields exactly these tables). Unique constraints carry invariants the
+application must not be trusted with alone: one check-in per voter and election (nobody votes twice, even
+under concurrent requests), one board entry per position, one ballot per tracking code.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "ApplicationRow",
+    "Ballot",
+    "Base",
+    "BoardCheckpointRow",
+    "BoardEntryRow",
+    "BoardHead",
+    "CheckIn",
+    "DecisionRow",
+    "Election",
+    "ExitPollInterview",
+    "GuardianRow",
+    "GuardianShare",
+    "IdempotencyKey",
+    "Job",
+    "PartialDecryptionRow",
+    "ProtocolRow",
+    "Station",
+    "Token",
+    "TurnoutRow",
+    "User",
+    "UtcDateTime",
+    "Voter",
+    "utcnow",
+]
+
+
+def utcnow() -> datetime:
+    """Timezone-aware current UTC time."""
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC and always read back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Normalise to UTC before storing."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Attach UTC to values SQLite returns naive."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention (stable names for migrations)."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UtcDateTime}  # noqa: RUF012
+
+
+class Election(Base):
+    """One election: its manifest, phase and cryptographic parameters once the ceremony is done."""
+
+    __tablename__ = "elections"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phase: Mapped[str] = mapped_column(String(20), default="setup")
+    manifest: Mapped[dict[str, Any]]
+    guardians: Mapped[int] = mapped_column(Integer)
+    quorum: Mapped[int] = mapped_column(Integer)
+    base_hash: Mapped[str] = mapped_column(String(64))
+    joint_key: Mapped[dict[str, Any] | None]
+    tally: Mapped[dict[str, Any] | None]
+    results: Mapped[dict[str, Any] | None]
+    remote_revoting: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class Station(Base):
+    """A polling station of an election (scenario data)."""
+
+    __tablename__ = "stations"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    region: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(200))
+    registered: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ApplicationRow(Base):
+    """A candidate's application for registration."""
+
+    __tablename__ = "applications"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), index=True)
+    applicant: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DecisionRow(Base):
+    """A registration decision: the outcome, every rule checked and the reason."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[dict[str, Any]]
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Voter(Base):
+    """A voter-roll row; the name is not stored, only what the pollbook needs."""
+
+    __tablename__ = "voters"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64), index=True)
+    remote: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CheckIn(Base):
+    """The pollbook: at most one check-in per voter and election, enforced by the database."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("election_id", "voter_id", name="uq_checkins_voter"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
+    voter_id: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ballot(Base):
+    """A cast or challenged encrypted ballot as received (proofs verified before insertion)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("election_id", "code", name="uq_ballots_code"),
+        Index("ix_ballots_voter", "election_id", "voter_id"),
+    )
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    voter_id: Mapped[str | None] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(20))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    board_position: Mapped[int] = mapped_column(BigInteger)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BoardHead(Base):
+    """The head of one election's board; its row is locked while an entry is appended."""
+
+    __tablename__ = "board_heads"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=-1)
+    entry_hash: Mapped[str | None] = mapped_column(String(64))
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class BoardEntryRow(Base):
+    """One bulletin-board entry (see ``saylau.board.chain``)."""
+
+    __tablename__ = "board_entries"
+    __table_args__ = (Index("ix_board_entries_code", "election_id", "code"),)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    time: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    code: Mapped[str | None] = mapped_column(String(128))
+    payload: Mapped[dict[str, Any]]
+    payload_hash: Mapped[str] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class BoardCheckpointRow(Base):
+    """A signed board checkpoint."""
+
+    __tablename__ = "board_checkpoints"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    final: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    body: Mapped[dict[str, Any]]
+
+
+class GuardianRow(Base):
+    """A guardian's public record (commitments and proofs); the secret stays with the guardian."""
+
+    __tablename__ = "guardians"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    record: Mapped[dict[str, Any] | None]
+    finished: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class GuardianShare(Base):
+    """An encrypted share from one guardian addressed to another; only the recipient may fetch it."""
+
+    __tablename__ = "guardian_shares"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    sender: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[int] = mapped_column(Integer, primary_key=True)
+    share: Mapped[dict[str, Any]]
+
+
+class PartialDecryptionRow(Base):
+    """A guardian's partial decryption of the tally, with its proofs."""
+
+    __tablename__ = "partial_decryptions"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    index: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body: Mapped[dict[str, Any]]
+
+
+class ProtocolRow(Base):
+    """A polling-station result protocol; corrections are new versions, never overwrites."""
+
+    __tablename__ = "protocols"
+    __table_args__ = (UniqueConstraint("election_id", "station_id", "version", name="uq_protocols_version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
+    station_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]]
+    submitted_by: Mapped[str] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TurnoutRow(Base):
+    """A turnout snapshot of one station at one time."""
+
+    __tablename__ = "turnout"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), index=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[str] = mapped_column(String(40))
+    voted: Mapped[int] = mapped_column(Integer)
+
+
+class ExitPollInterview(Base):
+    """One exit-poll interview uploaded by a pollster."""
+
+    __tablename__ = "exit_poll_interviews"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), index=True)
+    pollster: Mapped[str] = mapped_column(String(64))
+    station_id: Mapped[str] = mapped_column(String(64))
+    answer: Mapped[str] = mapped_column(String(64))
+    extra: Mapped[dict[str, Any]]
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    """A login: CEC administrator, station commission, guardian, pollster or observer."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    election_id: Mapped[str | None] = mapped_column(String(64))
+    station_id: Mapped[str | None] = mapped_column(String(64))
+    guardian_index: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Token(Base):
+    """A bearer token, stored as its SHA-256 only; voters' credentials are tokens with role ``voter``."""
+
+    __tablename__ = "tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str] = mapped_column(String(20))
+    election_id: Mapped[str | None] = mapped_column(String(64))
+    voter_id: Mapped[str | None] = mapped_column(String(64))
+    station_id: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(20))
+    expires_at: Mapped[datetime]
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Job(Base):
+    """A long operation run by the worker pool; its heartbeat shows it is alive."""
+
+    __tablename__ = "jobs"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    election_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    params: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str | None] = mapped_column(Text)
+    result: Mapped[dict[str, Any] | None]
+    checkpoint: Mapped[dict[str, Any] | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class IdempotencyKey(Base):
+    """The stored response to a request sent with an ``Idempotency-Key`` header."""
+
+    __tablename__ = "idempotency_keys"
+    scope: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
