@@ -1,0 +1,358 @@
+"""The voter roll: CSV import with a reason per bad row, deduplication, stations, absentee transfers.
+
+CSV format (UTF-8, comma separated, one header row; column order free, names exact):
+
+=================  ========  ==========================================================================
+column             required  content
+=================  ========  ==========================================================================
+``iin``            yes       national individual identification number: 12 digits, check digit valid,
+                             the first 7 digits agreeing with ``date_of_birth`` (see :func:`validate_iin`)
+``last_name``      yes       non-empty
+``first_name``     yes       non-empty
+``patronymic``     no        may be empty
+``date_of_birth``  yes       ``YYYY-MM-DD``
+``region``         yes       a region id of the election's territory
+``station``        no        a station id in that region; empty: assigned to the region's least-loaded
+                             station (ties broken by station id), so assignment is deterministic
+=================  ========  ==========================================================================
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first voter row 2.
+
+Import is atomic by default: when any row is bad, nothing is imported and one :class:`RollImportError`
+lists every bad row (row number, field, reason). With ``accept_partial=True`` the good rows are
+imported and the bad ones are returned in :attr:`RollImport.rejected`. A row repeated exactly is a
+duplicate and is dropped (counted); the same IIN with different data is a bad row.
+
+Published figures (:meth:`VoterRoll.public_counts`) are counts per station and region only; no
+personal data leaves this module through them.
+"""
+
+from __future__ import annotations
+
+import csv
+import heapq
+import io
+import secrets
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from saylau.errors import RollImportError, VoterRollError
+
+__all__ = [
+    "AbsenteeCertificate",
+    "RollImport",
+    "RowProblem",
+    "Voter",
+    "VoterRoll",
+    "iin_birth_date",
+    "iin_check_digit",
+    "import_roll",
+    "make_iin",
+    "validate_iin",
+]
+
+REQUIRED_COLUMNS = ("iin", "last_name", "first_name", "date_of_birth", "region")
+OPTIONAL_COLUMNS = ("patronymic", "station")
+_W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
+_W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
+_CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
+_MAX_LISTED = 50
+
+
+def iin_check_digit(first11: str) -> int:
+    """Check digit of an IIN from its first 11 digits.
+
+    The rule of the Kazakh national identification number registers (Government decree No. 565 of
+    11 June 2003, as amended): weights 1..11, sum modulo 11; if that gives 10, weights 3..11,1,2,
+    modulo 11; if that gives 10 again the number is never issued (``ValueError``).
+    """
+    if len(first11) != 11 or not first11.isdigit():
+        raise ValueError(f"{first11!r} is not 11 digits")
+    digits = [int(c) for c in first11]
+    check = sum(d * w for d, w in zip(digits, _W1, strict=True)) % 11
+    if check == 10:
+        check = sum(d * w for d, w in zip(digits, _W2, strict=True)) % 11
+    if check == 10:
+        raise ValueError(f"no check digit exists for {first11!r}: such an IIN is never issued")
+    return check
+
+
+def iin_birth_date(iin: str) -> date:
+    """The date of birth encoded in an IIN (YYMMDD plus the century/sex digit 1–6)."""
+    century = _CENTURY.get(int(iin[6])) if iin[6].isdigit() else None
+    if century is None:
+        raise ValueError(f"7th digit {iin[6]!r} is not a century/sex code 1-6")
+    try:
+        return date(century + int(iin[0:2]), int(iin[2:4]), int(iin[4:6]))
+    except ValueError:
+        raise ValueError(f"digits 1-6 {iin[:6]!r} are not a valid date (YYMMDD)") from None
+
+
+def validate_iin(iin: str) -> None:
+    """Raise ``ValueError`` naming the fault unless ``iin`` is a well-formed IIN."""
+    if len(iin) != 12 or not iin.isdigit():
+        raise ValueError("not 12 digits")
+    iin_birth_date(iin)
+    expected = iin_check_digit(iin[:11])
+    if int(iin[11]) != expected:
+        raise ValueError(f"check digit is {iin[11]}, expected {expected}")
+
+
+def make_iin(date_of_birth: date, female: bool, serial: int) -> str:
+    """A valid IIN for a date of birth, taking the first issuable serial number from ``serial`` on.
+
+    For simulations and tests: serial numbers whose check digit does not exist are skipped.
+    """
+    base = {1800: 1, 1900: 3, 2000: 5}.get(date_of_birth.year // 100 * 100)
+    if base is None:
+        raise ValueError(f"IINs encode births in 1800-2099, not {date_of_birth.year}")
+    head = f"{date_of_birth:%y%m%d}{base + int(female)}"
+    for s in range(serial, 10_000):
+        try:
+            return f"{head}{s:04d}{iin_check_digit(f'{head}{s:04d}')}"
+        except ValueError:
+            continue
+    raise ValueError(f"no issuable serial from {serial} for {date_of_birth}")
+
+
+@dataclass(frozen=True, slots=True)
+class Voter:
+    """One person on the roll; ``station`` is the station whose list they are on at import."""
+
+    iin: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    date_of_birth: date
+    region: str
+    station: str
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """Why one row of a roll file was rejected."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, field {self.field!r}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenteeCertificate:
+    """An absentee certificate: the voter votes at ``to_station`` and no longer at ``from_station``."""
+
+    certificate_id: str
+    iin: str
+    from_station: str
+    to_station: str
+    issued_on: date
+
+
+class VoterRoll:
+    """Voters by IIN, the station each is listed at, and the transfers issued."""
+
+    def __init__(self, station_regions: Mapping[str, str]) -> None:
+        self.station_regions = dict(station_regions)
+        self._voters: dict[str, Voter] = {}
+        self._transfers: dict[str, AbsenteeCertificate] = {}
+
+    def add(self, voter: Voter) -> None:
+        """Add one voter (import has already checked the row); a second IIN is refused."""
+        if voter.iin in self._voters:
+            raise VoterRollError(f"voter {voter.iin[:6]}****** is already on the roll")
+        if self.station_regions.get(voter.station) != voter.region:
+            raise VoterRollError(f"station {voter.station!r} is not a station of region {voter.region!r}")
+        self._voters[voter.iin] = voter
+
+    def __len__(self) -> int:
+        return len(self._voters)
+
+    def __contains__(self, iin: object) -> bool:
+        return iin in self._voters
+
+    def __iter__(self) -> Iterator[Voter]:
+        return iter(self._voters.values())
+
+    def voter(self, iin: str) -> Voter:
+        """The voter with this IIN (``VoterRollError`` if not on the roll)."""
+        try:
+            return self._voters[iin]
+        except KeyError:
+            raise VoterRollError("voter is not on the roll") from None
+
+    def station_of(self, iin: str) -> str:
+        """The station where the voter may vote now: the transfer's station if they hold one."""
+        cert = self._transfers.get(iin)
+        return cert.to_station if cert else self.voter(iin).station
+
+    def transfer_of(self, iin: str) -> AbsenteeCertificate | None:
+        """The absentee certificate issued to the voter, if any (absence is not a failure)."""
+        return self._transfers.get(iin)
+
+    def issue_absentee_certificate(self, iin: str, to_station: str, issued_on: date) -> AbsenteeCertificate:
+        """Move a voter to another station for this election; one certificate per voter."""
+        voter = self.voter(iin)
+        if to_station not in self.station_regions:
+            raise VoterRollError(f"absentee certificate to unknown station {to_station!r}")
+        if iin in self._transfers:
+            raise VoterRollError(
+                f"an absentee certificate was already issued to this voter "
+                f"({self._transfers[iin].certificate_id}, to {self._transfers[iin].to_station!r})")
+        if to_station == voter.station:
+            raise VoterRollError(f"voter is already listed at station {to_station!r}")
+        cert = AbsenteeCertificate(certificate_id=secrets.token_hex(8), iin=iin, from_station=voter.station,
+                                   to_station=to_station, issued_on=issued_on)
+        self._transfers[iin] = cert
+        return cert
+
+    def counts_per_station(self) -> dict[str, int]:
+        """Voters each station's list holds now (transfers moved), every station listed."""
+        counts = dict.fromkeys(self.station_regions, 0)
+        for v in self._voters.values():
+            counts[v.station] += 1
+        for cert in self._transfers.values():
+            counts[cert.from_station] -= 1
+            counts[cert.to_station] += 1
+        return counts
+
+    def counts_per_region(self) -> dict[str, int]:
+        """Voters per region, by the region of the station they are listed at now."""
+        out: dict[str, int] = dict.fromkeys(sorted(set(self.station_regions.values())), 0)
+        for station, n in self.counts_per_station().items():
+            out[self.station_regions[station]] += n
+        return out
+
+    def public_counts(self) -> dict[str, Any]:
+        """The publishable summary: counts per station and region, transfers in and out; no person."""
+        out_of: Counter[str] = Counter(c.from_station for c in self._transfers.values())
+        into: Counter[str] = Counter(c.to_station for c in self._transfers.values())
+        return {
+            "total": len(self._voters),
+            "regions": self.counts_per_region(),
+            "stations": {s: {"region": self.station_regions[s], "registered": n,
+                             "transferred_out": out_of[s], "transferred_in": into[s]}
+                         for s, n in sorted(self.counts_per_station().items())},
+        }
+
+
+@dataclass
+class RollImport:
+    """The outcome of an import: the roll, the rejected rows (partial import only), duplicates dropped."""
+
+    roll: VoterRoll
+    rejected: list[RowProblem]
+    duplicates_removed: int
+    rows_read: int
+
+
+def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str],
+               regions: set[str]) -> tuple[Voter | None, list[RowProblem]]:
+    problems: list[RowProblem] = []
+    iin = row["iin"].strip()
+    try:
+        validate_iin(iin)
+    except ValueError as exc:
+        problems.append(RowProblem(n, "iin", str(exc)))
+    for name in ("last_name", "first_name"):
+        if not row[name].strip():
+            problems.append(RowProblem(n, name, "empty"))
+    dob: date | None = None
+    try:
+        dob = date.fromisoformat(row["date_of_birth"].strip())
+    except ValueError:
+        problems.append(RowProblem(n, "date_of_birth", f"{row['date_of_birth']!r} is not a date YYYY-MM-DD"))
+    if dob is not None and not any(p.field == "iin" for p in problems) and iin_birth_date(iin) != dob:
+        problems.append(RowProblem(n, "date_of_birth",
+                                   f"{dob} differs from the date encoded in the IIN ({iin_birth_date(iin)})"))
+    region = row["region"].strip()
+    if region not in regions:
+        problems.append(RowProblem(n, "region", f"unknown region {region!r}"))
+    station = (row.get("station") or "").strip()
+    if station:
+        if station not in station_regions:
+            problems.append(RowProblem(n, "station", f"unknown station {station!r}"))
+        elif region in regions and station_regions[station] != region:
+            problems.append(RowProblem(n, "station", f"station {station!r} is in region "
+                                       f"{station_regions[station]!r}, not {region!r}"))
+    if problems or dob is None:
+        return None, problems
+    return Voter(iin=iin, last_name=row["last_name"].strip(), first_name=row["first_name"].strip(),
+                 patronymic=(row.get("patronymic") or "").strip(), date_of_birth=dob, region=region,
+                 station=station), []
+
+
+def _rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
+    if isinstance(source, Path):
+        with source.open(newline="", encoding="utf-8") as fh:
+            yield from csv.reader(fh)
+    elif isinstance(source, str):
+        yield from csv.reader(io.StringIO(source))
+    else:
+        yield from csv.reader(source)
+
+
+def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str, str],
+                accept_partial: bool = False) -> RollImport:
+    """Read a roll CSV (a path, the CSV text, or lines), validate every row, build the roll.
+
+    ``station_regions`` maps each station id to its region id. Raises :class:`RollImportError` listing
+    every bad row unless ``accept_partial``; a missing column fails the whole file either way.
+    """
+    regions = set(station_regions.values())
+    rows = _rows(source)
+    header = [h.strip() for h in next(rows, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise RollImportError(f"voter-roll file: missing column(s) {', '.join(missing)} in the header row")
+    problems: list[RowProblem] = []
+    accepted: dict[str, tuple[int, Voter]] = {}
+    duplicates = 0
+    n = 1
+    for n, fields in enumerate(rows, start=2):
+        if len(fields) != len(header):
+            problems.append(RowProblem(n, "*", f"expected {len(header)} fields, found {len(fields)}"))
+            continue
+        voter, bad = _check_row(dict(zip(header, fields, strict=True)), n, station_regions, regions)
+        if voter is None:
+            problems.extend(bad)
+            continue
+        first = accepted.get(voter.iin)
+        if first is None:
+            accepted[voter.iin] = (n, voter)
+        elif first[1] == voter:
+            duplicates += 1
+        else:
+            problems.append(RowProblem(n, "iin", f"IIN already on row {first[0]} with different data"))
+    if problems and not accept_partial:
+        listed = "\n".join(f"  {p}" for p in problems[:_MAX_LISTED])
+        more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
+        raise RollImportError(
+            f"voter-roll file: {len(problems)} problem(s) in {len({p.row for p in problems})} row(s); "
+            f"nothing imported\n{listed}{more}")
+    roll = VoterRoll(station_regions)
+    _assign_and_add(roll, [v for _, v in accepted.values()])
+    return RollImport(roll=roll, rejected=problems, duplicates_removed=duplicates, rows_read=n - 1)
+
+
+def _assign_and_add(roll: VoterRoll, voters: list[Voter]) -> None:
+    """Give voters without a station the least-loaded station of their region, then add all."""
+    load: Counter[str] = Counter(v.station for v in voters if v.station)
+    heaps: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for s, r in roll.station_regions.items():
+        heaps[r].append((load[s], s))
+    for h in heaps.values():
+        heapq.heapify(h)
+    for v in voters:
+        if not v.station:
+            # Import has checked that the region exists, so it has at least one station.
+            n, station = heapq.heappop(heaps[v.region])
+            heapq.heappush(heaps[v.region], (n + 1, station))
+            v = Voter(v.iin, v.last_name, v.first_name, v.patronymic, v.date_of_birth, v.region, station)
+        roll.add(v)
