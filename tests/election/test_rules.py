@@ -6,7 +6,9 @@ from saylau.errors import ElectionError
 RULES = ElectoralRules()
 
 
-def _t(votes: dict[str, int], registered: int = 1000, took_part: int | None = None, aa: str | None = "aa") -> Totals:
+def _t(
+    votes: dict[str, int], registered: int = 1000, took_part: int | None = None, aa: str | None = "aa"
+) -> Totals:
     valid = sum(votes.values())
     return Totals(
         registered=registered,
@@ -116,8 +118,13 @@ def test_kz_2022_published_figures_give_tokayev() -> None:
     pub = sc.published
     d = decide(
         sc.rules,
-        Totals(registered=pub.registered, took_part=pub.took_part, valid=pub.valid, votes=pub.votes,
-               against_all=sc.against_all),
+        Totals(
+            registered=pub.registered,
+            took_part=pub.took_part,
+            valid=pub.valid,
+            votes=pub.votes,
+            against_all=sc.against_all,
+        ),
     )
     assert d.outcome == "winner" and d.winner == "tokayev"
     assert d.reasons[-1].params["share"] == pytest.approx(0.8131, abs=5e-5)

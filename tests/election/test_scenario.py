@@ -118,7 +118,7 @@ def test_dangling_district_rejected(tmp_path: Path) -> None:
 def test_station_count_checked_against_published(tmp_path: Path) -> None:
     d = _copy(tmp_path)
     _edit(d / "scenario.toml", "stations = 10101", "stations = 10100")
-    with pytest.raises(ScenarioError, match="10101 stations, published.stations = 10100"):
+    with pytest.raises(ScenarioError, match=r"10101 stations, published\.stations = 10100"):
         load_scenario(d)
 
 
