@@ -1,0 +1,160 @@
+"""The turnout × winner's-share fingerprint, and the ballot-stuffing model of Klimek et al. (PNAS 2012).
+
+Klimek, Yegorov, Hanel & Thurner, "Statistical detection of systematic election irregularities",
+PNAS 109(41), 16469–16473, 2012.
+
+Model (their "Model" section, in our words). In a clean election each station's turnout ``v`` and
+winner's share ``a`` are independent normals, ``v ~ N(v0, σv)``, ``a ~ N(a0, σa)``. With probability
+``f_i`` a station has *incremental* fraud: a fraction ``x ~ |N(0, σx)|`` of its non-voters' ballots is
+cast for the winner and a fraction ``y ~ |N(0, σx)|`` of the other options' votes is given to the winner;
+with probability ``f_e`` it has *extreme* fraud, ``x, y ~ 1 − |N(0, θ)|`` (almost every ballot for the
+winner). The observed turnout is then ``v + x(1 − v)`` and the share
+``(a v + x(1 − v) + y(1 − a) v) / (v + x(1 − v))``.
+
+Fit. The clean parameters come from the side of each marginal below its mode, which fraud (only
+ever raising turnout and share) leaves untouched. Because each station's fraud type is drawn
+independently, the model's 2-D histogram is a mixture ``(1 − f_i − f_e) H0 + f_i H_I(σx) + f_e H_E``
+that is *linear* in ``(f_i, f_e)``: we simulate the three component histograms once (common random
+numbers) and solve a bounded least-squares problem for every ``σx`` on a grid, keeping the best.
+Score: the fitted fraud probability ``f_i + f_e``; p-value: parametric bootstrap of that score on
+clean elections drawn from the fitted clean model, ``(1 + #{T_b ≥ T}) / (1 + B)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import lsq_linear
+
+from saylau.errors import ForensicsError
+from saylau.forensics.data import StationResults
+
+__all__ = ["CleanModel", "FingerprintFit", "fingerprint_histogram", "fingerprint_test", "fit_fingerprint"]
+
+FloatArray = npt.NDArray[np.float64]
+BINS = 50
+SIGMA_X_GRID = (0.05, 0.1, 0.2, 0.3, 0.45)
+THETA = 0.075
+
+
+@dataclass(frozen=True)
+class CleanModel:
+    """Means and standard deviations of the fraud-free turnout and winner's share."""
+
+    v0: float
+    sigma_v: float
+    a0: float
+    sigma_a: float
+
+
+@dataclass(frozen=True)
+class FingerprintFit:
+    """Fitted model parameters, its residual, and (when bootstrapped) a p-value for ``f_i + f_e > 0``."""
+
+    clean: CleanModel
+    f_incremental: float
+    f_extreme: float
+    sigma_x: float
+    residual: float
+    score: float
+    p_value: float | None = None
+    replications: int = 0
+
+
+def fingerprint_histogram(turnout: FloatArray, share: FloatArray, bins: int = BINS) -> FloatArray:
+    """Normalised 2-D histogram on [0, 1]², turnout along axis 0 and share along axis 1."""
+    it = np.clip((turnout * bins).astype(np.int64), 0, bins - 1)
+    ia = np.clip((share * bins).astype(np.int64), 0, bins - 1)
+    counts = np.bincount(it * bins + ia, minlength=bins * bins).astype(np.float64)
+    return np.asarray(counts.reshape(bins, bins) / max(len(turnout), 1), dtype=np.float64)
+
+
+def _left_half(values: FloatArray) -> tuple[float, float]:
+    """Mode (of a 1/100 histogram smoothed over 5 bins) and the root-mean-square spread below it."""
+    counts = np.bincount(np.clip((values * 100).astype(np.int64), 0, 99), minlength=100).astype(np.float64)
+    smooth = np.convolve(counts, np.ones(5) / 5, mode="same")
+    mode = (int(np.argmax(smooth)) + 0.5) / 100
+    below = values[values < mode]
+    if len(below) < 10:
+        raise ForensicsError("fingerprint: too few stations below the mode to estimate the clean spread")
+    return mode, float(np.sqrt(np.mean((below - mode) ** 2)))
+
+
+def estimate_clean(turnout: FloatArray, share: FloatArray) -> CleanModel:
+    """Clean-model parameters from the left side of each marginal's mode."""
+    v0, sv = _left_half(turnout)
+    a0, sa = _left_half(share)
+    return CleanModel(v0, max(sv, 1e-3), a0, max(sa, 1e-3))
+
+
+class _Draws:
+    """Standard-normal draws reused across every simulation of one fit (common random numbers)."""
+
+    def __init__(self, rng: np.random.Generator, n: int) -> None:
+        self.zv, self.za = rng.standard_normal(n), rng.standard_normal(n)
+        self.zx, self.zy = np.abs(rng.standard_normal(n)), np.abs(rng.standard_normal(n))
+
+    def component(self, clean: CleanModel, kind: str, sigma_x: float = 0.0) -> FloatArray:
+        v = np.clip(clean.v0 + clean.sigma_v * self.zv, 0.0, 1.0)
+        a = np.clip(clean.a0 + clean.sigma_a * self.za, 0.0, 1.0)
+        if kind == "clean":
+            return fingerprint_histogram(v, a)
+        if kind == "incremental":
+            x, y = np.minimum(sigma_x * self.zx, 1.0), np.minimum(sigma_x * self.zy, 1.0)
+        else:
+            x, y = np.clip(1.0 - THETA * self.zx, 0.0, 1.0), np.clip(1.0 - THETA * self.zy, 0.0, 1.0)
+        t = v + x * (1.0 - v)
+        s = (a * v + x * (1.0 - v) + y * (1.0 - a) * v) / np.maximum(t, 1e-12)
+        return fingerprint_histogram(t, s)
+
+
+def _fit(
+    turnout: FloatArray, share: FloatArray, draws: _Draws
+) -> tuple[CleanModel, float, float, float, float]:
+    clean = estimate_clean(turnout, share)
+    h = fingerprint_histogram(turnout, share).ravel()
+    h0 = draws.component(clean, "clean").ravel()
+    he = draws.component(clean, "extreme").ravel() - h0
+    best = (np.inf, 0.0, 0.0, SIGMA_X_GRID[0])
+    for sx in SIGMA_X_GRID:
+        hi = draws.component(clean, "incremental", sx).ravel() - h0
+        sol = lsq_linear(np.column_stack([hi, he]), h - h0, bounds=(0.0, 1.0))
+        fi, fe = float(sol.x[0]), float(sol.x[1])
+        if fi + fe > 1.0:
+            fi, fe = fi / (fi + fe), fe / (fi + fe)
+        res = float(np.sum((h - h0 - fi * hi - fe * he) ** 2))
+        if res < best[0]:
+            best = (res, fi, fe, sx)
+    return clean, best[1], best[2], best[3], best[0]
+
+
+def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 50_000) -> FingerprintFit:
+    """Fit ``f_i``, ``f_e`` and ``σx`` of the Klimek et al. model to the stations' turnout and share."""
+    keep = results.valid > 0
+    if int(keep.sum()) < 100:
+        raise ForensicsError(f"fingerprint: {int(keep.sum())} stations with valid votes, at least 100 needed")
+    t, s = results.turnout()[keep], results.winner_share()[keep]
+    clean, fi, fe, sx, res = _fit(t, s, _Draws(rng, n_sim))
+    return FingerprintFit(clean, fi, fe, sx, res, fi + fe)
+
+
+def fingerprint_test(
+    results: StationResults, rng: np.random.Generator, replications: int = 99, n_sim: int = 50_000
+) -> FingerprintFit:
+    """Fit the model, then bootstrap the score ``f_i + f_e`` on clean elections from the clean fit."""
+    fit = fit_fingerprint(results, rng, n_sim)
+    n = int(np.sum(results.valid > 0))
+    draws = _Draws(rng, n_sim)
+    c = fit.clean
+    null = np.empty(replications, dtype=np.float64)
+    for b in range(replications):
+        v = np.clip(c.v0 + c.sigma_v * rng.standard_normal(n), 0.0, 1.0)
+        a = np.clip(c.a0 + c.sigma_a * rng.standard_normal(n), 0.0, 1.0)
+        _, fi, fe, _, _ = _fit(v, a, draws)
+        null[b] = fi + fe
+    p = (1 + int(np.sum(null >= fit.score - 1e-12))) / (1 + replications)
+    return FingerprintFit(
+        fit.clean, fit.f_incremental, fit.f_extreme, fit.sigma_x, fit.residual, fit.score, p, replications
+    )

@@ -1,0 +1,229 @@
+"""Read station results from a CSV, a results directory or an election record, cleaning messy rows.
+
+Published station data is messy (missing cells, zero-registered stations, repeated station ids,
+more ballots than voters); every row we drop is counted under its reason so the report can say
+exactly what was left out and why, instead of silently analysing a different election.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from saylau.errors import ForensicsError
+from saylau.forensics.data import StationResults, TurnoutSnapshots
+
+__all__ = ["CleaningReport", "load_input", "read_station_csv", "read_turnout_csv"]
+
+FIXED = ("station", "region", "registered", "voted")
+RESULT_NAMES = ("stations.csv", "station_results.csv", "results.csv")
+_MISSING = {"", "na", "n/a", "nan", "null", "none", "-"}
+_EXAMPLES = 5
+
+
+@dataclass
+class CleaningReport:
+    """What the loader kept and dropped, with reasons and a few example station ids per reason."""
+
+    source: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def drop(self, reason: str, station: str, count: int = 1) -> None:
+        """Record ``count`` rows dropped for ``reason``."""
+        self.dropped[reason] += count
+        ex = self.examples.setdefault(reason, [])
+        if len(ex) < _EXAMPLES:
+            ex.append(station)
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready summary."""
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_kept": self.rows_kept,
+            "rows_dropped": int(sum(self.dropped.values())),
+            "dropped_by_reason": dict(self.dropped),
+            "examples": self.examples,
+        }
+
+
+def _parse_count(cell: str) -> int | None:
+    """A non-negative integer count, ``None`` for a missing cell; raise ValueError on garbage."""
+    text = cell.strip().replace("\u00a0", "").replace(" ", "")
+    if text.lower() in _MISSING:
+        return None
+    value = float(text) if re.fullmatch(r"\d+\.0*", text) else int(text)
+    if value < 0:
+        raise ValueError(text)
+    return int(value)
+
+
+def read_station_csv(path: Path) -> tuple[StationResults, CleaningReport]:
+    """Read ``station,region,registered,voted,<option columns>`` and drop rows that cannot be analysed.
+
+    Reasons, checked in this order: a missing cell; a cell that is not a non-negative integer;
+    zero registered voters; more ballots issued than registered voters; more valid votes than ballots
+    issued; a station id repeated with different figures (all its rows dropped; exact repeats keep one).
+    """
+    report = CleaningReport(source=str(path))
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise ForensicsError(f"{path}: cannot open station results ({exc})") from exc
+    with handle:
+        reader = csv.reader(handle)
+        header = [h.strip() for h in next(reader, [])]
+        if [h.lower() for h in header[:4]] != list(FIXED) or len(header) < 6:
+            raise ForensicsError(
+                f"{path}: header must start with {','.join(FIXED)} and name at least two options, "
+                f"got {header}"
+            )
+        options = tuple(header[4:])
+        width = len(header)
+        rows: dict[str, tuple[str, tuple[int, ...]]] = {}
+        conflicted: set[str] = set()
+        for raw in reader:
+            if not raw or all(not c.strip() for c in raw):
+                continue
+            report.rows_read += 1
+            station = raw[0].strip()
+            if len(raw) != width:
+                report.drop("wrong number of cells", station)
+                continue
+            try:
+                parsed = [_parse_count(c) for c in raw[2:]]
+            except ValueError:
+                report.drop("a count is not a non-negative integer", station)
+                continue
+            if not station or any(p is None for p in parsed):
+                report.drop("missing value", station or "?")
+                continue
+            counts = tuple(int(p) for p in parsed if p is not None)
+            reg, voted, valid = counts[0], counts[1], sum(counts[2:])
+            if reg == 0:
+                report.drop("zero registered voters", station)
+                continue
+            if voted > reg:
+                report.drop("more ballots issued than registered voters", station)
+                continue
+            if valid > voted:
+                report.drop("more valid votes than ballots issued", station)
+                continue
+            key = (raw[1].strip(), counts)
+            if station in conflicted:
+                report.drop("station id repeated with different figures", station)
+            elif station in rows:
+                if rows[station] == key:
+                    report.drop("exact duplicate row", station)
+                else:
+                    del rows[station]
+                    conflicted.add(station)
+                    report.drop("station id repeated with different figures", station, count=2)
+            else:
+                rows[station] = key
+    if not rows:
+        raise ForensicsError(f"{path}: no usable station rows ({dict(report.dropped)})")
+    report.rows_kept = len(rows)
+    ids = list(rows)
+    counts_arr = np.array([rows[s][1] for s in ids], dtype=np.int64)
+    results = StationResults(
+        stations=np.asarray(ids, dtype=np.str_),
+        regions=np.asarray([rows[s][0] for s in ids], dtype=np.str_),
+        registered=counts_arr[:, 0],
+        voted=counts_arr[:, 1],
+        votes=counts_arr[:, 2:],
+        options=options,
+    )
+    return results, report
+
+
+def _hours(label: str) -> float:
+    """Hours since midnight from ``HH:MM``, an ISO timestamp, or a plain number of hours."""
+    text = label.strip()
+    if re.fullmatch(r"\d{1,2}:\d{2}", text):
+        hh, mm = text.split(":")
+        return int(hh) + int(mm) / 60
+    try:
+        return float(text)
+    except ValueError:
+        stamp = datetime.fromisoformat(text)
+        return stamp.hour + stamp.minute / 60 + stamp.second / 3600
+
+
+def read_turnout_csv(path: Path) -> TurnoutSnapshots:
+    """Read turnout snapshots, long (``station,<time>,voted``) or wide (``station,<one column per time>``).
+
+    The time column may be named ``time``, ``hour`` or ``at``; values are ``HH:MM``, ISO timestamps or
+    hours. Stations missing a snapshot are carried forward from their previous one (0 before the first).
+    """
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = [h.strip().lower() for h in next(reader, [])]
+        body = [r for r in reader if r]
+    if not header or header[0] != "station":
+        raise ForensicsError(f"{path}: turnout snapshots need a first column 'station', got {header}")
+    time_cols = [i for i, h in enumerate(header) if h in ("time", "hour", "at", "timestamp")]
+    data: dict[str, dict[float, int]] = {}
+    try:
+        if time_cols and "voted" in header:
+            ti, vi = time_cols[0], header.index("voted")
+            for r in body:
+                data.setdefault(r[0].strip(), {})[_hours(r[ti])] = int(float(r[vi]))
+        else:
+            times = [_hours(h) for h in header[1:]]
+            for r in body:
+                cells = zip(times, r[1:], strict=False)
+                data[r[0].strip()] = {t: int(float(c)) for t, c in cells if c.strip()}
+    except (ValueError, IndexError) as exc:
+        raise ForensicsError(f"{path}: unreadable turnout snapshot ({exc})") from exc
+    hours = np.array(sorted({t for d in data.values() for t in d}), dtype=np.float64)
+    ids = list(data)
+    voted = np.zeros((len(ids), len(hours)), dtype=np.int64)
+    index = {t: j for j, t in enumerate(hours.tolist())}
+    for i, s in enumerate(ids):
+        for t, v in data[s].items():
+            voted[i, index[t]] = v
+    voted = np.maximum.accumulate(voted, axis=1)
+    return TurnoutSnapshots(np.asarray(ids, dtype=np.str_), hours, voted)
+
+
+def _find_results_file(directory: Path) -> Path:
+    """The station results file inside a results directory or an election record."""
+    for name in RESULT_NAMES:
+        for candidate in (directory / name, directory / "results" / name):
+            if candidate.is_file():
+                return candidate
+    found = sorted(p for name in RESULT_NAMES for p in directory.rglob(name))
+    if found:
+        return found[0]
+    raise ForensicsError(f"{directory}: no station results file ({', '.join(RESULT_NAMES)}) found")
+
+
+def load_input(path: Path) -> tuple[StationResults, CleaningReport]:
+    """Station results (with turnout snapshots when a ``turnout.csv`` sits beside them) and the report."""
+    if path.is_dir():
+        csv_path = _find_results_file(path)
+    elif path.is_file():
+        csv_path = path
+    else:
+        raise ForensicsError(f"{path}: no such file or directory")
+    results, report = read_station_csv(csv_path)
+    turnout = csv_path.parent / "turnout.csv"
+    if turnout.is_file():
+        snaps = read_turnout_csv(turnout)
+        keep = np.isin(snaps.stations, results.stations)
+        snaps = TurnoutSnapshots(snaps.stations[keep], snaps.hours, snaps.voted[keep])
+        results = StationResults(
+            results.stations, results.regions, results.registered, results.voted, results.votes,
+            results.options, snaps,
+        )
+    return results, report

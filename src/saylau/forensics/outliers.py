@@ -1,0 +1,126 @@
+"""Station outliers: late turnout jumps and stations reporting turnout or winner's share near 100%.
+
+Late jumps. Ballot stuffing is easiest when observers have left, so the number of a station's ballots
+issued after the last daytime turnout report is a natural signal (the "turnout spikes" discussed by
+Myagkov, Ordeshook & Shakin, *The Forensics of Election Fraud*, 2009). Clean late counts are modelled as
+beta-binomial: ``L_i ~ BetaBinomial(F_i, q, ρ)`` with ``F_i`` the station's final ballots, ``q`` the
+national late rate and ``ρ`` the intra-station correlation. ``q`` is the median late rate and ``ρ``
+comes from the robust spread (1.4826 × MAD) of the late rates of the larger half of the stations, net
+of binomial noise, so a minority of stuffed stations barely moves either. Each station gets an upper-tail
+probability (scipy.stats.betabinom.sf); stations below ``alpha_station`` are flagged; the p-value is a
+one-sided binomial test of the flagged count against ``n · alpha_station`` (scipy.stats.binomtest).
+
+Near 100%. Stations with turnout or winner's share ≥ ``threshold`` (default 0.99). The clean
+expectation is simulated: each station's latent rate is drawn from a logit-normal fitted robustly to the
+bulk (median and MAD of the logit of the observed rates), then its count binomially from its own base;
+p-value ``(1 + #{T_b ≥ T}) / (1 + B)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+from scipy.special import expit, logit
+
+from saylau.errors import ForensicsError
+from saylau.forensics.data import IntArray, StationResults
+
+__all__ = ["LateJumpTest", "NearFullTest", "late_jump_test", "near_full_test"]
+
+MAD_SCALE = 1.4826  # makes the median absolute deviation estimate σ for normal data
+
+
+@dataclass(frozen=True)
+class LateJumpTest:
+    """Stations whose share of ballots arriving after ``after_hour`` is a robust outlier."""
+
+    after_hour: float
+    median_share: float
+    flagged: int
+    expected: float
+    p_value: float
+    flagged_stations: list[str]
+    n: int
+
+
+@dataclass(frozen=True)
+class NearFullTest:
+    """Stations at or above the threshold, against a simulated clean expectation."""
+
+    threshold: float
+    turnout_count: int
+    share_count: int
+    statistic: int
+    null_mean: float
+    p_value: float
+    replications: int
+    stations: list[str]
+
+
+def late_jump_test(
+    results: StationResults, alpha_station: float = 1e-3, min_final: int = 50, max_listed: int = 50
+) -> LateJumpTest:
+    """Flag stations with an unusually large number of ballots in the last reporting interval."""
+    snaps = results.snapshots
+    if snaps is None or snaps.voted.shape[1] < 2:
+        raise ForensicsError("late-jump test: no turnout snapshots with at least two reports")
+    final = snaps.voted[:, -1]
+    ok = final >= min_final
+    if int(ok.sum()) < 50:
+        raise ForensicsError(f"late-jump test: fewer than 50 stations have {min_final}+ ballots")
+    f, late, ids = final[ok], final[ok] - snaps.voted[ok, -2], snaps.stations[ok]
+    rate = late / f
+    q = float(np.clip(np.median(rate), 1e-4, 1 - 1e-4))
+    big = f >= np.median(f)
+    spread = float(np.median(np.abs(rate[big] - np.median(rate[big])))) * MAD_SCALE
+    binom_var = q * (1 - q) * float(np.mean(1.0 / f[big]))
+    rho = float(np.clip((spread**2 - binom_var) / (q * (1 - q)), 1e-5, 0.5))
+    a, b = q * (1 - rho) / rho, (1 - q) * (1 - rho) / rho
+    tail = stats.betabinom.sf(late - 1, f, a, b)
+    flagged = tail < alpha_station
+    k, n = int(flagged.sum()), len(f)
+    p = float(stats.binomtest(k, n, alpha_station, alternative="greater").pvalue)
+    order = np.argsort(tail[flagged])[:max_listed]
+    return LateJumpTest(
+        float(snaps.hours[-2]), q, k, n * alpha_station, p, ids[flagged][order].tolist(), n
+    )
+
+
+def _robust_logit(rate: npt.NDArray[np.float64]) -> tuple[float, float]:
+    x = logit(np.clip(rate, 1e-4, 1 - 1e-4))
+    med = float(np.median(x))
+    return med, max(float(np.median(np.abs(x - med))) * MAD_SCALE, 1e-3)
+
+
+def near_full_test(
+    results: StationResults,
+    rng: np.random.Generator,
+    threshold: float = 0.99,
+    replications: int = 200,
+    min_base: int = 50,
+) -> NearFullTest:
+    """Count stations with turnout or winner's share ≥ ``threshold`` and compare with a clean simulation."""
+    reg, valid = results.registered, results.valid
+    win = results.votes[:, results.winner_index]
+    tok, sok = reg >= min_base, valid >= min_base
+    if int(tok.sum()) < 50:
+        raise ForensicsError(f"near-100% test: fewer than 50 stations have {min_base}+ registered voters")
+    t_rate, s_rate = results.voted[tok] / reg[tok], win[sok] / valid[sok]
+    high_t, high_s = t_rate >= threshold, s_rate >= threshold
+    t_count, s_count = int(high_t.sum()), int(high_s.sum())
+    observed = t_count + s_count
+    (mt, st), (ms, ss) = _robust_logit(t_rate), _robust_logit(s_rate)
+
+    def count(base: IntArray, mu: float, sd: float) -> int:
+        draws = rng.binomial(base, expit(mu + sd * rng.standard_normal(len(base))))
+        return int(np.sum(draws >= threshold * base))
+
+    null = np.array(
+        [count(reg[tok], mt, st) + count(valid[sok], ms, ss) for _ in range(replications)], dtype=np.int64
+    )
+    p = (1 + int(np.sum(null >= observed))) / (1 + replications)
+    listed = np.union1d(results.stations[tok][high_t], results.stations[sok][high_s])[:50].tolist()
+    return NearFullTest(threshold, t_count, s_count, observed, float(null.mean()), p, replications, listed)

@@ -1,0 +1,91 @@
+"""The integer-percentage (round number) test of Kobak, Shpilkin & Pshenichnikov (AoAS 10(1), 2016).
+
+A station's turnout (ballots issued / registered) or winner's share (winner's votes / valid votes)
+is *integer* when its count is the count nearest to a whole percentage of its base,
+``v == round(N · round(100 v / N) / 100)``. Only bases of at least ``min_base`` (default 100) count,
+because below 100 every count is within half a step of some whole percentage.
+The statistic is the number of integer values among the stations' turnouts and winner's shares.
+Its null distribution is simulated as in the paper: every station's counts are redrawn binomially with
+the station's own observed rate and base, and the integer values counted again; the one-sided
+Monte-Carlo p-value is ``(1 + #{T_b ≥ T}) / (1 + B)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from saylau.errors import ForensicsError
+from saylau.forensics.data import IntArray, StationResults
+
+__all__ = ["RoundNumberTest", "integer_percent", "round_number_test"]
+
+
+@dataclass(frozen=True)
+class RoundNumberTest:
+    """Observed integer-percentage counts, their Monte-Carlo null, and the p-value."""
+
+    observed_turnout: int
+    observed_share: int
+    statistic: int
+    null_mean: float
+    null_sd: float
+    z_score: float
+    p_value: float
+    replications: int
+    stations_used: int
+
+
+def integer_percent(counts: IntArray, base: IntArray) -> npt.NDArray[np.bool_]:
+    """True where ``counts`` is the nearest count to a whole percentage of ``base`` (base > 0)."""
+    pct = np.rint(100.0 * counts / base)
+    return np.asarray(np.rint(pct * base / 100.0) == counts, dtype=np.bool_)
+
+
+def round_number_test(
+    results: StationResults,
+    rng: np.random.Generator,
+    replications: int = 200,
+    min_base: int = 100,
+    chunk: int = 20,
+) -> RoundNumberTest:
+    """Count integer turnouts and winner's shares and compare with a binomial Monte-Carlo null."""
+    if replications < 1:
+        raise ValueError("replications must be at least 1")
+    reg, voted = results.registered, results.voted
+    valid = results.valid
+    win = results.votes[:, results.winner_index]
+    t_ok = reg >= min_base
+    s_ok = valid >= min_base
+    if int(t_ok.sum() + s_ok.sum()) == 0:
+        raise ForensicsError(f"round-number test: no station has a base of at least {min_base}")
+    t_reg, t_v = reg[t_ok], voted[t_ok]
+    s_val, s_w = valid[s_ok], win[s_ok]
+    obs_t = int(integer_percent(t_v, t_reg).sum())
+    obs_s = int(integer_percent(s_w, s_val).sum())
+    observed = obs_t + obs_s
+    null = np.empty(replications, dtype=np.int64)
+    pt, ps = t_v / t_reg, s_w / s_val
+    for start in range(0, replications, chunk):
+        b = min(chunk, replications - start)
+        sim_t = rng.binomial(t_reg, pt, size=(b, len(t_reg)))
+        sim_s = rng.binomial(s_val, ps, size=(b, len(s_val)))
+        null[start : start + b] = integer_percent(sim_t, t_reg).sum(axis=1) + integer_percent(
+            sim_s, s_val
+        ).sum(axis=1)
+    mean, sd = float(null.mean()), float(null.std(ddof=1)) if replications > 1 else 0.0
+    p_value = (1 + int(np.sum(null >= observed))) / (1 + replications)
+    z = (observed - mean) / sd if sd > 0 else 0.0
+    return RoundNumberTest(
+        observed_turnout=obs_t,
+        observed_share=obs_s,
+        statistic=observed,
+        null_mean=mean,
+        null_sd=sd,
+        z_score=z,
+        p_value=p_value,
+        replications=replications,
+        stations_used=int(max(t_ok.sum(), s_ok.sum())),
+    )
