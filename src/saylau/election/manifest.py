@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from saylau.crypto import ContestSpec
 from saylau.errors import ScenarioError
 
 __all__ = [
@@ -257,11 +258,8 @@ class Manifest(_Frozen):
                 return s
         raise KeyError(f"manifest {self.election_id}: no ballot style for region {region_id!r}")
 
-    def contest_specs(self) -> tuple[Any, ...]:
-        """The contests as the crypto layer sees them (``saylau.crypto.ContestSpec``), in order."""
-        import importlib
-
-        ContestSpec: Any = importlib.import_module("saylau.crypto").ContestSpec
+    def contest_specs(self) -> tuple[ContestSpec, ...]:
+        """The contests as the crypto layer sees them, in manifest order."""
         return tuple(
             ContestSpec(
                 contest_id=c.contest_id,

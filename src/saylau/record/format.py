@@ -1,0 +1,98 @@
+"""The election record's layout: file names, line shapes, canonical bytes and the hashes over them.
+
+Everything here is documented byte by byte in ``docs/record-format.md``; the verifier relies on this
+module and on the crypto layer's ``from_dict``/``verify_*`` only, never on the writer's state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Final
+
+from saylau.crypto.hazmat.hashing import hash_bytes
+from saylau.errors import RecordError
+from saylau.election.manifest import canonical_json
+
+__all__ = [
+    "BALLOTS",
+    "BALLOT_STATES",
+    "CHALLENGED",
+    "DEVICES",
+    "FILES",
+    "GROUP_NAME",
+    "MANIFEST",
+    "PARAMETERS",
+    "RECORD_FORMAT",
+    "RECORD_HASH_TAG",
+    "RESULTS",
+    "TALLIES",
+    "canonical_line",
+    "election_base_hash",
+    "file_sha256",
+    "parse_canonical",
+    "record_hash",
+]
+
+RECORD_FORMAT: Final = "saylau-record/1"
+GROUP_NAME: Final = "secp256k1"
+
+MANIFEST: Final = "manifest.json"
+PARAMETERS: Final = "parameters.json"
+DEVICES: Final = "devices.json"
+BALLOTS: Final = "ballots.jsonl"
+CHALLENGED: Final = "challenged.jsonl"
+TALLIES: Final = "tallies.jsonl"
+RESULTS: Final = "results.json"
+FILES: Final = "files.json"
+
+#: every data file, in the order the manifest-of-files lists them
+DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES, RESULTS)
+
+BALLOT_STATES: Final = ("cast", "challenged", "superseded")
+
+BASE_HASH_TAG: Final = "saylau/base-hash/v1"
+RECORD_HASH_TAG: Final = "saylau/record-hash/v1"
+
+
+def election_base_hash(manifest_hash: bytes, n: int, k: int) -> bytes:
+    """The base hash H_B every proof is bound to (role of ElectionGuard 2.0 §3.1.3).
+
+    ``hash_bytes("saylau/base-hash/v1", "secp256k1", n, k, manifest_hash)``: the group, the guardian
+    count and quorum, and the manifest hash.
+    """
+    if len(manifest_hash) != 32:
+        raise ValueError("manifest hash must be 32 bytes")
+    return hash_bytes(BASE_HASH_TAG, GROUP_NAME, n, k, manifest_hash)
+
+
+def canonical_line(obj: Any) -> bytes:
+    """One JSON Lines line: the RFC 8785 bytes followed by a single ``\\n``."""
+    return canonical_json(obj) + b"\n"
+
+
+def parse_canonical(data: bytes, what: str) -> Any:
+    """Parse JSON that must already be in RFC 8785 form; raises ``RecordError`` naming ``what``."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise RecordError(f"{what}: not valid JSON ({exc})") from exc
+    if canonical_json(obj) != data:
+        raise RecordError(f"{what}: not in canonical RFC 8785 form")
+    return obj
+
+
+def file_sha256(path: Any) -> tuple[str, int]:
+    """SHA-256 (hex) and size of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def record_hash(files_json_bytes: bytes) -> bytes:
+    """The record hash: ``hash_bytes("saylau/record-hash/v1", <bytes of files.json>)``."""
+    return hash_bytes(RECORD_HASH_TAG, files_json_bytes)
