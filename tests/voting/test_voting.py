@@ -102,7 +102,8 @@ def test_box_refuses_duplicates_and_bad_ballots(params: ElectionParameters) -> N
         box.cast(SubmittedBallot.from_dict(d))
     box.close_device(dev.close())
     with pytest.raises(ElectionStateError, match="closed"):
-        box.cast(SubmittedBallot.from_dict({**sb.to_dict(), "ballot": {**sb.ballot.to_dict(), "ballot_id": "x"}}))
+        renamed = {**sb.to_dict(), "ballot": {**sb.ballot.to_dict(), "ballot_id": "x"}}
+        box.cast(SubmittedBallot.from_dict(renamed))
 
 
 def test_submitted_ballot_round_trip_and_field_checks(params: ElectionParameters) -> None:

@@ -11,8 +11,8 @@ import json
 from typing import Any, Final
 
 from saylau.crypto.hazmat.hashing import hash_bytes
-from saylau.errors import RecordError
 from saylau.election.manifest import canonical_json
+from saylau.errors import RecordError
 
 __all__ = [
     "BALLOTS",
@@ -67,7 +67,7 @@ def election_base_hash(manifest_hash: bytes, n: int, k: int) -> bytes:
 
 
 def canonical_line(obj: Any) -> bytes:
-    """One JSON Lines line: the RFC 8785 bytes followed by a single ``\\n``."""
+    """One JSON Lines line: the RFC 8785 bytes followed by a single newline byte (0x0A)."""
     return canonical_json(obj) + b"\n"
 
 

@@ -22,7 +22,9 @@ __all__ = ["BallotBox"]
 class BallotBox:
     """Collects the election's submitted ballots, challenged openings and device records."""
 
-    def __init__(self, params: ElectionParameters, verify: bool = True, revote_key: bytes | None = None) -> None:
+    def __init__(
+        self, params: ElectionParameters, verify: bool = True, revote_key: bytes | None = None
+    ) -> None:
         self.params = params
         self.verify = verify
         self._ballots: dict[str, SubmittedBallot] = {}

@@ -39,7 +39,9 @@ class SubmittedBallot:
         if self.state not in _STATES:
             raise ValueError(f"ballot {self.ballot.ballot_id}: unknown state {self.state!r}")
         if (self.state == "superseded") != (self.superseded_by is not None):
-            raise ValueError(f"ballot {self.ballot.ballot_id}: superseded_by must be set exactly when superseded")
+            raise ValueError(
+                f"ballot {self.ballot.ballot_id}: superseded_by must be set exactly when superseded"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of this record line."""
