@@ -1,0 +1,117 @@
+"""``make bench``: saylau's ballot benchmark and ElectionGuard 1.4.0's, in the same run, with the ratios.
+
+Both run pinned to one core, one after the other (never at the same time). The peer runs in its own
+Python 3.10 virtual environment (built on first use); without a 3.10 it is skipped with a message.
+Goals (issue 2): at least 35x ElectionGuard's encryption throughput, 60x its verification throughput,
+and a published ballot at most a tenth of its size. Figures are also written to
+``benchmarks/results/latest.json`` (git-ignored).
+
+Usage: python benchmarks/run_all.py [--ballots N] [--peer-ballots N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from peer_electionguard.run import run_peer  # noqa: E402
+
+GOALS = {"encrypt": 35.0, "verify": 60.0, "size": 10.0}
+
+
+def run_saylau(ballots: int) -> dict[str, Any]:
+    """Run ``bench_ballots.py`` in a fresh process (pinned to one core there)."""
+    proc = subprocess.run(
+        [sys.executable, str(HERE / "bench_ballots.py"), "--ballots", str(ballots)],
+        capture_output=True, text=True, check=True,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _fmt(v: Any, digits: int = 2) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots", type=int, default=300)
+    parser.add_argument("--peer-ballots", type=int, default=20)
+    args = parser.parse_args()
+    console = Console()
+
+    with console.status("saylau: encrypting and verifying ballots on one core ..."):
+        ours = run_saylau(args.ballots)
+    with console.status("ElectionGuard 1.4.0: its Python 3.10 venv (built on first use), the same work ..."):
+        peer = run_peer(args.peer_ballots)
+
+    table = Table(title="7-option vote-for-one ballot, one core (3 guardians, quorum 2)")
+    table.add_column("figure")
+    table.add_column("saylau", justify="right")
+    table.add_column("ElectionGuard 1.4.0", justify="right")
+    table.add_column("ratio", justify="right")
+    table.add_column("goal", justify="right")
+    skipped = "skipped" in peer
+    # (label, saylau's key, the peer's key, goal); the size goal compares saylau's whole record line
+    # (ballot + station, device, state) with ElectionGuard's submitted ballot, the conservative pairing
+    rows = [
+        ("encrypt, ms per ballot", "encrypt_ms_per_ballot", "encrypt_ms_per_ballot", "encrypt"),
+        ("verify, ms per ballot", "verify_ms_per_ballot", "verify_ms_per_ballot", "verify"),
+        ("published ballot (record line), bytes", "record_line_bytes", "ballot_json_bytes", "size"),
+        ("bare encrypted ballot, bytes", "ballot_json_bytes", "ballot_json_bytes", None),
+        ("tally decryption, s", "tally_decrypt_s", "tally_decrypt_s", None),
+        ("key ceremony, s", "ceremony_s", "ceremony_s", None),
+    ]
+    ratios: dict[str, float] = {}
+    for label, key, peer_key, goal_key in rows:
+        mine = ours.get(key)
+        theirs = None if skipped else peer.get(peer_key)
+        both = isinstance(theirs, float | int) and isinstance(mine, float | int) and mine
+        ratio = theirs / mine if both else None  # type: ignore[operator]
+        if goal_key and ratio is not None:
+            ratios[goal_key] = ratio
+        goal = f">= {GOALS[goal_key]:.0f}x" if goal_key else ""
+        ok = "" if ratio is None or not goal_key else (" ok" if ratio >= GOALS[goal_key] else " MISSED")
+        table.add_row(label, _fmt(mine), _fmt(theirs), (f"{ratio:,.1f}x" + ok) if ratio else "-", goal)
+    console.print(table)
+
+    ops = Table(title="saylau group operations per ballot (libsecp256k1 calls)")
+    ops.add_column("step")
+    for k in ("base_exp", "var_exp", "table_exp", "combine", "combine_points"):
+        ops.add_column(k, justify="right")
+    for step in ("encrypt", "verify"):
+        o = ours[f"{step}_ops_per_ballot"]
+        keys = ("base_exp", "var_exp", "table_exp", "combine", "combine_points")
+        ops.add_row(step, *(_fmt(o[k], 1) for k in keys))
+    console.print(ops)
+
+    if skipped:
+        console.print(f"[yellow]{peer['skipped']}[/yellow]")
+    else:
+        console.print(
+            f"peer: {peer['implementation']} on {peer['python']} ({peer['base_interpreter']}), "
+            f"{peer['ballots']} ballots, log formatting: {peer['log_formatting']}"
+        )
+    console.print(f"saylau: {ours['python']}, {ours['ballots']} ballots")
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    figures = {"saylau": ours, "electionguard": peer, "ratios": ratios}
+    (out / "latest.json").write_text(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
