@@ -159,3 +159,23 @@ def test_tampered_decisions_are_caught() -> None:
 def test_malformed_decision_raises() -> None:
     with pytest.raises(RegistrationError, match="malformed"):
         Decision.from_dict({"applicant_id": "a1"})
+
+
+def test_kz_2022_applicants_are_decided_with_reasons() -> None:
+    from saylau.election.scenario import load_scenario
+
+    sc = load_scenario("kz-2022")
+    assert sc.candidacy is not None and sc.published is not None
+    regions = tuple(r.id for r in sc.territory_index.regions if r.kind != "abroad")
+    assert len(regions) == 20
+    ctx = EligibilityContext(sc.date, sc.published.registered, regions)
+    book = RegistrationBook(sc.candidacy)
+    for a in sc.applicants:
+        book.decide(a, ctx, a.application_date, "CEC")
+    assert book.registered() == ["tokayev", "dairabayev", "abden", "kazhyken", "auesbayev", "tursynbekova"]
+    refused = {d.applicant_id: [o.rule_id for o in d.outcomes if not o.passed]
+               for d in book if d.status == "refused"}
+    assert refused["fictional-serikbayev"] == ["min_age"]
+    assert "state_language" in refused["fictional-mukhanova"]
+    assert all(refused.values()) and len(refused) == len(sc.applicants) - 6
+    RegistrationBook.from_dict(json.loads(json.dumps(book.to_dict())), sc.candidacy)

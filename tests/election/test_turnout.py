@@ -125,3 +125,20 @@ def test_schedule_misuse() -> None:
         TurnoutBook(DAY, [time(21)], CLOSE, STATIONS, REGISTERED)
     with pytest.raises(ValueError, match="no registered count"):
         TurnoutBook(DAY, TIMES, CLOSE, STATIONS, {"east-1": 1})
+
+
+def test_kz_2022_territory_reports_in_local_time() -> None:
+    from saylau.election.scenario import load_scenario
+
+    t = load_scenario("kz-2022").territory_index
+    home = [s for s in t.stations if t.region_of(s.id).kind != "abroad"]
+    places = {s.id: StationPlace(t.region_of(s.id).id, t.time_zone(s.id)) for s in home}
+    b = TurnoutBook(DAY, TIMES, CLOSE, places, {s.id: s.expected_size for s in home})
+    offsets = {b.local_instant(s, CLOSE).utcoffset() for s in places}
+    assert offsets == {timedelta(hours=5), timedelta(hours=6)}
+    # The 20:00 close happens at two absolute moments, an hour apart (west later).
+    closes = sorted({b.local_instant(s, CLOSE).astimezone(UTC) for s in places})
+    assert [c.hour for c in closes] == [14, 15]
+    for s in places:
+        b.record(s, time(10), 1)
+    assert b.aggregate(time(10))["country"]["stations_reporting"] == len(home) == 10_033
