@@ -146,12 +146,20 @@ def verify_ballot(params: ElectionParameters, ballot: EncryptedBallot) -> None:
         try:
             for s in contest.selections:
                 verify_range(
-                    s.proof, K, s.ciphertext, _SELECTION_VALUES, (*context, s.selection_id),
+                    s.proof,
+                    K,
+                    s.ciphertext,
+                    _SELECTION_VALUES,
+                    (*context, s.selection_id),
                     f"ballot {bid}: contest {cid}: selection {s.selection_id}",
                 )
             aggregate = product([s.ciphertext for s in contest.selections])
             verify_range(
-                contest.proof, K, aggregate, spec.allowed_totals, context,
+                contest.proof,
+                K,
+                aggregate,
+                spec.allowed_totals,
+                context,
                 f"ballot {bid}: contest {cid}: contest-limit proof",
             )
         except InvalidProof as exc:

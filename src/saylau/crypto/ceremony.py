@@ -21,7 +21,13 @@ from saylau.crypto._serial import bytes_from_hex, expect_keys, parse_errors, wan
 from saylau.crypto.hazmat.group import Point, Q, combine, g_pow
 from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.crypto.hazmat.proofs import prove_schnorr
-from saylau.crypto.keys import GuardianRecord, JointPublicKey, coefficient_context, verify_guardian_record
+from saylau.crypto.keys import (
+    GuardianRecord,
+    JointPublicKey,
+    coefficient_context,
+    extended_base_hash,
+    verify_guardian_record,
+)
 from saylau.errors import CeremonyError
 
 __all__ = ["EncryptedShare", "Guardian", "run_key_ceremony"]
@@ -97,6 +103,8 @@ class Guardian:
         self.index, self.n, self.k, self.base_hash = index, n, k, base_hash
         self._coefficients = [a % Q for a in coefficients]
         self._received: dict[int, int] = {index: _eval_poly(self._coefficients, index)}
+        self._records: dict[int, GuardianRecord] = {}
+        self._joint_key: JointPublicKey | None = None
         self._record: GuardianRecord | None = None
         self._share: int | None = None
 
@@ -118,6 +126,7 @@ class Guardian:
         if self._record is None:
             source = rng if rng is not None else secrets.SystemRandom()
             commitments = tuple(g_pow(a) for a in self._coefficients)
+
             def draw() -> int:
                 return source.randrange(1, Q)
 
@@ -168,6 +177,7 @@ class Guardian:
                 "(g^P_i(ℓ) ≠ Π_j K_ij^(ℓ^j))"
             )
         self._received[sender] = value
+        self._records[sender] = sender_record
 
     def finish(self) -> None:
         """Compute the key share ``P(i) = Σ_j P_j(i)`` once a share from every guardian has arrived."""
@@ -175,6 +185,23 @@ class Guardian:
         if missing:
             raise CeremonyError(f"guardian {self.index}: no share yet from guardians {missing}")
         self._share = sum(self._received.values()) % Q
+        records = {**self._records, self.index: self.public_record()}
+        ordered = tuple(records[i] for i in range(1, self.n + 1))
+        self._joint_key = JointPublicKey(combine(r.public_key for r in ordered), ordered, self.k)
+        if g_pow(self._share) != self._joint_key.verification_key(self.index):
+            raise CeremonyError(f"guardian {self.index}: key share does not match the public commitments")
+
+    @property
+    def joint_key(self) -> JointPublicKey:
+        """The joint key as this guardian computed it from the records it received."""
+        if self._joint_key is None:
+            raise CeremonyError(f"guardian {self.index}: key ceremony not finished")
+        return self._joint_key
+
+    @property
+    def extended_base_hash(self) -> bytes:
+        """``H_E`` for this ceremony (EG 2.0 §3.2.3), which the guardian's decryption proofs bind."""
+        return extended_base_hash(self.base_hash, self.joint_key)
 
     @property
     def key_share(self) -> int:

@@ -14,10 +14,19 @@ from typing import Any
 
 from saylau.crypto._serial import expect_keys, parse_errors, want_int, want_list
 from saylau.crypto.hazmat.group import Point, combine
+from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.crypto.hazmat.proofs import SchnorrProof, verify_schnorr
 from saylau.errors import CeremonyError, InvalidProof
 
-__all__ = ["GuardianRecord", "JointPublicKey", "coefficient_context", "verify_guardian_record"]
+__all__ = [
+    "GuardianRecord",
+    "JointPublicKey",
+    "coefficient_context",
+    "extended_base_hash",
+    "verify_guardian_record",
+]
+
+_HE_TAG = "saylau/v1/extended-base-hash"
 
 
 def coefficient_context(base_hash: bytes, index: int, j: int) -> tuple[bytes | int | str, ...]:
@@ -98,8 +107,10 @@ class JointPublicKey:
             raise CeremonyError("joint key: guardian records must have indices 1..n in order")
         for r in self.guardian_records:
             if len(r.commitments) != self.quorum:
-                raise CeremonyError(f"joint key: guardian {r.index} has {len(r.commitments)} commitments, "
-                                    f"expected quorum {self.quorum}")
+                raise CeremonyError(
+                    f"joint key: guardian {r.index} has {len(r.commitments)} commitments, "
+                    f"expected quorum {self.quorum}"
+                )
         if combine(r.public_key for r in self.guardian_records) != self.K or self.K.is_identity:
             raise CeremonyError("joint key: K is not the product of the guardians' public keys K_i0")
 
@@ -137,3 +148,9 @@ class JointPublicKey:
             d = expect_keys(d, {"K", "quorum", "guardians"}, what)
             records = tuple(GuardianRecord.from_dict(r) for r in want_list(d, "guardians", what))
             return cls(Point.from_hex(d["K"], f"{what}.K"), records, want_int(d, "quorum", what))
+
+
+def extended_base_hash(base_hash: bytes, key: JointPublicKey) -> bytes:
+    """``H_E = H(H_B, K, n, k, every K_ij)`` (EG 2.0 §3.2.3): binds proofs to this ceremony and manifest."""
+    commitments = [c for r in key.guardian_records for c in r.commitments]
+    return hash_bytes(_HE_TAG, base_hash, key.K, key.n, key.quorum, *commitments)

@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saylau.crypto._serial import bytes_from_hex, expect_keys, parse_errors, want_int, want_list, want_str
-from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.crypto.keys import JointPublicKey
+from saylau.crypto.keys import extended_base_hash as _compute_h_e
 
 __all__ = ["ContestSpec", "ElectionParameters"]
-
-_HE_TAG = "saylau/v1/extended-base-hash"
 
 
 @dataclass(frozen=True)
@@ -90,10 +88,7 @@ class ElectionParameters:
         by_id = {c.contest_id: c for c in self.contests}
         if len(by_id) != len(self.contests) or not by_id:
             raise ValueError("election parameters: contest ids must be non-empty and unique")
-        key = self.joint_key
-        commitments = [c for r in key.guardian_records for c in r.commitments]
-        h_e = hash_bytes(_HE_TAG, self.base_hash, key.K, key.n, key.quorum, *commitments)
-        object.__setattr__(self, "extended_base_hash", h_e)
+        object.__setattr__(self, "extended_base_hash", _compute_h_e(self.base_hash, self.joint_key))
         object.__setattr__(self, "_by_id", by_id)
 
     def contest(self, contest_id: str) -> ContestSpec:
