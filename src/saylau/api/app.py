@@ -1,0 +1,75 @@
+"""The FastAPI application factory: ``create_app(settings)``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from saylau import __version__
+from saylau.api import (
+    jobs_handlers,
+    routes_admin,
+    routes_ceremony,
+    routes_results,
+    routes_stations,
+    routes_voting,
+)
+from saylau.api.errors import install_error_handlers
+from saylau.api.settings import Settings
+from saylau.api.state import AppState
+from saylau.api.worker import Worker
+from saylau.board import BoardSigner
+from saylau.store.engine import make_engine, make_sessionmaker
+from saylau.store.migrate import upgrade
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("saylau.api")
+_HANDLERS_MODULE = jobs_handlers.__name__  # importing it registers the job handlers
+
+
+def create_app(settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
+    """Build the application: engine, migrations, board key, routes, error handlers, job workers."""
+    settings = settings or Settings()
+    engine = make_engine(settings.database_url, settings.db_schema, settings.pool_size)
+    if settings.migrate:
+        upgrade(engine)
+    state = AppState(
+        settings=settings,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        signer=BoardSigner.from_file(settings.board_key_file),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_worker and settings.job_workers > 0:
+            state.worker = Worker(state, settings.job_workers, settings.job_poll_seconds)
+            state.worker.start()
+        log.info("saylau server ready (%s)", engine.url.render_as_string(hide_password=True))
+        yield
+        if state.worker is not None:
+            state.worker.stop()
+        engine.dispose()
+
+    app = FastAPI(
+        title="saylau",
+        version=__version__,
+        description="Run a national presidential election end to end and let anyone verify it.",
+        lifespan=lifespan,
+    )
+    app.state.saylau = state
+    for module in (routes_admin, routes_ceremony, routes_voting, routes_stations, routes_results):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness probe."""
+        return {"status": "ok", "version": __version__}
+
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,89 @@
+"""Helpers shared by the route modules: loading rows, phase checks, idempotent writes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from saylau.api.errors import NotFound
+from saylau.api.state import AppState
+from saylau.errors import AccessDenied, ElectionStateError
+from saylau.store.accounts import TokenInfo
+from saylau.store.idempotency import lookup, remember, request_hash
+from saylau.store.models import Election
+
+__all__ = ["bound_election", "bound_station", "get_election", "idempotent", "need_phase"]
+
+
+def get_election(session: Session, election_id: str, lock: bool = False) -> Election:
+    """The election row; ``NotFound`` names it."""
+    row = session.get(Election, election_id, with_for_update=lock)
+    if row is None:
+        raise NotFound(f"election {election_id!r} does not exist")
+    return row
+
+
+def need_phase(election: Election, *phases: str) -> None:
+    """Refuse an action outside the listed phases."""
+    if election.phase not in phases:
+        raise ElectionStateError(
+            f"election {election.id}: phase is {election.phase!r}, this needs {' or '.join(phases)}"
+        )
+
+
+def bound_election(caller: TokenInfo, election_id: str) -> None:
+    """Roles bound to one election (station, guardian, voter) act only in that election."""
+    if caller.role in ("station", "guardian", "voter") and caller.election_id != election_id:
+        raise AccessDenied(
+            f"{caller.role} credential is for election {caller.election_id!r}, not {election_id!r}"
+        )
+
+
+def bound_station(caller: TokenInfo, election_id: str, station_id: str) -> None:
+    """A polling-station commission acts only for its own station."""
+    bound_election(caller, election_id)
+    if caller.station_id != station_id:
+        raise AccessDenied(
+            f"station commission of {caller.station_id!r} may not act for station {station_id!r}"
+        )
+
+
+def idempotent(
+    state: AppState,
+    caller: TokenInfo,
+    key: str | None,
+    endpoint: str,
+    payload: Any,
+    write: Callable[[Session], tuple[int, dict[str, Any]]],
+) -> JSONResponse:
+    """Run ``write`` in one transaction, at most once per ``Idempotency-Key``.
+
+    With a key, the answer is stored in the same transaction as the write, and a repeated request gets
+    the stored answer instead of writing again.
+    """
+    if key is None:
+        with state.transaction() as session:
+            status, body = write(session)
+        return JSONResponse(body, status_code=status)
+    if not 1 <= len(key) <= 200:
+        raise ValueError("header 'Idempotency-Key': 1 to 200 characters")
+    scope = caller.token_hash[:32] or "public"
+    rh = request_hash("POST", endpoint, json.dumps(payload, sort_keys=True, default=str).encode())
+    try:
+        with state.transaction() as session:
+            stored = lookup(session, scope, key, rh)
+            if stored is None:
+                status, body = write(session)
+                remember(session, scope, key, rh, status, body)
+                return JSONResponse(body, status_code=status)
+    except IntegrityError:
+        with state.reading() as session:  # a concurrent request with the same key may have won
+            stored = lookup(session, scope, key, rh)
+        if stored is None:
+            raise
+    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replay": "true"})

@@ -1,0 +1,59 @@
+"""Who may call which endpoint: the one table the server and its tests both read.
+
+Roles: ``cec`` (central election commission administrator), ``station`` (polling-station commission,
+bound to its station), ``guardian`` (bound to its index), ``pollster``, ``observer``, ``voter`` (a
+credential issued by the pollbook) and ``public`` (no token). An endpoint open to ``public`` needs no token.
+Station and guardian bindings are checked inside the endpoints (a commission acts only for its station).
+"""
+
+from __future__ import annotations
+
+__all__ = ["ALL_ROLES", "ENDPOINT_ROLES", "LOGIN_ROLES", "PUBLIC"]
+
+PUBLIC = "public"
+LOGIN_ROLES = frozenset({"cec", "station", "guardian", "pollster", "observer"})
+ALL_ROLES = frozenset({*LOGIN_ROLES, "voter", PUBLIC})
+_ANY = ALL_ROLES
+
+ENDPOINT_ROLES: dict[str, frozenset[str]] = {
+    "login": _ANY,
+    "me": frozenset(ALL_ROLES - {PUBLIC}),
+    "create_user": frozenset({"cec"}),
+    "create_election": frozenset({"cec"}),
+    "list_elections": _ANY,
+    "get_election": _ANY,
+    "open_election": frozenset({"cec"}),
+    "close_election": frozenset({"cec"}),
+    "submit_application": frozenset({"cec"}),
+    "decide_application": frozenset({"cec"}),
+    "list_applications": _ANY,
+    "import_roll": frozenset({"cec"}),
+    "check_in": frozenset({"station"}),
+    "remote_credential": frozenset({"cec"}),
+    "post_guardian_record": frozenset({"guardian"}),
+    "list_guardians": _ANY,
+    "post_shares": frozenset({"guardian"}),
+    "get_shares": frozenset({"guardian"}),
+    "finish_guardian": frozenset({"guardian"}),
+    "make_joint_key": frozenset({"cec"}),
+    "cast_ballot": frozenset({"voter"}),
+    "challenge_ballot": frozenset({"voter"}),
+    "submit_turnout": frozenset({"station"}),
+    "list_turnout": _ANY,
+    "submit_protocol": frozenset({"station"}),
+    "list_protocols": _ANY,
+    "start_tally": frozenset({"cec"}),
+    "get_tally": _ANY,
+    "post_partial_decryption": frozenset({"guardian"}),
+    "start_decryption": frozenset({"cec"}),
+    "get_results": _ANY,
+    "download_record": _ANY,
+    "start_verification": frozenset({"cec", "observer"}),
+    "verification_status": _ANY,
+    "download_board": _ANY,
+    "lookup_code": _ANY,
+    "upload_interviews": frozenset({"pollster"}),
+    "exit_poll_estimate": _ANY,
+    "get_job": frozenset({"cec", "observer", "guardian", "station", "pollster"}),
+    "resume_job": frozenset({"cec"}),
+}

@@ -1,0 +1,240 @@
+"""The guardians' key ceremony and partial decryptions through the server.
+
+Each guardian's secret stays on the guardian's side: the server stores public records (commitments and
+Schnorr proofs, verified on arrival), encrypted shares addressed to one guardian each (only that guardian
+may fetch them), and partial decryptions with their proofs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saylau.api import crypto_bridge as cb
+from saylau.api.auth import StateDep, require
+from saylau.api.common import bound_election, get_election, idempotent, need_phase
+from saylau.errors import AccessDenied, CeremonyError, ElectionStateError
+from saylau.store.accounts import TokenInfo
+from saylau.store.models import GuardianRow, GuardianShare, PartialDecryptionRow
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+class RecordIn(BaseModel):
+    """A guardian's public record (``GuardianRecord.to_dict``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    record: dict[str, Any]
+
+
+class ShareIn(BaseModel):
+    """One encrypted share for one recipient."""
+
+    model_config = ConfigDict(extra="forbid")
+    recipient: int = Field(ge=1)
+    share: dict[str, Any]
+
+
+class SharesIn(BaseModel):
+    """Shares for the other guardians."""
+
+    model_config = ConfigDict(extra="forbid")
+    shares: list[ShareIn] = Field(min_length=1)
+
+
+class PartialIn(BaseModel):
+    """A partial decryption of the encrypted tally with its proofs."""
+
+    model_config = ConfigDict(extra="forbid")
+    partial: dict[str, Any]
+
+
+def _as_guardian(caller: TokenInfo, election_id: str, index: int) -> None:
+    bound_election(caller, election_id)
+    if caller.guardian_index != index:
+        raise AccessDenied(f"guardian {caller.guardian_index} may not act as guardian {index}")
+
+
+@router.post("/elections/{election_id}/guardians/{index}/record", status_code=201, tags=["ceremony"])
+def post_guardian_record(
+    election_id: str,
+    index: int,
+    body: RecordIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("post_guardian_record"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Publish a guardian's commitments after verifying each Schnorr proof."""
+    _as_guardian(caller, election_id, index)
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        need_phase(e, "setup")
+        if not 1 <= index <= e.guardians:
+            raise ValueError(f"field 'index': guardian {index} not in 1..{e.guardians}")
+        base_hash = bytes.fromhex(e.base_hash)
+    rec = cb.verify_guardian_record(body.record, base_hash)
+    if rec.index != index:
+        raise ValueError(f"field 'record.index': {rec.index} is not guardian {index}")
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        row = session.get(GuardianRow, (election_id, index), with_for_update=True)
+        if row is not None and row.record is not None:
+            if row.record == body.record:
+                return 200, {"index": index, "duplicate": True}
+            raise ElectionStateError(f"guardian {index}: record already published")
+        session.add(
+            GuardianRow(election_id=election_id, index=index, user_id=caller.user_id, record=body.record)
+        )
+        entry = state.publish(session, election_id, "guardian", {"index": index, "record": body.record})
+        return 201, {"index": index, "board_position": entry.position}
+
+    path = f"/elections/{election_id}/guardians/{index}/record"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+
+
+@router.get("/elections/{election_id}/guardians", tags=["ceremony"])
+def list_guardians(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_guardians"))]
+) -> list[dict[str, Any]]:
+    """Public records published so far."""
+    with state.reading() as session:
+        get_election(session, election_id)
+        rows = session.scalars(
+            select(GuardianRow).where(GuardianRow.election_id == election_id).order_by(GuardianRow.index)
+        )
+        return [{"index": r.index, "record": r.record, "finished": r.finished} for r in rows]
+
+
+@router.post("/elections/{election_id}/guardians/{index}/shares", status_code=201, tags=["ceremony"])
+def post_shares(
+    election_id: str,
+    index: int,
+    body: SharesIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("post_shares"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Deposit encrypted shares, each readable only by its recipient."""
+    _as_guardian(caller, election_id, index)
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        e = get_election(session, election_id)
+        need_phase(e, "setup")
+        for i, s in enumerate(body.shares):
+            if s.recipient == index or s.recipient > e.guardians:
+                raise ValueError(f"field 'shares.{i}.recipient': {s.recipient} is not another guardian")
+            if session.get(GuardianShare, (election_id, index, s.recipient)) is None:
+                session.add(
+                    GuardianShare(election_id=election_id, sender=index, recipient=s.recipient, share=s.share)
+                )
+        return 201, {"sender": index, "stored": len(body.shares)}
+
+    path = f"/elections/{election_id}/guardians/{index}/shares"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+
+
+@router.get("/elections/{election_id}/guardians/{index}/shares", tags=["ceremony"])
+def get_shares(
+    election_id: str,
+    index: int,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("get_shares"))],
+) -> list[dict[str, Any]]:
+    """The shares addressed to this guardian (and to no one else)."""
+    _as_guardian(caller, election_id, index)
+    with state.reading() as session:
+        rows = session.scalars(
+            select(GuardianShare)
+            .where(GuardianShare.election_id == election_id, GuardianShare.recipient == index)
+            .order_by(GuardianShare.sender)
+        )
+        return [{"sender": r.sender, "share": r.share} for r in rows]
+
+
+@router.post("/elections/{election_id}/guardians/{index}/finish", tags=["ceremony"])
+def finish_guardian(
+    election_id: str,
+    index: int,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("finish_guardian"))],
+) -> dict[str, Any]:
+    """A guardian reports that every share it received verified and its key share is ready."""
+    _as_guardian(caller, election_id, index)
+    with state.transaction() as session:
+        row = session.get(GuardianRow, (election_id, index), with_for_update=True)
+        if row is None or row.record is None:
+            raise ElectionStateError(f"guardian {index}: publish the record before finishing")
+        row.finished = True
+        return {"index": index, "finished": True}
+
+
+@router.post("/elections/{election_id}/key", tags=["ceremony"])
+def make_joint_key(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("make_joint_key"))]
+) -> dict[str, Any]:
+    """Combine every guardian's record into the joint key once all have finished; publish the parameters."""
+    from saylau.election.manifest import Manifest
+
+    with state.transaction() as session:
+        e = get_election(session, election_id, lock=True)
+        need_phase(e, "setup")
+        if e.joint_key is not None:
+            raise ElectionStateError(f"election {election_id}: joint key already made")
+        rows = list(
+            session.scalars(
+                select(GuardianRow).where(GuardianRow.election_id == election_id).order_by(GuardianRow.index)
+            )
+        )
+        missing = sorted(set(range(1, e.guardians + 1)) - {r.index for r in rows if r.finished})
+        if missing:
+            raise CeremonyError(f"election {election_id}: guardians {missing} have not finished the ceremony")
+        base_hash = bytes.fromhex(e.base_hash)
+        key = cb.joint_key_from_records([r.record for r in rows if r.record is not None], e.quorum, base_hash)
+        specs = Manifest.from_json_obj(e.manifest).contest_specs()
+        params = cb.make_params(base_hash, key, specs)
+        e.joint_key = params.to_dict()
+        entry = state.publish(session, election_id, "joint_key", {"parameters": e.joint_key})
+        return {"parameters": e.joint_key, "board_position": entry.position}
+
+
+@router.post(
+    "/elections/{election_id}/guardians/{index}/partial-decryption", status_code=201, tags=["decryption"]
+)
+def post_partial_decryption(
+    election_id: str,
+    index: int,
+    body: PartialIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("post_partial_decryption"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Accept a guardian's partial decryption of the tally after checking its proofs."""
+    _as_guardian(caller, election_id, index)
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        need_phase(e, "tallied")
+        params = state.election_params(e)
+        assert e.tally is not None
+        tally = cb.tally_from_dict(e.tally)
+    partial = cb.verify_partial(params, tally, body.partial)
+    if getattr(partial, "guardian_index", index) != index:
+        raise ValueError(f"field 'partial.guardian_index': not guardian {index}")
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        if session.get(PartialDecryptionRow, (election_id, index)) is not None:
+            raise ElectionStateError(f"guardian {index}: partial decryption already submitted")
+        session.add(PartialDecryptionRow(election_id=election_id, index=index, body=body.partial))
+        entry = state.publish(
+            session, election_id, "partial_decryption", {"index": index, "partial": body.partial}
+        )
+        return 201, {"index": index, "board_position": entry.position}
+
+    path = f"/elections/{election_id}/guardians/{index}/partial-decryption"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)

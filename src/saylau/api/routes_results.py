@@ -1,0 +1,174 @@
+"""Tally, decryption, results, the election record, verification status and jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saylau.api.auth import StateDep, require
+from saylau.api.common import get_election, need_phase
+from saylau.api.errors import NotFound
+from saylau.store.accounts import TokenInfo
+from saylau.store.jobs import create_job, resume_job
+from saylau.store.models import GuardianRow, Job, PartialDecryptionRow, ProtocolRow
+
+__all__ = ["job_view", "router"]
+
+router = APIRouter()
+
+
+def job_view(job: Job) -> dict[str, Any]:
+    """Public view of a job (state, progress, failure)."""
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "election_id": job.election_id,
+        "state": job.state,
+        "progress": job.progress,
+        "message": job.message,
+        "error": job.error,
+        "result": job.result,
+        "attempts": job.attempts,
+        "created_at": job.created_at.isoformat(),
+        "heartbeat_at": None if job.heartbeat_at is None else job.heartbeat_at.isoformat(),
+    }
+
+
+def _queue(state: Any, caller: TokenInfo, election_id: str, kind: str, *phases: str) -> dict[str, Any]:
+    session: Session
+    with state.transaction() as session:
+        e = get_election(session, election_id, lock=True)
+        if phases:
+            need_phase(e, *phases)
+        running = session.scalars(
+            select(Job).where(
+                Job.election_id == election_id, Job.kind == kind, Job.state.in_(("pending", "running"))
+            )
+        ).first()
+        if running is not None:
+            return job_view(running)  # the same job, not a second one
+        return job_view(create_job(session, kind, {}, caller.username or caller.role, election_id))
+
+
+@router.post("/elections/{election_id}/tally", status_code=202, tags=["results"])
+def start_tally(
+    election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_tally"))]
+) -> dict[str, Any]:
+    """Queue the homomorphic tally (after close)."""
+    return _queue(state, caller, election_id, "tally", "closed")
+
+
+@router.get("/elections/{election_id}/tally", tags=["results"])
+def get_tally(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_tally"))]
+) -> dict[str, Any]:
+    """The encrypted tally."""
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        if e.tally is None:
+            raise NotFound(f"election {election_id}: no tally yet")
+        return e.tally
+
+
+@router.post("/elections/{election_id}/decrypt", status_code=202, tags=["results"])
+def start_decryption(
+    election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_decryption"))]
+) -> dict[str, Any]:
+    """Queue the combination of the guardians' partial decryptions."""
+    return _queue(state, caller, election_id, "decrypt", "tallied")
+
+
+@router.get("/elections/{election_id}/results", tags=["results"])
+def get_results(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_results"))]
+) -> dict[str, Any]:
+    """The decrypted, proven results."""
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        if e.results is None:
+            raise NotFound(f"election {election_id}: no results yet")
+        return e.results
+
+
+@router.get("/elections/{election_id}/record", tags=["record"])
+def download_record(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("download_record"))]
+) -> dict[str, Any]:
+    """Everything an independent verifier needs, with the bulletin board rows."""
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        guardians = session.scalars(
+            select(GuardianRow).where(GuardianRow.election_id == election_id).order_by(GuardianRow.index)
+        )
+        partials = session.scalars(
+            select(PartialDecryptionRow)
+            .where(PartialDecryptionRow.election_id == election_id)
+            .order_by(PartialDecryptionRow.index)
+        )
+        protocols = session.scalars(
+            select(ProtocolRow)
+            .where(ProtocolRow.election_id == election_id)
+            .order_by(ProtocolRow.station_id, ProtocolRow.version)
+        )
+        return {
+            "format": "saylau-server-record/1",
+            "manifest": e.manifest,
+            "parameters": e.joint_key,
+            "guardians": [g.record for g in guardians],
+            "tally": e.tally,
+            "partial_decryptions": [p.body for p in partials],
+            "results": e.results,
+            "protocols": [{"station_id": p.station_id, "version": p.version, **p.body} for p in protocols],
+            "board": list(state.board(session, election_id).export_rows()),
+        }
+
+
+@router.post("/elections/{election_id}/verify", status_code=202, tags=["record"])
+def start_verification(
+    election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_verification"))]
+) -> dict[str, Any]:
+    """Queue a verification of the board and every ballot proof."""
+    return _queue(state, caller, election_id, "verify")
+
+
+@router.get("/elections/{election_id}/verification", tags=["record"])
+def verification_status(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("verification_status"))]
+) -> dict[str, Any]:
+    """The latest verification job of this election."""
+    with state.reading() as session:
+        get_election(session, election_id)
+        job = session.scalars(
+            select(Job)
+            .where(Job.election_id == election_id, Job.kind == "verify")
+            .order_by(Job.created_at.desc())
+        ).first()
+        if job is None:
+            raise NotFound(f"election {election_id}: never verified")
+        return job_view(job)
+
+
+@router.get("/jobs/{job_id}", tags=["jobs"])
+def get_job(
+    job_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_job"))]
+) -> dict[str, Any]:
+    """A job's state, progress, result or error."""
+    with state.reading() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"job {job_id!r} does not exist")
+        return job_view(job)
+
+
+@router.post("/jobs/{job_id}/resume", tags=["jobs"])
+def resume_job_endpoint(
+    job_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("resume_job"))]
+) -> dict[str, Any]:
+    """Queue a failed or stalled job again; it continues from its checkpoint."""
+    with state.transaction() as session:
+        if session.get(Job, job_id) is None:
+            raise NotFound(f"job {job_id!r} does not exist")
+        return job_view(resume_job(session, job_id))
