@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -150,3 +150,13 @@ def test_transfer_refusals() -> None:
         roll.issue_absentee_certificate(iin, "s1", date(2022, 11, 10))
     with pytest.raises(VoterRollError, match="not on the roll"):
         roll.issue_absentee_certificate(make_iin(date(1990, 1, 1), True, 1), "s2", date(2022, 11, 10))
+
+
+def test_progress_hook_hears_large_imports() -> None:
+    rows = [f"{make_iin(date(1950, 1, 1) + timedelta(days=i // 1000), False, i % 1000 * 9)},L,F,,"
+            f"{date(1950, 1, 1) + timedelta(days=i // 1000)},east," for i in range(20_500)]
+    ticks: list[tuple[str, int, int | None]] = []
+    result = import_roll(csv_text(*rows), STATIONS, progress=lambda *a: ticks.append(a))
+    assert len(result.roll) == 20_500
+    assert ticks == [("voter roll", 10_000, None)] * 2
+    assert result.roll.counts_per_station() == {"s1": 10_250, "s2": 10_250, "s3": 0, "s4": 0}

@@ -34,9 +34,10 @@ import heapq
 import io
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
+from operator import mul
 from pathlib import Path
 from typing import Any
 
@@ -61,6 +62,7 @@ _W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
 _W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
 _CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
 _MAX_LISTED = 50
+_TICK = 10_000
 
 
 def iin_check_digit(first11: str) -> int:
@@ -70,12 +72,12 @@ def iin_check_digit(first11: str) -> int:
     11 June 2003, as amended): weights 1..11, sum modulo 11; if that gives 10, weights 3..11,1,2,
     modulo 11; if that gives 10 again the number is never issued (``ValueError``).
     """
-    if len(first11) != 11 or not first11.isdigit():
+    if len(first11) != 11 or not first11.isdigit() or not first11.isascii():
         raise ValueError(f"{first11!r} is not 11 digits")
-    digits = [int(c) for c in first11]
-    check = sum(d * w for d, w in zip(digits, _W1, strict=True)) % 11
+    digits = [c - 48 for c in first11.encode("ascii")]
+    check = sum(map(mul, digits, _W1)) % 11
     if check == 10:
-        check = sum(d * w for d, w in zip(digits, _W2, strict=True)) % 11
+        check = sum(map(mul, digits, _W2)) % 11
     if check == 10:
         raise ValueError(f"no check digit exists for {first11!r}: such an IIN is never issued")
     return check
@@ -92,14 +94,15 @@ def iin_birth_date(iin: str) -> date:
         raise ValueError(f"digits 1-6 {iin[:6]!r} are not a valid date (YYMMDD)") from None
 
 
-def validate_iin(iin: str) -> None:
-    """Raise ``ValueError`` naming the fault unless ``iin`` is a well-formed IIN."""
-    if len(iin) != 12 or not iin.isdigit():
+def validate_iin(iin: str) -> date:
+    """Raise ``ValueError`` naming the fault unless ``iin`` is a well-formed IIN; return its birth date."""
+    if len(iin) != 12 or not iin.isdigit() or not iin.isascii():
         raise ValueError("not 12 digits")
-    iin_birth_date(iin)
+    born = iin_birth_date(iin)
     expected = iin_check_digit(iin[:11])
     if int(iin[11]) != expected:
         raise ValueError(f"check digit is {iin[11]}, expected {expected}")
+    return born
 
 
 def make_iin(date_of_birth: date, female: bool, serial: int) -> str:
@@ -256,8 +259,9 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
                regions: set[str]) -> tuple[Voter | None, list[RowProblem]]:
     problems: list[RowProblem] = []
     iin = row["iin"].strip()
+    encoded: date | None = None
     try:
-        validate_iin(iin)
+        encoded = validate_iin(iin)
     except ValueError as exc:
         problems.append(RowProblem(n, "iin", str(exc)))
     for name in ("last_name", "first_name"):
@@ -268,9 +272,9 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
         dob = date.fromisoformat(row["date_of_birth"].strip())
     except ValueError:
         problems.append(RowProblem(n, "date_of_birth", f"{row['date_of_birth']!r} is not a date YYYY-MM-DD"))
-    if dob is not None and not any(p.field == "iin" for p in problems) and iin_birth_date(iin) != dob:
+    if dob is not None and encoded is not None and encoded != dob:
         problems.append(RowProblem(n, "date_of_birth",
-                                   f"{dob} differs from the date encoded in the IIN ({iin_birth_date(iin)})"))
+                                   f"{dob} differs from the date encoded in the IIN ({encoded})"))
     region = row["region"].strip()
     if region not in regions:
         problems.append(RowProblem(n, "region", f"unknown region {region!r}"))
@@ -299,11 +303,13 @@ def _rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
 
 
 def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str, str],
-                accept_partial: bool = False) -> RollImport:
+                accept_partial: bool = False,
+                progress: Callable[[str, int, int | None], None] | None = None) -> RollImport:
     """Read a roll CSV (a path, the CSV text, or lines), validate every row, build the roll.
 
     ``station_regions`` maps each station id to its region id. Raises :class:`RollImportError` listing
     every bad row unless ``accept_partial``; a missing column fails the whole file either way.
+    ``progress(task, advance, total)`` (the CLI's progress-bar hook) hears every 10,000 rows.
     """
     regions = set(station_regions.values())
     rows = _rows(source)
@@ -316,6 +322,8 @@ def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str
     duplicates = 0
     n = 1
     for n, fields in enumerate(rows, start=2):
+        if progress is not None and n % _TICK == 0:
+            progress("voter roll", _TICK, None)
         if len(fields) != len(header):
             problems.append(RowProblem(n, "*", f"expected {len(header)} fields, found {len(fields)}"))
             continue
