@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from saylau.election.pollbook import InMemoryPollbookStore, Pollbook
 from saylau.election.turnout import StationPlace, TurnoutBook, resolve_zone
@@ -142,3 +145,14 @@ def test_kz_2022_territory_reports_in_local_time() -> None:
     for s in places:
         b.record(s, time(10), 1)
     assert b.aggregate(time(10))["country"]["stations_reporting"] == len(home) == 10_033
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([*TIMES, CLOSE]), st.integers(0, 100)), max_size=12))
+def test_accepted_snapshots_never_decrease(reports: list[tuple[time, int]]) -> None:
+    b = book()
+    for label, voted in reports:
+        with contextlib.suppress(TurnoutError):
+            b.record("east-1", label, voted)
+    accepted = [s["voted"] for s in b.to_dict()["stations"]["east-1"]]
+    assert accepted == sorted(accepted)
