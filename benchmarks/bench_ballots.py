@@ -97,7 +97,7 @@ def run(n_ballots: int) -> dict[str, Any]:
 def _decrypt_figures(params: ElectionParameters, ballots: list[Any], guardians: list[Any]) -> dict[str, Any]:
     """Tally the ballots and decrypt with a quorum (one guardian missing)."""
     try:
-        from saylau.crypto import EncryptedTally, combine_decryption, partial_decrypt  # type: ignore[attr-defined]
+        from saylau.crypto import EncryptedTally, combine_decryption, partial_decrypt
     except ImportError:
         return {"tally_decrypt_s": None, "tally_note": "saylau.crypto has no tally/decryption yet"}
     t0 = time.perf_counter()

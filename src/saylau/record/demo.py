@@ -1,0 +1,185 @@
+"""A small election end to end: ceremony, voting with challenges and revotes, tally, record, verification.
+
+``run_demo`` is the library entry point behind ``saylau demo`` (and what later issues fold their own
+steps into). Voters' choices follow the kz-2022 national shares; everything cryptographic uses the OS
+CSPRNG. One guardian (by default) is absent at decryption, so the tally is decrypted by a quorum.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from saylau.crypto import ElectionParameters, run_key_ceremony
+from saylau.election.manifest import Manifest
+from saylau.record import format as fmt
+from saylau.record.demo_manifest import demo_manifest
+from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
+from saylau.record.verifier import ProgressHook, RecordVerifier
+from saylau.record.writer import write_record
+from saylau.voting.ballot_box import BallotBox
+from saylau.voting.device import VotingDevice
+
+__all__ = ["KZ2022_SHARES", "DemoResult", "run_demo"]
+
+#: CEC final shares of valid votes, 22 Nov 2022 (scenarios/kz-2022.md), by selection id
+KZ2022_SHARES: dict[str, float] = {
+    "tokayev": 6_456_393,
+    "against-all": 460_484,
+    "dairabayev": 271_641,
+    "abden": 206_206,
+    "kazhyken": 200_907,
+    "auesbayev": 176_116,
+    "tursynbekova": 168_731,
+}
+
+
+@dataclass
+class DemoResult:
+    """What the demo produced, for the CLI's tables and for tests."""
+
+    out_dir: Path
+    manifest: Manifest
+    record_hash: bytes
+    entries: list[TallyEntry]
+    states: dict[str, int]
+    missing_guardians: tuple[int, ...]
+    expected_nation: dict[str, int]
+    timings: dict[str, float] = field(default_factory=dict)
+    checks: list[Any] = field(default_factory=list)
+
+    def nation_counts(self) -> dict[str, int]:
+        """Decrypted national counts of the (single) presidential contest."""
+        nation = next(e for e in self.entries if e.scope == "nation")
+        return nation.counts()[self.manifest.contests[0].contest_id]
+
+
+def _noop(task: str, advance: int, total: int | None = None) -> None:
+    del task, advance, total
+
+
+def run_demo(
+    out_dir: Path = Path("build/demo"),
+    *,
+    ballots: int = 2000,
+    stations: int = 20,
+    guardians: int = 5,
+    quorum: int = 3,
+    missing: int = 1,
+    challenge_rate: float = 0.03,
+    remote_rate: float = 0.1,
+    revote_rate: float = 0.3,
+    seed: int | None = 2022,
+    workers: int = 1,
+    verify_on_submit: bool = False,
+    progress: ProgressHook | None = None,
+) -> DemoResult:
+    """Run the whole small election into ``out_dir``; raises if anything (verification included) fails.
+
+    ``ballots`` counts voters; challenged ballots and earlier remote votes come on top. ``seed`` fixes
+    the simulated voters' behaviour only, never a cryptographic nonce.
+    """
+    if not 0 <= missing <= guardians - quorum:
+        raise ValueError(f"missing guardians must be in 0..{guardians - quorum}")
+    tick: ProgressHook = progress or _noop
+    rnd = random.Random(seed)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    manifest = demo_manifest(stations)
+    base_hash = fmt.election_base_hash(manifest.manifest_hash(), guardians, quorum)
+    all_guardians, joint_key = run_key_ceremony(guardians, quorum, base_hash)
+    params = ElectionParameters(base_hash, joint_key, manifest.contest_specs())
+    timings["key ceremony"] = time.perf_counter() - t0
+
+    contest = manifest.contests[0]
+    options = [s.selection_id for s in contest.selections]
+    weights = [KZ2022_SHARES.get(o, 1.0) for o in options]
+    locations = list(manifest.locations())
+    box = BallotBox(params, verify=verify_on_submit)
+    booths = {
+        loc.station.station_id: VotingDevice(params, f"{loc.station.station_id}-d1", loc.station.station_id)
+        for loc in locations
+    }
+    remotes = {
+        loc.station.station_id: VotingDevice(
+            params, f"{loc.station.station_id}-remote", loc.station.station_id
+        )
+        for loc in locations
+    }
+    expected = dict.fromkeys(options, 0)
+    pending_revotes: list[tuple[bytes, str, str]] = []
+
+    t0 = time.perf_counter()
+    tick("voting", 0, ballots)
+    for voter in range(ballots):
+        loc = locations[rnd.randrange(len(locations))]
+        sid = loc.station.station_id
+        style = manifest.style_for_region(loc.region_id).style_id
+        choice = rnd.choices(options, weights)[0]
+        remote = rnd.random() < remote_rate
+        device = remotes[sid] if remote else booths[sid]
+        if rnd.random() < challenge_rate:  # Benaloh: audit a ballot first, then vote for real
+            audit = device.encrypt({contest.contest_id: [rnd.choice(options)]}, style)
+            box.challenge(*device.challenge(audit))
+        credential = f"voter-{voter}".encode() if remote else None
+        if remote and rnd.random() < revote_rate:
+            # a vote shown under pressure, replaced later by the voter's own choice
+            coerced = device.encrypt({contest.contest_id: [options[0]]}, style)
+            box.cast(device.cast(coerced), voter_credential=credential)
+            pending_revotes.append((credential or b"", sid, choice))
+        else:
+            pending = device.encrypt({contest.contest_id: [choice]}, style)
+            box.cast(device.cast(pending), voter_credential=credential)
+            expected[choice] += 1
+        tick("voting", 1)
+    for credential, sid, choice in pending_revotes:  # the revotes come later in the day
+        style = manifest.style_for_region(manifest.station_index()[sid].region_id).style_id
+        pending = remotes[sid].encrypt({contest.contest_id: [choice]}, style)
+        box.cast(remotes[sid].cast(pending), voter_credential=credential)
+        expected[choice] += 1
+    for device in (*booths.values(), *remotes.values()):
+        box.close_device(device.close())
+    timings["voting (encrypt, cast, challenge)"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    sums = StationSums(manifest, params)
+    states = {"cast": 0, "challenged": 0, "superseded": 0}
+    for sb in box.ballots():
+        states[sb.state] += 1
+        if sb.state == "cast":
+            sums.add(sb.station_id, sb.ballot)
+    tallies = sums.roll_up()
+    absent = tuple(range(2, 2 + missing))  # guardian 2 (and up) stays home
+    present = [g for g in all_guardians if g.index not in absent]
+    tick("decrypting", 0, len(tallies))
+    entries = decrypt_tallies(params, tallies, present)
+    tick("decrypting", len(tallies))
+    timings["tally and threshold decryption"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    tick("writing record", 0, len(box))
+    record_hash = write_record(
+        out_dir,
+        manifest,
+        params,
+        box.devices(),
+        box.ballots(),
+        box.challenged(),
+        entries,
+        on_ballot=lambda: tick("writing record", 1),
+    )
+    timings["writing the record"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    verifier = RecordVerifier(out_dir, workers=workers, progress=progress)
+    verified_hash = verifier.run()
+    timings["independent verification"] = time.perf_counter() - t0
+    if verified_hash != record_hash:
+        raise RuntimeError("verifier computed a different record hash than the writer")
+    return DemoResult(
+        out_dir, manifest, record_hash, entries, states, absent, expected, timings, verifier.checks
+    )
