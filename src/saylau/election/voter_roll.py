@@ -75,7 +75,7 @@ def iin_check_digit(first11: str) -> int:
     if len(first11) != 11 or not first11.isdigit() or not first11.isascii():
         raise ValueError(f"{first11!r} is not 11 digits")
     digits = [c - 48 for c in first11.encode("ascii")]
-    check = sum(map(mul, digits, _W1)) % 11
+    check: int = sum(map(mul, digits, _W1)) % 11
     if check == 10:
         check = sum(map(mul, digits, _W2)) % 11
     if check == 10:
