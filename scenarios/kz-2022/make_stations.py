@@ -7,9 +7,10 @@ same files byte for byte):
 * stations per region and district commissions per region come from ``[simulation.regions]`` of
   scenario.toml (domestic total 10,033; the five western regions hold 1,831);
 * stations are spread over a region's districts with Dirichlet(4) proportions, at least one each;
-* a share ``urban`` of a region's stations are town stations; a rural station is on average 0.35 the
-  size of a town station; sizes are log-normal around those means (σ 0.35 town, 0.6 rural), scaled so
-  the region's expected sizes sum to its modelled voters, never below 30;
+* a share ``urban`` of a region's stations are town stations; a rural station is on average 0.4 the
+  size of a town station; sizes are log-normal around those means (σ 0.3 town, 0.55 rural), scaled so
+  the region's expected sizes sum to its modelled voters, clipped to [30, 3000] (3,000 is the legal
+  maximum of voters per station);
 * districts of the three cities carry their real names; other districts are numbered; abroad, the
   districts are the 53 countries with a station (68 stations; the per-country list below is a model
   of the consular network, not the CEC's list), each station with the IANA zone of its city.
@@ -182,10 +183,10 @@ def main() -> None:
         per[np.argsort(-(share * (n - nd) % 1))[: n - int(per.sum())]] += 1
         assert int(per.sum()) == n
         urban = rng.random(n) < float(m.get("urban", 0.5))
-        mean = np.where(urban, 1.0, 0.35)
-        sigma = np.where(urban, 0.35, 0.6)
+        mean = np.where(urban, 1.0, 0.4)
+        sigma = np.where(urban, 0.3, 0.55)
         raw = mean * rng.lognormal(-(sigma**2) / 2, sigma)
-        sizes = np.maximum(30, np.rint(raw * (m["voters"] / raw.sum()))).astype(int)
+        sizes = np.clip(np.rint(raw * (m["voters"] / raw.sum())), 30, 3000).astype(int)
         i = 0
         for did, count in zip(dids, per, strict=True):
             for _ in range(int(count)):

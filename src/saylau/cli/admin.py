@@ -1,10 +1,143 @@
-"""CLI commands of the admin area."""
+"""CLI commands of the admin area: simulate an election's paper results, show results.
+
+``saylau simulate kz-2022 --scale 1.0 --paper --seed 1 --out DIR`` writes a results directory
+(see :mod:`saylau.election.results_io`); ``saylau results DIR --json`` prints the national totals
+and the rule decision; ``--level region`` prints the regional table.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+
+__all__ = ["register", "results", "simulate"]
+
+
+def simulate(
+    scenario: Annotated[
+        str, typer.Argument(help="scenario name under $SAYLAU_SCENARIOS or scenarios/, or a path")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="results directory to write")],
+    scale: Annotated[float, typer.Option(help="fraction of voters (and stations) to simulate")] = 1.0,
+    seed: Annotated[int, typer.Option(help="random seed; same seed, same results")] = 1,
+    paper: Annotated[bool, typer.Option("--paper", help="paper protocols only, no encryption")] = False,
+) -> None:
+    """Simulate the election's station protocols and turnout, calibrated to the published totals."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from saylau.election.results_io import write_results
+    from saylau.election.scenario import load_scenario
+    from saylau.errors import SaylauError
+    from saylau.sim.daytime import report_times, turnout_snapshots
+    from saylau.sim.paper import simulate_paper
+
+    console = Console(stderr=True)
+    if not paper:
+        console.print("[red]only --paper is available here; encrypted voting runs in `saylau demo`[/red]")
+        raise typer.Exit(2)
+    try:
+        with Progress(console=console, transient=True) as progress:
+            task = progress.add_task("simulating", total=5)
+            sc = load_scenario(scenario)
+            progress.update(task, advance=1, description="station protocols")
+            sim = simulate_paper(sc, scale=scale, seed=seed)
+            progress.update(task, advance=1, description="turnout snapshots")
+            snaps = turnout_snapshots(sim)
+            progress.update(task, advance=1, description="report times")
+            reported = report_times(sim)
+            progress.update(task, advance=1, description="writing")
+            t = sim.table
+            meta: dict[str, list[Any]] = {
+                "district": list(t.district),
+                "abroad": [int(x) for x in sim.abroad],
+                "time_zone": list(sim.time_zone),
+                "settlement": list(sim.settlement),
+                "valid": t.valid.tolist(),
+                "invalid": t.invalid.tolist(),
+                "ballots_received": sim.ballots_received.tolist(),
+                "ballots_issued": t.voted.tolist(),
+                "spoiled": sim.spoiled.tolist(),
+                "unused": sim.unused.tolist(),
+                "ballots_in_boxes": t.voted.tolist(),
+                "reported_at_utc": [r.isoformat(timespec="seconds") for r in reported],
+            }
+            decision = write_results(
+                out, sc, t, meta, snaps.times, snaps.counts, extra={"scale": scale, "seed": seed}
+            )
+            progress.update(task, advance=1)
+    except SaylauError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    console.print(
+        f"{len(t)} stations, {int(t.registered.sum()):,} registered, {int(t.voted.sum()):,} took part "
+        f"→ {out}  ({decision.outcome}{': ' + decision.winner if decision.winner else ''})"
+    )
+
+
+def results(
+    directory: Annotated[Path, typer.Argument(help="results directory written by `saylau simulate`")],
+    as_json: Annotated[bool, typer.Option("--json", help="national totals and decision as JSON")] = False,
+    level: Annotated[str, typer.Option(help="country or region")] = "country",
+    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "en",
+) -> None:
+    """Show the results of a results directory (re-aggregated from its station files)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from saylau.election.aggregation import aggregate
+    from saylau.election.results_io import load_results
+    from saylau.errors import SaylauError
+
+    console = Console(width=max(Console().width, 180))
+    try:
+        res = load_results(directory)
+    except SaylauError as exc:
+        Console(stderr=True).print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from exc
+    if as_json:
+        typer.echo(json.dumps(res.national_json(), ensure_ascii=False, indent=2))
+        return
+    if level not in ("country", "region"):
+        raise typer.BadParameter(f"--level must be country or region, not {level!r}")
+    names = res.names(lang)
+    order = tuple(r for r in res.region_names if r in set(res.table.region))
+    lt = (
+        aggregate(res.table, "region", order)
+        if level == "region"
+        else aggregate(res.table, "country", ("country",))
+    )
+    table = Table(title=f"{res.summary.get('scenario', {}).get('election_id', '')} — {level}")
+    for col in ("unit", "stations", "registered", "took part", "turnout", "invalid"):
+        table.add_column(col, justify="left" if col == "unit" else "right", no_wrap=col == "unit")
+    for o in res.table.options:
+        table.add_column(names[o], justify="right")
+    rows = [
+        (res.region_names.get(k, {}).get(lang, k) if level == "region" else k, lt, i)
+        for i, k in enumerate(lt.keys)
+    ]
+    if level == "region":
+        rows.append(("Σ", aggregate(res.table, "country", ("country",)), 0))
+    for label, lt, i in rows:
+        valid = int(lt.valid[i])
+        table.add_row(
+            label,
+            f"{int(lt.stations[i]):,}",
+            f"{int(lt.registered[i]):,}",
+            f"{int(lt.voted[i]):,}",
+            f"{int(lt.voted[i]) / max(int(lt.registered[i]), 1):.2%}",
+            f"{int(lt.invalid[i]):,}",
+            *(f"{int(v) / valid:.2%}" if valid else "-" for v in lt.votes[i]),
+        )
+    console.print(table)
+    for line in res.decision().explain(lang, names):
+        console.print(line)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
-    del app
+    app.command("simulate")(simulate)
+    app.command("results")(results)

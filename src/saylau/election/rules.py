@@ -8,6 +8,7 @@ a translation key plus the numbers — rendered in Kazakh, Russian or English by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -91,9 +92,9 @@ class Decision(BaseModel):
     base: int
     reasons: list[Reason]
 
-    def explain(self, lang: str = "en") -> list[str]:
-        """The reasons as sentences in ``lang`` (kk, ru or en)."""
-        return explain(self.reasons, lang)
+    def explain(self, lang: str = "en", names: Mapping[str, str] | None = None) -> list[str]:
+        """The reasons as sentences in ``lang`` (kk, ru or en), option ids shown by ``names``."""
+        return explain(self.reasons, lang, names)
 
 
 _TEXT: dict[str, dict[str, str]] = {
@@ -144,12 +145,18 @@ _TEXT: dict[str, dict[str, str]] = {
 }
 
 
-def explain(reasons: list[Reason], lang: str = "en") -> list[str]:
-    """Render reasons in ``lang``; an unknown language falls back to English."""
+def explain(reasons: list[Reason], lang: str = "en", names: Mapping[str, str] | None = None) -> list[str]:
+    """Render reasons in ``lang`` (unknown languages fall back to English); ``names`` maps option ids."""
+    names = names or {}
     out = []
     for r in reasons:
         table = _TEXT[r.key]
-        out.append(table.get(lang, table["en"]).format(**r.params))
+        params = dict(r.params)
+        if "option" in params:
+            params["option"] = names.get(params["option"], params["option"])
+        if "options" in params:
+            params["options"] = ", ".join(names.get(o, o) for o in params["options"].split(", "))
+        out.append(table.get(lang, table["en"]).format(**params))
     return out
 
 

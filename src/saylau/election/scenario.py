@@ -135,6 +135,7 @@ class SimulationModel(_Model):
     invalid_rate: float = Field(default=0.04, ge=0, lt=1)
     invalid_concentration: float = Field(default=60.0, gt=0)
     day_curve: tuple[float, float] = Field(default=(1.6, 1.4), description="Beta(a, b) of voting times")
+    max_station_size: int | None = Field(default=None, ge=1, description="legal maximum of voters a station")
     regions: dict[str, RegionModel]
 
 

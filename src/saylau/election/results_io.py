@@ -1,0 +1,240 @@
+"""Reading and writing a results directory: station protocols, turnout snapshots, summary JSON.
+
+Layout (all UTF-8):
+
+``stations.csv``
+    exactly ``station,region,registered,voted,<one column per option, header = its English name>``;
+    ``voted`` = voters who received a ballot. Forensics tools read this file; nothing is appended.
+``stations_meta.csv``
+    ``station,district,abroad,time_zone,settlement,valid,invalid,ballots_received,ballots_issued,
+    spoiled,unused,ballots_in_boxes,reported_at_utc``.
+``turnout.csv``
+    ``station,region,time_zone,<HH:MM>...``: cumulative voters at each local reporting time.
+``results.json``
+    scenario reference, options, rules, national and regional totals, the rule decision.
+
+:func:`load_results` rebuilds every total from the station files and checks it against
+``results.json``, so a results directory cannot claim figures its stations do not add up to.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from saylau.election.aggregation import LevelTable, StationTable, aggregate
+from saylau.election.rules import Decision, ElectoralRules, decide
+from saylau.election.scenario import Option, Scenario
+from saylau.errors import ElectionError
+
+__all__ = [
+    "RESULTS_FORMAT",
+    "LoadedResults",
+    "level_dict",
+    "load_results",
+    "national_json",
+    "write_results",
+]
+
+RESULTS_FORMAT = "saylau-results/1"
+_META = [
+    "station", "district", "abroad", "time_zone", "settlement", "valid", "invalid", "ballots_received",
+    "ballots_issued", "spoiled", "unused", "ballots_in_boxes", "reported_at_utc",
+]  # fmt: skip
+
+
+def level_dict(lt: LevelTable, names: dict[str, str]) -> dict[str, dict[str, int]]:
+    """A level's rows as ``{unit: {registered, took_part, valid, invalid, <option name>: n}}``."""
+    out: dict[str, dict[str, int]] = {}
+    for i, key in enumerate(lt.keys):
+        row = {
+            "stations": int(lt.stations[i]),
+            "registered": int(lt.registered[i]),
+            "took_part": int(lt.voted[i]),
+            "valid": int(lt.valid[i]),
+            "invalid": int(lt.invalid[i]),
+        }
+        row.update({names[o]: int(v) for o, v in zip(lt.options, lt.votes[i], strict=True)})
+        out[key] = row
+    return out
+
+
+def write_results(
+    out: Path,
+    scenario: Scenario,
+    table: StationTable,
+    meta: dict[str, list[Any]],
+    turnout_times: tuple[str, ...],
+    turnout_counts: np.ndarray[Any, np.dtype[np.int64]],
+    extra: dict[str, Any] | None = None,
+) -> Decision:
+    """Write the four files; ``meta`` holds the ``stations_meta.csv`` columns other than station."""
+    out.mkdir(parents=True, exist_ok=True)
+    names = {o.id: o.name.en for o in scenario.options}
+    with (out / "stations.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["station", "region", "registered", "voted", *(names[o] for o in table.options)])
+        for i, sid in enumerate(table.station):
+            w.writerow(
+                [
+                    sid,
+                    table.region[i],
+                    int(table.registered[i]),
+                    int(table.voted[i]),
+                    *table.votes[i].tolist(),
+                ]
+            )
+    with (out / "stations_meta.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(_META)
+        cols = [meta[c] for c in _META[1:]]
+        for i, sid in enumerate(table.station):
+            w.writerow([sid, *(c[i] for c in cols)])
+    with (out / "turnout.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(["station", "region", "time_zone", *turnout_times])
+        for i, sid in enumerate(table.station):
+            w.writerow([sid, table.region[i], meta["time_zone"][i], *turnout_counts[i].tolist()])
+    regions = tuple(r.id for r in scenario.territory_index.regions)
+    nat = aggregate(table, "country", ("country",))
+    decision = decide(scenario.rules, nat.totals("country", scenario.against_all))
+    summary = {
+        "format": RESULTS_FORMAT,
+        "scenario": {
+            "name": scenario.path.name,
+            "election_id": scenario.election_id,
+            "date": str(scenario.date),
+        },
+        "options": [o.model_dump(mode="json") for o in scenario.options],
+        "regions": {r.id: r.name.model_dump() for r in scenario.territory_index.regions},
+        "rules": scenario.rules.model_dump(mode="json"),
+        "national": level_dict(nat, names)["country"],
+        "by_region": level_dict(
+            aggregate(table, "region", tuple(r for r in regions if r in set(table.region))), names
+        ),
+        "turnout_national": dict(
+            zip(turnout_times, (int(x) for x in turnout_counts.sum(axis=0)), strict=True)
+        ),
+        "decision": decision.model_dump(mode="json"),
+        **(extra or {}),
+    }
+    (out / "results.json").write_text(
+        json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    return decision
+
+
+@dataclass(frozen=True)
+class LoadedResults:
+    """A results directory read back and re-aggregated from its station files."""
+
+    table: StationTable
+    options: tuple[Option, ...]
+    rules: ElectoralRules
+    against_all: str | None
+    region_names: dict[str, dict[str, str]]
+    summary: dict[str, Any]
+
+    def names(self, lang: str = "en") -> dict[str, str]:
+        """Option id → display name in ``lang``."""
+        return {o.id: o.name.get(lang) for o in self.options}
+
+    def decision(self) -> Decision:
+        """The rule decision recomputed from the station files."""
+        return decide(
+            self.rules, aggregate(self.table, "country", ("country",)).totals("country", self.against_all)
+        )
+
+    def national_json(self) -> dict[str, Any]:
+        """National totals, every option by name, and the decision (the ``results --json`` output)."""
+        return national_json(self)
+
+
+def national_json(res: LoadedResults) -> dict[str, Any]:
+    """See :meth:`LoadedResults.national_json`."""
+    nat = level_dict(aggregate(res.table, "country", ("country",)), res.names())["country"]
+    d = res.decision()
+    names = res.names()
+    return {
+        "election_id": res.summary.get("scenario", {}).get("election_id"),
+        "registered": nat["registered"],
+        "took_part": nat["took_part"],
+        "valid": nat["valid"],
+        "invalid": nat["invalid"],
+        "stations": nat["stations"],
+        "options": {names[o]: nat[names[o]] for o in res.table.options},
+        "decision": {
+            "outcome": d.outcome,
+            "winner": names.get(d.winner) if d.winner else None,
+            "runoff": [names[o] for o in d.runoff],
+            "tied": [names[o] for o in d.tied],
+            "explanation": d.explain("en", names),
+        },
+    }
+
+
+def _int(row: dict[str, str], col: str, where: str) -> int:
+    try:
+        return int(row[col])
+    except (KeyError, TypeError, ValueError):
+        raise ElectionError(f"{where}: column {col!r} is missing or not an integer") from None
+
+
+def load_results(directory: Path) -> LoadedResults:
+    """Read a results directory and check ``results.json`` against the station files."""
+    try:
+        summary: dict[str, Any] = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ElectionError(f"{directory}: results.json not found (is this a results directory?)") from None
+    if summary.get("format") != RESULTS_FORMAT:
+        raise ElectionError(
+            f"{directory}/results.json: format {summary.get('format')!r} != {RESULTS_FORMAT!r}"
+        )
+    options = tuple(Option.model_validate(o) for o in summary["options"])
+    rules = ElectoralRules.model_validate(summary["rules"])
+    header_names = [o.name.en for o in options]
+    with (directory / "stations.csv").open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        expected = ["station", "region", "registered", "voted", *header_names]
+        if reader.fieldnames != expected:
+            raise ElectionError(f"{directory}/stations.csv: header {reader.fieldnames} != {expected}")
+        rows = list(reader)
+    with (directory / "stations_meta.csv").open(newline="", encoding="utf-8") as fh:
+        meta = {r["station"]: r for r in csv.DictReader(fh)}
+    n = len(rows)
+    station = tuple(r["station"] for r in rows)
+    missing = [s for s in station if s not in meta]
+    if missing:
+        raise ElectionError(f"{directory}/stations_meta.csv: no row for station {missing[0]!r}")
+    where = f"{directory}/stations.csv"
+    votes = np.array(
+        [[_int(r, h, f"{where} station {r['station']}") for h in header_names] for r in rows], dtype=np.int64
+    ).reshape(n, len(options))
+    table = StationTable(
+        station=station,
+        district=tuple(meta[s]["district"] for s in station),
+        region=tuple(r["region"] for r in rows),
+        options=tuple(o.id for o in options),
+        registered=np.array([_int(r, "registered", where) for r in rows], dtype=np.int64),
+        voted=np.array([_int(r, "voted", where) for r in rows], dtype=np.int64),
+        valid=votes.sum(axis=1),
+        invalid=np.array([_int(meta[s], "invalid", f"{where} meta {s}") for s in station], dtype=np.int64),
+        votes=votes,
+    )
+    res = LoadedResults(
+        table=table,
+        options=options,
+        rules=rules,
+        against_all=next((o.id for o in options if o.kind == "against_all"), None),
+        region_names=summary.get("regions", {}),
+        summary=summary,
+    )
+    recomputed = level_dict(aggregate(table, "country", ("country",)), res.names())["country"]
+    if recomputed != summary.get("national"):
+        raise ElectionError(f"{directory}/results.json: national totals differ from the sum of stations.csv")
+    return res
