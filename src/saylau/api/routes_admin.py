@@ -202,6 +202,7 @@ def create_election(
             remote_revoting=body.remote_revoting,
         )
         session.add(e)
+        session.flush()  # no ORM relationships: insert the election before the rows that refer to it
         for loc in manifest.locations():
             session.add(
                 Station(

@@ -222,7 +222,7 @@ def post_partial_decryption(
         need_phase(e, "tallied")
         params = state.election_params(e)
         assert e.tally is not None
-        tally = cb.tally_from_dict(e.tally)
+        tally = cb.tally_from_dict(e.tally["tally"])
     partial = cb.verify_partial(params, tally, body.partial)
     if getattr(partial, "guardian_index", index) != index:
         raise ValueError(f"field 'partial.guardian_index': not guardian {index}")

@@ -40,12 +40,9 @@ class AppState:
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads; rolled back at the end."""
+        """A session for reads; closing it ends the transaction and keeps loaded rows readable."""
         with self.sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def board(self, session: Session, election_id: str) -> BulletinBoard:
         """The bulletin board of an election, on this session's transaction."""

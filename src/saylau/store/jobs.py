@@ -48,6 +48,7 @@ def create_job(
         created_by=created_by,
     )
     session.add(job)
+    session.flush()  # fills the defaults (created_at) the caller reports
     return job
 
 

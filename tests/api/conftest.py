@@ -1,0 +1,172 @@
+"""Fixtures for the API tests: an application on each backend and a small election driven through it."""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+with warnings.catch_warnings():
+    # starlette 1.x asks for `httpx2` in its test client; the httpx client it wraps still works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+from saylau.api import API_PREFIX, Settings, create_app
+from saylau.crypto import ElectionParameters, Guardian, GuardianRecord
+from saylau.store.accounts import create_user
+
+P = API_PREFIX
+PASSWORD = "correct horse battery"
+STATIONS = ("st-1", "st-2")
+SELECTIONS = ("cand-a", "cand-b", "against-all")
+
+
+def manifest(election_id: str = "e2022") -> dict[str, Any]:
+    def name(t: str) -> dict[str, str]:
+        return {"kk": t, "ru": t, "en": t}
+
+    return {
+        "election_id": election_id,
+        "name": name("Test presidential election"),
+        "election_date": "2022-11-20",
+        "voting_opens": "2022-11-20T07:00:00+06:00",
+        "voting_closes": "2022-11-20T20:00:00+06:00",
+        "contests": [
+            {
+                "contest_id": "president",
+                "name": name("President"),
+                "votes_allowed": 1,
+                "selections": [
+                    {"selection_id": "cand-a", "kind": "candidate", "name": name("A")},
+                    {"selection_id": "cand-b", "kind": "candidate", "name": name("B")},
+                    {"selection_id": "against-all", "kind": "against_all", "name": name("Against all")},
+                ],
+            }
+        ],
+        "ballot_styles": [{"style_id": "main", "contest_ids": ["president"]}],
+        "regions": [
+            {
+                "region_id": "r1",
+                "name": name("Region"),
+                "districts": [
+                    {
+                        "district_id": "d1",
+                        "name": name("District"),
+                        "stations": [
+                            {"station_id": s, "name": name(s), "time_zone": "Asia/Almaty"} for s in STATIONS
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
+    settings = Settings(
+        database_url=database.url,
+        db_schema=database.schema,
+        board_key_file=tmp_path / "board.pem",
+        checkpoint_every=4,
+        job_poll_seconds=0.05,
+        job_workers=1,
+        pool_size=4,
+    )
+    app = create_app(settings)
+    with app.state.saylau.transaction() as s:
+        create_user(s, "cec", PASSWORD, "cec")
+    with TestClient(app) as c:
+        yield c
+    app.state.saylau.engine.dispose()
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    r = client.post(f"{P}/auth/login", json={"username": username, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def wait_job(client: TestClient, headers: dict[str, str], job_id: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"{P}/jobs/{job_id}", headers=headers).json()
+        if job["state"] in ("succeeded", "failed", "stalled"):
+            return dict(job)
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {job['state']} after {timeout} s")
+
+
+@dataclass
+class Election:
+    id: str
+    h: dict[str, dict[str, str]] = field(default_factory=dict)
+    guardians: list[Guardian] = field(default_factory=list)
+    params: ElectionParameters | None = None
+
+
+def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = True) -> Election:
+    """Define, run the ceremony through the API (secrets stay here, on the guardians' side), import the roll."""
+    cec = login(client, "cec")
+    el = Election("e2022", {"cec": cec})
+    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": n, "quorum": k}, headers=cec)
+    assert r.status_code == 201, r.text
+    base_hash = bytes.fromhex(r.json()["base_hash"])
+    users = [
+        ("station1", "station", {"station_id": "st-1"}),
+        ("station2", "station", {"station_id": "st-2"}),
+        ("pollster", "pollster", {}),
+        ("observer", "observer", {}),
+    ]
+    users += [(f"guardian{i}", "guardian", {"guardian_index": i}) for i in range(1, n + 1)]
+    for name, role, extra in users:
+        body = {"username": name, "password": PASSWORD, "role": role, "election_id": el.id, **extra}
+        assert client.post(f"{P}/users", json=body, headers=cec).status_code == 201
+        el.h[name] = login(client, name)
+    el.guardians = [Guardian.generate(i, n, k, base_hash) for i in range(1, n + 1)]
+    for g in el.guardians:
+        r = client.post(
+            f"{P}/elections/{el.id}/guardians/{g.index}/record",
+            json={"record": g.public_record().to_dict()},
+            headers=el.h[f"guardian{g.index}"],
+        )
+        assert r.status_code == 201, r.text
+    records = {
+        d["index"]: GuardianRecord.from_dict(d["record"])
+        for d in client.get(f"{P}/elections/{el.id}/guardians").json()
+    }
+    for g in el.guardians:
+        shares = [
+            {"recipient": o, "share": g.share_for(o, records[o]).to_dict()} for o in records if o != g.index
+        ]
+        r = client.post(
+            f"{P}/elections/{el.id}/guardians/{g.index}/shares",
+            json={"shares": shares},
+            headers=el.h[f"guardian{g.index}"],
+        )
+        assert r.status_code == 201, r.text
+    from saylau.crypto import EncryptedShare
+
+    for g in el.guardians:
+        hdr = el.h[f"guardian{g.index}"]
+        for item in client.get(f"{P}/elections/{el.id}/guardians/{g.index}/shares", headers=hdr).json():
+            g.receive_share(EncryptedShare.from_dict(item["share"]), records[item["sender"]])
+        g.finish()
+        assert (
+            client.post(f"{P}/elections/{el.id}/guardians/{g.index}/finish", headers=hdr).status_code == 200
+        )
+    r = client.post(f"{P}/elections/{el.id}/key", headers=cec)
+    assert r.status_code == 200, r.text
+    el.params = ElectionParameters.from_dict(r.json()["parameters"])
+    voters = [{"voter_id": f"v{i}", "station_id": STATIONS[i % 2], "remote": i >= 6} for i in range(10)]
+    r = client.post(f"{P}/elections/{el.id}/roll", json={"voters": voters}, headers=cec)
+    assert r.status_code == 202, r.text
+    assert wait_job(client, cec, r.json()["job_id"])["state"] == "succeeded"
+    if open_it:
+        assert client.post(f"{P}/elections/{el.id}/open", headers=cec).status_code == 200
+    return el

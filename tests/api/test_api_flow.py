@@ -1,0 +1,131 @@
+"""The whole election through the HTTP API, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from saylau.board import read_jsonl, verify_board
+from saylau.crypto import EncryptedTally, encrypt_ballot, open_challenged_ballot, partial_decrypt
+
+from .conftest import P, TestClient, setup_election, wait_job
+
+
+def test_full_flow_with_revote_challenge_missing_guardian_and_verification(client: TestClient) -> None:
+    el = setup_election(client)
+    assert el.params is not None
+    cec, eid = el.h["cec"], el.id
+
+    def credential(voter: str, station: str | None) -> dict[str, str]:
+        if station is None:
+            r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"voter_id": voter}, headers=cec)
+        else:
+            r = client.post(
+                f"{P}/elections/{eid}/stations/{station}/checkin",
+                json={"voter_id": voter},
+                headers=el.h["station1" if station == "st-1" else "station2"],
+            )
+        assert r.status_code == 201, r.text
+        return {"Authorization": f"Bearer {r.json()['credential']}"}
+
+    def cast(h: dict[str, str], bid: str, choice: str) -> dict[str, object]:
+        ballot, _ = encrypt_ballot(el.params, bid, "main", {"president": [choice]})
+        r = client.post(f"{P}/elections/{eid}/ballots", json={"ballot": ballot.to_dict()}, headers=h)
+        assert r.status_code == 201, r.text
+        return dict(r.json())
+
+    # in person: v0 (st-1), v1 (st-2), v2 (st-1)
+    receipts = [
+        cast(credential("v0", "st-1"), "b0", "cand-a"),
+        cast(credential("v1", "st-2"), "b1", "cand-b"),
+    ]
+    v2 = credential("v2", "st-1")
+    # a challenge (Benaloh) before casting: opened, published, never counted
+    spoiled, secret = encrypt_ballot(el.params, "b2-spoiled", "main", {"president": ["cand-b"]})
+    opened = open_challenged_ballot(el.params, spoiled, secret)
+    r = client.post(f"{P}/elections/{eid}/challenges", json={"challenged": opened.to_dict()}, headers=v2)
+    assert r.status_code == 201 and r.json()["state"] == "challenged", r.text
+    receipts.append(cast(v2, "b2", "cand-a"))
+    # the same in-person credential cannot cast again
+    again, _ = encrypt_ballot(el.params, "b2-again", "main", {"president": ["cand-b"]})
+    r = client.post(f"{P}/elections/{eid}/ballots", json={"ballot": again.to_dict()}, headers=v2)
+    assert r.status_code == 403 and "already cast" in r.json()["detail"]
+    # nobody votes twice: v0 cannot check in again, nor at another station
+    r = client.post(
+        f"{P}/elections/{eid}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
+    )
+    assert r.status_code == 409 and "already checked in" in r.json()["detail"]
+    # remote voter v6 votes under pressure for cand-b, then revotes for against-all: the last one counts
+    v6 = credential("v6", None)
+    first = cast(v6, "b6-1", "cand-b")
+    second = cast(v6, "b6-2", "against-all")
+    assert second["superseded"] == [first["code"]]
+    look = client.get(f"{P}/elections/{eid}/board/codes/{first['code']}").json()
+    assert [e["kind"] for e in look["entries"]] == ["ballot", "superseded"]
+
+    # turnout, exit polls (embargoed while open)
+    r = client.post(
+        f"{P}/elections/{eid}/stations/st-1/turnout",
+        json={"at": "2022-11-20T12:00:00+06:00", "voted": 2},
+        headers=el.h["station1"],
+    )
+    assert r.status_code == 201, r.text
+    r = client.post(
+        f"{P}/elections/{eid}/exit-polls",
+        headers=el.h["pollster"],
+        json={
+            "interviews": [
+                {"station_id": "st-1", "answer": "cand-a"},
+                {"station_id": "st-2", "answer": "cand-b"},
+                {"station_id": "st-2", "answer": "cand-a"},
+            ]
+        },
+    )
+    assert r.status_code == 201, r.text
+    r = client.get(f"{P}/elections/{eid}/exit-polls/estimate")
+    assert r.status_code == 403 and "embargoed" in r.json()["detail"]
+
+    assert client.post(f"{P}/elections/{eid}/close", headers=cec).status_code == 200
+    est = client.get(f"{P}/elections/{eid}/exit-polls/estimate").json()
+    assert abs(est["estimates"]["cand-a"]["share"] - 2 / 3) < 1e-9
+
+    # protocol with control relations, and a correction as a new version
+    proto = {"registered": 5, "ballots_issued": 2, "ballots_cast": 2, "invalid": 0, "votes": {"cand-a": 2}}
+    bad = {**proto, "invalid": 1}
+    r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=bad, headers=el.h["station1"])
+    assert r.status_code == 422 and "ballots_cast" in r.json()["detail"]
+    for _ in range(2):
+        r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=proto, headers=el.h["station1"])
+        assert r.status_code == 201, r.text
+    assert [p["version"] for p in client.get(f"{P}/elections/{eid}/protocols").json()] == [1, 2]
+
+    # tally (a job), partial decryptions from guardians 1 and 3 (guardian 2 is missing), decryption (a job)
+    job = client.post(f"{P}/elections/{eid}/tally", headers=cec).json()
+    assert wait_job(client, cec, job["id"])["state"] == "succeeded"
+    stored = client.get(f"{P}/elections/{eid}/tally").json()
+    assert stored["ballots"] == 4
+    tally = EncryptedTally.from_dict(stored["tally"])
+    for g in (el.guardians[0], el.guardians[2]):
+        r = client.post(
+            f"{P}/elections/{eid}/guardians/{g.index}/partial-decryption",
+            json={"partial": partial_decrypt(g, tally).to_dict()},
+            headers=el.h[f"guardian{g.index}"],
+        )
+        assert r.status_code == 201, r.text
+    job = client.post(f"{P}/elections/{eid}/decrypt", headers=cec).json()
+    done = wait_job(client, cec, job["id"])
+    assert done["state"] == "succeeded", done
+    counts = client.get(f"{P}/elections/{eid}/results").json()["counts"]["president"]
+    assert counts == {"cand-a": 2, "cand-b": 1, "against-all": 1}
+
+    # the board verifies independently; the verification job agrees and re-checks every proof
+    board = read_jsonl(client.get(f"{P}/elections/{eid}/board").text.splitlines())
+    summary = verify_board(board)
+    kinds = [row["kind"] for row in board if row["type"] == "entry"]
+    assert kinds.count("ballot") == 5 and kinds.count("challenge") == 1 and kinds.count("superseded") == 1
+    job = client.post(f"{P}/elections/{eid}/verify", headers=el.h["observer"]).json()
+    result = wait_job(client, cec, job["id"])
+    assert result["state"] == "succeeded", result
+    assert result["result"]["board_entries"] == summary.count
+    assert result["result"]["ballots_verified"] == 6
+    assert client.get(f"{P}/elections/{eid}/verification").json()["state"] == "succeeded"
+    record = client.get(f"{P}/elections/{eid}/record").json()
+    assert record["results"]["counts"]["president"]["cand-a"] == 2
+    assert all(r["code"] for r in receipts)
