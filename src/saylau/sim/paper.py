@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from saylau.election.aggregation import StationTable
+from saylau.election.protocols import ProtocolFigures
 from saylau.election.scenario import Scenario
 from saylau.errors import ScenarioError
 from saylau.sim.apportion import apportion, apportion_matrix
@@ -55,6 +56,22 @@ class PaperSimulation:
     abroad: npt.NDArray[np.bool_] = field(repr=False)
     time_zone: tuple[str, ...] = field(repr=False)
     settlement: tuple[str, ...] = field(repr=False)
+
+    def protocol(self, i: int) -> ProtocolFigures:
+        """Row ``i`` as the station's paper protocol (all ballots issued are found in the box)."""
+        t = self.table
+        return ProtocolFigures(
+            station=t.station[i],
+            registered=int(t.registered[i]),
+            ballots_received=int(self.ballots_received[i]),
+            ballots_issued=int(t.voted[i]),
+            ballots_unused=int(self.unused[i]),
+            ballots_spoiled=int(self.spoiled[i]),
+            ballots_in_boxes=int(t.voted[i]),
+            valid=int(t.valid[i]),
+            invalid=int(t.invalid[i]),
+            votes={o: int(v) for o, v in zip(t.options, t.votes[i], strict=True)},
+        )
 
 
 def _scaled_targets(
