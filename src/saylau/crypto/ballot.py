@@ -20,7 +20,7 @@ from saylau.crypto.ballot_types import (
     tracking_code,
 )
 from saylau.crypto.hazmat.elgamal import encrypt, product
-from saylau.crypto.hazmat.group import Q
+from saylau.crypto.hazmat.group import Q, random_scalar
 from saylau.crypto.hazmat.hashing import hash_to_scalar
 from saylau.crypto.hazmat.proofs import prove_range, verify_range
 from saylau.crypto.params import ContestSpec, ElectionParameters
@@ -77,14 +77,18 @@ def encrypt_ballot(
     """
     if not ballot_id:
         raise InvalidBallot("ballot: empty ballot id")
-    source = rng if rng is not None else secrets.SystemRandom()
+    if rng is None:
+        nonce = random_scalar
+        ballot_nonce = secrets.token_bytes(32)
+    else:
+        seeded = rng
 
-    def nonce() -> int:
-        return source.randrange(1, Q)
+        def nonce() -> int:
+            return seeded.getrandbits(320) % (Q - 1) + 1
 
+        ballot_nonce = rng.getrandbits(256).to_bytes(32, "big")
     K = params.joint_key.K
     h_e = params.extended_base_hash
-    ballot_nonce = source.getrandbits(256).to_bytes(32, "big")
     contests: list[EncryptedContest] = []
     for contest_id, chosen in choices.items():
         try:

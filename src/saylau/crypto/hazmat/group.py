@@ -19,6 +19,7 @@ secret. ``OPS`` counts library calls so that benchmarks can report group operati
 from __future__ import annotations
 
 import secrets
+import threading
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -111,8 +112,24 @@ def scalar_from_hex(text: str, what: str = "scalar") -> int:
 
 
 def random_scalar() -> int:
-    """Return a uniform scalar in [1, Q) from the operating system's CSPRNG."""
-    return secrets.randbelow(Q - 1) + 1
+    """Return a scalar in [1, Q) from the OS CSPRNG (FIPS 186-5 A.2.1: 64 extra bits, bias < 2^-64)."""
+    return int.from_bytes(secrets.token_bytes(40), "big") % (Q - 1) + 1
+
+
+class _Buffers(threading.local):
+    """Per-thread output buffers for serialization (cffi releases the GIL during library calls)."""
+
+    def __init__(self) -> None:
+        self.out = ffi.new("unsigned char[33]")
+        self.size = ffi.new("size_t *", POINT_BYTES)
+        self.view = ffi.buffer(self.out, POINT_BYTES)
+
+
+_TLS = _Buffers()
+
+
+def _buffers() -> _Buffers:
+    return _TLS
 
 
 class Point:
@@ -180,10 +197,10 @@ class Point:
             if self._c is None:
                 enc = _IDENTITY_BYTES
             else:
-                out = ffi.new("unsigned char[33]")
-                n = ffi.new("size_t *", POINT_BYTES)
-                lib.secp256k1_ec_pubkey_serialize(_CTX, out, n, self._c, _COMPRESSED)
-                enc = bytes(ffi.buffer(out, POINT_BYTES))
+                bufs = _buffers()
+                bufs.size[0] = POINT_BYTES
+                lib.secp256k1_ec_pubkey_serialize(_CTX, bufs.out, bufs.size, self._c, _COMPRESSED)
+                enc = bufs.view[:]
             object.__setattr__(self, "_enc", enc)
         return enc
 

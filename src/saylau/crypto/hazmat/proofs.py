@@ -12,14 +12,13 @@ values and use the variable-time fixed-base tables of ``fixedbase`` for ``g`` an
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from saylau.crypto.hazmat.elgamal import Ciphertext
 from saylau.crypto.hazmat.fixedbase import multi_exp
-from saylau.crypto.hazmat.group import G, Point, Q, g_pow, scalar_from_hex, scalar_to_hex
+from saylau.crypto.hazmat.group import G, Point, Q, g_pow, random_scalar, scalar_from_hex, scalar_to_hex
 from saylau.crypto.hazmat.hashing import HashPart, hash_to_scalar
 from saylau.errors import InvalidProof
 
@@ -40,8 +39,7 @@ _DLEQ = "saylau/v1/chaum-pedersen"
 _RANGE = "saylau/v1/range"
 
 
-def _nonce() -> int:
-    return secrets.randbelow(Q - 1) + 1
+_nonce = random_scalar
 
 
 def _scalar(d: dict[str, Any], key: str, what: str) -> int:
