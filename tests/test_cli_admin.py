@@ -87,3 +87,30 @@ def test_simulate_needs_paper_and_known_scenario(tmp_path: Path) -> None:
     assert r.exit_code == 1
     r = runner.invoke(app, ["results", str(tmp_path), "--json"])
     assert r.exit_code == 1
+
+
+def test_results_as_of_partial(full: Path) -> None:
+    r = runner.invoke(app, ["results", str(full), "--as-of", "2022-11-20T16:00Z", "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    assert 0 < data["stations_reporting"] < data["stations_total"] == 10101
+    assert sum(data["shares"].values()) == pytest.approx(1.0, abs=1e-5)
+    late = json.loads(
+        runner.invoke(app, ["results", str(full), "--as-of", "2022-11-23T00:00Z", "--json"]).stdout
+    )
+    assert late["stations_reporting"] == 10101 and late["took_part_counted"] == 8_300_046
+    early = json.loads(
+        runner.invoke(app, ["results", str(full), "--as-of", "2022-11-20T00:00Z", "--json"]).stdout
+    )
+    assert early["stations_reporting"] == 0
+    assert runner.invoke(app, ["results", str(full), "--as-of", "yesterday"]).exit_code == 2
+
+
+def test_results_json_has_timeline_and_regional_turnout(full: Path) -> None:
+    summary = json.loads((full / "results.json").read_text(encoding="utf-8"))
+    timeline = summary["partial_results"]
+    counts = [p["stations_reporting"] for p in timeline]
+    assert counts == sorted(counts) and counts[-1] == 10101
+    almaty = summary["turnout_by_region"]["almaty"]
+    assert almaty["10:00"] < almaty["20:00"] <= almaty["registered"]
+    assert sum(v["20:00"] for v in summary["turnout_by_region"].values()) == 8_300_046

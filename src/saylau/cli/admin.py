@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from saylau.election.results_io import LoadedResults
 
 __all__ = ["register", "results", "simulate"]
 
@@ -29,49 +32,29 @@ def simulate(
     from rich.console import Console
     from rich.progress import Progress
 
-    from saylau.election.results_io import write_results
-    from saylau.election.scenario import load_scenario
     from saylau.errors import SaylauError
-    from saylau.sim.daytime import report_times, turnout_snapshots
-    from saylau.sim.paper import simulate_paper
+    from saylau.sim.run import STEPS, run_paper
 
     console = Console(stderr=True)
+    if not 0 < scale <= 1:
+        raise typer.BadParameter(f"--scale must be in (0, 1], got {scale}")
     if not paper:
         console.print("[red]only --paper is available here; encrypted voting runs in `saylau demo`[/red]")
         raise typer.Exit(2)
     try:
         with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("simulating", total=5)
-            sc = load_scenario(scenario)
-            progress.update(task, advance=1, description="station protocols")
-            sim = simulate_paper(sc, scale=scale, seed=seed)
-            progress.update(task, advance=1, description="turnout snapshots")
-            snaps = turnout_snapshots(sim)
-            progress.update(task, advance=1, description="report times")
-            reported = report_times(sim)
-            progress.update(task, advance=1, description="writing")
-            t = sim.table
-            meta: dict[str, list[Any]] = {
-                "district": list(t.district),
-                "abroad": [int(x) for x in sim.abroad],
-                "time_zone": list(sim.time_zone),
-                "settlement": list(sim.settlement),
-                "valid": t.valid.tolist(),
-                "invalid": t.invalid.tolist(),
-                "ballots_received": sim.ballots_received.tolist(),
-                "ballots_issued": t.voted.tolist(),
-                "spoiled": sim.spoiled.tolist(),
-                "unused": sim.unused.tolist(),
-                "ballots_in_boxes": t.voted.tolist(),
-                "reported_at_utc": [r.isoformat(timespec="seconds") for r in reported],
-            }
-            decision = write_results(
-                out, sc, t, meta, snaps.times, snaps.counts, extra={"scale": scale, "seed": seed}
+            task = progress.add_task("simulating", total=STEPS)
+            run = run_paper(
+                scenario,
+                out,
+                scale=scale,
+                seed=seed,
+                progress=lambda step: progress.update(task, advance=1, description=step),
             )
-            progress.update(task, advance=1)
     except SaylauError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    t, decision = run.sim.table, run.decision
     console.print(
         f"{len(t)} stations, {int(t.registered.sum()):,} registered, {int(t.voted.sum()):,} took part "
         f"→ {out}  ({decision.outcome}{': ' + decision.winner if decision.winner else ''})"
@@ -83,6 +66,9 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="national totals and decision as JSON")] = False,
     level: Annotated[str, typer.Option(help="country or region")] = "country",
     lang: Annotated[str, typer.Option(help="kk, ru or en")] = "en",
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="partial results: only protocols reported by this UTC time")
+    ] = None,
 ) -> None:
     """Show the results of a results directory (re-aggregated from its station files)."""
     from rich.console import Console
@@ -98,6 +84,9 @@ def results(
     except SaylauError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if as_of is not None:
+        _partial(res, as_of, as_json, lang)
+        return
     if as_json:
         typer.echo(json.dumps(res.national_json(), ensure_ascii=False, indent=2))
         return
@@ -135,6 +124,45 @@ def results(
     console.print(table)
     for line in res.decision().explain(lang, names):
         console.print(line)
+
+
+def _partial(res: LoadedResults, as_of: str, as_json: bool, lang: str) -> None:
+    """Print the partial results published at ``as_of`` (stations reporting, shares so far)."""
+    from datetime import UTC, datetime
+
+    import numpy as np
+    from rich.console import Console
+
+    from saylau.election.aggregation import partial_results
+
+    try:
+        when = datetime.fromisoformat(as_of.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"--as-of {as_of!r} is not an ISO date-time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    if any(t is None for t in res.reported_at):
+        raise typer.BadParameter("this results directory has no report times (stations_meta.csv)")
+    mask = np.array([t is not None and t <= when for t in res.reported_at], dtype=np.bool_)
+    pr = partial_results(res.table, mask)
+    names = res.names(lang)
+    data = {
+        "as_of": when.isoformat(),
+        "stations_reporting": pr.stations_reporting,
+        "stations_total": pr.stations_total,
+        "took_part_counted": int(pr.national.voted[0]),
+        "shares": {names[o]: round(v, 6) for o, v in pr.shares().items()},
+        "regions_reporting": {r: list(v) for r, v in pr.regions_reporting.items()},
+    }
+    if as_json:
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    console.print(
+        f"{pr.stations_reporting:,} of {pr.stations_total:,} stations reported by {when.isoformat()}"
+    )
+    for name, share in data["shares"].items():  # type: ignore[attr-defined]
+        console.print(f"  {name}: {share:.2%}")
 
 
 def register(app: typer.Typer) -> None:

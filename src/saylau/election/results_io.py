@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -139,6 +140,7 @@ class LoadedResults:
     against_all: str | None
     region_names: dict[str, dict[str, str]]
     summary: dict[str, Any]
+    reported_at: tuple[datetime | None, ...] = ()
 
     def names(self, lang: str = "en") -> dict[str, str]:
         """Option id → display name in ``lang``."""
@@ -183,6 +185,15 @@ def _int(row: dict[str, str], col: str, where: str) -> int:
         return int(row[col])
     except (KeyError, TypeError, ValueError):
         raise ElectionError(f"{where}: column {col!r} is missing or not an integer") from None
+
+
+def _when(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ElectionError(f"stations_meta.csv: reported_at_utc {text!r} is not an ISO date-time") from None
 
 
 def load_results(directory: Path) -> LoadedResults:
@@ -233,6 +244,7 @@ def load_results(directory: Path) -> LoadedResults:
         against_all=next((o.id for o in options if o.kind == "against_all"), None),
         region_names=summary.get("regions", {}),
         summary=summary,
+        reported_at=tuple(_when(meta[s].get("reported_at_utc")) for s in station),
     )
     recomputed = level_dict(aggregate(table, "country", ("country",)), res.names())["country"]
     if recomputed != summary.get("national"):
