@@ -166,7 +166,7 @@ class Territory:
     """The checked hierarchy with fast look-ups; built once per scenario.
 
     Raises ``ScenarioError`` for duplicate ids, dangling parents, a region or district without
-    stations, or a station whose UTC offset is set at no level.
+    stations, or a station whose time zone is set at no level.
     """
 
     def __init__(self, regions: list[Region], districts: list[District], stations: list[Station]) -> None:
