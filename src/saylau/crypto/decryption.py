@@ -10,6 +10,7 @@ count ``σ`` is a small discrete log (``hazmat.dlog``).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ from saylau.crypto.ceremony import Guardian
 from saylau.crypto.hazmat.dlog import discrete_log
 from saylau.crypto.hazmat.elgamal import Ciphertext
 from saylau.crypto.hazmat.fixedbase import multi_exp
-from saylau.crypto.hazmat.group import Point, Q, combine
+from saylau.crypto.hazmat.group import Point, Q, combine, random_scalar
 from saylau.crypto.hazmat.proofs import ChaumPedersenProof, prove_dleq, verify_dleq
 from saylau.crypto.params import ElectionParameters
 from saylau.crypto.tally import EncryptedTally
@@ -107,15 +108,22 @@ class PartialDecryption:
             return cls(index, shares)
 
 
-def partial_decrypt(guardian: Guardian, tally: EncryptedTally) -> PartialDecryption:
-    """Compute ``M_i = A^P(i)`` and its proof for every selection of ``tally`` (EG 2.0 §3.6.1, §3.6.3)."""
+def partial_decrypt(
+    guardian: Guardian, tally: EncryptedTally, rng: random.Random | None = None
+) -> PartialDecryption:
+    """Compute ``M_i = A^P(i)`` and its proof for every selection of ``tally`` (EG 2.0 §3.6.1, §3.6.3).
+
+    The proofs bind ``H_E``, which the guardian derives from the ceremony it took part in. ``rng`` draws
+    the proof nonces (default: the OS CSPRNG; a seeded ``random.Random`` only for test vectors).
+    """
+    draw = random_scalar if rng is None else (lambda: rng.getrandbits(320) % (Q - 1) + 1)
     s_i = guardian.key_share
     vk = guardian.joint_key.verification_key(guardian.index)
     h_e = guardian.extended_base_hash
     shares = []
     for cid, sid, ct in tally.items():
         m = ct.alpha**s_i
-        proof = prove_dleq(s_i, ct.alpha, vk, m, _context(h_e, guardian.index, cid, sid, ct))
+        proof = prove_dleq(s_i, ct.alpha, vk, m, _context(h_e, guardian.index, cid, sid, ct), draw)
         shares.append(DecryptionShare(cid, sid, m, proof))
     return PartialDecryption(guardian.index, tuple(shares))
 
