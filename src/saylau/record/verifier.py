@@ -25,6 +25,7 @@ from saylau.crypto import (
     verify_guardian_record,
     verify_plaintext_tally,
 )
+from saylau.crypto.tracking import opening_code
 from saylau.election.manifest import Manifest
 from saylau.errors import RecordError, SaylauError, VerificationFailed
 from saylau.record import format as fmt
@@ -207,6 +208,7 @@ class RecordVerifier:
 
     def _devices(self, check: CheckResult) -> None:
         index = self._need_manifest().station_index()
+        base_hash = self._need_params().base_hash
         doc = self.reader.json(fmt.DEVICES)
         if (
             not isinstance(doc, dict)
@@ -220,6 +222,8 @@ class RecordVerifier:
                 raise self._fail(check, f"device {rec.device_id}: listed twice")
             if rec.station_id not in index:
                 raise self._fail(check, f"device {rec.device_id}: unknown station {rec.station_id}")
+            if rec.opening_code != opening_code(rec.device_id, base_hash).hex():
+                raise self._fail(check, f"device {rec.device_id}: opening_code is not H(base hash, id)")
             self._s.devices[rec.device_id] = rec
             check.count += 1
 
@@ -229,6 +233,8 @@ class RecordVerifier:
         s = self._s
         seen: set[str] = set()
         done_devices: set[str] = set()
+        order = {dev_id: i for i, dev_id in enumerate(s.devices)}
+        last_order = -1
         current: str | None = None
         group: list[EncryptedBallot] = []
         supersedes: dict[str, str] = {}  # successor -> predecessor
@@ -268,6 +274,9 @@ class RecordVerifier:
                 close_group()
                 if sb.device_id in done_devices:
                     raise self._fail(check, f"{where}: device {sb.device_id}'s ballots are not contiguous")
+                if order[sb.device_id] < last_order:
+                    raise self._fail(check, f"{where}: device {sb.device_id} is out of {fmt.DEVICES} order")
+                last_order = order[sb.device_id]
                 done_devices.add(sb.device_id)
                 current, group = sb.device_id, []
             if sb.sequence != len(group):
