@@ -99,3 +99,35 @@ def test_parent_chain() -> None:
     assert parent_chain(sc.territory_index, "abroad-0001") == ("abroad-0001", "abroad-ru", "abroad")
     with pytest.raises(Exception, match="not in the territory"):
         parent_chain(sc.territory_index, "nowhere-1")
+
+
+def test_stations_by_unit() -> None:
+    from saylau.election.aggregation import stations_by_unit
+
+    terr = load_scenario("kz-2022").territory_index
+    regions = stations_by_unit(terr, "region")
+    assert len(regions) == 21 and len(regions["abroad"]) == 68
+    assert sum(len(v) for v in regions.values()) == 10101
+    assert stations_by_unit(terr, "country")["country"][0] == terr.stations[0].id
+    assert len(stations_by_unit(terr, "district")) == len(terr.districts)
+
+
+def test_signed_protocols_aggregate_like_the_simulation() -> None:
+    from datetime import UTC, datetime
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from saylau.election.protocols import ProtocolBook, sign_protocol
+
+    sc = load_scenario("kz-2022")
+    sim = simulate_paper(sc, scale=0.02, seed=4)
+    keys = {s: Ed25519PrivateKey.generate() for s in sim.table.station}
+    book = ProtocolBook(sc.election_id, sim.table.options, {s: k.public_key() for s, k in keys.items()})
+    at = datetime(2022, 11, 20, 15, tzinfo=UTC)
+    for i, sid in enumerate(sim.table.station):
+        book.submit(sign_protocol(sim.protocol(i), keys[sid], election_id=sc.election_id, signed_at=at))
+    parents = {s: sc.territory_index.parent_chain(s)[1:] for s in sim.table.station}
+    got = aggregate(book.table(parents), "region")
+    want = aggregate(sim.table, "region")
+    assert got.keys == want.keys
+    assert np.array_equal(got.votes, want.votes) and np.array_equal(got.invalid, want.invalid)

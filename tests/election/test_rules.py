@@ -128,3 +128,18 @@ def test_kz_2022_published_figures_give_tokayev() -> None:
     )
     assert d.outcome == "winner" and d.winner == "tokayev"
     assert d.reasons[-1].params["share"] == pytest.approx(0.8131, abs=5e-5)
+
+
+def test_runoff_round_is_plurality() -> None:
+    d = decide(RULES, _t({"a": 300, "b": 280, "aa": 200}), round_=2)
+    assert d.outcome == "winner" and d.winner == "a"
+    assert "Runoff" in d.explain("en")[-1]
+    tie = decide(RULES, _t({"a": 300, "b": 300, "aa": 20}), round_=2)
+    assert tie.outcome == "tie_lot" and tie.tied == ["a", "b"]
+
+
+def test_explain_uses_display_names() -> None:
+    d = decide(RULES, _t({"a": 500, "b": 200, "aa": 50}))
+    assert "Candidate A has 500" in d.explain("en", {"a": "Candidate A"})[-1]
+    r = decide(RULES, _t({"a": 300, "b": 250, "c": 240, "aa": 10}))
+    assert "Ann, Bob" in r.explain("en", {"a": "Ann", "b": "Bob"})[-1]

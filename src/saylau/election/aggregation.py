@@ -25,6 +25,7 @@ __all__ = [
     "aggregate",
     "parent_chain",
     "partial_results",
+    "stations_by_unit",
 ]
 
 Level = Literal["station", "district", "region", "country"]
@@ -34,6 +35,16 @@ IntArray = npt.NDArray[np.int64]
 def parent_chain(territory: Territory, station_id: str) -> tuple[str, str, str]:
     """``(station, district, region)`` ids of a station: the path any tally takes upward."""
     return territory.parent_chain(station_id)
+
+
+def stations_by_unit(territory: Territory, level: Level) -> dict[str, list[str]]:
+    """Station ids grouped by unit at ``level``, in territory order (for summing encrypted tallies)."""
+    out: dict[str, list[str]] = {}
+    for s in territory.stations:
+        chain = territory.parent_chain(s.id)
+        key = {"station": chain[0], "district": chain[1], "region": chain[2], "country": "country"}[level]
+        out.setdefault(key, []).append(s.id)
+    return out
 
 
 @dataclass(frozen=True)

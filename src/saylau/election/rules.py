@@ -137,12 +137,43 @@ _TEXT: dict[str, dict[str, str]] = {
         "ru": "Повторное голосование первых {n} в течение {days} дней: {options}.",
         "kk": "Алғашқы {n} кандидат бойынша {days} күн ішінде қайта дауыс беру: {options}.",
     },
+    "runoff_winner": {
+        "en": "Runoff: {option} has the most votes, {votes} ({share:.2%} of the base): elected.",
+        "ru": "Повторное голосование: у {option} больше всех голосов, {votes} ({share:.2%} базы): избран(а).",
+        "kk": "Қайта дауыс беру: {option} ең көп дауыс алды, {votes} (негіздің {share:.2%}): сайланды.",
+    },
     "tie": {
         "en": "Tie at {votes} votes between {options} for the last runoff place; rule: {rule}.",
         "ru": "Равенство ({votes} голосов) между {options} за последнее место; правило: {rule}.",
         "kk": "Соңғы орын үшін {options} арасында тең дауыс ({votes}); ереже: {rule}.",
     },
 }
+
+
+def _runoff_round(
+    rules: ElectoralRules, candidates: list[tuple[int, str]], base: int, share: float, reasons: list[Reason]
+) -> Decision:
+    """Second round: plurality among the candidates still on the ballot."""
+    top_votes, top = candidates[0]
+    tied = [k for v, k in candidates if v == top_votes]
+    if len(tied) == 1:
+        reasons.append(
+            Reason(key="runoff_winner", params={"option": top, "votes": top_votes, "share": share})
+        )
+        return Decision(outcome="winner", winner=top, base=base, reasons=reasons)
+    reasons.append(
+        Reason(key="tie", params={"votes": top_votes, "options": ", ".join(tied), "rule": rules.tie_break})
+    )
+    if rules.tie_break == "all_tied_advance":
+        return Decision(
+            outcome="runoff",
+            runoff=tied,
+            tied=tied,
+            base=base,
+            runoff_within_days=rules.runoff_within_days,
+            reasons=reasons,
+        )
+    return Decision(outcome="tie_lot", tied=tied, base=base, reasons=reasons)
 
 
 def explain(reasons: list[Reason], lang: str = "en", names: Mapping[str, str] | None = None) -> list[str]:
@@ -166,8 +197,13 @@ def _needed(base: int, majority: float) -> int:
     return int(limit) + 1
 
 
-def decide(rules: ElectoralRules, totals: Totals) -> Decision:
-    """Apply the rules to the national totals; raise ``ElectionError`` on inconsistent totals."""
+def decide(rules: ElectoralRules, totals: Totals, round_: Literal[1, 2] = 1) -> Decision:
+    """Apply the rules to the national totals; raise ``ElectionError`` on inconsistent totals.
+
+    ``round_=2`` is the runoff: the candidate with more votes than every other is elected (no
+    majority threshold); a tie at the top is ``tie_lot`` (or a further runoff with
+    ``all_tied_advance``).
+    """
     votes = dict(totals.votes)
     if sum(votes.values()) != totals.valid:
         raise ElectionError(f"totals: sum of option votes {sum(votes.values())} != valid {totals.valid}")
@@ -221,6 +257,8 @@ def decide(rules: ElectoralRules, totals: Totals) -> Decision:
         if rules.against_all_wins_effect == "invalid":
             return Decision(outcome="invalid_against_all", base=base, reasons=reasons)
     share = top_votes / base if base else 0.0
+    if round_ == 2:
+        return _runoff_round(rules, candidates, base, share, reasons)
     if top_votes >= needed:
         reasons.append(
             Reason(

@@ -167,6 +167,9 @@ class Scenario(_Model):
         ids = [o.id for o in self.options]
         if len(set(ids)) != len(ids):
             raise ValueError(f"options: duplicate id in {ids}")
+        en = [o.name.en for o in self.options]
+        if len(set(en)) != len(en):
+            raise ValueError(f"options: English names must be unique (they head result columns): {en}")
         if sum(o.kind == "against_all" for o in self.options) > 1:
             raise ValueError("options: at most one option of kind 'against_all'")
         if not any(o.kind == "candidate" for o in self.options):
