@@ -111,7 +111,7 @@ class Election:
 
 
 def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = True) -> Election:
-    """Define, run the ceremony through the API (secrets stay here, on the guardians' side), import the roll."""
+    """Define, run the ceremony through the API (guardian secrets stay here), import the roll."""
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
     r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": n, "quorum": k}, headers=cec)

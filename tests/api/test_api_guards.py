@@ -1,0 +1,257 @@
+"""Roles × endpoints, bad payloads, idempotency, and jobs that fail or stall."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from saylau.api.roles import ENDPOINT_ROLES, PUBLIC
+from saylau.store.jobs import claim_next, create_job
+from saylau.store.models import utcnow
+
+from .conftest import P, TestClient, login, manifest, setup_election, wait_job
+
+E = "e2022"
+# endpoint name → (method, path template, concrete path)
+CALLS: dict[str, tuple[str, str, str]] = {
+    "login": ("POST", "/auth/login", "/auth/login"),
+    "me": ("GET", "/me", "/me"),
+    "create_user": ("POST", "/users", "/users"),
+    "create_election": ("POST", "/elections", "/elections"),
+    "list_elections": ("GET", "/elections", "/elections"),
+    "get_election": ("GET", "/elections/{election_id}", f"/elections/{E}"),
+    "open_election": ("POST", "/elections/{election_id}/open", f"/elections/{E}/open"),
+    "close_election": ("POST", "/elections/{election_id}/close", f"/elections/{E}/close"),
+    "submit_application": ("POST", "/elections/{election_id}/applications", f"/elections/{E}/applications"),
+    "decide_application": (
+        "POST",
+        "/elections/{election_id}/applications/{applicant_id}/decision",
+        f"/elections/{E}/applications/x/decision",
+    ),
+    "list_applications": ("GET", "/elections/{election_id}/applications", f"/elections/{E}/applications"),
+    "import_roll": ("POST", "/elections/{election_id}/roll", f"/elections/{E}/roll"),
+    "check_in": (
+        "POST",
+        "/elections/{election_id}/stations/{station_id}/checkin",
+        f"/elections/{E}/stations/st-1/checkin",
+    ),
+    "remote_credential": (
+        "POST",
+        "/elections/{election_id}/remote-credentials",
+        f"/elections/{E}/remote-credentials",
+    ),
+    "post_guardian_record": (
+        "POST",
+        "/elections/{election_id}/guardians/{index}/record",
+        f"/elections/{E}/guardians/1/record",
+    ),
+    "list_guardians": ("GET", "/elections/{election_id}/guardians", f"/elections/{E}/guardians"),
+    "post_shares": (
+        "POST",
+        "/elections/{election_id}/guardians/{index}/shares",
+        f"/elections/{E}/guardians/1/shares",
+    ),
+    "get_shares": (
+        "GET",
+        "/elections/{election_id}/guardians/{index}/shares",
+        f"/elections/{E}/guardians/1/shares",
+    ),
+    "finish_guardian": (
+        "POST",
+        "/elections/{election_id}/guardians/{index}/finish",
+        f"/elections/{E}/guardians/1/finish",
+    ),
+    "make_joint_key": ("POST", "/elections/{election_id}/key", f"/elections/{E}/key"),
+    "cast_ballot": ("POST", "/elections/{election_id}/ballots", f"/elections/{E}/ballots"),
+    "challenge_ballot": ("POST", "/elections/{election_id}/challenges", f"/elections/{E}/challenges"),
+    "submit_turnout": (
+        "POST",
+        "/elections/{election_id}/stations/{station_id}/turnout",
+        f"/elections/{E}/stations/st-1/turnout",
+    ),
+    "list_turnout": ("GET", "/elections/{election_id}/turnout", f"/elections/{E}/turnout"),
+    "submit_protocol": (
+        "POST",
+        "/elections/{election_id}/stations/{station_id}/protocols",
+        f"/elections/{E}/stations/st-1/protocols",
+    ),
+    "list_protocols": ("GET", "/elections/{election_id}/protocols", f"/elections/{E}/protocols"),
+    "start_tally": ("POST", "/elections/{election_id}/tally", f"/elections/{E}/tally"),
+    "get_tally": ("GET", "/elections/{election_id}/tally", f"/elections/{E}/tally"),
+    "post_partial_decryption": (
+        "POST",
+        "/elections/{election_id}/guardians/{index}/partial-decryption",
+        f"/elections/{E}/guardians/1/partial-decryption",
+    ),
+    "start_decryption": ("POST", "/elections/{election_id}/decrypt", f"/elections/{E}/decrypt"),
+    "get_results": ("GET", "/elections/{election_id}/results", f"/elections/{E}/results"),
+    "download_record": ("GET", "/elections/{election_id}/record", f"/elections/{E}/record"),
+    "start_verification": ("POST", "/elections/{election_id}/verify", f"/elections/{E}/verify"),
+    "verification_status": ("GET", "/elections/{election_id}/verification", f"/elections/{E}/verification"),
+    "download_board": ("GET", "/elections/{election_id}/board", f"/elections/{E}/board"),
+    "lookup_code": ("GET", "/elections/{election_id}/board/codes/{code}", f"/elections/{E}/board/codes/x"),
+    "upload_interviews": ("POST", "/elections/{election_id}/exit-polls", f"/elections/{E}/exit-polls"),
+    "exit_poll_estimate": (
+        "GET",
+        "/elections/{election_id}/exit-polls/estimate",
+        f"/elections/{E}/exit-polls/estimate",
+    ),
+    "get_job": ("GET", "/jobs/{job_id}", "/jobs/x"),
+    "resume_job": ("POST", "/jobs/{job_id}/resume", "/jobs/x/resume"),
+}
+
+
+def test_the_role_table_covers_every_route(client: TestClient) -> None:
+    assert set(CALLS) == set(ENDPOINT_ROLES)
+    paths = client.app.openapi()["paths"]  # type: ignore[attr-defined]
+    routes = {(m.upper(), p.removeprefix(P)) for p, ops in paths.items() if p.startswith(P) for m in ops}
+    assert routes == {(m, t) for m, t, _ in CALLS.values()}
+
+
+def test_each_role_is_refused_what_it_may_not_do(client: TestClient) -> None:
+    el = setup_election(client)
+    r = client.post(
+        f"{P}/elections/{E}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
+    )
+    tokens: dict[str, dict[str, str] | None] = {
+        "cec": el.h["cec"],
+        "station": el.h["station1"],
+        "guardian": el.h["guardian1"],
+        "pollster": el.h["pollster"],
+        "observer": el.h["observer"],
+        "voter": {"Authorization": f"Bearer {r.json()['credential']}"},
+        PUBLIC: None,
+    }
+    refused = 0
+    for name, (method, _, path) in CALLS.items():
+        for role, headers in tokens.items():
+            if role in ENDPOINT_ROLES[name]:
+                continue
+            resp = client.request(method, P + path, json={}, headers=headers or {})
+            expected = 401 if role == PUBLIC else 403
+            assert resp.status_code == expected, (name, role, resp.status_code, resp.text)
+            refused += 1
+    assert refused >= 140
+    # bindings: a station commission acts only for its station, a guardian only as itself
+    r = client.post(
+        f"{P}/elections/{E}/stations/st-2/checkin", json={"voter_id": "v1"}, headers=el.h["station1"]
+    )
+    assert r.status_code == 403 and "st-2" in r.json()["detail"]
+    r = client.get(f"{P}/elections/{E}/guardians/2/shares", headers=el.h["guardian1"])
+    assert r.status_code == 403 and "guardian 2" in r.json()["detail"]
+    bad = {"Authorization": "Bearer not-a-token"}
+    assert client.get(f"{P}/me", headers=bad).status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/elections",
+            {"manifest": {**manifest(), "voting_opens": "noon"}, "guardians": 3, "quorum": 2},
+            "voting_opens",
+        ),
+        ("/elections", {"manifest": manifest(), "guardians": 0, "quorum": 2}, "guardians"),
+        ("/elections", {"manifest": manifest(), "guardians": 2, "quorum": 3}, "quorum"),
+        ("/elections", {"manifest": manifest(), "guardians": 3, "quorum": 2, "colour": "red"}, "colour"),
+        ("/users", {"username": "x y", "password": "long enough", "role": "cec"}, "username"),
+        ("/users", {"username": "s", "password": "long enough", "role": "station"}, "station_id"),
+        ("/users", {"username": "z", "password": "short", "role": "cec"}, "password"),
+        ("/users", {"username": "z", "password": "long enough", "role": "king"}, "role"),
+    ],
+)
+def test_bad_payloads_get_4xx_naming_the_field(
+    client: TestClient, path: str, body: dict[str, Any], field: str
+) -> None:
+    r = client.post(P + path, json=body, headers=login(client, "cec"))
+    assert 400 <= r.status_code < 500, r.text
+    assert field in r.json()["detail"], r.text
+
+
+def test_bad_ballots_and_protocols_name_the_problem(client: TestClient) -> None:
+    el = setup_election(client)
+    r = client.post(
+        f"{P}/elections/{E}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
+    )
+    voter = {"Authorization": f"Bearer {r.json()['credential']}"}
+    from saylau.crypto import encrypt_ballot
+
+    assert el.params is not None
+    ballot = encrypt_ballot(el.params, "b0", "main", {"president": ["cand-a"]})[0].to_dict()
+    broken = {**ballot, "contests": [{**ballot["contests"][0], "contest_id": "mayor"}]}
+    r = client.post(f"{P}/elections/{E}/ballots", json={"ballot": broken}, headers=voter)
+    assert r.status_code == 422 and "mayor" in r.json()["detail"], r.text
+    sel = ballot["contests"][0]["selections"][0]
+    swapped = dict(ballot)
+    swapped["contests"] = [
+        {
+            **ballot["contests"][0],
+            "selections": [
+                {**sel, "proof": ballot["contests"][0]["selections"][1]["proof"]},
+                *ballot["contests"][0]["selections"][1:],
+            ],
+        }
+    ]
+    r = client.post(f"{P}/elections/{E}/ballots", json={"ballot": swapped}, headers=voter)
+    assert r.status_code == 422, r.text
+    r = client.post(f"{P}/elections/{E}/ballots", json={"bullet": ballot}, headers=voter)
+    assert r.status_code == 422 and "bullet" in r.json()["detail"]
+    # the good ballot is still accepted afterwards, once
+    assert (
+        client.post(f"{P}/elections/{E}/ballots", json={"ballot": ballot}, headers=voter).status_code == 201
+    )
+    again = client.post(f"{P}/elections/{E}/ballots", json={"ballot": ballot}, headers=voter)
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+    r = client.post(
+        f"{P}/elections/{E}/stations/st-1/turnout", json={"at": "x", "voted": -1}, headers=el.h["station1"]
+    )
+    assert r.status_code == 422 and "'at'" in r.json()["detail"] and "'voted'" in r.json()["detail"]
+
+
+def test_repeated_requests_are_not_applied_twice(client: TestClient) -> None:
+    el = setup_election(client)
+    st = {**el.h["station1"], "Idempotency-Key": "turnout-12h"}
+    body = {"at": "2022-11-20T12:00:00+06:00", "voted": 3}
+    first = client.post(f"{P}/elections/{E}/stations/st-1/turnout", json=body, headers=st)
+    second = client.post(f"{P}/elections/{E}/stations/st-1/turnout", json=body, headers=st)
+    assert first.status_code == second.status_code == 201
+    assert first.json() == second.json() and second.headers.get("Idempotent-Replay") == "true"
+    assert len(client.get(f"{P}/elections/{E}/turnout").json()) == 1
+    other = client.post(f"{P}/elections/{E}/stations/st-1/turnout", json={**body, "voted": 4}, headers=st)
+    assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
+    # a check-in retried with its key returns the same credential instead of "already checked in"
+    hdr = {**el.h["station1"], "Idempotency-Key": "v0"}
+    a = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=hdr)
+    b = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=hdr)
+    assert a.status_code == 201 and a.json() == b.json()
+
+
+def test_a_failing_job_is_reported_and_a_stalled_job_resumes(client: TestClient) -> None:
+    cec = login(client, "cec")
+    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2}, headers=cec)
+    assert r.status_code == 201
+    r = client.post(
+        f"{P}/elections/{E}/roll", json={"voters": [{"voter_id": "v1", "station_id": "nowhere"}]}, headers=cec
+    )
+    failed = wait_job(client, cec, r.json()["job_id"])
+    assert failed["state"] == "failed" and "row 0" in failed["error"] and "nowhere" in failed["error"]
+    # simulate a worker that crashed mid-job: running, with a heartbeat five minutes old
+    state = client.app.state.saylau  # type: ignore[attr-defined]
+    state.worker.stop()
+    with state.transaction() as s:
+        job = create_job(s, "verify", {}, "cec", E)
+        jid = job.id
+    with state.transaction() as s:
+        claimed = claim_next(s)
+        assert claimed is not None and claimed.id == jid
+        claimed.heartbeat_at = utcnow() - timedelta(minutes=5)
+    assert state.worker.sweep() == [jid]
+    view = client.get(f"{P}/jobs/{jid}", headers=cec).json()
+    assert view["state"] == "stalled" and "heartbeat" in view["message"]
+    assert client.post(f"{P}/jobs/{jid}/resume", headers=cec).json()["state"] == "pending"
+    assert state.worker.run_one()
+    done = client.get(f"{P}/jobs/{jid}", headers=cec).json()
+    assert done["state"] == "succeeded" and done["attempts"] == 2, done
+    assert client.post(f"{P}/jobs/{jid}/resume", headers=cec).status_code == 409
