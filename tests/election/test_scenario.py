@@ -136,3 +136,23 @@ def test_resolve_by_env_var(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert resolve_scenario(KZ / "scenario.toml") == KZ
     with pytest.raises(ScenarioError, match="'missing-1999' not found"):
         resolve_scenario("missing-1999")
+
+
+def test_kz_applicants_meet_or_fail_the_rules_as_documented(kz) -> None:
+    from saylau.election.eligibility import EligibilityContext, evaluate
+
+    regions = tuple(r.id for r in kz.territory_index.regions if r.kind != "abroad")
+    ctx = EligibilityContext(
+        election_day=kz.date, registered_voters=kz.published.registered_at_nomination, region_ids=regions
+    )
+    failed = {
+        a.id: {o.rule_id for o in evaluate(a, kz.candidacy, ctx) if not o.passed} for a in kz.applicants
+    }
+    for option in kz.options:
+        if option.kind == "candidate":
+            assert failed[option.id] == set(), option.id
+    assert failed["fictional-serikbayev"] == {"min_age"}
+    assert failed["fictional-mukhanova"] == {"state_language"}
+    assert "nominator_type" in failed["fictional-zhaksylykov"]
+    assert failed["fictional-ospanova"] == {"signature_threshold", "regional_spread"}
+    assert failed["fictional-kemelbekov"] == {"residence", "election_fee"}

@@ -98,6 +98,9 @@ class PublishedFigures(_Model):
     stations_abroad: int = Field(default=0, ge=0)
     countries_abroad: int = Field(default=0, ge=0)
     regions: dict[str, RegionFigures] = Field(default_factory=dict)
+    registered_at_nomination: int | None = Field(
+        default=None, ge=0, description="registered voters the signature threshold was computed from"
+    )
     source: str = ""
 
     @model_validator(mode="after")
