@@ -88,6 +88,17 @@ def test_revote_supersedes_only_the_same_voters_ballot(params: ElectionParameter
     assert "alice" not in text
 
 
+def test_revote_must_stay_at_the_voters_station(params: ElectionParameters) -> None:
+    box = BallotBox(params, verify=False)
+    here = VotingDevice(params, "ps-00001-remote", "ps-00001")
+    there = VotingDevice(params, "ps-00002-remote", "ps-00002")
+    box.cast(here.cast(here.encrypt(vote("tokayev"), "national")), voter_credential=b"carol")
+    moved = there.cast(there.encrypt(vote("abden"), "national"))
+    with pytest.raises(ElectionStateError, match="voter's station ps-00001"):
+        box.cast(moved, voter_credential=b"carol")
+    assert len(box) == 1
+
+
 def test_box_refuses_duplicates_and_bad_ballots(params: ElectionParameters) -> None:
     box = BallotBox(params, verify=True)
     dev = VotingDevice(params, "ps-00001-d3", "ps-00001")

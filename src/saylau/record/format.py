@@ -18,6 +18,7 @@ __all__ = [
     "BALLOTS",
     "BALLOT_STATES",
     "CHALLENGED",
+    "DATA_FILES",
     "DEVICES",
     "FILES",
     "GROUP_NAME",

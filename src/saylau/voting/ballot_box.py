@@ -51,6 +51,12 @@ class BallotBox:
         """
         if sb.state != "cast":
             raise ValueError(f"ballot {sb.ballot_id}: cast() needs a cast ballot, got {sb.state}")
+        earlier = None if voter_credential is None else self._slots.current(voter_credential)
+        if earlier is not None and self._ballots[earlier].station_id != sb.station_id:
+            raise ElectionStateError(
+                f"ballot {sb.ballot_id}: a revote must stay at the voter's station "
+                f"{self._ballots[earlier].station_id}"
+            )
         self._admit(sb)
         if voter_credential is None:
             return None

@@ -36,6 +36,10 @@ class RevoteSlots:
         """The slot of a voter credential: HMAC-SHA256(key, tag || credential)."""
         return hmac.new(self._key, _TAG + voter_credential, hashlib.sha256).digest()
 
+    def current(self, voter_credential: bytes) -> str | None:
+        """The ballot currently counted for this voter's slot, if the voter has voted remotely."""
+        return self._current.get(self.slot(voter_credential))
+
     def replace(self, voter_credential: bytes, ballot_id: str) -> str | None:
         """Record ``ballot_id`` as the voter's counted ballot; return the ballot it supersedes, if any."""
         s = self.slot(voter_credential)

@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from saylau.crypto import ElectionParameters, Guardian, run_key_ceremony
+from saylau.crypto.hazmat.group import scalar_to_hex
+from saylau.record import format as fmt
+from saylau.record.demo_manifest import demo_manifest
+from saylau.record.reader import RecordReader
+from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
+from saylau.record.verifier import verify_record
+from saylau.record.writer import write_record
+from saylau.voting.ballot_box import BallotBox
+from saylau.voting.device import DeviceRecord, VotingDevice
+from saylau.voting.submitted import SubmittedBallot
+
+REVOTE_KEY = bytes(range(32))
+
+
+@pytest.fixture(scope="module")
+def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    manifest = demo_manifest(3)
+    base = fmt.election_base_hash(manifest.manifest_hash(), 3, 2)
+    guardians, key = run_key_ceremony(3, 2, base)
+    params = ElectionParameters(base, key, manifest.contest_specs())
+    box = BallotBox(params, verify=True, revote_key=REVOTE_KEY)
+    cast_secrets = []
+    devices = []
+    for loc in manifest.locations():
+        sid = loc.station.station_id
+        dev = VotingDevice(params, f"{sid}-d1", sid)
+        for i, choice in enumerate(["tokayev", "abden", "against-all", "tokayev"]):
+            p = dev.encrypt({"president": [choice]}, "national")
+            if i == 1:
+                box.challenge(*dev.challenge(p))
+                p = dev.encrypt({"president": [choice]}, "national")
+            cast_secrets.append(p.secret)
+            box.cast(dev.cast(p), voter_credential=f"voter-credential-{sid}-{i % 3}".encode())
+        devices.append(dev)
+    for dev in devices:
+        box.close_device(dev.close())
+    sums = StationSums(manifest, params)
+    for sb in box.ballots():
+        if sb.state == "cast":
+            sums.add(sb.station_id, sb.ballot)
+    entries = decrypt_tallies(params, sums.roll_up(), guardians[:2])
+    out = tmp_path_factory.mktemp("rt") / "record"
+    record_hash = write_record(out, manifest, params, box.devices(), box.ballots(), box.challenged(), entries)
+    return {"out": out, "box": box, "guardians": guardians, "secrets": cast_secrets, "entries": entries,
+            "hash": record_hash, "manifest": manifest}
+
+
+def test_round_trip(election: dict[str, object]) -> None:
+    out = election["out"]
+    box = election["box"]
+    assert isinstance(out, Path) and isinstance(box, BallotBox)
+    reader = RecordReader(out)
+    read_back = [SubmittedBallot.from_dict(d) for _, d in reader.lines(fmt.BALLOTS)]
+    assert [b.to_dict() for b in read_back] == [b.to_dict() for b in box.ballots()]
+    assert [DeviceRecord.from_dict(d) for d in reader.json(fmt.DEVICES)["devices"]] == box.devices()
+    entries = [TallyEntry.from_dict(d) for _, d in reader.lines(fmt.TALLIES)]
+    assert [e.to_dict() for e in entries] == [e.to_dict() for e in election["entries"]]  # type: ignore[attr-defined]
+    assert verify_record(out) == election["hash"]
+    nation = entries[-1].counts()["president"]
+    # 3 stations x 4 voters; the revote credentials (i % 3) make voter 0's ballot at i=3 supersede i=0
+    states = [b.state for b in read_back]
+    assert states.count("superseded") == 3 and states.count("challenged") == 3
+    assert sum(nation.values()) == states.count("cast") == 9
+
+
+def test_every_line_is_canonical_and_files_are_listed(election: dict[str, object]) -> None:
+    out = election["out"]
+    assert isinstance(out, Path)
+    names = sorted(p.name for p in out.iterdir())
+    assert names == sorted((*fmt.DATA_FILES, fmt.FILES))
+    for name in fmt.DATA_FILES:
+        if name.endswith(".jsonl"):
+            assert sum(1 for _ in RecordReader(out).lines(name)) >= 0
+        else:
+            RecordReader(out).json(name)
+
+
+def test_no_secret_in_the_record(election: dict[str, object]) -> None:
+    out = election["out"]
+    assert isinstance(out, Path)
+    blob = b"".join(p.read_bytes() for p in out.iterdir()).lower()
+    guardians = election["guardians"]
+    assert isinstance(guardians, list)
+    secrets_hex: list[str] = []
+    for g in guardians:
+        assert isinstance(g, Guardian)
+        secrets_hex.append(scalar_to_hex(g.key_share))
+        secrets_hex += [scalar_to_hex(a) for a in g._coefficients]  # test-only look at the polynomial
+    for s in election["secrets"]:  # type: ignore[attr-defined]
+        secrets_hex.append(s.ballot_nonce.hex())
+    assert len(secrets_hex) > 10
+    for h in secrets_hex:
+        assert h.encode() not in blob, "a secret value appears in the election record"
+    assert REVOTE_KEY.hex().encode() not in blob
+    assert b"voter-credential" not in blob
+    box = election["box"]
+    assert isinstance(box, BallotBox)
+    for cred in (b"voter-credential-ps-00001-0", b"voter-credential-ps-00002-1"):
+        assert box._slots.slot(cred).hex().encode() not in blob  # the slots never leave the service
