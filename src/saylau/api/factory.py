@@ -1,0 +1,30 @@
+"""The application as uvicorn starts it in each worker process, configured from the environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from saylau.api.app import create_app
+from saylau.api.settings import Settings
+from saylau.store.engine import database_url
+
+__all__ = ["app_from_env", "settings_from_env"]
+
+
+def settings_from_env() -> Settings:
+    """``Settings`` from ``SAYLAU_*`` variables (database URL, board key, job threads, checkpoint period)."""
+    return Settings(
+        database_url=database_url(),
+        board_key_file=Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem")),
+        job_workers=int(os.environ.get("SAYLAU_JOB_WORKERS", "2")),
+        checkpoint_every=int(os.environ.get("SAYLAU_CHECKPOINT_EVERY", "1000")),
+        migrate=False,
+    )
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory``."""
+    return create_app(settings_from_env())
