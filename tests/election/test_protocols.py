@@ -152,3 +152,35 @@ def test_simulated_protocols_pass_every_relation() -> None:
     opts = [o.id for o in sc.options]
     for i in range(len(sim.table)):
         check_protocol(sim.protocol(i), opts)
+
+
+def test_book_results_directory_round_trip(tmp_path: Path) -> None:
+    from saylau.election.results_io import load_results, write_book_results
+    from saylau.election.scenario import load_scenario
+    from saylau.sim.paper import simulate_paper
+
+    sc = load_scenario("kz-2022")
+    sim = simulate_paper(sc, scale=0.01, seed=9)
+    keys = {s: Ed25519PrivateKey.generate() for s in sim.table.station}
+    book = ProtocolBook(sc.election_id, sim.table.options, {s: k.public_key() for s, k in keys.items()})
+    for i, sid in enumerate(sim.table.station):
+        book.submit(sign_protocol(sim.protocol(i), keys[sid], election_id=sc.election_id, signed_at=AT))
+    # one correction: a vote moved from Tokayev to against all after a recount
+    first = sim.table.station[0]
+    old = book.current(first)
+    votes = dict(old.figures.votes)
+    votes["tokayev"] -= 1
+    votes["against_all"] += 1
+    fixed = old.figures.model_copy(update={"votes": votes})
+    book.submit(
+        sign_protocol(
+            fixed, keys[first], election_id=sc.election_id, signed_at=AT, version=2,
+            supersedes=old.protocol_hash(), reason="recount",
+        )
+    )  # fmt: skip
+    write_book_results(tmp_path / "r", sc, book)
+    res = load_results(tmp_path / "r")
+    nat = res.national_json()
+    assert nat["took_part"] == int(sim.table.voted.sum())
+    assert nat["options"]["Against all"] == int(sim.table.votes[:, -1].sum()) + 1
+    assert res.summary["protocol_versions"] == {first: 2}

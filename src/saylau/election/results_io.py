@@ -22,13 +22,14 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from saylau.election.aggregation import LevelTable, StationTable, aggregate
+from saylau.election.protocols import ProtocolBook
 from saylau.election.rules import Decision, ElectoralRules, decide
 from saylau.election.scenario import Option, Scenario
 from saylau.errors import ElectionError
@@ -39,6 +40,7 @@ __all__ = [
     "level_dict",
     "load_results",
     "national_json",
+    "write_book_results",
     "write_results",
 ]
 
@@ -128,6 +130,37 @@ def write_results(
         json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
     )
     return decision
+
+
+def write_book_results(out: Path, scenario: Scenario, book: ProtocolBook) -> Decision:
+    """Write a results directory from the accepted protocols of a :class:`ProtocolBook`.
+
+    Turnout snapshots are not part of a protocol, so ``turnout.csv`` holds the closing count only;
+    ``reported_at_utc`` is the signing time of each station's latest accepted version.
+    """
+    terr = scenario.territory_index
+    parents = {s: terr.parent_chain(s)[1:] for s in book.stations_reported()}
+    table = book.table(parents)
+    current = [book.current(s) for s in table.station]
+    meta: dict[str, list[Any]] = {
+        "district": list(table.district),
+        "abroad": [int(terr.region_by_id[r].kind == "abroad") for r in table.region],
+        "time_zone": [terr.time_zone(s) for s in table.station],
+        "settlement": [terr.station_by_id[s].settlement for s in table.station],
+        "valid": table.valid.tolist(),
+        "invalid": table.invalid.tolist(),
+        "ballots_received": [p.figures.ballots_received for p in current],
+        "ballots_issued": [p.figures.ballots_issued for p in current],
+        "spoiled": [p.figures.ballots_spoiled for p in current],
+        "unused": [p.figures.ballots_unused for p in current],
+        "ballots_in_boxes": [p.figures.ballots_in_boxes for p in current],
+        "reported_at_utc": [p.signed_at.astimezone(UTC).isoformat(timespec="seconds") for p in current],
+    }
+    close = (scenario.rules.polls_close_local,)
+    extra = {
+        "protocol_versions": {s: len(book.history(s)) for s in table.station if len(book.history(s)) > 1}
+    }
+    return write_results(out, scenario, table, meta, close, table.voted[:, None], extra=extra)
 
 
 @dataclass(frozen=True)
