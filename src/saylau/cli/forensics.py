@@ -1,10 +1,92 @@
-"""CLI commands of the forensics area."""
+"""CLI commands of the forensics area: ``saylau forensics`` and ``saylau exitpoll``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+__all__ = ["register"]
+
+
+def forensics(
+    input_path: Annotated[Path, typer.Argument(help="results directory, election record, or station CSV")],
+    out: Annotated[Path, typer.Option("--out", help="directory for index.html, summary.json and PNGs")],
+    seed: Annotated[int, typer.Option(help="seed of the Monte-Carlo nulls")] = 0,
+    replications: Annotated[int, typer.Option(help="Monte-Carlo replications per test")] = 200,
+    alpha: Annotated[float, typer.Option(help="level at which a p-value is called an anomaly")] = 0.05,
+) -> None:
+    """Run the forensic tests on station results and write an HTML report with plots."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from saylau.errors import ForensicsError
+    from saylau.forensics.load import load_input
+    from saylau.forensics.report import write_report
+
+    console = Console()
+    try:
+        with console.status("reading station results"):
+            results, cleaning = load_input(input_path)
+        with console.status(f"running forensic tests on {results.n} stations"):
+            summary = write_report(
+                results, cleaning, out, seed=seed, replications=replications,
+                fingerprint_replications=max(replications // 2, 19), alpha=alpha,
+            )
+    except ForensicsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    dropped = summary["cleaning"]["rows_dropped"]
+    reasons = summary["cleaning"]["dropped_by_reason"]
+    console.print(f"{results.n} stations analysed, {dropped} rows dropped: {reasons}")
+    table = Table("test", "statistic", "p-value", "verdict")
+    for name, t in summary["tests"].items():
+        p = t["p_value"]
+        verdict = f"skipped ({t['skipped']})" if t["skipped"] else ("ANOMALY" if p < alpha else "ok")
+        stat = "—" if t["statistic"] is None else f"{t['statistic']:.4g}"
+        table.add_row(name, stat, "—" if p is None else f"{p:.3g}", verdict)
+    console.print(table)
+    console.print(f"report: {out / 'index.html'} ({summary['seconds']} s)")
+
+
+def exitpoll(
+    input_path: Annotated[Path, typer.Argument(help="results directory or station CSV")],
+    out: Annotated[Path, typer.Option("--out", help="directory for exitpolls.json and exitpolls.png")],
+    seed: Annotated[int, typer.Option(help="seed of the sample and the interviews")] = 0,
+    stations: Annotated[int, typer.Option(help="stations sampled by each pollster")] = 250,
+    per_station: Annotated[int, typer.Option(help="voters approached per station")] = 60,
+) -> None:
+    """Simulate the three kz-2022 exit pollsters on station results and compare them with the result."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from saylau.errors import ForensicsError, PollError
+    from saylau.forensics.load import load_input
+    from saylau.polls.report import write_exit_polls
+
+    console = Console()
+    try:
+        results, _ = load_input(input_path)
+        summary = write_exit_polls(results, out, seed=seed, stations=stations, per_station=per_station)
+    except (ForensicsError, PollError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    winner = summary["winner"]
+    table = Table("pollster", "published", "estimate", "95% CI", "deff", "official outside CI")
+    for p in summary["pollsters"]:
+        est = next(e for e in p["estimates"] if e["option"] == winner)
+        cmp = next(c for c in p["comparison"] if c["option"] == winner)
+        table.add_row(
+            p["name"], f"{100 * p['published_winner_share']:.2f}", f"{100 * est['share']:.2f}",
+            f"{100 * est['low']:.2f}–{100 * est['high']:.2f}", f"{est['deff']:.2f}",
+            "yes" if cmp["outside_interval"] else "no",
+        )
+    console.print(table)
+    console.print(f"official {winner}: {100 * summary['official'][winner]:.2f}%; written to {out}")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
-    del app
+    app.command("forensics")(forensics)
+    app.command("exitpoll")(exitpoll)

@@ -14,19 +14,24 @@ winner). The observed turnout is then ``v + x(1 − v)`` and the share
 Fit. The clean parameters come from the side of each marginal below its mode, which fraud (only
 ever raising turnout and share) leaves untouched. Because each station's fraud type is drawn
 independently, the model's 2-D histogram is a mixture ``(1 − f_i − f_e) H0 + f_i H_I(σx) + f_e H_E``
-that is *linear* in ``(f_i, f_e)``: we simulate the three component histograms once (common random
-numbers) and solve a bounded least-squares problem for every ``σx`` on a grid, keeping the best.
+that is *linear* in ``(f_i, f_e)``: we simulate the component histograms once (common random
+numbers) and solve one non-negative least-squares problem (scipy.optimize.nnls). Departing from
+the paper, the incremental part is itself a mixture over a grid of ``σx`` and three shapes (stuffing and shifting together as in the
+paper, pure stuffing ``y = 0``, pure shifting ``x = 0``); components with ``σx < 0.2`` are nuisance
+terms that absorb a clean election's non-Gaussian shape, and only ``σx ≥ 0.2`` counts in ``f_i``.
+The dominant fraud shape and its ``σx`` are reported.
 Score: the fitted fraud probability ``f_i + f_e``; p-value: parametric bootstrap of that score on
 clean elections drawn from the fitted clean model, ``(1 + #{T_b ≥ T}) / (1 + B)``.
 """
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
-from scipy.optimize import lsq_linear
+from scipy.optimize import nnls
 
 from saylau.errors import ForensicsError
 from saylau.forensics.data import StationResults
@@ -35,8 +40,13 @@ __all__ = ["CleanModel", "FingerprintFit", "fingerprint_histogram", "fingerprint
 
 FloatArray = npt.NDArray[np.float64]
 BINS = 50
-SIGMA_X_GRID = (0.05, 0.1, 0.2, 0.3, 0.45)
+SIGMA_X_GRID = (0.03, 0.06, 0.1, 0.2, 0.3, 0.45, 0.7)
 THETA = 0.075
+#: incremental components with a smaller spread are nuisance terms: they soak up a clean election's
+#: departures from the Gaussian model (regional mixtures, skew) and do not count as fraud
+NUISANCE_SIGMA = 0.2
+#: incremental fraud stuffing and shifting together (the paper's model), or only one of them
+MODES = ("both", "stuff", "shift")
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,7 @@ class FingerprintFit:
     score: float
     p_value: float | None = None
     replications: int = 0
+    mode: str = "both"
 
 
 def fingerprint_histogram(turnout: FloatArray, share: FloatArray, bins: int = BINS) -> FloatArray:
@@ -83,9 +94,21 @@ def _left_half(values: FloatArray) -> tuple[float, float]:
 
 
 def estimate_clean(turnout: FloatArray, share: FloatArray) -> CleanModel:
-    """Clean-model parameters from the left side of each marginal's mode."""
-    v0, sv = _left_half(turnout)
-    a0, sa = _left_half(share)
+    """Clean-model parameters from stations that fraud is unlikely to have touched.
+
+    Fraud raises both turnout and share, so stations whose share lies below the share's mode give the
+    clean turnout distribution, and those whose turnout lies below the turnout's mode the clean share
+    distribution (the clean model makes the two independent); each is summarised by its median and
+    1.4826 × MAD.
+    """
+    v_mode, _ = _left_half(turnout)
+    a_mode, _ = _left_half(share)
+    t_sub, s_sub = turnout[share < a_mode], share[turnout < v_mode]
+    if len(t_sub) < 10 or len(s_sub) < 10:
+        raise ForensicsError("fingerprint: too few stations below the modes to estimate the clean model")
+    v0, a0 = float(np.median(t_sub)), float(np.median(s_sub))
+    sv = float(np.median(np.abs(t_sub - v0))) * 1.4826
+    sa = float(np.median(np.abs(s_sub - a0))) * 1.4826
     return CleanModel(v0, max(sv, 1e-3), a0, max(sa, 1e-3))
 
 
@@ -96,13 +119,17 @@ class _Draws:
         self.zv, self.za = rng.standard_normal(n), rng.standard_normal(n)
         self.zx, self.zy = np.abs(rng.standard_normal(n)), np.abs(rng.standard_normal(n))
 
-    def component(self, clean: CleanModel, kind: str, sigma_x: float = 0.0) -> FloatArray:
+    def component(self, clean: CleanModel, kind: str, sigma_x: float = 0.0, mode: str = "both") -> FloatArray:
         v = np.clip(clean.v0 + clean.sigma_v * self.zv, 0.0, 1.0)
         a = np.clip(clean.a0 + clean.sigma_a * self.za, 0.0, 1.0)
         if kind == "clean":
             return fingerprint_histogram(v, a)
         if kind == "incremental":
             x, y = np.minimum(sigma_x * self.zx, 1.0), np.minimum(sigma_x * self.zy, 1.0)
+            if mode == "stuff":
+                y = np.zeros_like(y)
+            elif mode == "shift":
+                x = np.zeros_like(x)
         else:
             x, y = np.clip(1.0 - THETA * self.zx, 0.0, 1.0), np.clip(1.0 - THETA * self.zy, 0.0, 1.0)
         t = v + x * (1.0 - v)
@@ -112,36 +139,38 @@ class _Draws:
 
 def _fit(
     turnout: FloatArray, share: FloatArray, draws: _Draws
-) -> tuple[CleanModel, float, float, float, float]:
+) -> tuple[CleanModel, float, float, float, float, str]:
     clean = estimate_clean(turnout, share)
     h = fingerprint_histogram(turnout, share).ravel()
     h0 = draws.component(clean, "clean").ravel()
     he = draws.component(clean, "extreme").ravel() - h0
-    best = (np.inf, 0.0, 0.0, SIGMA_X_GRID[0])
-    for sx in SIGMA_X_GRID:
-        hi = draws.component(clean, "incremental", sx).ravel() - h0
-        sol = lsq_linear(np.column_stack([hi, he]), h - h0, bounds=(0.0, 1.0))
-        fi, fe = float(sol.x[0]), float(sol.x[1])
-        if fi + fe > 1.0:
-            fi, fe = fi / (fi + fe), fe / (fi + fe)
-        res = float(np.sum((h - h0 - fi * hi - fe * he) ** 2))
-        if res < best[0]:
-            best = (res, fi, fe, sx)
-    return clean, best[1], best[2], best[3], best[0]
+    combos = list(itertools.product(SIGMA_X_GRID, MODES))
+    cols = [draws.component(clean, "incremental", sx, mode).ravel() - h0 for sx, mode in combos]
+    coef = np.asarray(nnls(np.column_stack([*cols, he]), h - h0)[0], dtype=np.float64)
+    if coef.sum() > 1.0:
+        coef = coef / coef.sum()
+    fraud = np.array([sx >= NUISANCE_SIGMA for sx, _ in combos] + [True])
+    fi = float(coef[:-1][fraud[:-1]].sum())
+    fe = float(coef[-1])
+    # report the dominant fraud shape among the incremental components
+    weights = np.where(fraud[:-1], coef[:-1], 0.0)
+    sx, mode = combos[int(np.argmax(weights))] if weights.sum() > 0 else (0.0, "none")
+    res = float(np.sum((h - h0 - np.column_stack([*cols, he]) @ coef) ** 2))
+    return clean, fi, fe, sx, res, mode
 
 
-def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 50_000) -> FingerprintFit:
+def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 20_000) -> FingerprintFit:
     """Fit ``f_i``, ``f_e`` and ``σx`` of the Klimek et al. model to the stations' turnout and share."""
     keep = results.valid > 0
     if int(keep.sum()) < 100:
         raise ForensicsError(f"fingerprint: {int(keep.sum())} stations with valid votes, at least 100 needed")
     t, s = results.turnout()[keep], results.winner_share()[keep]
-    clean, fi, fe, sx, res = _fit(t, s, _Draws(rng, n_sim))
-    return FingerprintFit(clean, fi, fe, sx, res, fi + fe)
+    clean, fi, fe, sx, res, mode = _fit(t, s, _Draws(rng, n_sim))
+    return FingerprintFit(clean, fi, fe, sx, res, fi + fe, mode=mode)
 
 
 def fingerprint_test(
-    results: StationResults, rng: np.random.Generator, replications: int = 99, n_sim: int = 50_000
+    results: StationResults, rng: np.random.Generator, replications: int = 99, n_sim: int = 20_000
 ) -> FingerprintFit:
     """Fit the model, then bootstrap the score ``f_i + f_e`` on clean elections from the clean fit."""
     fit = fit_fingerprint(results, rng, n_sim)
@@ -152,9 +181,10 @@ def fingerprint_test(
     for b in range(replications):
         v = np.clip(c.v0 + c.sigma_v * rng.standard_normal(n), 0.0, 1.0)
         a = np.clip(c.a0 + c.sigma_a * rng.standard_normal(n), 0.0, 1.0)
-        _, fi, fe, _, _ = _fit(v, a, draws)
+        _, fi, fe, _, _, _ = _fit(v, a, draws)
         null[b] = fi + fe
     p = (1 + int(np.sum(null >= fit.score - 1e-12))) / (1 + replications)
     return FingerprintFit(
-        fit.clean, fit.f_incremental, fit.f_extreme, fit.sigma_x, fit.residual, fit.score, p, replications
+        fit.clean, fit.f_incremental, fit.f_extreme, fit.sigma_x, fit.residual, fit.score, p, replications,
+        fit.mode,
     )

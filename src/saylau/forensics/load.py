@@ -19,7 +19,13 @@ import numpy as np
 from saylau.errors import ForensicsError
 from saylau.forensics.data import StationResults, TurnoutSnapshots
 
-__all__ = ["CleaningReport", "load_input", "read_station_csv", "read_turnout_csv"]
+__all__ = [
+    "CleaningReport",
+    "load_input",
+    "read_station_csv",
+    "read_turnout_csv",
+    "write_station_csv",
+]
 
 FIXED = ("station", "region", "registered", "voted")
 RESULT_NAMES = ("stations.csv", "station_results.csv", "results.csv")
@@ -160,10 +166,12 @@ def _hours(label: str) -> float:
 
 
 def read_turnout_csv(path: Path) -> TurnoutSnapshots:
-    """Read turnout snapshots, long (``station,<time>,voted``) or wide (``station,<one column per time>``).
+    """Read turnout snapshots, long (``station,<time>,voted``) or wide (``station,...,<HH:MM>...``).
 
-    The time column may be named ``time``, ``hour`` or ``at``; values are ``HH:MM``, ISO timestamps or
-    hours. Stations missing a snapshot are carried forward from their previous one (0 before the first).
+    Long form: the time column may be named ``time``, ``hour`` or ``at``; values are ``HH:MM``, ISO
+    timestamps or hours. Wide form (the results directory of ``saylau simulate``): every ``HH:MM``
+    column is a local reporting time. Stations missing a snapshot are carried forward from their
+    previous one (0 before the first).
     """
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
@@ -179,10 +187,12 @@ def read_turnout_csv(path: Path) -> TurnoutSnapshots:
             for r in body:
                 data.setdefault(r[0].strip(), {})[_hours(r[ti])] = int(float(r[vi]))
         else:
-            times = [_hours(h) for h in header[1:]]
+            # wide form; other columns (region, time_zone, ...) are ignored
+            cols = [(i, _hours(h)) for i, h in enumerate(header) if re.fullmatch(r"\d{1,2}:\d{2}", h)]
+            if not cols:
+                raise ForensicsError(f"{path}: no time column (HH:MM or time/hour + voted) in {header}")
             for r in body:
-                cells = zip(times, r[1:], strict=False)
-                data[r[0].strip()] = {t: int(float(c)) for t, c in cells if c.strip()}
+                data[r[0].strip()] = {t: int(float(r[i])) for i, t in cols if i < len(r) and r[i].strip()}
     except (ValueError, IndexError) as exc:
         raise ForensicsError(f"{path}: unreadable turnout snapshot ({exc})") from exc
     hours = np.array(sorted({t for d in data.values() for t in d}), dtype=np.float64)
@@ -227,3 +237,25 @@ def load_input(path: Path) -> tuple[StationResults, CleaningReport]:
             results.options, snaps,
         )
     return results, report
+
+
+def write_station_csv(results: StationResults, path: Path) -> Path:
+    """Write ``station,region,registered,voted,<options>`` (and ``turnout.csv`` beside it, long form)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*FIXED, *results.options])
+        for i in range(results.n):
+            writer.writerow(
+                [results.stations[i], results.regions[i], int(results.registered[i]), int(results.voted[i]),
+                 *results.votes[i].tolist()]
+            )
+    snaps = results.snapshots
+    if snaps is not None:
+        with (path.parent / "turnout.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["station", "hour", "voted"])
+            for i, s in enumerate(snaps.stations.tolist()):
+                for h, v in zip(snaps.hours.tolist(), snaps.voted[i].tolist(), strict=True):
+                    writer.writerow([s, f"{h:g}", v])
+    return path
