@@ -16,9 +16,10 @@ ever raising turnout and share) leaves untouched. Because each station's fraud t
 independently, the model's 2-D histogram is a mixture ``(1 − f_i − f_e) H0 + f_i H_I(σx) + f_e H_E``
 that is *linear* in ``(f_i, f_e)``: we simulate the component histograms once (common random
 numbers) and solve one non-negative least-squares problem (scipy.optimize.nnls). Departing from
-the paper, the incremental part is itself a mixture over a grid of ``σx`` and three shapes (stuffing and shifting together as in the
-paper, pure stuffing ``y = 0``, pure shifting ``x = 0``); components with ``σx < 0.2`` are nuisance
-terms that absorb a clean election's non-Gaussian shape, and only ``σx ≥ 0.2`` counts in ``f_i``.
+the paper, the incremental part is itself a mixture over a grid of ``σx`` and three shapes
+(stuffing and shifting together as in the paper, pure stuffing ``y = 0``, pure shifting ``x = 0``);
+components with ``σx < 0.2`` are nuisance terms that absorb a clean election's non-Gaussian shape,
+and only ``σx ≥ 0.2`` counts in ``f_i``.
 The dominant fraud shape and its ``σx`` are reported.
 Score: the fitted fraud probability ``f_i + f_e``; p-value: parametric bootstrap of that score on
 clean elections drawn from the fitted clean model, ``(1 + #{T_b ≥ T}) / (1 + B)``.
