@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -52,7 +53,7 @@ def _checks_table(checks: list[CheckResult], title: str) -> Table:
     table.add_column("detail")
     for c in checks:
         result = "[green]pass[/green]" if c.passed else "[red]FAIL[/red]"
-        table.add_row(c.name, f"{c.count:,}", result, c.detail)
+        table.add_row(c.name, f"{c.count:,}", result, escape(c.detail))
     return table
 
 
@@ -79,7 +80,7 @@ def verify(
     except SaylauError as exc:
         if verifier is not None and verifier.checks:
             console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
-        console.print(f"[red]VERIFICATION FAILED[/red]: {exc}")
+        console.print(f"[red]VERIFICATION FAILED[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
     console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
     console.print(f"[green]record verified[/green]; record hash {record_hash.hex()}")
@@ -113,7 +114,7 @@ def demo(
                 progress=_Bars(progress),
             )
     except SaylauError as exc:
-        console.print(f"[red]demo failed[/red]: {exc}")
+        console.print(f"[red]demo failed[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
     manifest = result.manifest

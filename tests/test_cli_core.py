@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from saylau.cli import app
+from saylau.election.manifest import canonical_json
+from saylau.record import format as fmt
+from saylau.record.writer import write_files_manifest
+
+runner = CliRunner()
+
+
+def flat(text: str) -> str:
+    """Rich wraps long lines; compare on single-spaced text."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("cli") / "demo"
+    result = runner.invoke(
+        app,
+        ["demo", "--out", str(out), "--ballots", "20", "--stations", "3", "--guardians", "3",
+         "--quorum", "2", "--missing", "1", "--workers", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "national result" in result.output
+    assert "Kassym-Jomart Tokayev" in result.output
+    assert "guardians absent at decryption: [2]" in flat(result.output)
+    return out
+
+
+def test_verify_accepts_the_demo_record(demo_dir: Path) -> None:
+    result = runner.invoke(app, ["verify", str(demo_dir), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "record verified" in result.output
+    assert "tracking-code chains" in result.output
+
+
+def test_verify_with_workers_and_progress(demo_dir: Path) -> None:
+    result = runner.invoke(app, ["verify", str(demo_dir), "--workers", "2"])
+    assert result.exit_code == 0, result.output
+
+
+def test_verify_names_the_failing_object_and_check(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rec = tmp_path / "r"
+    shutil.copytree(demo_dir, rec)
+    lines = [json.loads(x) for x in (rec / fmt.BALLOTS).read_bytes().splitlines()]
+    victim = next(x for x in lines if x["state"] == "cast")
+    victim["ballot"]["contests"][0]["selections"][0]["proof"]["responses"][0] = "11" * 32
+    (rec / fmt.BALLOTS).write_bytes(b"".join(canonical_json(x) + b"\n" for x in lines))
+    write_files_manifest(rec)
+    result = runner.invoke(app, ["verify", str(rec), "--quiet"])
+    assert result.exit_code == 1
+    assert "VERIFICATION FAILED" in result.output
+    out = flat(result.output)
+    assert f"ballot {victim['ballot']['ballot_id']}" in out
+    assert "[check: ballots: structure, states, revotes]" in out
+    assert "FAIL" in result.output
+
+
+def test_verify_missing_directory(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["verify", str(tmp_path / "absent"), "--quiet"])
+    assert result.exit_code == 1
+    assert "does not exist" in flat(result.output)
