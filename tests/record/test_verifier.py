@@ -244,3 +244,28 @@ def test_random_value_mutations_are_caught(small_record: DemoResult, tmp_path_fa
         write_json(path, objs[0])
     with pytest.raises(VerificationFailed):
         verify_record(record)
+
+
+def test_bad_proof_with_chain_recomputed_is_caught_by_the_proof_check(record_copy: Path) -> None:
+    """A forger who rewrites a proof and redoes the (public) chain still fails the proof check."""
+    from saylau.crypto import EncryptedBallot
+    from saylau.crypto.ballot_types import tracking_code
+    from saylau.crypto.tracking import closing_code
+
+    params = ElectionParameters.from_dict(read_json(record_copy / fmt.PARAMETERS)["election"])
+    lines = _ballot_lines(record_copy)
+    idx = _busiest(lines)
+    lines[idx[0]]["ballot"]["contests"][0]["selections"][0]["proof"]["responses"][0] = "22" * 32
+    prev = bytes.fromhex(lines[idx[0]]["ballot"]["previous_code"])
+    for i in idx:
+        lines[i]["ballot"]["previous_code"] = prev.hex()
+        b = EncryptedBallot.from_dict(lines[i]["ballot"])
+        prev = tracking_code(prev, b.crypto_hash())
+        lines[i]["ballot"]["code"] = prev.hex()
+    devices = read_json(record_copy / fmt.DEVICES)
+    dev = next(d for d in devices["devices"] if d["device_id"] == lines[idx[0]]["device_id"])
+    dev["closing_code"] = closing_code(dev["device_id"], params.base_hash, prev, len(idx)).hex()
+    write_json(record_copy / fmt.DEVICES, devices)
+    write_lines(record_copy / fmt.BALLOTS, lines)
+    message = verify_fails(record_copy, "ballot proofs")
+    assert "line" in message
