@@ -114,3 +114,32 @@ def test_results_json_has_timeline_and_regional_turnout(full: Path) -> None:
     almaty = summary["turnout_by_region"]["almaty"]
     assert almaty["10:00"] < almaty["20:00"] <= almaty["registered"]
     assert sum(v["20:00"] for v in summary["turnout_by_region"].values()) == 8_300_046
+
+
+def test_simulate_plots(tmp_path: Path) -> None:
+    out = tmp_path / "p"
+    r = runner.invoke(
+        app, ["simulate", "kz-2022", "--scale", "0.02", "--paper", "--plots", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    for name in ("turnout.png", "reporting.png"):
+        data = (out / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_bad_published_region_rejected(tmp_path: Path) -> None:
+    import shutil
+
+    from saylau.election.scenario import load_scenario
+    from saylau.errors import ScenarioError
+
+    src = Path(__file__).resolve().parents[1] / "scenarios" / "kz-2022"
+    shutil.copytree(src, tmp_path / "sc")
+    toml = tmp_path / "sc" / "scenario.toml"
+    toml.write_text(
+        toml.read_text(encoding="utf-8").replace("took_part = 11360", "took_part = 22000"), "utf-8"
+    )
+    with pytest.raises(
+        ScenarioError, match=r"published\.regions\.abroad.*took_part 22000 > registered 12841"
+    ):
+        load_scenario(tmp_path / "sc")

@@ -27,6 +27,7 @@ def simulate(
     scale: Annotated[float, typer.Option(help="fraction of voters (and stations) to simulate")] = 1.0,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same results")] = 1,
     paper: Annotated[bool, typer.Option("--paper", help="paper protocols only, no encryption")] = False,
+    plots: Annotated[bool, typer.Option("--plots", help="also write turnout.png and reporting.png")] = False,
 ) -> None:
     """Simulate the election's station protocols and turnout, calibrated to the published totals."""
     from rich.console import Console
@@ -55,6 +56,12 @@ def simulate(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
     t, decision = run.sim.table, run.decision
+    if plots:
+        from saylau.sim.plots import plot_reporting, plot_turnout_day
+
+        summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
+        plot_turnout_day(summary, out / "turnout.png")
+        plot_reporting(summary, out / "reporting.png")
     console.print(
         f"{len(t)} stations, {int(t.registered.sum()):,} registered, {int(t.voted.sum()):,} took part "
         f"→ {out}  ({decision.outcome}{': ' + decision.winner if decision.winner else ''})"

@@ -85,6 +85,12 @@ class RegionFigures(_Model):
     registered: int | None = Field(default=None, ge=0)
     took_part: int | None = Field(default=None, ge=0)
 
+    @model_validator(mode="after")
+    def _took_part_within_registered(self) -> RegionFigures:
+        if self.registered is not None and self.took_part is not None and self.took_part > self.registered:
+            raise ValueError(f"took_part {self.took_part} > registered {self.registered}")
+        return self
+
 
 class PublishedFigures(_Model):
     """The official national figures a simulation must reproduce exactly."""
