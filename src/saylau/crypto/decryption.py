@@ -38,8 +38,11 @@ __all__ = [
 ]
 
 
-def _context(h_e: bytes, index: int, contest_id: str, selection_id: str, ct: Ciphertext) -> tuple[Any, ...]:
-    return (h_e, "partial-decryption", index, contest_id, selection_id, ct.beta)
+def _context(
+    h_e: bytes, tally_hash: bytes, index: int, contest_id: str, selection_id: str, ct: Ciphertext
+) -> tuple[Any, ...]:
+    """Fiat–Shamir context: ``H_E``, the whole tally (counts and ciphertexts), the guardian and selection."""
+    return (h_e, "partial-decryption", tally_hash, index, contest_id, selection_id, ct.beta)
 
 
 def lagrange_coefficient(index: int, indices: Sequence[int]) -> int:
@@ -120,10 +123,13 @@ def partial_decrypt(
     s_i = guardian.key_share
     vk = guardian.joint_key.verification_key(guardian.index)
     h_e = guardian.extended_base_hash
+    tally_hash = tally.crypto_hash()
     shares = []
     for cid, sid, ct in tally.items():
         m = ct.alpha**s_i
-        proof = prove_dleq(s_i, ct.alpha, vk, m, _context(h_e, guardian.index, cid, sid, ct), draw)
+        proof = prove_dleq(
+            s_i, ct.alpha, vk, m, _context(h_e, tally_hash, guardian.index, cid, sid, ct), draw
+        )
         shares.append(DecryptionShare(cid, sid, m, proof))
     return PartialDecryption(guardian.index, tuple(shares))
 
@@ -142,6 +148,7 @@ def verify_partial_decryption(
         )
     vk = params.joint_key.verification_key(i)
     h_e = params.extended_base_hash
+    tally_hash = tally.crypto_hash()
     for share, (cid, sid, ct) in zip(partial.shares, items, strict=True):
         try:
             verify_dleq(
@@ -149,7 +156,7 @@ def verify_partial_decryption(
                 ct.alpha,
                 vk,
                 share.share,
-                _context(h_e, i, cid, sid, ct),
+                _context(h_e, tally_hash, i, cid, sid, ct),
                 f"guardian {i}: share for {cid}/{sid}",
             )
         except InvalidProof as exc:
