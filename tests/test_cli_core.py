@@ -41,6 +41,17 @@ def test_verify_accepts_the_demo_record(demo_dir: Path) -> None:
     assert "tracking-code chains" in result.output
 
 
+def test_verify_checks_the_published_record_hash(demo_dir: Path) -> None:
+    from saylau.record.verifier import verify_record
+
+    good = verify_record(demo_dir).hex()
+    ok = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--expect-hash", good])
+    assert ok.exit_code == 0, ok.output
+    bad = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--expect-hash", "00" * 32])
+    assert bad.exit_code == 1
+    assert "is not the published" in flat(bad.output)
+
+
 def test_verify_with_workers_and_progress(demo_dir: Path) -> None:
     result = runner.invoke(app, ["verify", str(demo_dir), "--workers", "2"])
     assert result.exit_code == 0, result.output

@@ -269,3 +269,14 @@ def test_bad_proof_with_chain_recomputed_is_caught_by_the_proof_check(record_cop
     write_lines(record_copy / fmt.BALLOTS, lines)
     message = verify_fails(record_copy, "ballot proofs")
     assert "line" in message
+
+
+@pytest.mark.slow
+def test_demo_sized_election_end_to_end(tmp_path: Path) -> None:
+    """The default demo size (3,000 voters, 20 stations, 5 guardians, one missing) verifies."""
+    from saylau.record.demo import run_demo
+
+    result = run_demo(tmp_path / "demo", ballots=3000, workers=2)
+    assert result.nation_counts() == result.expected_nation
+    assert sum(result.nation_counts().values()) == 3000
+    assert result.missing_guardians == (2,)

@@ -65,6 +65,9 @@ def verify(
     record_dir: Annotated[Path, typer.Argument(help="the election record directory")],
     workers: Annotated[int, typer.Option(help="processes verifying ballot proofs")] = 1,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
+    expect_hash: Annotated[
+        str | None, typer.Option(help="the record hash the authority published (hex); must match")
+    ] = None,
 ) -> None:
     """Verify an election record independently: every hash, proof, chain, tally and decryption."""
     console = Console()
@@ -83,6 +86,12 @@ def verify(
         console.print(f"[red]VERIFICATION FAILED[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
     console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
+    if expect_hash is not None and expect_hash.strip().lower() != record_hash.hex():
+        console.print(
+            f"[red]VERIFICATION FAILED[/red]: record hash {record_hash.hex()} is not the published "
+            f"{escape(expect_hash)}"
+        )
+        raise typer.Exit(1)
     console.print(f"[green]record verified[/green]; record hash {record_hash.hex()}")
 
 
