@@ -1,7 +1,7 @@
 """Ballot encryption and verification, the safe tier over ``hazmat`` (EG 2.0 §3.3).
 
 ``encrypt_ballot`` encrypts every selection as ``(g^ξ, K^(σ+ξ))`` with a 0/1 range proof (§3.3.5) and
-proves each contest's number of marks (§3.3.8); ``verify_ballot`` checks all of it and the ballot's own
+proves each contest's number of marks (§3.3.6); ``verify_ballot`` checks all of it and the ballot's own
 tracking code.
 Selection nonces derive from one ballot nonce ``ξ_B`` (§3.3.2), which is what a Benaloh challenge reveals.
 """
@@ -73,7 +73,7 @@ def encrypt_ballot(
 
     ``choices`` maps each contest on the ballot to the chosen selection ids. ``rng`` (default: the OS
     CSPRNG) draws the ballot nonce and the proof nonces; pass ``random.Random(seed)`` only for test vectors.
-    With a ``device`` the tracking code is chained on it (EG 2.0 §3.4.3).
+    With a ``device`` the tracking code is chained on it (EG 2.0 §3.4.4).
     """
     if not ballot_id:
         raise InvalidBallot("ballot: empty ballot id")

@@ -22,7 +22,7 @@ _CODE_TAG = "saylau/v1/tracking-code"
 
 
 def tracking_code(previous_code: bytes, ballot_hash: bytes) -> bytes:
-    """Return ``H(previous code, ballot hash)``: the chained confirmation code of EG 2.0 §3.4.3."""
+    """Return ``H(previous code, ballot hash)``: the chained confirmation code of EG 2.0 §3.4.4."""
     return hash_bytes(_CODE_TAG, previous_code, ballot_hash)
 
 
@@ -50,7 +50,7 @@ class EncryptedSelection:
 
 @dataclass(frozen=True, slots=True)
 class EncryptedContest:
-    """One contest: its selections in manifest order and the contest-limit proof (EG 2.0 §3.3.8)."""
+    """One contest: its selections in manifest order and the contest-limit proof (EG 2.0 §3.3.6)."""
 
     contest_id: str
     selections: tuple[EncryptedSelection, ...]

@@ -1,10 +1,10 @@
 """Benaloh cast-or-challenge: a challenged ballot is opened by its nonce, checked, published, never counted.
 
-ElectionGuard 2.0 (§3.7, "challenged ballots") lets a voter audit the device: instead of casting, the voter
-challenges the ballot, the device reveals the ballot nonce ``ξ_B`` and the choices, and anyone re-derives the
-selection nonces (§3.3.2) and re-encrypts. If the device encrypted something other than what it showed the
-voter, the re-encryption differs and ``verify_challenged_ballot`` raises. The ballot stays in its device's
-tracking-code chain but never enters a tally.
+ElectionGuard 2.0 (§3.6, decryption of challenged ballots; §3.6.7 in v2.1) lets a voter audit the device:
+instead of casting, the voter challenges the ballot, the device reveals the ballot nonce ``ξ_B`` and the
+choices, and anyone re-derives the selection nonces (§3.3.2) and re-encrypts. If the device encrypted
+something other than what it showed the voter, the re-encryption differs and ``verify_challenged_ballot``
+raises. The ballot stays in its device's tracking-code chain but never enters a tally.
 """
 
 from __future__ import annotations

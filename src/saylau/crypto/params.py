@@ -16,7 +16,7 @@ __all__ = ["ContestSpec", "ElectionParameters"]
 class ContestSpec:
     """What the cryptography needs of a contest: its selections and how many marks a ballot carries.
 
-    ``votes_allowed`` is the contest limit ``L`` (EG 2.0 §3.3.8). By default a ballot must carry exactly ``L``
+    ``votes_allowed`` is the contest limit ``L`` (EG 2.0 §3.3.6). By default a ballot must carry exactly ``L``
     marks; with ``allow_undervote`` it may carry any number from 0 to ``L``.
     """
 

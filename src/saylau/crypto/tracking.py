@@ -1,4 +1,4 @@
-"""Tracking codes chained per device, with an opening and a closing hash (EG 2.0 §3.4.3).
+"""Tracking codes chained per device, with an opening and a closing hash (EG 2.0 §3.4.4).
 
 Each device starts from ``H_0 = H(base hash, device id)``; ballot ``j`` gets the code
 ``H_j = H(H_(j−1), ballot hash)`` and carries ``H_(j−1)`` as its ``previous_code``. When the device closes it

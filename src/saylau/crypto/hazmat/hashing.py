@@ -1,4 +1,4 @@
-"""Domain-separated SHA-256, the hash ``H`` of ElectionGuard 2.0 §5.1, rebuilt without ambiguity.
+"""Domain-separated SHA-256: the hash ``H`` of ElectionGuard 2.0 §5 (hash computation), made unambiguous.
 
 Every hash starts with a purpose tag; every part is written as a type byte, and variable-length parts carry
 a 4-byte big-endian length, so no two different part lists encode to the same bytes (ElectionGuard 1.x

@@ -137,7 +137,7 @@ class RangeProof:
     """Disjunctive Chaum–Pedersen proof that a ciphertext encrypts one of ``allowed`` (EG 2.0 §3.3.5).
 
     One challenge and one response per allowed value; the challenges sum to the Fiat–Shamir hash. The
-    contest-limit proof (§3.3.8) is the same proof with the allowed set ``{L}`` (or ``0..L``).
+    contest-limit proof (§3.3.6) is the same proof with the allowed set ``{L}`` (or ``0..L``).
     """
 
     challenges: tuple[int, ...]
