@@ -222,7 +222,7 @@ def _mutate(value: Any, pick: int) -> Any:
 UNBOUND = {"superseded_by"}
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=24, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.sampled_from(MUTABLE_FILES), st.integers(0, 10**9), st.integers(0, 10**9))
 def test_random_value_mutations_are_caught(small_record: DemoResult, tmp_path_factory: pytest.TempPathFactory,
                                            name: str, where: int, pick: int) -> None:

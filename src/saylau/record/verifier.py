@@ -9,6 +9,7 @@ checks that passed and the one that failed, for the CLI's table.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures as cf
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -357,17 +358,25 @@ class RecordVerifier:
         with cf.ProcessPoolExecutor(
             self.workers, initializer=_init_worker, initargs=(params.to_dict(),)
         ) as ex:
-            futures: list[tuple[cf.Future[str | None], int]] = []
-            for chunk in self._chunks():
-                futures.append((ex.submit(_verify_chunk, chunk), len(chunk)))
-            for fut, size in futures:
+            # a bounded window of chunks in flight keeps memory flat however large the file
+            window: collections.deque[tuple[cf.Future[str | None], int]] = collections.deque()
+
+            def settle_oldest() -> None:
+                fut, size = window.popleft()
                 message = fut.result()
                 if message is not None:
-                    for f, _ in futures:
+                    for f, _ in window:
                         f.cancel()
                     raise self._fail(check, message)
                 check.count += size
                 self._tick("proofs", size)
+
+            for chunk in self._chunks():
+                window.append((ex.submit(_verify_chunk, chunk), len(chunk)))
+                if len(window) >= 4 * self.workers:
+                    settle_oldest()
+            while window:
+                settle_oldest()
         check.detail = f"{self.workers} worker processes"
 
     def _chunks(self) -> Iterator[list[tuple[int, bytes]]]:
