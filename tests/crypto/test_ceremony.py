@@ -101,3 +101,28 @@ def test_joint_key_checks_its_parts() -> None:
         JointPublicKey(key.K, key.guardian_records, 4)
     with pytest.raises(CeremonyError, match="commitments"):
         JointPublicKey(key.K, key.guardian_records, 3)
+
+
+def test_joint_key_from_records_checks_proofs() -> None:
+    from saylau.crypto import joint_public_key
+
+    guardians, key = run_key_ceremony(3, 2, BH)
+    records = [g.public_record() for g in reversed(guardians)]
+    assert joint_public_key(records, 2, BH) == key
+    assert JointPublicKey.from_records(records, 2) == key
+    with pytest.raises(CeremonyError):
+        joint_public_key(records, 2, bytes(32))
+
+
+def test_guardian_key_file_round_trip() -> None:
+    guardians, key = run_key_ceremony(3, 2, BH)
+    saved = guardians[1].to_private_dict()
+    restored = Guardian.from_private_dict(saved)
+    assert restored.key_share == guardians[1].key_share
+    assert restored.joint_key == key
+    saved["coefficients"][0] = saved["coefficients"][1]
+    with pytest.raises(CeremonyError, match="does not match"):
+        Guardian.from_private_dict(saved)
+    unfinished = Guardian.from_private_dict(Guardian.generate(1, 3, 2, BH).to_private_dict())
+    with pytest.raises(CeremonyError, match="not finished"):
+        _ = unfinished.key_share

@@ -18,7 +18,7 @@ from saylau.crypto.decryption import (
     verify_partial_decryption,
     verify_plaintext_tally,
 )
-from saylau.crypto.keys import GuardianRecord, JointPublicKey, verify_guardian_record
+from saylau.crypto.keys import GuardianRecord, JointPublicKey, joint_public_key, verify_guardian_record
 from saylau.crypto.params import ContestSpec, ElectionParameters
 from saylau.crypto.tally import EncryptedTally
 from saylau.crypto.tracking import DeviceChain, verify_device_chain
@@ -42,6 +42,7 @@ __all__ = [
     "PlaintextTally",
     "combine_decryption",
     "encrypt_ballot",
+    "joint_public_key",
     "open_challenged_ballot",
     "partial_decrypt",
     "run_key_ceremony",

@@ -17,8 +17,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from saylau.crypto._serial import bytes_from_hex, expect_keys, parse_errors, want_int
-from saylau.crypto.hazmat.group import Point, Q, combine, g_pow
+from saylau.crypto._serial import bytes_from_hex, expect_keys, parse_errors, want_int, want_list
+from saylau.crypto.hazmat.group import Point, Q, combine, g_pow, scalar_from_hex, scalar_to_hex
 from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.crypto.hazmat.proofs import prove_schnorr
 from saylau.crypto.keys import (
@@ -202,6 +202,55 @@ class Guardian:
     def extended_base_hash(self) -> bytes:
         """``H_E`` for this ceremony (EG 2.0 §3.2.3), which the guardian's decryption proofs bind."""
         return extended_base_hash(self.base_hash, self.joint_key)
+
+    def to_private_dict(self) -> dict[str, Any]:
+        """Return the guardian's **secret** state (polynomial, shares received) for its own key file.
+
+        Never put this in the election record, a log or a message to anyone but the guardian.
+        """
+        return {
+            "index": self.index,
+            "n": self.n,
+            "k": self.k,
+            "base_hash": self.base_hash.hex(),
+            "coefficients": [scalar_to_hex(a) for a in self._coefficients],
+            "record": self.public_record().to_dict(),
+            "received": {str(i): scalar_to_hex(v) for i, v in sorted(self._received.items())},
+            "records": [r.to_dict() for _, r in sorted(self._records.items())],
+        }
+
+    @classmethod
+    def from_private_dict(cls, d: Any) -> Guardian:
+        """Restore a guardian from ``to_private_dict``; finishes it again if every share is there."""
+        what = "guardian key file"
+        with parse_errors(what, CeremonyError):
+            d = expect_keys(
+                d, {"index", "n", "k", "base_hash", "coefficients", "record", "received", "records"}, what
+            )
+            coefficients = [
+                scalar_from_hex(a, f"{what}.coefficients") for a in want_list(d, "coefficients", what)
+            ]
+            g = cls(
+                want_int(d, "index", what),
+                want_int(d, "n", what),
+                want_int(d, "k", what),
+                bytes_from_hex(d["base_hash"], 32, f"{what}.base_hash"),
+                coefficients,
+            )
+            record = GuardianRecord.from_dict(d["record"])
+            if record.index != g.index or record.commitments != tuple(g_pow(a) for a in g._coefficients):
+                raise ValueError("the public record does not match the secret coefficients")
+            g._record = record
+            received = d["received"]
+            if not isinstance(received, dict):
+                raise ValueError("received: expected an object")
+            g._received = {int(i): scalar_from_hex(v, f"{what}.received") for i, v in received.items()}
+            g._records = {
+                r.index: r for r in (GuardianRecord.from_dict(x) for x in want_list(d, "records", what))
+            }
+        if len(g._received) == g.n:
+            g.finish()
+        return g
 
     @property
     def key_share(self) -> int:

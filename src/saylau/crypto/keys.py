@@ -23,6 +23,7 @@ __all__ = [
     "JointPublicKey",
     "coefficient_context",
     "extended_base_hash",
+    "joint_public_key",
     "verify_guardian_record",
 ]
 
@@ -114,6 +115,17 @@ class JointPublicKey:
         if combine(r.public_key for r in self.guardian_records) != self.K or self.K.is_identity:
             raise CeremonyError("joint key: K is not the product of the guardians' public keys K_i0")
 
+    @classmethod
+    def from_records(
+        cls, records: tuple[GuardianRecord, ...] | list[GuardianRecord], quorum: int
+    ) -> JointPublicKey:
+        """Build the joint key ``K = Π_i K_i0`` from the guardians' records (EG 2.0 §3.2.3).
+
+        Does not check the Schnorr proofs: call ``verify_guardian_record`` on each record first.
+        """
+        ordered = tuple(sorted(records, key=lambda r: r.index))
+        return cls(combine(r.public_key for r in ordered), ordered, quorum)
+
     @property
     def n(self) -> int:
         """Number of guardians."""
@@ -154,3 +166,12 @@ def extended_base_hash(base_hash: bytes, key: JointPublicKey) -> bytes:
     """``H_E = H(H_B, K, n, k, every K_ij)`` (EG 2.0 §3.2.3): binds proofs to this ceremony and manifest."""
     commitments = [c for r in key.guardian_records for c in r.commitments]
     return hash_bytes(_HE_TAG, base_hash, key.K, key.n, key.quorum, *commitments)
+
+
+def joint_public_key(
+    records: tuple[GuardianRecord, ...] | list[GuardianRecord], quorum: int, base_hash: bytes
+) -> JointPublicKey:
+    """Check every guardian record's proofs, then return the joint key built from them."""
+    for rec in records:
+        verify_guardian_record(rec, base_hash)
+    return JointPublicKey.from_records(records, quorum)
