@@ -145,3 +145,12 @@ def test_national_tally_decrypts_well_under_a_second(params, ceremony) -> None:
     elapsed = time.perf_counter() - start
     assert [plaintext.counts["president"][s] for s in president.selection_ids] == counts
     assert elapsed < 1.0, elapsed
+
+
+def test_empty_tally_decrypts_to_zeros(params, ceremony) -> None:
+    guardians, _ = ceremony
+    tally = EncryptedTally.empty(params.contests)
+    partials = [partial_decrypt(g, tally) for g in guardians[:3]]
+    plaintext = combine_decryption(params, tally, partials, max_count=1)
+    assert all(v == 0 for sel in plaintext.counts.values() for v in sel.values())
+    verify_plaintext_tally(params, tally, plaintext)

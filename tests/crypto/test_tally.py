@@ -17,6 +17,9 @@ def test_sum_is_homomorphic_and_splits(params: ElectionParameters) -> None:
     for b in ballots[2:]:
         right.add_ballot(b)
     assert left + right == whole
+    assert EncryptedTally.sum([left, right, EncryptedTally.empty(params.contests)]) == whole
+    with pytest.raises(ValueError):
+        EncryptedTally.sum([])
     assert whole.ballot_count("president") == 6
     assert whole.ballot_count("council") == 0
     assert whole.ciphertext("council", "a").alpha == IDENTITY

@@ -50,7 +50,8 @@ class EncryptedTally:
     """Encrypted sums per contest and selection, with the number of ballots added per contest.
 
     ``add_ballot`` updates the tally in place *and* returns it, so both ``t.add_ballot(b)`` and
-    ``t = t.add_ballot(b)`` work; ``t1 + t2`` returns a new tally and leaves both operands unchanged.
+    ``t = t.add_ballot(b)`` work; ``t1 + t2`` and ``EncryptedTally.sum(ts)`` return a new tally and leave
+    their operands unchanged. Not thread-safe: one writer per tally.
     """
 
     def __init__(self, layout: Iterable[tuple[str, tuple[str, ...]]]) -> None:
@@ -116,6 +117,22 @@ class EncryptedTally:
             out._alpha[(c, s)] = _Sum(ct.alpha * o.alpha)
             out._beta[(c, s)] = _Sum(ct.beta * o.beta)
         out._counts = {c: self._counts[c] + other._counts[c] for c in self._layout}
+        return out
+
+    @classmethod
+    def sum(cls, tallies: Iterable[EncryptedTally]) -> EncryptedTally:
+        """Return the sum of many tallies with one multi-point addition per selection (e.g. a region)."""
+        items = list(tallies)
+        if not items:
+            raise ValueError("tally: nothing to sum")
+        layout = items[0]._layout
+        if any(t._layout != layout for t in items):
+            raise ValueError("tally: cannot add tallies with different contests or selections")
+        out = EncryptedTally(layout.items())
+        for key in out._alpha:
+            out._alpha[key] = _Sum(combine([t._alpha[key].fold() for t in items]))
+            out._beta[key] = _Sum(combine([t._beta[key].fold() for t in items]))
+        out._counts = {c: sum(t._counts[c] for t in items) for c in layout}
         return out
 
     def __eq__(self, other: object) -> bool:
