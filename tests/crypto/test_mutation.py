@@ -26,10 +26,15 @@ HEX = "0123456789abcdef"
 
 
 def _mutate(text: str, position: int, replacement: str) -> str | None:
-    """Replace one hex digit inside a JSON string value; None if the position is not such a digit."""
+    """Replace one hex digit; None if it is not a hex digit or the result is no longer JSON."""
     if text[position] not in HEX or replacement == text[position]:
         return None
-    return text[:position] + replacement + text[position + 1 :]
+    mutated = text[:position] + replacement + text[position + 1 :]
+    try:
+        json.loads(mutated)
+    except json.JSONDecodeError:
+        return None  # a reader rejects it before any check
+    return mutated
 
 
 @pytest.fixture(scope="module")
