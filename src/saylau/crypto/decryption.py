@@ -158,6 +158,7 @@ def verify_partial_decryption(
                 share.share,
                 _context(h_e, tally_hash, i, cid, sid, ct),
                 f"guardian {i}: share for {cid}/{sid}",
+                table_h1=True,
             )
         except InvalidProof as exc:
             raise DecryptionError(str(exc)) from exc

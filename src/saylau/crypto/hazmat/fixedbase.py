@@ -24,7 +24,7 @@ __all__ = ["FixedBaseTable", "multi_exp", "table_for"]
 
 _WINDOWS: Final = 32
 _DIGITS: Final = 256
-_CACHE_SIZE: Final = 8
+_CACHE_SIZE: Final = 24  # g, K and up to ~20 guardian verification keys (≈1 MB each)
 
 
 class FixedBaseTable:

@@ -18,7 +18,16 @@ from typing import Any
 
 from saylau.crypto.hazmat.elgamal import Ciphertext
 from saylau.crypto.hazmat.fixedbase import multi_exp
-from saylau.crypto.hazmat.group import G, Point, Q, g_pow, random_scalar, scalar_from_hex, scalar_to_hex
+from saylau.crypto.hazmat.group import (
+    G,
+    Point,
+    Q,
+    combine,
+    g_pow,
+    random_scalar,
+    scalar_from_hex,
+    scalar_to_hex,
+)
 from saylau.crypto.hazmat.hashing import HashPart, hash_to_scalar
 from saylau.errors import InvalidProof
 
@@ -122,12 +131,22 @@ def prove_dleq(
 
 
 def verify_dleq(
-    proof: ChaumPedersenProof, g2: Point, h1: Point, h2: Point, context: tuple[HashPart, ...], what: str
+    proof: ChaumPedersenProof,
+    g2: Point,
+    h1: Point,
+    h2: Point,
+    context: tuple[HashPart, ...],
+    what: str,
+    table_h1: bool = False,
 ) -> None:
-    """Recompute ``a = g^v·h1^c``, ``b = g2^v·h2^c`` and check the challenge; raise ``InvalidProof``."""
+    """Recompute ``a = g^v·h1^c``, ``b = g2^v·h2^c`` and check the challenge; raise ``InvalidProof``.
+
+    ``table_h1`` uses a cached fixed-base table for ``h1`` (worth it when ``h1`` recurs, such as a
+    guardian's verification key across thousands of tallies).
+    """
     c, v = proof.challenge, proof.response
-    a = multi_exp([(G, v)], [h1**c])
-    b = g2**v * h2**c
+    a = multi_exp([(G, v), (h1, c)]) if table_h1 else multi_exp([(G, v)], [h1**c])
+    b = combine((g2**v, h2**c))
     if hash_to_scalar(_DLEQ, *context, h1, g2, h2, a, b) != c:
         raise InvalidProof(f"{what}: Chaum-Pedersen challenge does not match the recomputed commitments")
 
