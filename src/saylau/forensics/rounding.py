@@ -67,7 +67,7 @@ def round_number_test(
     obs_s = int(integer_percent(s_w, s_val).sum())
     observed = obs_t + obs_s
     null = np.empty(replications, dtype=np.int64)
-    pt, ps = t_v / t_reg, s_w / s_val
+    pt, ps = np.clip(t_v / t_reg, 0.0, 1.0), np.clip(s_w / s_val, 0.0, 1.0)
     for start in range(0, replications, chunk):
         b = min(chunk, replications - start)
         sim_t = rng.binomial(t_reg, pt, size=(b, len(t_reg)))

@@ -69,7 +69,7 @@ def stuff_ballots(
 ) -> tuple[StationResults, BoolArray]:
     """Add ``intensity`` × (registered − voted) × U(0.5, 1) ballots for the winner at chosen stations."""
     mask = _pick(rng, results.n, fraction)
-    room = results.registered - results.voted
+    room = np.maximum(results.registered - results.voted, 0)
     extra = np.where(mask, np.floor(room * intensity * rng.uniform(0.5, 1.0, results.n)), 0).astype(np.int64)
     votes = results.votes.copy()
     votes[:, results.winner_index] += extra
