@@ -20,7 +20,7 @@ from coincurve._libsecp256k1 import ffi, lib
 
 from saylau.crypto.hazmat.group import _CTX, OPS, G, Point, Q, _combine_raw
 
-__all__ = ["FixedBaseTable", "multi_exp", "table_for"]
+__all__ = ["FixedBaseTable", "g_table", "multi_exp", "table_for"]
 
 _WINDOWS: Final = 32
 _DIGITS: Final = 256
@@ -73,6 +73,13 @@ class FixedBaseTable:
             if d:
                 out.append(row[d])
 
+    def pow_mul(self, k: int, other: Point) -> Point:
+        """Return ``base^k · other`` in one combine call (``k`` public)."""
+        out: list[Any] = []
+        self.pointers(k, out)
+        out.append(other._c)
+        return _combine_raw(out)
+
     def pow(self, k: int) -> Point:
         """Return ``base^k`` from the table (variable-time: public ``k`` only)."""
         out: list[Any] = []
@@ -102,7 +109,8 @@ def table_for(base: Point) -> FixedBaseTable:
 _G_TABLE: FixedBaseTable | None = None
 
 
-def _g_table() -> FixedBaseTable:
+def g_table() -> FixedBaseTable:
+    """The table for the generator ``g`` (built on first use)."""
     global _G_TABLE  # noqa: PLW0603 - one lazily built table for the generator
     if _G_TABLE is None:
         _G_TABLE = table_for(G)
@@ -120,7 +128,7 @@ def multi_exp(
     """
     ptrs: list[Any] = []
     for base, k in fixed:
-        table = _g_table() if base is G else table_for(base)
+        table = g_table() if base is G else table_for(base)
         table.pointers(k, ptrs)
     for p in extra:
         if p._c is not None:

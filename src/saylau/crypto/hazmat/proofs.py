@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from saylau.crypto.hazmat.elgamal import Ciphertext
-from saylau.crypto.hazmat.fixedbase import multi_exp
+from saylau.crypto.hazmat.fixedbase import g_table, multi_exp, table_for
 from saylau.crypto.hazmat.group import (
     G,
     Point,
@@ -229,10 +229,11 @@ def verify_range(
     if len(proof.challenges) != n or len(proof.responses) != n:
         raise InvalidProof(f"{what}: range proof has {len(proof.challenges)} branches, expected {n}")
     alpha, beta = ct.alpha, ct.beta
+    g_tab, k_tab = g_table(), table_for(K)
     commitments: list[Point] = []
     for m, c, v in zip(allowed, proof.challenges, proof.responses, strict=True):
-        commitments.append(multi_exp([(G, v)], [alpha**c]))
-        commitments.append(multi_exp([(K, v - m * c)], [beta**c]))
+        commitments.append(g_tab.pow_mul(v, alpha**c))
+        commitments.append(k_tab.pow_mul(v - m * c, beta**c))
     expected = hash_to_scalar(_RANGE, *context, K, alpha, beta, *allowed, *commitments)
     if sum(proof.challenges) % Q != expected:
         raise InvalidProof(f"{what}: range proof challenges do not sum to the Fiat-Shamir hash")
