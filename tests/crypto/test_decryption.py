@@ -154,3 +154,13 @@ def test_empty_tally_decrypts_to_zeros(params, ceremony) -> None:
     plaintext = combine_decryption(params, tally, partials, max_count=1)
     assert all(v == 0 for sel in plaintext.counts.values() for v in sel.values())
     verify_plaintext_tally(params, tally, plaintext)
+
+
+def test_every_quorum_subset_decrypts_the_same(params, ceremony, tallied) -> None:
+    guardians, _ = ceremony
+    tally, truth = tallied
+    partials = {g.index: partial_decrypt(g, tally) for g in guardians}
+    for size in (3, 4, 5):
+        for subset in combinations(sorted(partials), size):
+            plaintext = combine_decryption(params, tally, [partials[i] for i in subset], 40)
+            assert plaintext.counts == _expected(params, truth), subset
