@@ -44,6 +44,9 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         sessions=make_sessionmaker(engine),
         signer=BoardSigner.from_file(settings.board_key_file),
     )
+    if engine.dialect.name == "sqlite":
+        reader = make_engine(settings.database_url, for_writing=False)
+        state.read_sessions = make_sessionmaker(reader)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,6 +58,8 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         if state.worker is not None:
             state.worker.stop()
         engine.dispose()
+        if state.read_sessions is not None:
+            reader.dispose()
 
     app = FastAPI(
         title="saylau",

@@ -56,17 +56,12 @@ def verify_guardian_record(record: dict[str, Any], base_hash: bytes) -> Any:
 
 
 def joint_key_from_records(records: list[dict[str, Any]], quorum: int, base_hash: bytes) -> Any:
-    """The joint key from every guardian's verified record."""
+    """The joint key K = Π_i K_i0 (EG 2.0 §3.2.3) from every guardian's record, each proof re-checked."""
     c = _crypto()
-    parsed = [verify_guardian_record(r, base_hash) for r in records]
-    if hasattr(c, "joint_public_key"):
-        return c.joint_public_key(tuple(parsed), quorum)
-    # The safe tier has no constructor from records yet: K = Π_i K_i0 (EG 2.0 §3.2.3) with the group's
-    # own ``combine``; JointPublicKey re-checks K against the records itself.
-    combine = importlib.import_module("saylau.crypto.hazmat.group").combine
+    parsed = tuple(c.GuardianRecord.from_dict(r) for r in records)
     if len(parsed) < quorum:
         raise CeremonyError(f"joint key: {len(parsed)} guardian records, quorum is {quorum}")
-    return c.JointPublicKey(combine(r.public_key for r in parsed), tuple(parsed), quorum)
+    return c.joint_public_key(parsed, quorum, base_hash)
 
 
 class ParamsCache:

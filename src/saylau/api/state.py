@@ -28,20 +28,29 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     signer: BoardSigner
+    read_sessions: sessionmaker[Session] | None = None
     params: ParamsCache = field(default_factory=ParamsCache)
     worker: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """A session whose work is committed on success and rolled back on any exception."""
-        with self.sessions() as session, session.begin():
-            yield session
+        """A session whose work is committed on success and rolled back on any exception.
+
+        On SQLite one writer runs at a time in this process (a thread lock), so threads queue here
+        instead of polling SQLite's lock with its sleeping busy handler.
+        """
+        if self.engine.dialect.name == "sqlite":
+            with self.lock, self.sessions() as session, session.begin():
+                yield session
+        else:
+            with self.sessions() as session, session.begin():
+                yield session
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session for reads; closing it ends the transaction and keeps loaded rows readable."""
-        with self.sessions() as session:
+        with (self.read_sessions or self.sessions)() as session:
             yield session
 
     def board(self, session: Session, election_id: str) -> BulletinBoard:

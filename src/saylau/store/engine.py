@@ -46,13 +46,23 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None, schema: str | None = None, pool_size: int = 10) -> Engine:
-    """Create an engine; ``schema`` (PostgreSQL only) sets the search path, e.g. one schema per test."""
+def _sqlite_begin_deferred(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def make_engine(
+    url: str | None = None, schema: str | None = None, pool_size: int = 10, for_writing: bool = True
+) -> Engine:
+    """Create an engine; ``schema`` (PostgreSQL only) sets the search path, e.g. one schema per test.
+
+    On SQLite, ``for_writing`` engines start every transaction with ``BEGIN IMMEDIATE``; a read-only
+    engine (``for_writing=False``) uses plain deferred transactions, which WAL lets run beside a writer.
+    """
     url = database_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin_immediate if for_writing else _sqlite_begin_deferred)
         return engine
     connect_args: dict[str, Any] = {}
     if schema is not None:

@@ -1,0 +1,253 @@
+"""Accepted ballots per second through the HTTP API on loopback, every proof verified by the server.
+
+Starts ``saylau serve`` (uvicorn) in a subprocess on SQLite and on PostgreSQL, runs a key ceremony and a
+remote-voting roll through the API, pre-encrypts the ballots (7 options: the kz-2022 ballot), then casts
+them from several client threads with httpx and reports accepted ballots per second. Goal (issue 4): at
+least 500 ballots/s on a 2-core machine.
+
+Usage: python benchmarks/bench_api.py [--ballots N] [--threads T] [--workers W] [--backend B]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.progress import Progress
+
+from saylau.crypto import ElectionParameters, EncryptedShare, Guardian, GuardianRecord, encrypt_ballot
+
+PASSWORD = "bench password"
+OPTIONS = ["tokayev", "dairabayev", "abden", "kazhyken", "auesbayev", "tursynbekova", "against-all"]
+SAYLAU = str(Path(sys.executable).parent / "saylau")
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def _manifest() -> dict[str, Any]:
+    def n(t: str) -> dict[str, str]:
+        return {"kk": t, "ru": t, "en": t}
+
+    sels = [
+        {"selection_id": s, "kind": "against_all" if s == "against-all" else "candidate", "name": n(s)}
+        for s in OPTIONS
+    ]
+    stations = [{"station_id": f"st-{i}", "name": n(f"st-{i}"), "time_zone": "Asia/Almaty"} for i in range(2)]
+    return {
+        "election_id": "bench",
+        "name": n("bench"),
+        "election_date": "2022-11-20",
+        "voting_opens": "2022-11-20T07:00:00+06:00",
+        "voting_closes": "2022-11-20T20:00:00+06:00",
+        "contests": [
+            {"contest_id": "president", "name": n("President"), "votes_allowed": 1, "selections": sels}
+        ],
+        "ballot_styles": [{"style_id": "main", "contest_ids": ["president"]}],
+        "regions": [
+            {
+                "region_id": "r",
+                "name": n("r"),
+                "districts": [{"district_id": "d", "name": n("d"), "stations": stations}],
+            }
+        ],
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_fresh_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"postgresql://postgres@127.0.0.1:5432/{name}"
+
+
+def _saylau(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([SAYLAU, *args], check=True, env=env, capture_output=True)
+
+
+def run(backend: str, ballots: int, threads: int, workers: int, console: Console) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix=f"saylau-bench-{backend}-"))
+    url = f"sqlite:///{tmp / 'bench.db'}" if backend == "sqlite" else _pg_fresh_database("saylau_bench")
+    env = {
+        **os.environ,
+        "SAYLAU_DATABASE_URL": url,
+        "SAYLAU_PASSWORD": PASSWORD,
+        "SAYLAU_BOARD_KEY": str(tmp / "k.pem"),
+    }
+    _saylau("user", "add", "cec", "--role", "cec", env=env)
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            SAYLAU,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--job-workers",
+            "1",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "w"),  # noqa: SIM115
+    )
+    base = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        with httpx.Client(timeout=60) as c:
+            for _ in range(300):
+                try:
+                    if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            return _drive(c, base, backend, ballots, threads, workers, console)
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def _login(c: httpx.Client, base: str, user: str) -> dict[str, str]:
+    r = c.post(f"{base}/auth/login", json={"username": user, "password": PASSWORD})
+    r.raise_for_status()
+    return {"Authorization": f"Bearer {r.json()['token']}"}
+
+
+def _drive(
+    c: httpx.Client, base: str, backend: str, n: int, threads: int, workers: int, console: Console
+) -> dict[str, Any]:
+    cec = _login(c, base, "cec")
+    r = c.post(f"{base}/elections", json={"manifest": _manifest(), "guardians": 3, "quorum": 2}, headers=cec)
+    r.raise_for_status()
+    base_hash = bytes.fromhex(r.json()["base_hash"])
+    guardians = [Guardian.generate(i, 3, 2, base_hash) for i in (1, 2, 3)]
+    hdr = {}
+    for g in guardians:
+        c.post(
+            f"{base}/users",
+            headers=cec,
+            json={
+                "username": f"g{g.index}",
+                "password": PASSWORD,
+                "role": "guardian",
+                "election_id": "bench",
+                "guardian_index": g.index,
+            },
+        ).raise_for_status()
+        hdr[g.index] = _login(c, base, f"g{g.index}")
+        c.post(
+            f"{base}/elections/bench/guardians/{g.index}/record",
+            json={"record": g.public_record().to_dict()},
+            headers=hdr[g.index],
+        ).raise_for_status()
+    recs = {g.index: GuardianRecord.from_dict(g.public_record().to_dict()) for g in guardians}
+    for g in guardians:
+        shares = [{"recipient": o, "share": g.share_for(o, recs[o]).to_dict()} for o in recs if o != g.index]
+        c.post(
+            f"{base}/elections/bench/guardians/{g.index}/shares",
+            json={"shares": shares},
+            headers=hdr[g.index],
+        ).raise_for_status()
+    for g in guardians:
+        for item in c.get(f"{base}/elections/bench/guardians/{g.index}/shares", headers=hdr[g.index]).json():
+            g.receive_share(EncryptedShare.from_dict(item["share"]), recs[item["sender"]])
+        g.finish()
+        c.post(f"{base}/elections/bench/guardians/{g.index}/finish", headers=hdr[g.index]).raise_for_status()
+    r = c.post(f"{base}/elections/bench/key", headers=cec)
+    r.raise_for_status()
+    params = ElectionParameters.from_dict(r.json()["parameters"])
+    voters = [{"voter_id": f"v{i}", "station_id": f"st-{i % 2}", "remote": True} for i in range(n)]
+    job = c.post(f"{base}/elections/bench/roll", json={"voters": voters}, headers=cec).json()
+    while c.get(f"{base}/jobs/{job['job_id']}", headers=cec).json()["state"] != "succeeded":
+        time.sleep(0.2)
+    c.post(f"{base}/elections/bench/open", headers=cec).raise_for_status()
+    creds: list[str] = []
+    payloads: list[dict[str, Any]] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task(f"{backend}: credentials and encrypted ballots", total=n)
+        for i in range(n):
+            r = c.post(f"{base}/elections/bench/remote-credentials", json={"voter_id": f"v{i}"}, headers=cec)
+            r.raise_for_status()
+            creds.append(r.json()["credential"])
+            ballot, _ = encrypt_ballot(params, f"b{i}", "main", {"president": [OPTIONS[i % len(OPTIONS)]]})
+            payloads.append({"ballot": ballot.to_dict()})
+            progress.advance(task)
+
+    accepted = [0] * threads
+    errors: list[str] = []
+
+    def worker(t: int) -> None:
+        with httpx.Client(timeout=120) as wc:
+            for i in range(t, n, threads):
+                resp = wc.post(
+                    f"{base}/elections/bench/ballots",
+                    json=payloads[i],
+                    headers={"Authorization": f"Bearer {creds[i]}"},
+                )
+                if resp.status_code == 201:
+                    accepted[t] += 1
+                else:
+                    errors.append(resp.text[:200])
+
+    with console.status(f"{backend}: casting {n} ballots from {threads} threads ..."):
+        start = time.perf_counter()
+        ts = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        elapsed = time.perf_counter() - start
+    board = c.get(f"{base}/elections/bench/board").text.count('"kind":"ballot"')
+    return {
+        "backend": backend,
+        "ballots": n,
+        "accepted": sum(accepted),
+        "errors": len(errors),
+        "first_error": errors[0] if errors else None,
+        "seconds": round(elapsed, 3),
+        "ballots_per_second": round(sum(accepted) / elapsed, 1),
+        "threads": threads,
+        "uvicorn_workers": workers,
+        "board_ballot_entries": board,
+        "selections_per_ballot": len(OPTIONS),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--ballots", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    args = parser.parse_args()
+    console = Console(stderr=True)
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    results = [run(b, args.ballots, args.threads, args.workers, console) for b in backends]
+    for r in results:
+        console.print(
+            f"[bold]{r['backend']}[/]: {r['accepted']}/{r['ballots']} accepted in {r['seconds']} s = "
+            f"[bold]{r['ballots_per_second']} ballots/s[/] (goal ≥ 500; {r['errors']} errors)"
+        )
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
