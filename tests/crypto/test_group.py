@@ -88,7 +88,10 @@ def test_strict_decoding_rejects_garbage(data: bytes) -> None:
         Point.from_bytes(data)
 
 
-@pytest.mark.parametrize("text", [G_HEX.upper(), G_HEX[:-2], "zz" * 33, 42])
+@pytest.mark.parametrize(
+    "text",
+    [G_HEX.upper(), G_HEX[:-2], "zz" * 33, 42, G_HEX[:-4] + " 179", G_HEX[:-2] + "\n8", "+" + G_HEX[1:]],
+)
 def test_hex_decoding_is_canonical(text: object) -> None:
     with pytest.raises(ValueError):
         Point.from_hex(text)  # type: ignore[arg-type]
@@ -96,7 +99,14 @@ def test_hex_decoding_is_canonical(text: object) -> None:
 
 def test_scalar_hex_is_canonical() -> None:
     assert scalar_from_hex(scalar_to_hex(Q - 1)) == Q - 1
-    for bad in ["0" * 63, "F" * 64, (Q).to_bytes(32, "big").hex()]:
+    for bad in [
+        "0" * 63,
+        "F" * 64,
+        (Q).to_bytes(32, "big").hex(),
+        "0" * 62 + " 1",
+        "+" + "0" * 63,
+        "0x" + "0" * 62,
+    ]:
         with pytest.raises(ValueError):
             scalar_from_hex(bad)
     with pytest.raises(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ from saylau.errors import RecordError
 __all__ = ["bytes_from_hex", "expect_keys", "parse_errors", "want_int", "want_list", "want_str"]
 
 T = TypeVar("T")
+_HEX = re.compile(r"[0-9a-f]*")
 
 
 @contextmanager
@@ -58,6 +60,6 @@ def want_list(d: dict[str, Any], key: str, what: str) -> list[Any]:
 
 def bytes_from_hex(text: Any, length: int, what: str) -> bytes:
     """Parse exactly ``length`` bytes written as lowercase hex."""
-    if not isinstance(text, str) or len(text) != 2 * length or text != text.lower():
+    if not isinstance(text, str) or len(text) != 2 * length or _HEX.fullmatch(text) is None:
         raise ValueError(f"{what}: expected {2 * length} lowercase hex digits")
     return bytes.fromhex(text)

@@ -18,6 +18,7 @@ secret. ``OPS`` counts library calls so that benchmarks can report group operati
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 from dataclasses import dataclass
@@ -49,6 +50,8 @@ Q: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 POINT_BYTES: Final = 33
 SCALAR_BYTES: Final = 32
 _IDENTITY_BYTES: Final = bytes(POINT_BYTES)
+_SCALAR_HEX: Final = re.compile(r"[0-9a-f]{64}")
+_POINT_HEX: Final = re.compile(r"[0-9a-f]{66}")
 _CTX = GLOBAL_CONTEXT.ctx
 _COMPRESSED = lib.SECP256K1_EC_COMPRESSED
 
@@ -100,12 +103,9 @@ def scalar_to_hex(k: int) -> str:
 
 def scalar_from_hex(text: str, what: str = "scalar") -> int:
     """Parse a canonical scalar (64 lowercase hex digits, value below ``Q``); raise ``ValueError`` if not."""
-    if not isinstance(text, str) or len(text) != 2 * SCALAR_BYTES or text != text.lower():
+    if not isinstance(text, str) or _SCALAR_HEX.fullmatch(text) is None:
         raise ValueError(f"{what}: expected 64 lowercase hex digits, got {text!r:.80}")
-    try:
-        k = int.from_bytes(bytes.fromhex(text), "big")
-    except ValueError as exc:
-        raise ValueError(f"{what}: not hex: {text!r:.80}") from exc
+    k = int(text, 16)
     if k >= Q:
         raise ValueError(f"{what}: value is not below the group order q")
     return k
@@ -179,14 +179,10 @@ class Point:
     @classmethod
     def from_hex(cls, text: str, what: str = "point") -> Point:
         """Decode the canonical record form: 66 lowercase hex digits."""
-        if not isinstance(text, str) or len(text) != 2 * POINT_BYTES or text != text.lower():
+        if not isinstance(text, str) or _POINT_HEX.fullmatch(text) is None:
             raise ValueError(f"{what}: expected 66 lowercase hex digits, got {text!r:.80}")
         try:
-            raw = bytes.fromhex(text)
-        except ValueError as exc:
-            raise ValueError(f"{what}: not hex: {text!r:.80}") from exc
-        try:
-            return cls.from_bytes(raw)
+            return cls.from_bytes(bytes.fromhex(text))
         except ValueError as exc:
             raise ValueError(f"{what}: {exc}") from exc
 
