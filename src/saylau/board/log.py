@@ -41,8 +41,8 @@ class BoardStore(Protocol):
         """All checkpoints in position order."""
         ...
 
-    def last_checkpoint(self) -> Checkpoint | None:
-        """The latest checkpoint, or ``None``."""
+    def closed(self) -> bool:
+        """Whether a final checkpoint was stored."""
         ...
 
     def by_code(self, code: str) -> list[BoardEntry]:
@@ -84,9 +84,9 @@ class MemoryBoardStore:
         """All checkpoints."""
         return list(self._checkpoints)
 
-    def last_checkpoint(self) -> Checkpoint | None:
-        """The latest checkpoint."""
-        return self._checkpoints[-1] if self._checkpoints else None
+    def closed(self) -> bool:
+        """Whether the last checkpoint is final."""
+        return bool(self._checkpoints) and self._checkpoints[-1].final
 
     def by_code(self, code: str) -> list[BoardEntry]:
         """Entries under ``code``."""
@@ -124,8 +124,7 @@ class BulletinBoard:
 
     def is_closed(self) -> bool:
         """Whether a final checkpoint was issued."""
-        last = self.store.last_checkpoint()
-        return last is not None and last.final
+        return self.store.closed()
 
     def append(self, kind: str, payload: dict[str, Any], code: str | None = None) -> BoardEntry:
         """Publish one object; refuses once the board is closed."""
