@@ -54,9 +54,6 @@ class ContestSpec:
         """Parse the record form; raise ``RecordError`` naming the bad field."""
         what = "contest"
         with parse_errors(what):
-            d = dict(d) if isinstance(d, dict) else d
-            if isinstance(d, dict):
-                d.setdefault("allow_undervote", False)
             d = expect_keys(d, {"contest_id", "selection_ids", "votes_allowed", "allow_undervote"}, what)
             sel = want_list(d, "selection_ids", what)
             if not all(isinstance(s, str) for s in sel):
