@@ -119,18 +119,14 @@ class StationSums:
         out: list[tuple[Scope, str, int, EncryptedTally]] = [
             ("station", sid, acc.count, acc.tally) for sid, acc in self._stations.items()
         ]
-        nation = _Acc(EncryptedTally.empty(self.params.contests))
+        regions: list[_Acc] = []
         for region in self.manifest.regions:
-            racc = _Acc(EncryptedTally.empty(self.params.contests))
-            for district in region.districts:
-                for st in district.stations:
-                    sacc = self._stations[st.station_id]
-                    racc.tally = racc.tally + sacc.tally
-                    racc.count += sacc.count
+            members = [self._stations[st.station_id] for d in region.districts for st in d.stations]
+            racc = _Acc(EncryptedTally.sum(m.tally for m in members), sum(m.count for m in members))
+            regions.append(racc)
             out.append(("region", region.region_id, racc.count, racc.tally))
-            nation.tally = nation.tally + racc.tally
-            nation.count += racc.count
-        out.append(("nation", NATION_ID, nation.count, nation.tally))
+        nation = EncryptedTally.sum(r.tally for r in regions)
+        out.append(("nation", NATION_ID, sum(r.count for r in regions), nation))
         return out
 
 
