@@ -104,3 +104,17 @@ def test_no_secret_in_the_record(election: dict[str, object]) -> None:
     assert isinstance(box, BallotBox)
     for cred in (b"voter-credential-ps-00001-0", b"voter-credential-ps-00002-1"):
         assert box._slots.slot(cred).hex().encode() not in blob  # the slots never leave the service
+
+
+def test_record_and_voting_import_no_server_or_cli() -> None:
+    """Dependencies point one way: the verifier runs without typer, FastAPI or SQLAlchemy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, saylau.record.verifier, saylau.record.writer, saylau.record.demo;"
+        "import saylau.voting.ballot_box;"
+        "bad = [m for m in ('typer', 'fastapi', 'sqlalchemy') if m in sys.modules];"
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -280,3 +280,37 @@ def test_demo_sized_election_end_to_end(tmp_path: Path) -> None:
     assert result.nation_counts() == result.expected_nation
     assert sum(result.nation_counts().values()) == 3000
     assert result.missing_guardians == (2,)
+
+
+def _superseded_pair(lines: list[Any]) -> tuple[int, int]:
+    i = next(i for i, line in enumerate(lines) if line["state"] == "superseded")
+    j = next(j for j, line in enumerate(lines) if line["ballot"]["ballot_id"] == lines[i]["superseded_by"])
+    return i, j
+
+
+def test_revote_pointing_to_a_challenged_ballot_is_caught(record_copy: Path) -> None:
+    lines = _ballot_lines(record_copy)
+    i, _ = _superseded_pair(lines)
+    challenged = next(line for line in lines if line["state"] == "challenged")
+    lines[i]["superseded_by"] = challenged["ballot"]["ballot_id"]
+    write_lines(record_copy / fmt.BALLOTS, lines)
+    verify_fails(record_copy, "not a cast ballot")
+
+
+def test_revote_pointing_to_a_missing_ballot_is_caught(record_copy: Path) -> None:
+    lines = _ballot_lines(record_copy)
+    i, _ = _superseded_pair(lines)
+    lines[i]["superseded_by"] = "no-such-ballot"
+    write_lines(record_copy / fmt.BALLOTS, lines)
+    verify_fails(record_copy, "not a cast ballot")
+
+
+def test_two_ballots_superseded_by_one_is_caught(record_copy: Path) -> None:
+    lines = _ballot_lines(record_copy)
+    i, j = _superseded_pair(lines)
+    station = lines[i]["station_id"]
+    other = next(k for k, line in enumerate(lines)
+                 if line["state"] == "cast" and k != j and line["station_id"] == station)
+    lines[other]["state"], lines[other]["superseded_by"] = "superseded", lines[i]["superseded_by"]
+    write_lines(record_copy / fmt.BALLOTS, lines)
+    verify_fails(record_copy, "supersedes two ballots")
