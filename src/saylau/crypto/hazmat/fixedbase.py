@@ -67,11 +67,12 @@ class FixedBaseTable:
         self._rows = rows
 
     def pointers(self, k: int, out: list[Any]) -> None:
-        """Append the table entries whose product is ``base^k`` to ``out`` (``k`` public)."""
+        """Append the table entries whose product is ``base^k`` to ``out`` (``k`` public).
+
+        A zero digit selects ``None`` (row entry 0), which ``_combine_raw`` drops.
+        """
         OPS.table_exp += 1
-        for row, d in zip(self._rows, (k % Q).to_bytes(32, "little"), strict=True):
-            if d:
-                out.append(row[d])
+        out.extend(map(list.__getitem__, self._rows, (k % Q).to_bytes(32, "little")))
 
     def pow_mul(self, k: int, other: Point) -> Point:
         """Return ``base^k · other`` in one combine call (``k`` public)."""

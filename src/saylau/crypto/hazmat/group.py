@@ -272,7 +272,12 @@ def g_pow(k: int) -> Point:
 
 
 def _combine_raw(ptrs: list[Any]) -> Point:
-    """Sum raw ``secp256k1_pubkey *`` values in one library call; an empty or zero sum is the identity."""
+    """Sum raw ``secp256k1_pubkey *`` values in one library call; an empty or zero sum is the identity.
+
+    ``None`` entries (identity elements, zero table digits) are skipped.
+    """
+    if None in ptrs:
+        ptrs = [p for p in ptrs if p is not None]
     n = len(ptrs)
     if n == 0:
         return IDENTITY
