@@ -86,3 +86,47 @@ def test_missing_input_raises(tmp_path: Path) -> None:
         load_input(tmp_path / "nope.csv")
     with pytest.raises(ForensicsError, match="no station results file"):
         load_input(tmp_path)
+
+
+def test_election_record_is_read_without_registered_voters(tmp_path: Path) -> None:
+    import json
+
+    from saylau.forensics.suite import run_suite
+
+    manifest = {
+        "format": "saylau-manifest/1",
+        "contests": [
+            {
+                "contest_id": "president",
+                "selections": [
+                    {"selection_id": "a", "name": {"en": "Alpha"}},
+                    {"selection_id": "b", "name": {"en": "Beta"}},
+                ],
+            }
+        ],
+        "regions": [
+            {"region_id": "r1", "districts": [{"district_id": "d", "stations": [
+                {"station_id": f"ps{i}"} for i in range(300)
+            ]}]}
+        ],
+    }
+    rng = np.random.default_rng(3)
+    stations = {}
+    for i in range(300):
+        a = int(rng.integers(100, 400))
+        b = int(rng.integers(20, 100))
+        stations[f"ps{i}"] = {"ballots": a + b, "counts": {"president": {"a": a, "b": b}}}
+    stations["ps0"] = {"ballots": 0, "counts": {"president": {"a": 0, "b": 0}}}
+    stations["ps1"] = {"ballots": 5, "counts": {"other": {}}}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "results.json").write_text(json.dumps({"format": "saylau-record/1", "stations": stations}))
+    results, report = load_input(tmp_path)
+    assert results.options == ("Alpha", "Beta")
+    assert not results.registered_known
+    assert results.n == 298
+    assert report.dropped == {"no ballots cast": 1, "missing value": 1}
+    assert report.notes
+    out = run_suite(results, rng, replications=20, fingerprint_replications=19)
+    assert out["fingerprint"].skipped is not None and "registered" in out["fingerprint"].skipped
+    assert out["round_numbers"].p_value is not None  # shares still tested
+    assert out["last_digit"].p_value is not None

@@ -50,6 +50,8 @@ class StationResults:
     ``votes[i, k]`` is the number of valid votes for ``options[k]`` at station ``stations[i]``;
     ``voted`` counts every ballot issued (valid or not), so ``votes.sum(1) <= voted <= registered``
     in clean data (``voted > registered`` is allowed here and flagged by the cleaning step).
+    ``registered_known`` is false when the source has no registered voters (an election record):
+    ``registered`` then repeats ``voted`` and the turnout-based tests are skipped.
     """
 
     stations: npt.NDArray[np.str_]
@@ -59,6 +61,7 @@ class StationResults:
     votes: IntArray
     options: tuple[str, ...]
     snapshots: TurnoutSnapshots | None = field(default=None)
+    registered_known: bool = True
 
     def __post_init__(self) -> None:
         """Check that every array has one entry per station."""
@@ -148,6 +151,7 @@ class StationResults:
             votes=self.votes[mask],
             options=self.options,
             snapshots=snaps,
+            registered_known=self.registered_known,
         )
 
     def with_counts(self, voted: IntArray, votes: IntArray) -> StationResults:
@@ -160,4 +164,5 @@ class StationResults:
             votes=np.asarray(votes, dtype=np.int64),
             options=self.options,
             snapshots=self.snapshots,
+            registered_known=self.registered_known,
         )

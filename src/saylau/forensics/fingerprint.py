@@ -162,6 +162,8 @@ def _fit(
 
 def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 20_000) -> FingerprintFit:
     """Fit ``f_i``, ``f_e`` and ``σx`` of the Klimek et al. model to the stations' turnout and share."""
+    if not results.registered_known:
+        raise ForensicsError("fingerprint: registered voters are unknown, so turnout is too")
     keep = results.valid > 0
     if int(keep.sum()) < 100:
         raise ForensicsError(f"fingerprint: {int(keep.sum())} stations with valid votes, at least 100 needed")

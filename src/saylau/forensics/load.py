@@ -8,6 +8,7 @@ exactly what was left out and why, instead of silently analysing a different ele
 from __future__ import annotations
 
 import csv
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from saylau.forensics.data import StationResults, TurnoutSnapshots
 __all__ = [
     "CleaningReport",
     "load_input",
+    "read_record",
     "read_station_csv",
     "read_turnout_csv",
     "write_station_csv",
@@ -42,6 +44,7 @@ class CleaningReport:
     rows_kept: int = 0
     dropped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def drop(self, reason: str, station: str, count: int = 1) -> None:
         """Record ``count`` rows dropped for ``reason``."""
@@ -59,6 +62,7 @@ class CleaningReport:
             "rows_dropped": int(sum(self.dropped.values())),
             "dropped_by_reason": dict(self.dropped),
             "examples": self.examples,
+            "notes": self.notes,
         }
 
 
@@ -218,8 +222,74 @@ def _find_results_file(directory: Path) -> Path:
     raise ForensicsError(f"{directory}: no station results file ({', '.join(RESULT_NAMES)}) found")
 
 
+def read_record(directory: Path, contest: int = 0) -> tuple[StationResults, CleaningReport]:
+    """Station counts of one contest from an election record (``manifest.json`` + ``results.json``).
+
+    The record (docs/record-format.md §9) gives each station's cast ballots and decrypted counts per
+    selection, but not its registered voters, so the results are marked ``registered_known = False``
+    and the turnout-based tests are skipped. Option names are the selections' English names.
+    """
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+        record = json.loads((directory / "results.json").read_text(encoding="utf-8"))
+        spec = manifest["contests"][contest]
+        selections = [(s["selection_id"], s["name"]["en"]) for s in spec["selections"]]
+        region_of = {
+            st["station_id"]: reg["region_id"]
+            for reg in manifest["regions"]
+            for dist in reg["districts"]
+            for st in dist["stations"]
+        }
+        stations = record["stations"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise ForensicsError(f"{directory}: unreadable election record ({exc!r})") from exc
+    report = CleaningReport(source=str(directory))
+    ids, regions, ballots, rows = [], [], [], []
+    for sid, entry in stations.items():
+        report.rows_read += 1
+        counts = entry.get("counts", {}).get(spec["contest_id"])
+        if counts is None or any(sel not in counts for sel, _ in selections):
+            report.drop("missing value", sid)
+            continue
+        if int(entry.get("ballots", 0)) == 0:
+            report.drop("no ballots cast", sid)
+            continue
+        ids.append(sid)
+        regions.append(region_of.get(sid, "?"))
+        ballots.append(int(entry["ballots"]))
+        rows.append([int(counts[sel]) for sel, _ in selections])
+    if not ids:
+        raise ForensicsError(f"{directory}: the election record has no station with ballots")
+    report.rows_kept = len(ids)
+    report.notes.append("registered voters are not in the election record: turnout-based tests are skipped")
+    voted = np.asarray(ballots, dtype=np.int64)
+    results = StationResults(
+        stations=np.asarray(ids, dtype=np.str_),
+        regions=np.asarray(regions, dtype=np.str_),
+        registered=voted.copy(),
+        voted=voted,
+        votes=np.asarray(rows, dtype=np.int64),
+        options=tuple(name for _, name in selections),
+        registered_known=False,
+    )
+    return results, report
+
+
+def _is_record(directory: Path) -> bool:
+    results = directory / "results.json"
+    if not (directory / "manifest.json").is_file() or not results.is_file():
+        return False
+    try:
+        head = json.loads(results.read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    return isinstance(head, dict) and str(head.get("format", "")).startswith("saylau-record")
+
+
 def load_input(path: Path) -> tuple[StationResults, CleaningReport]:
     """Station results (with turnout snapshots when a ``turnout.csv`` sits beside them) and the report."""
+    if path.is_dir() and _is_record(path):
+        return read_record(path)
     if path.is_dir():
         csv_path = _find_results_file(path)
     elif path.is_file():

@@ -105,16 +105,19 @@ def near_full_test(
     """Count stations with turnout or winner's share ≥ ``threshold`` and compare with a clean simulation."""
     reg, valid = results.registered, results.valid
     win = results.votes[:, results.winner_index]
-    tok, sok = reg >= min_base, valid >= min_base
-    if int(tok.sum()) < 50:
-        raise ForensicsError(f"near-100% test: fewer than 50 stations have {min_base}+ registered voters")
+    tok, sok = (reg >= min_base) & results.registered_known, valid >= min_base
+    if int(sok.sum()) < 50:
+        raise ForensicsError(f"near-100% test: fewer than 50 stations have {min_base}+ valid votes")
     t_rate, s_rate = results.voted[tok] / reg[tok], win[sok] / valid[sok]
     high_t, high_s = t_rate >= threshold, s_rate >= threshold
     t_count, s_count = int(high_t.sum()), int(high_s.sum())
     observed = t_count + s_count
-    (mt, st), (ms, ss) = _robust_logit(t_rate), _robust_logit(s_rate)
+    (mt, st) = _robust_logit(t_rate) if len(t_rate) else (0.0, 1.0)
+    (ms, ss) = _robust_logit(s_rate)
 
     def count(base: IntArray, mu: float, sd: float) -> int:
+        if len(base) == 0:
+            return 0
         draws = rng.binomial(base, expit(mu + sd * rng.standard_normal(len(base))))
         return int(np.sum(draws >= threshold * base))
 

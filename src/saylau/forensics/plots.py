@@ -51,7 +51,7 @@ def plot_fingerprint(results: StationResults, fit: FingerprintFit, path: Path) -
 def plot_percentages(results: StationResults, path: Path, min_base: int = 100) -> Path:
     """Histograms of turnout and winner's share at 0.1-point resolution; integer spikes stand out."""
     fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True)
-    t_ok = results.registered >= min_base
+    t_ok = (results.registered >= min_base) & results.registered_known
     s_ok = results.valid >= min_base
     series = (
         ("turnout, %", 100 * results.voted[t_ok] / results.registered[t_ok]),

@@ -48,6 +48,7 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 {% if cleaning.dropped_by_reason %}<table><tr><th>reason</th><th>rows</th><th>examples</th></tr>
 {% for reason, n in cleaning.dropped_by_reason.items() %}<tr><td>{{ reason }}</td><td>{{ n }}</td>
 <td>{{ cleaning.examples[reason]|join(", ") }}</td></tr>{% endfor %}</table>{% endif %}
+{% for note in cleaning.notes %}<p><i>{{ note }}</i></p>{% endfor %}
 <h2>Tests</h2>
 <table><tr><th>test</th><th>statistic</th><th>p-value</th><th>verdict</th><th>what it checks</th></tr>
 {% for name, t in tests.items() %}

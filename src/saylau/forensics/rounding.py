@@ -57,7 +57,7 @@ def round_number_test(
     reg, voted = results.registered, results.voted
     valid = results.valid
     win = results.votes[:, results.winner_index]
-    t_ok = reg >= min_base
+    t_ok = (reg >= min_base) & results.registered_known
     s_ok = valid >= min_base
     if int(t_ok.sum() + s_ok.sum()) == 0:
         raise ForensicsError(f"round-number test: no station has a base of at least {min_base}")
