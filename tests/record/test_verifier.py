@@ -314,3 +314,14 @@ def test_two_ballots_superseded_by_one_is_caught(record_copy: Path) -> None:
     lines[other]["state"], lines[other]["superseded_by"] = "superseded", lines[i]["superseded_by"]
     write_lines(record_copy / fmt.BALLOTS, lines)
     verify_fails(record_copy, "supersedes two ballots")
+
+
+def test_revote_pointing_backward_to_a_challenged_ballot_is_caught(record_copy: Path) -> None:
+    """The successor may come earlier in the file than its predecessor; the verifier looks it up."""
+    lines = _ballot_lines(record_copy)
+    i, _ = _superseded_pair(lines)
+    earlier = [line for line in lines[:i] if line["state"] == "challenged"]
+    assert earlier, "fixture should have a challenged ballot before a superseded one"
+    lines[i]["superseded_by"] = earlier[0]["ballot"]["ballot_id"]
+    write_lines(record_copy / fmt.BALLOTS, lines)
+    verify_fails(record_copy, "not a cast ballot")

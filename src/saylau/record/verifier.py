@@ -240,8 +240,9 @@ class RecordVerifier:
         group: list[EncryptedBallot] = []
         supersedes: dict[str, str] = {}  # successor -> predecessor
         successor_of: dict[str, tuple[str, str]] = {}  # predecessor -> (successor, station)
-        station_of: dict[str, str] = {}
-        cast_or_superseded: set[str] = set()
+        # (state, station) of ballots named as successors; kept only for those, so memory stays small
+        info: dict[str, tuple[str, str]] = {}
+        backward: set[str] = set()  # successors that came earlier in the file than their predecessor
         self._chains = 0
         sums = s.sums = StationSums(m, params)
         total = sum(d.ballot_count for d in s.devices.values())
@@ -287,11 +288,10 @@ class RecordVerifier:
             group.append(b)
             self._check_style(m, b, where)
             s.states[sb.state] += 1
-            station_of[sb.ballot_id] = sb.station_id
+            if sb.ballot_id in supersedes:
+                info[sb.ballot_id] = (sb.state, sb.station_id)
             if sb.state == "challenged":
                 s.challenged_ids[sb.ballot_id] = b
-            else:
-                cast_or_superseded.add(sb.ballot_id)
             if sb.state == "cast":
                 sums.add(sb.station_id, b)
             elif sb.superseded_by is not None:
@@ -301,6 +301,8 @@ class RecordVerifier:
                     )
                 supersedes[sb.superseded_by] = sb.ballot_id
                 successor_of[sb.ballot_id] = (sb.superseded_by, sb.station_id)
+                if sb.superseded_by in seen:
+                    backward.add(sb.superseded_by)
             check.count += 1
             self._tick("ballots", 1)
         close_group()
@@ -313,10 +315,16 @@ class RecordVerifier:
                     )
                 verify_device_chain(dev_id, params.base_hash, [], bytes.fromhex(dev.closing_code))
                 self._chains += 1
+        if backward:
+            for no, line in self.reader.raw_lines(fmt.BALLOTS):
+                d = RecordReader.parse_line(line, fmt.BALLOTS, no)
+                bid = d["ballot"]["ballot_id"]
+                if bid in backward:
+                    info[bid] = (d["state"], d["station_id"])
         for pred, (succ, station) in successor_of.items():
-            if succ not in cast_or_superseded:
+            if succ not in info or info[succ][0] == "challenged":
                 raise self._fail(check, f"ballot {pred}: superseded by {succ}, which is not a cast ballot")
-            if station_of[succ] != station:
+            if info[succ][1] != station:
                 raise self._fail(check, f"ballot {pred}: superseded by {succ} of another station")
             # following successors must end in a cast ballot (no cycles)
             hops, cur = 0, succ
