@@ -175,3 +175,13 @@ def test_models_are_frozen() -> None:
 def test_canonical_json_is_rfc8785() -> None:
     assert canonical_json({"b": 1, "a": [1.0, "é"]}) == b'{"a":[1,"\xc3\xa9"],"b":1}'
     assert datetime(2022, 1, 1, tzinfo=UTC).isoformat()  # sanity for timezone-aware fields
+
+
+def test_contest_specs_for_the_crypto_layer() -> None:
+    from saylau.crypto import ContestSpec
+
+    m = Manifest.from_json_obj(small_manifest_obj())
+    assert m.contest_specs() == (ContestSpec("president", ("a", "b", "against-all"), 1),)
+    obj = small_manifest_obj()
+    obj["contests"][0]["selections"].reverse()
+    assert Manifest.from_json_obj(obj).contest_specs()[0].selection_ids == ("against-all", "b", "a")
