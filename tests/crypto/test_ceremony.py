@@ -2,6 +2,8 @@ import random
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from saylau.crypto import (
     EncryptedShare,
@@ -126,3 +128,18 @@ def test_guardian_key_file_round_trip() -> None:
     unfinished = Guardian.from_private_dict(Guardian.generate(1, 3, 2, BH).to_private_dict())
     with pytest.raises(CeremonyError, match="not finished"):
         _ = unfinished.key_share
+
+
+@settings(max_examples=6, deadline=None)
+@given(st.integers(min_value=1, max_value=5).flatmap(lambda n: st.tuples(st.just(n), st.integers(1, n))))
+def test_any_ceremony_size_gives_a_key_any_quorum_can_use(nk: tuple[int, int]) -> None:
+    n, k = nk
+    guardians, key = run_key_ceremony(n, k, BH)
+    secret = sum(g._coefficients[0] for g in guardians) % Q
+    assert g_pow(secret) == key.K
+    from saylau.crypto.decryption import lagrange_coefficient
+
+    for subset in (guardians[:k], guardians[n - k :]):
+        indices = [g.index for g in subset]
+        recovered = sum(lagrange_coefficient(g.index, indices) * g.key_share for g in subset) % Q
+        assert recovered == secret
