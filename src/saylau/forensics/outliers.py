@@ -1,14 +1,15 @@
 """Station outliers: late turnout jumps and stations reporting turnout or winner's share near 100%.
 
-Late jumps. Ballot stuffing is easiest when observers have left, so the number of a station's ballots
-issued after the last daytime turnout report is a natural signal (the "turnout spikes" discussed by
-Myagkov, Ordeshook & Shakin, *The Forensics of Election Fraud*, 2009). Clean late counts are modelled as
-beta-binomial: ``L_i ~ BetaBinomial(F_i, q, ρ)`` with ``F_i`` the station's final ballots, ``q`` the
-national late rate and ``ρ`` the intra-station correlation. ``q`` is the median late rate and ``ρ``
-comes from the robust spread (1.4826 × MAD) of the late rates of the larger half of the stations, net
-of binomial noise, so a minority of stuffed stations barely moves either. Each station gets an upper-tail
-probability (scipy.stats.betabinom.sf); stations below ``alpha_station`` are flagged; the p-value is a
-one-sided binomial test of the flagged count against ``n · alpha_station`` (scipy.stats.binomtest).
+Late jumps. Ballot stuffing is easiest when observers have left, so a station whose last reporting
+interval brings many more ballots than the interval before it is suspicious (the "turnout spikes" of
+Myagkov, Ordeshook & Shakin, *The Forensics of Election Fraud*, 2009). Per station we take the log ratio
+``log((L + ½) / (P + ½))`` of the ballots issued in the last interval ``L`` and in the previous one ``P``;
+comparing a station with itself removes most of the differences between stations (size, the local
+rhythm of the day). Its variance is ``τ² + 1/(L + ½) + 1/(P + ½)``: counting noise (the delta-method
+variance of a log Poisson ratio) plus a between-station part ``τ²`` estimated from the robust spread
+(1.4826 × MAD) of the larger half of the stations. Stations whose standardised ratio exceeds
+``z_flag`` (one-sided 0.001) are flagged; the p-value is a one-sided binomial test of the flagged count
+against ``n · P(Z > z_flag)`` (scipy.stats.binomtest).
 
 Near 100%. Stations with turnout or winner's share ≥ ``threshold`` (default 0.99). The clean
 expectation is simulated: each station's latent rate is drawn from a logit-normal fitted robustly to the
@@ -61,32 +62,32 @@ class NearFullTest:
 
 
 def late_jump_test(
-    results: StationResults, alpha_station: float = 1e-3, min_final: int = 50, max_listed: int = 50
+    results: StationResults, z_flag: float = 3.09, min_final: int = 50, max_listed: int = 50
 ) -> LateJumpTest:
-    """Flag stations with an unusually large number of ballots in the last reporting interval."""
+    """Flag stations whose last reporting interval brings many more ballots than the one before."""
     snaps = results.snapshots
-    if snaps is None or snaps.voted.shape[1] < 2:
-        raise ForensicsError("late-jump test: no turnout snapshots with at least two reports")
+    if snaps is None or snaps.voted.shape[1] < 3:
+        raise ForensicsError("late-jump test: needs turnout snapshots with at least three reports")
     final = snaps.voted[:, -1]
     ok = final >= min_final
     if int(ok.sum()) < 50:
         raise ForensicsError(f"late-jump test: fewer than 50 stations have {min_final}+ ballots")
-    f, late, ids = final[ok], final[ok] - snaps.voted[ok, -2], snaps.stations[ok]
-    rate = late / f
-    q = float(np.clip(np.median(rate), 1e-4, 1 - 1e-4))
+    f, ids = final[ok], snaps.stations[ok]
+    last = (f - snaps.voted[ok, -2]).astype(np.float64)
+    prev = (snaps.voted[ok, -2] - snaps.voted[ok, -3]).astype(np.float64)
+    log_ratio = np.log((last + 0.5) / (prev + 0.5))
+    noise = 1.0 / (last + 0.5) + 1.0 / (prev + 0.5)
     big = f >= np.median(f)
-    spread = float(np.median(np.abs(rate[big] - np.median(rate[big])))) * MAD_SCALE
-    binom_var = q * (1 - q) * float(np.mean(1.0 / f[big]))
-    rho = float(np.clip((spread**2 - binom_var) / (q * (1 - q)), 1e-5, 0.5))
-    a, b = q * (1 - rho) / rho, (1 - q) * (1 - rho) / rho
-    tail = stats.betabinom.sf(late - 1, f, a, b)
-    flagged = tail < alpha_station
+    spread = float(np.median(np.abs(log_ratio[big] - np.median(log_ratio[big])))) * MAD_SCALE
+    tau2 = max(spread**2 - float(np.median(noise[big])), 1e-4)
+    z = (log_ratio - float(np.median(log_ratio))) / np.sqrt(tau2 + noise)
+    flagged = z > z_flag
     k, n = int(flagged.sum()), len(f)
-    p = float(stats.binomtest(k, n, alpha_station, alternative="greater").pvalue)
-    order = np.argsort(tail[flagged])[:max_listed]
-    return LateJumpTest(
-        float(snaps.hours[-2]), q, k, n * alpha_station, p, ids[flagged][order].tolist(), n
-    )
+    tail = float(stats.norm.sf(z_flag))
+    p = float(stats.binomtest(k, n, tail, alternative="greater").pvalue)
+    order = np.argsort(-z[flagged])[:max_listed]
+    median_share = float(np.median(last / f))
+    return LateJumpTest(float(snaps.hours[-2]), median_share, k, n * tail, p, ids[flagged][order].tolist(), n)
 
 
 def _robust_logit(rate: npt.NDArray[np.float64]) -> tuple[float, float]:
