@@ -92,7 +92,7 @@ def plot_late_turnout(results: StationResults, test: LateJumpTest, path: Path) -
     fig, ax = plt.subplots(figsize=(7, 3.4))
     ax.hist(share, bins=100, range=(0, 1), color="#8b3456", linewidth=0)
     ax.set_yscale("log")
-    ax.set_xlabel(f"share of final ballots issued after hour {test.after_hour:g} of voting")
+    ax.set_xlabel(f"share of final ballots issued after the report at {test.after_hour:g} h")
     ax.set_ylabel("stations")
     ax.set_title(f"Late turnout: {test.flagged} flagged (expected {test.expected:.1f}), p={test.p_value:.3g}",
                  fontsize=9)

@@ -29,7 +29,8 @@ DESCRIPTIONS = {
     "last_digit_mc": "Last digits against the binomial-resampling null (calibrated to these count sizes).",
     "second_digit": "Second digits of vote counts against Benford's law (2BL, chi-square, 9 df).",
     "second_digit_mc": "Second digits against the binomial-resampling null.",
-    "late_turnout": "Ballots issued after the last daytime report: beta-binomial outliers, binomial test.",
+    "late_turnout": "Ballots in the last reporting interval against the previous one, per station; "
+    "outliers counted, binomial test.",
     "near_100": "Stations with turnout or winner's share ≥ 99% against a robust logit-normal null.",
 }
 
