@@ -91,3 +91,18 @@ def test_comparison_flags_differences_beyond_the_interval() -> None:
     assert rows["Y"].outside_interval and rows["Y"].difference < 0
     with pytest.raises(PollError):
         compare(est, {"X": 0.5})
+
+
+def test_weighting_classes_absorb_refusals_within_class() -> None:
+    frame = SamplingFrame.build(["a"], ["h"], [100])
+    design = SampleDesign(frame, np.array([0]), np.array(["h"]), np.array([1.0]))
+    # 8 approached at a station of 100 voters: base weight 12.5. Young: 2 refuse, 2 say X;
+    # old: 4 say Y. By hand, class adjustment gives young respondents 25 each: X = 50 of 100.
+    stations = np.array(["a"] * 8)
+    choices = np.array([-1, -1, 0, 0, 1, 1, 1, 1], dtype=np.int64)
+    classes = np.array(["young"] * 4 + ["old"] * 4)
+    by_class = estimate(design, InterviewData(stations, choices, classes), {"a": 100}, ["X", "Y"])
+    assert by_class.get("X").share == pytest.approx(0.5)
+    # station-level adjustment only: X = 2 of 6 respondents
+    by_station = estimate(design, InterviewData(stations, choices), {"a": 100}, ["X", "Y"])
+    assert by_station.get("X").share == pytest.approx(2 / 6)
