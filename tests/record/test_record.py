@@ -3,6 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from saylau.crypto import ElectionParameters, Guardian, run_key_ceremony
 from saylau.crypto.hazmat.group import scalar_to_hex
@@ -118,3 +120,37 @@ def test_record_and_voting_import_no_server_or_cli() -> None:
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def test_integers_beyond_the_safe_range_are_refused() -> None:
+    from saylau.errors import RecordError
+    from saylau.record.format import parse_canonical
+
+    with pytest.raises(RecordError, match="RFC 8785"):
+        parse_canonical(b"[9007199254740993]", "v")
+
+
+@settings(max_examples=150, deadline=None)
+@given(JSON_VALUES)
+def test_fast_canonical_check_agrees_with_rfc8785(value: object) -> None:
+    import json
+
+    from saylau.errors import RecordError
+    from saylau.record.format import canonical_json, parse_canonical
+
+    canonical = canonical_json(value)
+    assert parse_canonical(canonical, "v") == value
+    for variant in (
+        json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode(),
+        json.dumps(value, sort_keys=False, separators=(", ", ": "), ensure_ascii=False).encode(),
+    ):
+        if variant != canonical:
+            with pytest.raises(RecordError, match="canonical"):
+                parse_canonical(variant, "v")

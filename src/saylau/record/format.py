@@ -52,6 +52,8 @@ DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES
 
 BALLOT_STATES: Final = ("cast", "challenged", "superseded")
 
+_SAFE_INT: Final = 2**53 - 1
+
 BASE_HASH_TAG: Final = "saylau/base-hash/v1"
 RECORD_HASH_TAG: Final = "saylau/record-hash/v1"
 
@@ -73,12 +75,36 @@ def canonical_line(obj: Any) -> bytes:
 
 
 def parse_canonical(data: bytes, what: str) -> Any:
-    """Parse JSON that must already be in RFC 8785 form; raises ``RecordError`` naming ``what``."""
+    """Parse JSON that must already be in RFC 8785 form; raises ``RecordError`` naming ``what``.
+
+    Fast path: for ASCII text without floating-point numbers, RFC 8785 output is exactly
+    ``json.dumps(sort_keys=True, separators=(",", ":"))`` (same key order, escapes and integers), so
+    the pure-Python ``rfc8785`` serialiser is needed only for the other documents.
+    """
+    unusual: list[str] = []  # floats, or integers outside the IEEE-754 safe range
+
+    def _float(text: str) -> float:
+        unusual.append(text)
+        return float(text)
+
+    def _int(text: str) -> int:
+        n = int(text)
+        if abs(n) > _SAFE_INT:
+            unusual.append(text)
+        return n
+
     try:
-        obj = json.loads(data)
+        obj = json.loads(data, parse_float=_float, parse_int=_int)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordError(f"{what}: not valid JSON ({exc})") from exc
-    if canonical_json(obj) != data:
+    if not unusual and data.isascii():
+        again = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    else:
+        try:
+            again = canonical_json(obj)
+        except (ValueError, TypeError) as exc:  # rfc8785 refuses e.g. integers beyond 2^53
+            raise RecordError(f"{what}: not representable in RFC 8785 ({exc})") from exc
+    if again != data:
         raise RecordError(f"{what}: not in canonical RFC 8785 form")
     return obj
 

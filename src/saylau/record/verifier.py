@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures as cf
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -79,12 +80,79 @@ def _verify_chunk(chunk: list[tuple[int, bytes]]) -> str | None:
     """Verify the proofs of a chunk; return the first failure's message (the caller raises)."""
     params = _WORKER_PARAMS[0]
     for no, line in chunk:
-        try:
-            d = RecordReader.parse_line(line, fmt.BALLOTS, no)
-            verify_ballot(params, EncryptedBallot.from_dict(d["ballot"]))
-        except (SaylauError, KeyError, TypeError) as exc:
+        try:  # the main process checks each line's canonical form; here only the proofs matter
+            verify_ballot(params, EncryptedBallot.from_dict(json.loads(line)["ballot"]))
+        except (SaylauError, KeyError, TypeError, ValueError) as exc:
             return f"{fmt.BALLOTS} line {no}: ballot proofs: {exc}"
     return None
+
+
+class _Proofs:
+    """Checks every ballot's proofs during the ballot pass: inline, or in a process pool.
+
+    The first failure is kept, not raised, so that the checks report in their documented order; the pool
+    keeps a bounded window of chunks in flight so memory stays flat however large the file.
+    """
+
+    def __init__(self, params: ElectionParameters, workers: int, chunk_size: int, tick: Any) -> None:
+        self.params, self.workers, self.chunk_size, self.tick = params, workers, chunk_size, tick
+        self.failure: str | None = None
+        self.count = 0
+        self._chunk: list[tuple[int, bytes]] = []
+        self._window: collections.deque[tuple[cf.Future[str | None], int]] = collections.deque()
+        self._pool: cf.ProcessPoolExecutor | None = None
+        if workers > 1:
+            self._pool = cf.ProcessPoolExecutor(
+                workers, initializer=_init_worker, initargs=(params.to_dict(),)
+            )
+
+    def feed(self, no: int, line: bytes, ballot: EncryptedBallot) -> None:
+        """Check one ballot (inline) or queue its line for a worker."""
+        if self.failure is not None:
+            return
+        if self._pool is None:
+            try:
+                verify_ballot(self.params, ballot)
+            except SaylauError as exc:
+                self.failure = f"{fmt.BALLOTS} line {no}: ballot proofs: {exc}"
+                return
+            self.count += 1
+            self.tick("proofs", 1)
+            return
+        self._chunk.append((no, line))
+        if len(self._chunk) >= self.chunk_size:
+            self._submit()
+
+    def _submit(self) -> None:
+        assert self._pool is not None
+        if self._chunk:
+            self._window.append((self._pool.submit(_verify_chunk, self._chunk), len(self._chunk)))
+            self._chunk = []
+        while len(self._window) >= 4 * self.workers:
+            self._settle()
+
+    def _settle(self) -> None:
+        fut, size = self._window.popleft()
+        message = fut.result()
+        if message is not None and self.failure is None:
+            self.failure = message
+        if message is None:
+            self.count += size
+            self.tick("proofs", size)
+
+    def finish(self) -> None:
+        """Wait for the pool's outstanding chunks."""
+        if self._pool is not None and self.failure is None:
+            self._submit()
+            while self._window:
+                self._settle()
+        self.close()
+
+    def close(self) -> None:
+        """Shut the pool down (cancelling what is still queued)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
 
 
 class RecordVerifier:
@@ -229,7 +297,7 @@ class RecordVerifier:
             check.count += 1
 
     def _ballots(self, check: CheckResult) -> None:
-        """One streaming pass: structure, device grouping and sequence, style, states, chains, tallies."""
+        """One streaming pass: structure, grouping and sequence, style, states, chains, sums, proofs."""
         m, params = self._need_manifest(), self._need_params()
         s = self._s
         seen: set[str] = set()
@@ -247,6 +315,8 @@ class RecordVerifier:
         sums = s.sums = StationSums(m, params)
         total = sum(d.ballot_count for d in s.devices.values())
         self._tick("ballots", 0, total)
+        self._tick("proofs", 0, total)
+        proofs = self._proof_runner = _Proofs(params, self.workers, self.chunk_size, self._tick)
 
         def close_group() -> None:
             if current is not None:
@@ -258,54 +328,60 @@ class RecordVerifier:
                 verify_device_chain(current, params.base_hash, group, bytes.fromhex(dev.closing_code))
                 self._chains += 1
 
-        for no, d in self.reader.lines(fmt.BALLOTS):
-            sb = SubmittedBallot.from_dict(d)
-            b = sb.ballot
-            where = f"ballot {sb.ballot_id} ({fmt.BALLOTS} line {no})"
-            if sb.ballot_id in seen:
-                raise self._fail(check, f"{where}: ballot id appears twice")
-            seen.add(sb.ballot_id)
-            dev = s.devices.get(sb.device_id)
-            if dev is None:
-                raise self._fail(check, f"{where}: unknown device {sb.device_id}")
-            if sb.station_id != dev.station_id:
-                raise self._fail(
-                    check, f"{where}: station {sb.station_id} is not its device's {dev.station_id}"
-                )
-            if sb.device_id != current:
-                close_group()
-                if sb.device_id in done_devices:
-                    raise self._fail(check, f"{where}: device {sb.device_id}'s ballots are not contiguous")
-                if order[sb.device_id] < last_order:
-                    raise self._fail(check, f"{where}: device {sb.device_id} is out of {fmt.DEVICES} order")
-                last_order = order[sb.device_id]
-                done_devices.add(sb.device_id)
-                current, group = sb.device_id, []
-            if sb.sequence != len(group):
-                raise self._fail(
-                    check, f"{where}: sequence {sb.sequence}, expected {len(group)} on its device"
-                )
-            group.append(b)
-            self._check_style(m, b, where)
-            s.states[sb.state] += 1
-            if sb.ballot_id in supersedes:
-                info[sb.ballot_id] = (sb.state, sb.station_id)
-            if sb.state == "challenged":
-                s.challenged_ids[sb.ballot_id] = b
-            if sb.state == "cast":
-                sums.add(sb.station_id, b)
-            elif sb.superseded_by is not None:
-                if sb.superseded_by in supersedes:
+        try:
+            for no, line in self.reader.raw_lines(fmt.BALLOTS):
+                sb = SubmittedBallot.from_dict(RecordReader.parse_line(line, fmt.BALLOTS, no))
+                b = sb.ballot
+                where = f"ballot {sb.ballot_id} ({fmt.BALLOTS} line {no})"
+                if sb.ballot_id in seen:
+                    raise self._fail(check, f"{where}: ballot id appears twice")
+                seen.add(sb.ballot_id)
+                dev = s.devices.get(sb.device_id)
+                if dev is None:
+                    raise self._fail(check, f"{where}: unknown device {sb.device_id}")
+                if sb.station_id != dev.station_id:
                     raise self._fail(
-                        check, f"{where}: its successor {sb.superseded_by} supersedes two ballots"
+                        check, f"{where}: station {sb.station_id} is not its device's {dev.station_id}"
                     )
-                supersedes[sb.superseded_by] = sb.ballot_id
-                successor_of[sb.ballot_id] = (sb.superseded_by, sb.station_id)
-                if sb.superseded_by in seen:
-                    backward.add(sb.superseded_by)
-            check.count += 1
-            self._tick("ballots", 1)
-        close_group()
+                if sb.device_id != current:
+                    close_group()
+                    if sb.device_id in done_devices:
+                        raise self._fail(check, f"{where}: its device's ballots are not contiguous")
+                    if order[sb.device_id] < last_order:
+                        raise self._fail(check, f"{where}: its device is out of {fmt.DEVICES} order")
+                    last_order = order[sb.device_id]
+                    done_devices.add(sb.device_id)
+                    current, group = sb.device_id, []
+                if sb.sequence != len(group):
+                    raise self._fail(
+                        check, f"{where}: sequence {sb.sequence}, expected {len(group)} on its device"
+                    )
+                group.append(b)
+                self._check_style(m, b, where)
+                s.states[sb.state] += 1
+                if sb.ballot_id in supersedes:
+                    info[sb.ballot_id] = (sb.state, sb.station_id)
+                if sb.state == "challenged":
+                    s.challenged_ids[sb.ballot_id] = b
+                if sb.state == "cast":
+                    sums.add(sb.station_id, b)
+                elif sb.superseded_by is not None:
+                    if sb.superseded_by in supersedes:
+                        raise self._fail(
+                            check, f"{where}: its successor {sb.superseded_by} supersedes two ballots"
+                        )
+                    supersedes[sb.superseded_by] = sb.ballot_id
+                    successor_of[sb.ballot_id] = (sb.superseded_by, sb.station_id)
+                    if sb.superseded_by in seen:
+                        backward.add(sb.superseded_by)
+                proofs.feed(no, line, b)
+                check.count += 1
+                self._tick("ballots", 1)
+            close_group()
+            proofs.finish()
+        except BaseException:
+            proofs.close()
+            raise
         for dev_id, dev in s.devices.items():
             if dev_id not in done_devices:
                 if dev.ballot_count != 0:
@@ -351,51 +427,11 @@ class RecordVerifier:
                 )
 
     def _proofs(self, check: CheckResult) -> None:
-        params = self._need_params()
-        self._tick("proofs", 0, sum(self._s.states.values()))
-        if self.workers == 1:
-            for no, line in self.reader.raw_lines(fmt.BALLOTS):
-                d = RecordReader.parse_line(line, fmt.BALLOTS, no)
-                try:
-                    verify_ballot(params, EncryptedBallot.from_dict(d["ballot"]))
-                except SaylauError as exc:
-                    raise self._fail(check, f"{fmt.BALLOTS} line {no}: ballot proofs: {exc}") from exc
-                check.count += 1
-                self._tick("proofs", 1)
-            return
-        with cf.ProcessPoolExecutor(
-            self.workers, initializer=_init_worker, initargs=(params.to_dict(),)
-        ) as ex:
-            # a bounded window of chunks in flight keeps memory flat however large the file
-            window: collections.deque[tuple[cf.Future[str | None], int]] = collections.deque()
-
-            def settle_oldest() -> None:
-                fut, size = window.popleft()
-                message = fut.result()
-                if message is not None:
-                    for f, _ in window:
-                        f.cancel()
-                    raise self._fail(check, message)
-                check.count += size
-                self._tick("proofs", size)
-
-            for chunk in self._chunks():
-                window.append((ex.submit(_verify_chunk, chunk), len(chunk)))
-                if len(window) >= 4 * self.workers:
-                    settle_oldest()
-            while window:
-                settle_oldest()
-        check.detail = f"{self.workers} worker processes"
-
-    def _chunks(self) -> Iterator[list[tuple[int, bytes]]]:
-        chunk: list[tuple[int, bytes]] = []
-        for item in self.reader.raw_lines(fmt.BALLOTS):
-            chunk.append(item)
-            if len(chunk) >= self.chunk_size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
+        runner = self._proof_runner  # the proofs were checked during the ballot pass
+        if runner.failure is not None:
+            raise self._fail(check, runner.failure)
+        check.count = runner.count
+        check.detail = f"{self.workers} worker processes" if self.workers > 1 else "in process"
 
     def _chains_summary(self, check: CheckResult) -> None:
         check.count = self._chains  # walked during the ballot pass
