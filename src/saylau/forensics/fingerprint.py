@@ -11,9 +11,12 @@ with probability ``f_e`` it has *extreme* fraud, ``x, y ~ 1 − |N(0, θ)|`` (al
 winner). The observed turnout is then ``v + x(1 − v)`` and the share
 ``(a v + x(1 − v) + y(1 − a) v) / (v + x(1 − v))``.
 
-Fit. The clean parameters come from the side of each marginal below its mode, which fraud (only
-ever raising turnout and share) leaves untouched. Because each station's fraud type is drawn
-independently, the model's 2-D histogram is a mixture ``(1 − f_i − f_e) H0 + f_i H_I(σx) + f_e H_E``
+Fit. The clean parameters come from stations that fraud (which only raises turnout and share) is
+unlikely to have touched — see :func:`estimate_clean` — and are estimated per region (regions with at
+least 50 stations; the national model elsewhere), so the clean component is a mixture of regional
+Gaussians: a country's regions differ, and a single Gaussian reads that difference as fraud.
+Because each station's fraud type is drawn independently, the model's 2-D histogram is a mixture
+``(1 − f_i − f_e) H0 + f_i H_I(σx) + f_e H_E``
 that is *linear* in ``(f_i, f_e)``: we simulate the component histograms once (common random
 numbers) and solve one non-negative least-squares problem (scipy.optimize.nnls). Departing from
 the paper, the incremental part is itself a mixture over a grid of ``σx`` and three shapes
@@ -46,6 +49,8 @@ THETA = 0.075
 #: incremental components with a smaller spread are nuisance terms: they soak up a clean election's
 #: departures from the Gaussian model (regional mixtures, skew) and do not count as fraud
 NUISANCE_SIGMA = 0.2
+#: regions with fewer stations use the national clean model
+MIN_REGION = 50
 #: incremental fraud stuffing and shifting together (the paper's model), or only one of them
 MODES = ("both", "stuff", "shift")
 
@@ -113,14 +118,32 @@ def estimate_clean(turnout: FloatArray, share: FloatArray) -> CleanModel:
     return CleanModel(v0, max(sv, 1e-3), a0, max(sa, 1e-3))
 
 
+@dataclass(frozen=True)
+class _CleanMix:
+    """Clean parameters per draw: each simulated station takes its region's clean model."""
+
+    v0: FloatArray
+    sigma_v: FloatArray
+    a0: FloatArray
+    sigma_a: FloatArray
+
+
 class _Draws:
-    """Standard-normal draws reused across every simulation of one fit (common random numbers)."""
+    """Random draws reused across every simulation of one fit (common random numbers)."""
 
     def __init__(self, rng: np.random.Generator, n: int) -> None:
         self.zv, self.za = rng.standard_normal(n), rng.standard_normal(n)
         self.zx, self.zy = np.abs(rng.standard_normal(n)), np.abs(rng.standard_normal(n))
+        self.u = rng.uniform(size=n)
 
-    def component(self, clean: CleanModel, kind: str, sigma_x: float = 0.0, mode: str = "both") -> FloatArray:
+    def mix(self, models: list[CleanModel], weights: FloatArray) -> _CleanMix:
+        """Assign every draw to a region in proportion to ``weights`` and take that region's model."""
+        cum = np.cumsum(weights / weights.sum())
+        idx = np.minimum(np.searchsorted(cum, self.u, side="right"), len(models) - 1)
+        table = np.array([[m.v0, m.sigma_v, m.a0, m.sigma_a] for m in models], dtype=np.float64)[idx]
+        return _CleanMix(table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+
+    def component(self, clean: _CleanMix, kind: str, sigma_x: float = 0.0, mode: str = "both") -> FloatArray:
         v = np.clip(clean.v0 + clean.sigma_v * self.zv, 0.0, 1.0)
         a = np.clip(clean.a0 + clean.sigma_a * self.za, 0.0, 1.0)
         if kind == "clean":
@@ -138,10 +161,33 @@ class _Draws:
         return fingerprint_histogram(t, s)
 
 
+def _regional_models(
+    turnout: FloatArray, share: FloatArray, region: npt.NDArray[np.int64]
+) -> tuple[CleanModel, list[CleanModel], FloatArray]:
+    """The national clean model, and one per region (the national one where a region is small)."""
+    national = estimate_clean(turnout, share)
+    models, weights = [], []
+    for r in range(int(region.max()) + 1):
+        sel = region == r
+        n = int(sel.sum())
+        if n == 0:
+            continue
+        model = national
+        if n >= MIN_REGION:
+            try:
+                model = estimate_clean(turnout[sel], share[sel])
+            except ForensicsError:
+                model = national
+        models.append(model)
+        weights.append(n)
+    return national, models, np.asarray(weights, dtype=np.float64)
+
+
 def _fit(
-    turnout: FloatArray, share: FloatArray, draws: _Draws
-) -> tuple[CleanModel, float, float, float, float, str]:
-    clean = estimate_clean(turnout, share)
+    turnout: FloatArray, share: FloatArray, region: npt.NDArray[np.int64], draws: _Draws
+) -> tuple[CleanModel, list[CleanModel], float, float, float, float, str]:
+    national, models, weights = _regional_models(turnout, share, region)
+    clean = draws.mix(models, weights)
     h = fingerprint_histogram(turnout, share).ravel()
     h0 = draws.component(clean, "clean").ravel()
     he = draws.component(clean, "extreme").ravel() - h0
@@ -154,40 +200,50 @@ def _fit(
     fi = float(coef[:-1][fraud[:-1]].sum())
     fe = float(coef[-1])
     # report the dominant fraud shape among the incremental components
-    weights = np.where(fraud[:-1], coef[:-1], 0.0)
-    sx, mode = combos[int(np.argmax(weights))] if weights.sum() > 0 else (0.0, "none")
+    weights_f = np.where(fraud[:-1], coef[:-1], 0.0)
+    sx, mode = combos[int(np.argmax(weights_f))] if weights_f.sum() > 0 else (0.0, "none")
     res = float(np.sum((h - h0 - np.column_stack([*cols, he]) @ coef) ** 2))
-    return clean, fi, fe, sx, res, mode
+    return national, models, fi, fe, sx, res, mode
 
 
-def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 20_000) -> FingerprintFit:
-    """Fit ``f_i``, ``f_e`` and ``σx`` of the Klimek et al. model to the stations' turnout and share."""
+def _inputs(results: StationResults) -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
     if not results.registered_known:
         raise ForensicsError("fingerprint: registered voters are unknown, so turnout is too")
     keep = results.valid > 0
     if int(keep.sum()) < 100:
         raise ForensicsError(f"fingerprint: {int(keep.sum())} stations with valid votes, at least 100 needed")
-    t, s = results.turnout()[keep], results.winner_share()[keep]
-    clean, fi, fe, sx, res, mode = _fit(t, s, _Draws(rng, n_sim))
+    _, region = np.unique(results.regions[keep], return_inverse=True)
+    return results.turnout()[keep], results.winner_share()[keep], region.astype(np.int64)
+
+
+def fit_fingerprint(results: StationResults, rng: np.random.Generator, n_sim: int = 20_000) -> FingerprintFit:
+    """Fit ``f_i``, ``f_e`` and ``σx`` of the Klimek et al. model to the stations' turnout and share."""
+    t, s, region = _inputs(results)
+    clean, _, fi, fe, sx, res, mode = _fit(t, s, region, _Draws(rng, n_sim))
     return FingerprintFit(clean, fi, fe, sx, res, fi + fe, mode=mode)
 
 
 def fingerprint_test(
     results: StationResults, rng: np.random.Generator, replications: int = 99, n_sim: int = 20_000
 ) -> FingerprintFit:
-    """Fit the model, then bootstrap the score ``f_i + f_e`` on clean elections from the clean fit."""
-    fit = fit_fingerprint(results, rng, n_sim)
-    n = int(np.sum(results.valid > 0))
+    """Fit the model, then bootstrap the score ``f_i + f_e`` on clean elections from the clean fit.
+
+    Null elections keep every station's region and draw its turnout and share from that region's
+    clean model, so regional differences (which the single-Gaussian model of the paper would read as
+    fraud) are part of the null.
+    """
+    t, s, region = _inputs(results)
     draws = _Draws(rng, n_sim)
-    c = fit.clean
+    clean, models, fi, fe, sx, res, mode = _fit(t, s, region, draws)
+    score = fi + fe
+    table = np.array([[m.v0, m.sigma_v, m.a0, m.sigma_a] for m in models], dtype=np.float64)
+    present = np.unique(region)
+    per_station = table[np.searchsorted(present, region)]
     null = np.empty(replications, dtype=np.float64)
+    n = len(t)
     for b in range(replications):
-        v = np.clip(c.v0 + c.sigma_v * rng.standard_normal(n), 0.0, 1.0)
-        a = np.clip(c.a0 + c.sigma_a * rng.standard_normal(n), 0.0, 1.0)
-        _, fi, fe, _, _, _ = _fit(v, a, draws)
-        null[b] = fi + fe
-    p = (1 + int(np.sum(null >= fit.score - 1e-12))) / (1 + replications)
-    return FingerprintFit(
-        fit.clean, fit.f_incremental, fit.f_extreme, fit.sigma_x, fit.residual, fit.score, p, replications,
-        fit.mode,
-    )
+        v = np.clip(per_station[:, 0] + per_station[:, 1] * rng.standard_normal(n), 0.0, 1.0)
+        a = np.clip(per_station[:, 2] + per_station[:, 3] * rng.standard_normal(n), 0.0, 1.0)
+        null[b] = sum(_fit(v, a, region, draws)[2:4])
+    p = (1 + int(np.sum(null >= score - 1e-12))) / (1 + replications)
+    return FingerprintFit(clean, fi, fe, sx, res, score, p, replications, mode)
