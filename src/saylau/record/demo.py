@@ -74,13 +74,15 @@ def run_demo(
     revote_rate: float = 0.3,
     seed: int | None = 2022,
     workers: int = 1,
-    verify_on_submit: bool = False,
+    verify_on_submit: bool = True,
     progress: ProgressHook | None = None,
 ) -> DemoResult:
     """Run the whole small election into ``out_dir``; raises if anything (verification included) fails.
 
     ``ballots`` counts voters; challenged ballots and earlier remote votes come on top. ``seed`` fixes
-    the simulated voters' behaviour only, never a cryptographic nonce.
+    the simulated voters' behaviour only, never a cryptographic nonce. The ballot box checks every
+    ballot's proofs on submission (``verify_on_submit``), as the server does, before the record is
+    written and verified again independently.
     """
     if not 0 <= missing <= guardians - quorum:
         raise ValueError(f"missing guardians must be in 0..{guardians - quorum}")
