@@ -3,9 +3,9 @@
 Tracking codes are chained per device as ElectionGuard's confirmation codes (EG 2.0 §3.4.4): each code
 hashes the previous one and the ballot, starting from the device's opening code; closing the device
 publishes a closing code over the last one, so a ballot dropped from the end of the chain is caught.
-Cast or challenge is Benaloh's (EG 2.0 §3.6, challenged ballots): after seeing the tracking code the voter either casts the
-ballot or challenges it, in which case the device reveals the encryption nonces and the ballot is
-published opened and never counted. A device holds at most one undecided ballot at a time.
+Cast or challenge is Benaloh's (EG 2.0 §3.6, challenged ballots): after seeing the tracking code the
+voter either casts the ballot or challenges it, in which case the device reveals the encryption nonces
+and the ballot is published opened and never counted. A device holds at most one undecided ballot at a time.
 """
 
 from __future__ import annotations
