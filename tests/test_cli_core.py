@@ -39,6 +39,7 @@ def test_verify_accepts_the_demo_record(demo_dir: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "record verified" in result.output
     assert "tracking-code chains" in result.output
+    assert "national result (verified)" in flat(result.output)
 
 
 def test_verify_checks_the_published_record_hash(demo_dir: Path) -> None:

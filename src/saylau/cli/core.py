@@ -12,7 +12,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from saylau.election.manifest import Contest, Manifest
 from saylau.errors import SaylauError
+from saylau.record import format as fmt
+from saylau.record.reader import RecordReader
 from saylau.record.verifier import CheckResult, RecordVerifier
 
 __all__ = ["register"]
@@ -57,6 +60,27 @@ def _checks_table(checks: list[CheckResult], title: str) -> Table:
     return table
 
 
+def _result_table(contest: Contest, counts: dict[str, int], what: str) -> Table:
+    total = sum(counts.values())
+    table = Table(title=f"{contest.name.en}: {what}")
+    table.add_column("option")
+    table.add_column("votes", justify="right")
+    table.add_column("share", justify="right")
+    for sel in sorted(contest.selections, key=lambda s: -counts.get(s.selection_id, 0)):
+        n = counts.get(sel.selection_id, 0)
+        table.add_row(sel.name.en, f"{n:,}", f"{100 * n / total:.2f}%" if total else "-")
+    return table
+
+
+def _verified_results(record_dir: Path) -> list[Table]:
+    """National result tables of a record that has just verified (results.json matched the proofs)."""
+    reader = RecordReader(record_dir)
+    manifest = Manifest.from_json_obj(reader.json(fmt.MANIFEST))
+    nation = reader.json(fmt.RESULTS)["nation"]["counts"]
+    what = "national result (verified)"
+    return [_result_table(c, nation.get(c.contest_id, {}), what) for c in manifest.contests]
+
+
 def _default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
@@ -92,6 +116,8 @@ def verify(
             f"{escape(expect_hash)}"
         )
         raise typer.Exit(1)
+    for table in _verified_results(record_dir):
+        console.print(table)
     console.print(f"[green]record verified[/green]; record hash {record_hash.hex()}")
 
 
@@ -129,15 +155,7 @@ def demo(
     manifest = result.manifest
     contest = manifest.contests[0]
     counts = result.nation_counts()
-    total = sum(counts.values())
-    table = Table(title=f"{contest.name.en}: national result (decrypted, verified)")
-    table.add_column("option")
-    table.add_column("votes", justify="right")
-    table.add_column("share", justify="right")
-    for sel in sorted(contest.selections, key=lambda s: -counts[s.selection_id]):
-        n = counts[sel.selection_id]
-        table.add_row(sel.name.en, f"{n:,}", f"{100 * n / total:.2f}%" if total else "-")
-    console.print(table)
+    console.print(_result_table(contest, counts, "national result (decrypted, verified)"))
 
     regions = Table(title="by region")
     regions.add_column("region")
