@@ -77,10 +77,15 @@ def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
         job_poll_seconds=0.05,
         job_workers=1,
         pool_size=4,
+        verify_processes=0,  # verification threads: no process start-up per test
+        argon2_time_cost=1,  # cheap password hashing, in tests only
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
     )
     app = create_app(settings)
-    with app.state.saylau.transaction() as s:
-        create_user(s, "cec", PASSWORD, "cec")
+    state = app.state.saylau
+    with state.transaction() as s:
+        create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
     with TestClient(app) as c:
         yield c
     app.state.saylau.engine.dispose()

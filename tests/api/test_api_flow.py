@@ -2,16 +2,30 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
+from pathlib import Path
+
+from typer.testing import CliRunner
+
 from saylau.board import read_jsonl, verify_board
-from saylau.crypto import EncryptedTally, encrypt_ballot, open_challenged_ballot, partial_decrypt
+from saylau.cli import app as cli_app
+from saylau.crypto import EncryptedTally, partial_decrypt
+from saylau.voting.device import VotingDevice
 
 from .conftest import P, TestClient, setup_election, wait_job
 
 
-def test_full_flow_with_revote_challenge_missing_guardian_and_verification(client: TestClient) -> None:
+def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
+    client: TestClient, tmp_path: Path
+) -> None:
     el = setup_election(client)
     assert el.params is not None
     cec, eid = el.h["cec"], el.id
+    devices = {
+        name: VotingDevice(el.params, name, station)
+        for name, station in [("st-1-d1", "st-1"), ("st-2-d1", "st-2"), ("st-1-remote", "st-1")]
+    }
 
     def credential(voter: str, station: str | None) -> dict[str, str]:
         if station is None:
@@ -25,28 +39,49 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(clien
         assert r.status_code == 201, r.text
         return {"Authorization": f"Bearer {r.json()['credential']}"}
 
-    def cast(h: dict[str, str], bid: str, choice: str) -> dict[str, object]:
-        ballot, _ = encrypt_ballot(el.params, bid, "main", {"president": [choice]})
-        r = client.post(f"{P}/elections/{eid}/ballots", json={"ballot": ballot.to_dict()}, headers=h)
+    def cast(h: dict[str, str], device: str, choice: str) -> dict[str, object]:
+        dev = devices[device]
+        pending = dev.encrypt({"president": [choice]}, "main")
+        dev.cast(pending)
+        body = {"ballot": pending.ballot.to_dict(), "device_id": device}
+        r = client.post(f"{P}/elections/{eid}/ballots", json=body, headers=h)
         assert r.status_code == 201, r.text
         return dict(r.json())
 
     # in person: v0 (st-1), v1 (st-2), v2 (st-1)
     receipts = [
-        cast(credential("v0", "st-1"), "b0", "cand-a"),
-        cast(credential("v1", "st-2"), "b1", "cand-b"),
+        cast(credential("v0", "st-1"), "st-1-d1", "cand-a"),
+        cast(credential("v1", "st-2"), "st-2-d1", "cand-b"),
     ]
     v2 = credential("v2", "st-1")
     # a challenge (Benaloh) before casting: opened, published, never counted
-    spoiled, secret = encrypt_ballot(el.params, "b2-spoiled", "main", {"president": ["cand-b"]})
-    opened = open_challenged_ballot(el.params, spoiled, secret)
-    r = client.post(f"{P}/elections/{eid}/challenges", json={"challenged": opened.to_dict()}, headers=v2)
+    booth = devices["st-1-d1"]
+    _, opened = booth.challenge(booth.encrypt({"president": ["cand-b"]}, "main"))
+    r = client.post(
+        f"{P}/elections/{eid}/challenges",
+        json={"challenged": opened.to_dict(), "device_id": "st-1-d1"},
+        headers=v2,
+    )
     assert r.status_code == 201 and r.json()["state"] == "challenged", r.text
-    receipts.append(cast(v2, "b2", "cand-a"))
+    receipts.append(cast(v2, "st-1-d1", "cand-a"))
     # the same in-person credential cannot cast again
-    again, _ = encrypt_ballot(el.params, "b2-again", "main", {"president": ["cand-b"]})
-    r = client.post(f"{P}/elections/{eid}/ballots", json={"ballot": again.to_dict()}, headers=v2)
+    spare = VotingDevice(el.params, "st-1-d2", "st-1")
+    again = spare.encrypt({"president": ["cand-b"]}, "main").ballot
+    r = client.post(
+        f"{P}/elections/{eid}/ballots", json={"ballot": again.to_dict(), "device_id": "st-1-d2"}, headers=v2
+    )
     assert r.status_code == 403 and "already cast" in r.json()["detail"]
+    # a ballot that does not chain to its device's last accepted ballot is refused
+    v3 = credential("v3", "st-2")
+    skipped = VotingDevice(el.params, "st-2-d1", "st-2")
+    skipped.cast(skipped.encrypt({"president": ["cand-a"]}, "main"))
+    out_of_order = skipped.encrypt({"president": ["cand-a"]}, "main").ballot
+    r = client.post(
+        f"{P}/elections/{eid}/ballots",
+        json={"ballot": out_of_order.to_dict(), "device_id": "st-2-d1"},
+        headers=v3,
+    )
+    assert r.status_code == 409 and "previous_code" in r.json()["detail"], r.text
     # nobody votes twice: v0 cannot check in again, nor at another station
     r = client.post(
         f"{P}/elections/{eid}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
@@ -54,8 +89,8 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(clien
     assert r.status_code == 409 and "already checked in" in r.json()["detail"]
     # remote voter v6 votes under pressure for cand-b, then revotes for against-all: the last one counts
     v6 = credential("v6", None)
-    first = cast(v6, "b6-1", "cand-b")
-    second = cast(v6, "b6-2", "against-all")
+    first = cast(v6, "st-1-remote", "cand-b")
+    second = cast(v6, "st-1-remote", "against-all")
     assert second["superseded"] == [first["code"]]
     look = client.get(f"{P}/elections/{eid}/board/codes/{first['code']}").json()
     assert [e["kind"] for e in look["entries"]] == ["ballot", "superseded"]
@@ -101,19 +136,33 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(clien
     assert wait_job(client, cec, job["id"])["state"] == "succeeded"
     stored = client.get(f"{P}/elections/{eid}/tally").json()
     assert stored["ballots"] == 4
-    tally = EncryptedTally.from_dict(stored["tally"])
+    assert [(s["scope"], s["scope_id"]) for s in stored["scopes"]] == [
+        ("station", "st-1"),
+        ("station", "st-2"),
+        ("region", "r1"),
+        ("nation", "nation"),
+    ]
     for g in (el.guardians[0], el.guardians[2]):
+        partials = [
+            {
+                "scope": s["scope"],
+                "scope_id": s["scope_id"],
+                "partial": partial_decrypt(g, EncryptedTally.from_dict(s["encrypted"])).to_dict(),
+            }
+            for s in stored["scopes"]
+        ]
         r = client.post(
             f"{P}/elections/{eid}/guardians/{g.index}/partial-decryption",
-            json={"partial": partial_decrypt(g, tally).to_dict()},
+            json={"partials": partials},
             headers=el.h[f"guardian{g.index}"],
         )
         assert r.status_code == 201, r.text
     job = client.post(f"{P}/elections/{eid}/decrypt", headers=cec).json()
     done = wait_job(client, cec, job["id"])
     assert done["state"] == "succeeded", done
-    counts = client.get(f"{P}/elections/{eid}/results").json()["counts"]["president"]
-    assert counts == {"cand-a": 2, "cand-b": 1, "against-all": 1}
+    results = client.get(f"{P}/elections/{eid}/results").json()
+    assert results["nation"]["counts"]["president"] == {"cand-a": 2, "cand-b": 1, "against-all": 1}
+    assert results["stations"]["st-1"]["counts"]["president"] == {"cand-a": 2, "cand-b": 0, "against-all": 1}
 
     # the board verifies independently; the verification job agrees and re-checks every proof
     board = read_jsonl(client.get(f"{P}/elections/{eid}/board").text.splitlines())
@@ -126,6 +175,19 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(clien
     assert result["result"]["board_entries"] == summary.count
     assert result["result"]["ballots_verified"] == 6
     assert client.get(f"{P}/elections/{eid}/verification").json()["state"] == "succeeded"
-    record = client.get(f"{P}/elections/{eid}/record").json()
-    assert record["results"]["counts"]["president"]["cand-a"] == 2
+
+    # the record downloaded from the server passes `saylau verify`, with the same record hash
+    r = client.get(f"{P}/elections/{eid}/record")
+    assert r.status_code == 200, r.text
+    with tarfile.open(fileobj=io.BytesIO(r.content), mode="r:gz") as tar:
+        tar.extractall(tmp_path, filter="data")
+    record_hash = r.headers["Saylau-Record-Hash"]
+    assert result["result"]["record_hash"] == record_hash
+    verified = CliRunner().invoke(
+        cli_app, ["verify", str(tmp_path / "record"), "--quiet", "--expect-hash", record_hash]
+    )
+    assert verified.exit_code == 0, verified.output
+    assert (
+        verify_board(read_jsonl((tmp_path / "board.jsonl").read_text().splitlines())).count == summary.count
+    )
     assert all(r["code"] for r in receipts)

@@ -176,12 +176,15 @@ def test_bad_ballots_and_protocols_name_the_problem(client: TestClient) -> None:
         f"{P}/elections/{E}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
     )
     voter = {"Authorization": f"Bearer {r.json()['credential']}"}
-    from saylau.crypto import encrypt_ballot
+    from saylau.voting.device import VotingDevice
 
     assert el.params is not None
-    ballot = encrypt_ballot(el.params, "b0", "main", {"president": ["cand-a"]})[0].to_dict()
+    device = VotingDevice(el.params, "st-1-d1", "st-1")
+    ballot = device.encrypt({"president": ["cand-a"]}, "main").ballot.to_dict()
     broken = {**ballot, "contests": [{**ballot["contests"][0], "contest_id": "mayor"}]}
-    r = client.post(f"{P}/elections/{E}/ballots", json={"ballot": broken}, headers=voter)
+    r = client.post(
+        f"{P}/elections/{E}/ballots", json={"ballot": broken, "device_id": "st-1-d1"}, headers=voter
+    )
     assert r.status_code == 422 and "mayor" in r.json()["detail"], r.text
     sel = ballot["contests"][0]["selections"][0]
     swapped = dict(ballot)
@@ -194,15 +197,20 @@ def test_bad_ballots_and_protocols_name_the_problem(client: TestClient) -> None:
             ],
         }
     ]
-    r = client.post(f"{P}/elections/{E}/ballots", json={"ballot": swapped}, headers=voter)
-    assert r.status_code == 422, r.text
-    r = client.post(f"{P}/elections/{E}/ballots", json={"bullet": ballot}, headers=voter)
-    assert r.status_code == 422 and "bullet" in r.json()["detail"]
-    # the good ballot is still accepted afterwards, once
-    assert (
-        client.post(f"{P}/elections/{E}/ballots", json={"ballot": ballot}, headers=voter).status_code == 201
+    r = client.post(
+        f"{P}/elections/{E}/ballots", json={"ballot": swapped, "device_id": "st-1-d1"}, headers=voter
     )
-    again = client.post(f"{P}/elections/{E}/ballots", json={"ballot": ballot}, headers=voter)
+    assert r.status_code == 422, r.text
+    r = client.post(f"{P}/elections/{E}/ballots", json={"bullet": ballot, "device_id": "d"}, headers=voter)
+    assert r.status_code == 422 and "bullet" in r.json()["detail"]
+    r = client.post(
+        f"{P}/elections/{E}/ballots", json={"ballot": ballot, "device_id": "no spaces"}, headers=voter
+    )
+    assert r.status_code == 422 and "device_id" in r.json()["detail"]
+    # the good ballot is still accepted afterwards, once
+    good = {"ballot": ballot, "device_id": "st-1-d1"}
+    assert client.post(f"{P}/elections/{E}/ballots", json=good, headers=voter).status_code == 201
+    again = client.post(f"{P}/elections/{E}/ballots", json=good, headers=voter)
     assert again.status_code == 200 and again.json()["duplicate"] is True
     r = client.post(
         f"{P}/elections/{E}/stations/st-1/turnout", json={"at": "x", "voted": -1}, headers=el.h["station1"]

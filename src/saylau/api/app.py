@@ -22,6 +22,7 @@ from saylau.api.settings import Settings
 from saylau.api.state import AppState
 from saylau.api.worker import Worker
 from saylau.board import BoardSigner
+from saylau.store.accounts import password_hasher
 from saylau.store.engine import make_engine, make_sessionmaker
 from saylau.store.migrate import upgrade
 
@@ -43,6 +44,9 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         engine=engine,
         sessions=make_sessionmaker(engine),
         signer=BoardSigner.from_file(settings.board_key_file),
+        hasher=password_hasher(
+            settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
+        ),
     )
     if engine.dialect.name == "sqlite":
         reader = make_engine(settings.database_url, for_writing=False)
@@ -57,6 +61,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         yield
         if state.worker is not None:
             state.worker.stop()
+        state.shutdown()
         engine.dispose()
         if state.read_sessions is not None:
             reader.dispose()

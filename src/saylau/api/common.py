@@ -17,7 +17,14 @@ from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember, request_hash
 from saylau.store.models import Election
 
-__all__ = ["bound_election", "bound_station", "get_election", "idempotent", "need_phase"]
+__all__ = [
+    "bound_election",
+    "bound_station",
+    "get_election",
+    "idempotent",
+    "idempotent_write",
+    "need_phase",
+]
 
 
 def get_election(session: Session, election_id: str, lock: bool = False) -> Election:
@@ -53,6 +60,44 @@ def bound_station(caller: TokenInfo, election_id: str, station_id: str) -> None:
         )
 
 
+Written = tuple[int, dict[str, Any], dict[str, str]]
+
+
+def idempotent_write(
+    caller: TokenInfo,
+    key: str | None,
+    endpoint: str,
+    payload: Any,
+    write: Callable[[Session], tuple[int, dict[str, Any]]],
+) -> Callable[[Session], Written]:
+    """Wrap ``write`` so that it runs at most once per ``Idempotency-Key`` (status, body, headers).
+
+    With a key, the answer is stored in the same transaction as the write, and a repeated request gets
+    the stored answer (header ``Idempotent-Replay``) instead of writing again.
+    """
+    if key is None:
+
+        def plain(session: Session) -> Written:
+            status, body = write(session)
+            return status, body, {}
+
+        return plain
+    if not 1 <= len(key) <= 200:
+        raise ValueError("header 'Idempotency-Key': 1 to 200 characters")
+    scope = caller.token_hash[:32] or "public"
+    rh = request_hash("POST", endpoint, json.dumps(payload, sort_keys=True, default=str).encode())
+
+    def keyed(session: Session) -> Written:
+        stored = lookup(session, scope, key, rh)
+        if stored is not None:
+            return stored.status_code, stored.body, {"Idempotent-Replay": "true"}
+        status, body = write(session)
+        remember(session, scope, key, rh, status, body)
+        return status, body, {}
+
+    return keyed
+
+
 def idempotent(
     state: AppState,
     caller: TokenInfo,
@@ -61,29 +106,14 @@ def idempotent(
     payload: Any,
     write: Callable[[Session], tuple[int, dict[str, Any]]],
 ) -> JSONResponse:
-    """Run ``write`` in one transaction, at most once per ``Idempotency-Key``.
-
-    With a key, the answer is stored in the same transaction as the write, and a repeated request gets
-    the stored answer instead of writing again.
-    """
-    if key is None:
-        with state.transaction() as session:
-            status, body = write(session)
-        return JSONResponse(body, status_code=status)
-    if not 1 <= len(key) <= 200:
-        raise ValueError("header 'Idempotency-Key': 1 to 200 characters")
-    scope = caller.token_hash[:32] or "public"
-    rh = request_hash("POST", endpoint, json.dumps(payload, sort_keys=True, default=str).encode())
+    """Run ``write`` in one transaction of its own, at most once per ``Idempotency-Key``."""
+    wrapped = idempotent_write(caller, key, endpoint, payload, write)
     try:
         with state.transaction() as session:
-            stored = lookup(session, scope, key, rh)
-            if stored is None:
-                status, body = write(session)
-                remember(session, scope, key, rh, status, body)
-                return JSONResponse(body, status_code=status)
+            status, body, headers = wrapped(session)
     except IntegrityError:
-        with state.reading() as session:  # a concurrent request with the same key may have won
-            stored = lookup(session, scope, key, rh)
-        if stored is None:
+        if key is None:
             raise
-    return JSONResponse(stored.body, status_code=stored.status_code, headers={"Idempotent-Replay": "true"})
+        with state.transaction() as session:  # a concurrent request with the same key may have won
+            status, body, headers = wrapped(session)
+    return JSONResponse(body, status_code=status, headers=headers)

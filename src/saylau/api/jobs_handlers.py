@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from saylau.api import crypto_bridge as cb
+from saylau.api.record_export import write_server_record
 from saylau.api.worker import HANDLERS, JobContext
 from saylau.board import verify_board
+from saylau.crypto import (
+    ChallengedBallot,
+    EncryptedBallot,
+    EncryptedTally,
+    PartialDecryption,
+    combine_decryption,
+    verify_ballot,
+    verify_challenged_ballot,
+    verify_plaintext_tally,
+)
+from saylau.election.manifest import Manifest
 from saylau.errors import DecryptionError, ElectionStateError, RollImportError
+from saylau.record.tally import StationSums, TallyEntry, results_summary
+from saylau.record.verifier import RecordVerifier
 from saylau.store.models import Ballot, Election, PartialDecryptionRow, Station, Voter
 
 __all__ = ["decrypt", "import_roll", "tally", "verify"]
@@ -62,17 +77,22 @@ def import_roll(ctx: JobContext) -> dict[str, Any]:
 
 
 def tally(ctx: JobContext) -> dict[str, Any]:
-    """Add every counted ballot (cast, not superseded or challenged) homomorphically; publish the tally."""
+    """Sum counted ballots (cast, not superseded or challenged) per station, region and nation.
+
+    The scopes and their order are the record's (``saylau.record.tally.StationSums``): guardians
+    decrypt every scope, so each published number is proven directly.
+    """
     eid = _election(ctx)
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
         if e is None or e.phase != "closed":
             raise ElectionStateError(f"election {eid}: tally needs phase 'closed'")
         params = ctx.state.election_params(e)
+        manifest = Manifest.from_json_obj(e.manifest)
         total = (
             session.scalar(select(func.count()).where(Ballot.election_id == eid, Ballot.state == "cast")) or 0
         )
-    acc = cb.empty_tally(params)
+    sums = StationSums(manifest, params)
     done = 0
     last = ""
     while True:
@@ -84,51 +104,68 @@ def tally(ctx: JobContext) -> dict[str, Any]:
                 .limit(_BATCH)
             ).all()
         for row in rows:
-            cb.add_to_tally(acc, cb.parse_ballot(row.payload))
+            sums.add(row.station_id, EncryptedBallot.from_dict(row.payload))
         if not rows:
             break
         done += len(rows)
         last = rows[-1].id
         ctx.progress(done / max(total, 1), f"{done} of {total} ballots added")
+    scopes = [
+        {"scope": scope, "scope_id": sid, "ballot_count": count, "encrypted": t.to_dict()}
+        for scope, sid, count, t in sums.roll_up()
+    ]
     with ctx.state.transaction() as session:
         e = session.get(Election, eid, with_for_update=True)
         assert e is not None
-        e.tally = {"tally": acc.to_dict(), "ballots": done}
+        e.tally = {"scopes": scopes, "ballots": done}
         e.phase = "tallied"
         entry = ctx.state.publish(session, eid, "tally", e.tally)
-    return {"ballots": done, "board_position": entry.position}
+    return {"ballots": done, "scopes": len(scopes), "board_position": entry.position}
 
 
 def decrypt(ctx: JobContext) -> dict[str, Any]:
-    """Combine the guardians' partial decryptions (≥ quorum; missing guardians compensated) into results."""
+    """Combine the guardians' partial decryptions of every scope (≥ quorum; missing ones compensated)."""
     eid = _election(ctx)
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
         if e is None or e.phase != "tallied" or e.tally is None:
             raise ElectionStateError(f"election {eid}: decryption needs phase 'tallied'")
         params = ctx.state.election_params(e)
+        manifest = Manifest.from_json_obj(e.manifest)
         rows = session.scalars(
             select(PartialDecryptionRow).where(PartialDecryptionRow.election_id == eid)
         ).all()
         stored = e.tally
-    if len(rows) < e.quorum:
-        raise DecryptionError(f"election {eid}: {len(rows)} partial decryptions, quorum is {e.quorum}")
-    tally_obj = cb.tally_from_dict(stored["tally"])
-    partials = [cb.verify_partial(params, tally_obj, r.body) for r in rows]
-    ctx.progress(0.5, f"{len(partials)} partial decryptions verified")
-    plaintext = cb.combine_decryption(params, tally_obj, partials, max(int(stored["ballots"]), 1))
-    results = plaintext.to_dict()
+        quorum = e.quorum
+    if len(rows) < quorum:
+        raise DecryptionError(f"election {eid}: {len(rows)} partial decryptions, quorum is {quorum}")
+    entries: list[TallyEntry] = []
+    scopes = stored["scopes"]
+    for i, scope in enumerate(scopes):
+        encrypted = EncryptedTally.from_dict(scope["encrypted"])
+        partials = [PartialDecryption.from_dict(r.body["partials"][i]["partial"]) for r in rows]
+        count = int(scope["ballot_count"])
+        plaintext = combine_decryption(params, encrypted, partials, max(count, 1))  # verifies each partial
+        verify_plaintext_tally(params, encrypted, plaintext)
+        entries.append(TallyEntry(scope["scope"], scope["scope_id"], count, encrypted, plaintext))
+        if i % 50 == 0:
+            ctx.progress(i / len(scopes), f"{i} of {len(scopes)} tallies decrypted")
+    results = results_summary(manifest, entries)
     with ctx.state.transaction() as session:
         e2 = session.get(Election, eid, with_for_update=True)
         assert e2 is not None
+        e2.tally = {**stored, "entries": [t.to_dict() for t in entries]}
         e2.results = results
         e2.phase = "decrypted"
         entry = ctx.state.publish(session, eid, "result", {"results": results})
-    return {"board_position": entry.position}
+    return {"board_position": entry.position, "scopes": len(entries)}
 
 
 def verify(ctx: JobContext) -> dict[str, Any]:
-    """Verify the board's chain and checkpoints, then every cast or challenged ballot's proofs again."""
+    """Verify the board's chain and checkpoints; once decrypted, write the record and verify it whole.
+
+    Before decryption there is no record yet: every stored ballot's proofs are checked again instead.
+    """
     eid = _election(ctx)
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
@@ -136,8 +173,22 @@ def verify(ctx: JobContext) -> dict[str, Any]:
             raise ValueError(f"election {eid!r} does not exist")
         summary = verify_board(ctx.state.board(session, eid).export_rows(), ctx.state.signer.public_key_hex)
         params = None if e.joint_key is None else ctx.state.election_params(e)
+        phase = e.phase
         total = session.scalar(select(func.count()).where(Ballot.election_id == eid)) or 0
     ctx.progress(0.1, f"board verified: {summary.count} entries, {summary.checkpoints} checkpoints")
+    out: dict[str, Any] = {
+        "board_entries": summary.count,
+        "checkpoints": summary.checkpoints,
+        "head_hash": summary.head_hash,
+    }
+    if phase == "decrypted":
+        with tempfile.TemporaryDirectory(prefix="saylau-verify-") as tmp:
+            written = write_server_record(ctx.state, eid, Path(tmp))
+            ctx.progress(0.3, "record written; verifying it independently")
+            verified = RecordVerifier(Path(tmp)).run()
+        if verified != written:
+            raise ValueError(f"election {eid}: the verifier computed another record hash")
+        return {**out, "record_hash": verified.hex(), "ballots_verified": total}
     checked = 0
     last = ""
     while params is not None:
@@ -152,18 +203,13 @@ def verify(ctx: JobContext) -> dict[str, Any]:
             break
         for row in rows:
             if row.state == "challenged":
-                cb.verify_challenged(params, row.payload)
+                verify_challenged_ballot(params, ChallengedBallot.from_dict(row.payload))
             else:
-                cb.verify_ballot(params, cb.parse_ballot(row.payload))
+                verify_ballot(params, EncryptedBallot.from_dict(row.payload))
         checked += len(rows)
         last = rows[-1].id
         ctx.progress(0.1 + 0.9 * checked / max(total, 1), f"{checked} of {total} ballots verified")
-    return {
-        "board_entries": summary.count,
-        "checkpoints": summary.checkpoints,
-        "ballots_verified": checked,
-        "head_hash": summary.head_hash,
-    }
+    return {**out, "ballots_verified": checked}
 
 
 HANDLERS.update({"import_roll": import_roll, "tally": tally, "decrypt": decrypt, "verify": verify})

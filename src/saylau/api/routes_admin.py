@@ -14,11 +14,12 @@ from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_station, get_election, idempotent, need_phase
-from saylau.api.crypto_bridge import base_hash_for
 from saylau.api.errors import NotFound
 from saylau.api.state import AppState
+from saylau.crypto import DeviceChain
 from saylau.election.manifest import Manifest
 from saylau.errors import ElectionStateError, PollbookError
+from saylau.record.format import election_base_hash
 from saylau.store.accounts import TokenInfo, authenticate, create_user, issue_token
 from saylau.store.jobs import create_job
 from saylau.store.models import (
@@ -26,6 +27,7 @@ from saylau.store.models import (
     BoardHead,
     CheckIn,
     DecisionRow,
+    Device,
     Election,
     Station,
     Voter,
@@ -109,8 +111,9 @@ def login(
     _: Annotated[TokenInfo, Depends(require("login"))],
 ) -> dict[str, Any]:
     """Exchange a username and password for a bearer token."""
+    with state.reading() as session:  # argon2 runs outside any write lock
+        user = authenticate(session, body.username, body.password, state.hasher)
     with state.transaction() as session:
-        user = authenticate(session, body.username, body.password)
         token = issue_token(session, user.role, state.settings.token_ttl, user=user)
         return {
             "token": token,
@@ -153,6 +156,7 @@ def create_user_endpoint(
             body.election_id,
             body.station_id,
             body.guardian_index,
+            hasher=state.hasher,
         )
         return 201, {"id": user.id, "username": user.username, "role": user.role}
 
@@ -186,7 +190,7 @@ def create_election(
     manifest = Manifest.from_json_obj(body.manifest)
     if body.quorum > body.guardians:
         raise ValueError(f"field 'quorum': {body.quorum} exceeds guardians {body.guardians}")
-    base_hash = base_hash_for(manifest.manifest_hash(), body.guardians, body.quorum)
+    base_hash = election_base_hash(manifest.manifest_hash(), body.guardians, body.quorum)
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         if session.get(Election, manifest.election_id) is not None:
@@ -253,19 +257,40 @@ def get_election_endpoint(
         return {**election_summary(e), "manifest": e.manifest, "parameters": e.joint_key}
 
 
+def _close_devices(session: Session, e: Election) -> list[dict[str, Any]]:
+    """Close every device's chain (EG 2.0 §3.4.4): closing codes are published on the board at close."""
+    out = []
+    base_hash = bytes.fromhex(e.base_hash)
+    for d in session.scalars(select(Device).where(Device.election_id == e.id).order_by(Device.id)):
+        chain = DeviceChain.resume(d.id, base_hash, bytes.fromhex(d.last_code), d.count)
+        d.closing_code = chain.close().hex()
+        out.append(
+            {
+                "device_id": d.id,
+                "station_id": d.station_id,
+                "ballot_count": d.count,
+                "closing_code": d.closing_code,
+            }
+        )
+    return out
+
+
 def _phase_change(state: AppState, election_id: str, frm: tuple[str, ...], to: str) -> dict[str, Any]:
     with state.transaction() as session:
         e = get_election(session, election_id, lock=True)
         need_phase(e, *frm)
         if to == "open" and e.joint_key is None:
             raise ElectionStateError(f"election {election_id}: cannot open before the joint key exists")
+        state.board(session, election_id).store.head()  # lock: no ballot lands between close and codes
         e.phase = to
         now = utcnow()
+        payload: dict[str, Any] = {"phase": to, "at": now.isoformat()}
         if to == "open":
             e.opened_at = now
         else:
             e.closed_at = now
-        entry = state.publish(session, election_id, "phase", {"phase": to, "at": now.isoformat()})
+            payload["devices"] = _close_devices(session, e)
+        entry = state.publish(session, election_id, "phase", payload)
         return {**election_summary(e), "board_position": entry.position}
 
 
@@ -423,6 +448,8 @@ def _check_in(
         )
     if channel == "remote" and not voter.remote:
         raise PollbookError(f"check-in of voter {voter_id}: not registered for remote voting")
+    if channel == "remote":
+        station_id = voter.station_id  # counted (and revoting) at the voter's own station
     try:
         with session.begin_nested():
             session.add(

@@ -15,9 +15,18 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saylau.api import crypto_bridge as cb
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_election, get_election, idempotent, need_phase
+from saylau.crypto import (
+    ElectionParameters,
+    EncryptedTally,
+    GuardianRecord,
+    PartialDecryption,
+    joint_public_key,
+    verify_guardian_record,
+    verify_partial_decryption,
+)
+from saylau.election.manifest import Manifest
 from saylau.errors import AccessDenied, CeremonyError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import GuardianRow, GuardianShare, PartialDecryptionRow
@@ -49,11 +58,20 @@ class SharesIn(BaseModel):
     shares: list[ShareIn] = Field(min_length=1)
 
 
-class PartialIn(BaseModel):
-    """A partial decryption of the encrypted tally with its proofs."""
+class ScopePartial(BaseModel):
+    """A partial decryption of one scope's tally (station, region or nation)."""
 
     model_config = ConfigDict(extra="forbid")
+    scope: str
+    scope_id: str
     partial: dict[str, Any]
+
+
+class PartialIn(BaseModel):
+    """A guardian's partial decryptions of every scope's tally, in the order ``GET /tally`` lists them."""
+
+    model_config = ConfigDict(extra="forbid")
+    partials: list[ScopePartial] = Field(min_length=1)
 
 
 def _as_guardian(caller: TokenInfo, election_id: str, index: int) -> None:
@@ -79,7 +97,8 @@ def post_guardian_record(
         if not 1 <= index <= e.guardians:
             raise ValueError(f"field 'index': guardian {index} not in 1..{e.guardians}")
         base_hash = bytes.fromhex(e.base_hash)
-    rec = cb.verify_guardian_record(body.record, base_hash)
+    rec = GuardianRecord.from_dict(body.record)
+    verify_guardian_record(rec, base_hash)
     if rec.index != index:
         raise ValueError(f"field 'record.index': {rec.index} is not guardian {index}")
 
@@ -180,8 +199,6 @@ def make_joint_key(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("make_joint_key"))]
 ) -> dict[str, Any]:
     """Combine every guardian's record into the joint key once all have finished; publish the parameters."""
-    from saylau.election.manifest import Manifest
-
     with state.transaction() as session:
         e = get_election(session, election_id, lock=True)
         need_phase(e, "setup")
@@ -196,9 +213,9 @@ def make_joint_key(
         if missing:
             raise CeremonyError(f"election {election_id}: guardians {missing} have not finished the ceremony")
         base_hash = bytes.fromhex(e.base_hash)
-        key = cb.joint_key_from_records([r.record for r in rows if r.record is not None], e.quorum, base_hash)
-        specs = Manifest.from_json_obj(e.manifest).contest_specs()
-        params = cb.make_params(base_hash, key, specs)
+        records = tuple(GuardianRecord.from_dict(r.record) for r in rows if r.record is not None)
+        key = joint_public_key(records, e.quorum, base_hash)  # re-checks every Schnorr proof
+        params = ElectionParameters(base_hash, key, Manifest.from_json_obj(e.manifest).contest_specs())
         e.joint_key = params.to_dict()
         entry = state.publish(session, election_id, "joint_key", {"parameters": e.joint_key})
         return {"parameters": e.joint_key, "board_position": entry.position}
@@ -215,25 +232,31 @@ def post_partial_decryption(
     caller: Annotated[TokenInfo, Depends(require("post_partial_decryption"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Accept a guardian's partial decryption of the tally after checking its proofs."""
+    """Accept a guardian's partial decryptions of every tally after checking their proofs."""
     _as_guardian(caller, election_id, index)
     with state.reading() as session:
         e = get_election(session, election_id)
         need_phase(e, "tallied")
         params = state.election_params(e)
         assert e.tally is not None
-        tally = cb.tally_from_dict(e.tally["tally"])
-    partial = cb.verify_partial(params, tally, body.partial)
-    if getattr(partial, "guardian_index", index) != index:
-        raise ValueError(f"field 'partial.guardian_index': not guardian {index}")
+        scopes = e.tally["scopes"]
+    if len(body.partials) != len(scopes):
+        raise ValueError(f"field 'partials': {len(body.partials)} given, the tally has {len(scopes)} scopes")
+    for i, (given, scope) in enumerate(zip(body.partials, scopes, strict=True)):
+        if (given.scope, given.scope_id) != (scope["scope"], scope["scope_id"]):
+            want = f"{scope['scope']}/{scope['scope_id']}"
+            raise ValueError(f"field 'partials.{i}': {given.scope}/{given.scope_id} is not {want}")
+        partial = PartialDecryption.from_dict(given.partial)
+        if partial.guardian_index != index:
+            raise ValueError(f"field 'partials.{i}.partial.guardian_index': not guardian {index}")
+        verify_partial_decryption(params, EncryptedTally.from_dict(scope["encrypted"]), partial)
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         if session.get(PartialDecryptionRow, (election_id, index)) is not None:
             raise ElectionStateError(f"guardian {index}: partial decryption already submitted")
-        session.add(PartialDecryptionRow(election_id=election_id, index=index, body=body.partial))
-        entry = state.publish(
-            session, election_id, "partial_decryption", {"index": index, "partial": body.partial}
-        )
+        stored = body.model_dump()
+        session.add(PartialDecryptionRow(election_id=election_id, index=index, body=stored))
+        entry = state.publish(session, election_id, "partial_decryption", {"index": index, **stored})
         return 201, {"index": index, "board_position": entry.position}
 
     path = f"/elections/{election_id}/guardians/{index}/partial-decryption"

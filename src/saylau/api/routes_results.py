@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.record_export import record_archive
 from saylau.store.accounts import TokenInfo
 from saylau.store.jobs import create_job, resume_job
-from saylau.store.models import GuardianRow, Job, PartialDecryptionRow, ProtocolRow
+from saylau.store.models import Job
 
 __all__ = ["job_view", "router"]
 
@@ -93,37 +94,23 @@ def get_results(
         return e.results
 
 
-@router.get("/elections/{election_id}/record", tags=["record"])
+@router.get("/elections/{election_id}/record", tags=["record"], response_class=Response)
 def download_record(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("download_record"))]
-) -> dict[str, Any]:
-    """Everything an independent verifier needs, with the bulletin board rows."""
-    with state.reading() as session:
-        e = get_election(session, election_id)
-        guardians = session.scalars(
-            select(GuardianRow).where(GuardianRow.election_id == election_id).order_by(GuardianRow.index)
-        )
-        partials = session.scalars(
-            select(PartialDecryptionRow)
-            .where(PartialDecryptionRow.election_id == election_id)
-            .order_by(PartialDecryptionRow.index)
-        )
-        protocols = session.scalars(
-            select(ProtocolRow)
-            .where(ProtocolRow.election_id == election_id)
-            .order_by(ProtocolRow.station_id, ProtocolRow.version)
-        )
-        return {
-            "format": "saylau-server-record/1",
-            "manifest": e.manifest,
-            "parameters": e.joint_key,
-            "guardians": [g.record for g in guardians],
-            "tally": e.tally,
-            "partial_decryptions": [p.body for p in partials],
-            "results": e.results,
-            "protocols": [{"station_id": p.station_id, "version": p.version, **p.body} for p in protocols],
-            "board": list(state.board(session, election_id).export_rows()),
-        }
+) -> Response:
+    """The election record (``saylau-record/1``, in ``record/``) and the board, as a ``.tar.gz``.
+
+    ``saylau verify record/`` checks it; the header ``Saylau-Record-Hash`` carries the record hash.
+    """
+    data, record_hash = record_archive(state, election_id)
+    return Response(
+        data,
+        media_type="application/gzip",
+        headers={
+            "Saylau-Record-Hash": record_hash,
+            "Content-Disposition": f'attachment; filename="{election_id}-record.tar.gz"',
+        },
+    )
 
 
 @router.post("/elections/{election_id}/verify", status_code=202, tags=["record"])

@@ -1,54 +1,58 @@
 """Casting, challenging and revoting encrypted ballots; the public board and tracking-code lookup.
 
-Every proof is verified before anything is stored (outside the database transaction, so verification
-runs in parallel); the ballot row, its board entry and — for a remote revote — the board entries marking
-earlier ballots superseded are committed in one transaction before the answer says "accepted".
+A ballot's proofs are verified in the verification pool (other processes) before anything is stored;
+the write — ballot row, device-chain step, board entry and, for a remote revote, the board entries
+marking earlier ballots superseded — then goes to the group committer, and the answer says "accepted"
+only after the batch holding it is committed. Each ballot names the device that encrypted it; the
+server follows every device's tracking-code chain (EG 2.0 §3.4.4): a ballot must chain to the last
+ballot accepted from its device (or to the device's opening code), so the record's device chains
+verify and a dropped or reordered ballot is refused at once.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saylau.api import crypto_bridge as cb
 from saylau.api.auth import StateDep, require
-from saylau.api.common import bound_election, get_election, idempotent, need_phase
+from saylau.api.common import bound_election, get_election, idempotent_write, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.state import AppState
+from saylau.api.verify_pool import CheckedBallot
 from saylau.board import write_jsonl
-from saylau.board.hashing import canonical_json
+from saylau.crypto import DeviceChain
 from saylau.errors import AccessDenied, BoardError, ElectionStateError
 from saylau.store.accounts import TokenInfo
-from saylau.store.models import Ballot, Token
+from saylau.store.models import Ballot, Device, Token
 
 __all__ = ["router"]
 
 router = APIRouter()
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
 
 
 class BallotIn(BaseModel):
-    """An encrypted ballot in its record form (``EncryptedBallot.to_dict``)."""
+    """An encrypted ballot in its record form (``EncryptedBallot.to_dict``) and the device that made it."""
 
     model_config = ConfigDict(extra="forbid")
     ballot: dict[str, Any]
+    device_id: str = Field(pattern=_ID)
 
 
 class ChallengeIn(BaseModel):
-    """An opened, challenged ballot (``ChallengedBallot.to_dict``): never counted."""
+    """An opened, challenged ballot (``ChallengedBallot.to_dict``) and its device: never counted."""
 
     model_config = ConfigDict(extra="forbid")
     challenged: dict[str, Any]
-
-
-def _code_of(obj: Any) -> str:
-    code = obj.code
-    return code.hex() if isinstance(code, bytes) else str(code)
+    device_id: str = Field(pattern=_ID)
 
 
 def _receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
@@ -56,25 +60,77 @@ def _receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
         "ballot_id": row.id,
         "code": row.code,
         "state": row.state,
+        "device_id": row.device_id,
+        "sequence": row.sequence,
         "board_position": row.board_position,
         "entry_hash": entry_hash,
         "duplicate": duplicate,
     }
 
 
-def _existing(session: Session, election_id: str, code: str, content_hash: str) -> Ballot | None:
+def _existing(session: Session, election_id: str, checked: CheckedBallot) -> Ballot | None:
     row = session.scalars(
-        select(Ballot).where(Ballot.election_id == election_id, Ballot.code == code)
+        select(Ballot).where(Ballot.election_id == election_id, Ballot.code == checked.code)
     ).one_or_none()
-    if row is not None and row.content_hash != content_hash:
+    if row is not None and row.content_hash != checked.content_hash:
         raise ElectionStateError(
-            f"ballot with tracking code {code}: a different ballot already has this code"
+            f"ballot with tracking code {checked.code}: a different ballot already has this code"
         )
     return row
 
 
+def _chain_step(
+    session: Session,
+    state: AppState,
+    election_id: str,
+    device_id: str,
+    station_id: str,
+    checked: CheckedBallot,
+) -> int:
+    """Advance the device's chain by this ballot; return its sequence number on the device."""
+    device = session.get(Device, (election_id, device_id), with_for_update=True)
+    if device is None:
+        e = get_election(session, election_id)
+        opening = DeviceChain(device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
+        device = Device(
+            election_id=election_id, id=device_id, station_id=station_id, last_code=opening, count=0
+        )
+        session.add(device)
+    if device.closing_code is not None:
+        raise ElectionStateError(f"device {device_id}: closed, accepts no more ballots")
+    if device.station_id != station_id:
+        raise AccessDenied(f"device {device_id} belongs to station {device.station_id!r}, not {station_id!r}")
+    if checked.previous_code != device.last_code:
+        raise ElectionStateError(
+            f"ballot {checked.ballot_id}: previous_code does not chain to device {device_id}'s last code "
+            f"{device.last_code} (expected sequence {device.count}; submit a device's ballots in order)"
+        )
+    sequence = device.count
+    device.last_code = checked.code
+    device.count = sequence + 1
+    return sequence
+
+
+async def _key_document(state: AppState, election_id: str) -> dict[str, Any]:
+    cached = state._keys.get(election_id)
+    if cached is not None:
+        return cached
+
+    def load() -> dict[str, Any]:
+        with state.reading() as session:
+            return state.key_document(get_election(session, election_id))
+
+    return await run_in_threadpool(load)
+
+
+def _station_of(caller: TokenInfo) -> str:
+    if caller.station_id is None:
+        raise AccessDenied(f"voter {caller.voter_id}: credential has no station")
+    return caller.station_id
+
+
 @router.post("/elections/{election_id}/ballots", status_code=201, tags=["voting"])
-def cast_ballot(
+async def cast_ballot(
     election_id: str,
     body: BallotIn,
     state: StateDep,
@@ -83,70 +139,81 @@ def cast_ballot(
 ) -> JSONResponse:
     """Cast an encrypted ballot; a remote voter's new ballot supersedes the earlier ones."""
     bound_election(caller, election_id)
-    with state.reading() as session:
-        params = state.election_params(get_election(session, election_id))
-    ballot = cb.parse_ballot(body.ballot)
-    cb.verify_ballot(params, ballot)  # raises InvalidBallot / InvalidProof naming the selection
-    code = _code_of(ballot)
-    content_hash = hashlib.sha256(canonical_json(body.ballot)).hexdigest()
+    station_id = _station_of(caller)
+    key_doc = await _key_document(state, election_id)
+    payload = {"ballot": body.ballot, "device_id": body.device_id, "station_id": station_id, "state": "cast"}
+    checked = await state.verifier.ballot(key_doc, body.ballot, payload)
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         board = state.board(session, election_id)
-        board.store.head()  # lock the board: serialises casts of this election
+        board.store.head()  # lock the board: serialises every writer of this election
         e = get_election(session, election_id)
         need_phase(e, "open")
-        dup = _existing(session, election_id, code, content_hash)
+        dup = _existing(session, election_id, checked)
         if dup is not None:
             if dup.voter_id != caller.voter_id:
-                raise ElectionStateError(f"ballot with tracking code {code}: cast by another voter")
-            head = board.store.by_code(code)
-            return 200, _receipt(dup, head[0].entry_hash, duplicate=True)
+                raise ElectionStateError(f"ballot with tracking code {checked.code}: cast by another voter")
+            return 200, _receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
         token = session.get(Token, caller.token_hash, with_for_update=True)
-        assert token is not None
-        superseded: list[str] = []
+        if token is None:
+            raise AccessDenied(f"voter {caller.voter_id}: credential withdrawn")
+        earlier: list[Ballot] = []
         if caller.channel == "remote":
             if not e.remote_revoting and token.used:
                 raise ElectionStateError(f"voter {caller.voter_id}: this election does not allow revoting")
-            for old in session.scalars(
-                select(Ballot).where(
-                    Ballot.election_id == election_id,
-                    Ballot.voter_id == caller.voter_id,
-                    Ballot.state == "cast",
+            earlier = list(
+                session.scalars(
+                    select(Ballot).where(
+                        Ballot.election_id == election_id,
+                        Ballot.voter_id == caller.voter_id,
+                        Ballot.state == "cast",
+                    )
                 )
-            ):
-                old.state = "superseded"
-                superseded.append(old.code)
-                board.append("superseded", {"ballot_id": old.id, "code": old.code, "by": code}, code=old.code)
+            )
         elif token.used:
             raise AccessDenied(
                 f"voter {caller.voter_id}: this in-person credential has already cast its ballot"
             )
+        sequence = _chain_step(session, state, election_id, body.device_id, station_id, checked)
         token.used = True
+        superseded: list[str] = []
+        for old in earlier:
+            old.state = "superseded"
+            old.superseded_by = checked.ballot_id
+            superseded.append(old.code)
+            board.append(
+                "superseded", {"ballot_id": old.id, "code": old.code, "by": checked.ballot_id}, code=old.code
+            )
         entry = board.append(
-            "ballot", {"ballot": body.ballot, "station_id": caller.station_id, "state": "cast"}, code=code
+            "ballot", payload, code=checked.code, known_payload_hash=checked.board_payload_hash
         )
         row = Ballot(
             election_id=election_id,
-            id=str(ballot.ballot_id),
+            id=checked.ballot_id,
             voter_id=caller.voter_id,
-            station_id=caller.station_id or "remote",
-            code=code,
+            station_id=station_id,
+            code=checked.code,
             state="cast",
-            content_hash=content_hash,
+            content_hash=checked.content_hash,
             payload=body.ballot,
             board_position=entry.position,
+            device_id=body.device_id,
+            sequence=sequence,
         )
         session.add(row)
-        session.flush()
         return 201, {**_receipt(row, entry.entry_hash, duplicate=False), "superseded": superseded}
 
-    return idempotent(
-        state, caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": content_hash}, write
+    fut = state.committer.submit(
+        idempotent_write(
+            caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}, write
+        )
     )
+    status, out, headers = await asyncio.wrap_future(fut)
+    return JSONResponse(out, status_code=status, headers=headers)
 
 
 @router.post("/elections/{election_id}/challenges", status_code=201, tags=["voting"])
-def challenge_ballot(
+async def challenge_ballot(
     election_id: str,
     body: ChallengeIn,
     state: StateDep,
@@ -155,37 +222,44 @@ def challenge_ballot(
 ) -> JSONResponse:
     """Publish a challenged (opened) ballot after checking that it decrypts to what it claims."""
     bound_election(caller, election_id)
-    with state.reading() as session:
-        params = state.election_params(get_election(session, election_id))
-    challenged = cb.verify_challenged(params, body.challenged)
-    code = _code_of(challenged.ballot) if hasattr(challenged, "ballot") else _code_of(challenged)
-    content_hash = hashlib.sha256(canonical_json(body.challenged)).hexdigest()
+    station_id = _station_of(caller)
+    key_doc = await _key_document(state, election_id)
+    payload = {"challenged": body.challenged, "device_id": body.device_id, "station_id": station_id}
+    checked = await state.verifier.challenged(key_doc, body.challenged, payload)
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         board = state.board(session, election_id)
         board.store.head()
         need_phase(get_election(session, election_id), "open")
-        dup = _existing(session, election_id, code, content_hash)
+        dup = _existing(session, election_id, checked)
         if dup is not None:
-            return 200, _receipt(dup, board.store.by_code(code)[0].entry_hash, duplicate=True)
-        entry = board.append("challenge", {"challenged": body.challenged}, code=code)
+            return 200, _receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
+        sequence = _chain_step(session, state, election_id, body.device_id, station_id, checked)
+        entry = board.append(
+            "challenge", payload, code=checked.code, known_payload_hash=checked.board_payload_hash
+        )
         row = Ballot(
             election_id=election_id,
-            id=f"challenged:{code}",
+            id=checked.ballot_id,
             voter_id=caller.voter_id,
-            station_id=caller.station_id or "remote",
-            code=code,
+            station_id=station_id,
+            code=checked.code,
             state="challenged",
-            content_hash=content_hash,
+            content_hash=checked.content_hash,
             payload=body.challenged,
             board_position=entry.position,
+            device_id=body.device_id,
+            sequence=sequence,
         )
         session.add(row)
-        session.flush()
         return 201, _receipt(row, entry.entry_hash, duplicate=False)
 
     path = f"/elections/{election_id}/challenges"
-    return idempotent(state, caller, idempotency_key, path, {"c": content_hash}, write)
+    fut = state.committer.submit(
+        idempotent_write(caller, idempotency_key, path, {"c": checked.content_hash}, write)
+    )
+    status, out, headers = await asyncio.wrap_future(fut)
+    return JSONResponse(out, status_code=status, headers=headers)
 
 
 @router.get("/elections/{election_id}/board", tags=["board"], response_class=PlainTextResponse)

@@ -14,7 +14,12 @@ __all__ = ["Settings"]
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything ``create_app`` needs."""
+    """Everything ``create_app`` needs.
+
+    ``verify_processes`` worker processes check ballot proofs (``0``: threads in this process, for
+    tests); ``commit_batch`` bounds how many writes share one commit. The argon2 costs default to
+    argon2-cffi's production parameters; only tests lower them.
+    """
 
     database_url: str = field(default_factory=database_url)
     db_schema: str | None = None
@@ -29,3 +34,8 @@ class Settings:
     job_stall_after: timedelta = timedelta(seconds=60)
     migrate: bool = True
     pool_size: int = 10
+    commit_batch: int = 256
+    verify_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    argon2_time_cost: int = 3
+    argon2_memory_kib: int = 65536
+    argon2_parallelism: int = 4

@@ -1,4 +1,4 @@
-"""What one running application holds: engine, sessions, board signer, parameter cache, settings."""
+"""What one running application holds: engine, sessions, board signer, writer, verifiers, settings."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from saylau.api.crypto_bridge import ParamsCache
+from saylau.api.committer import GroupCommitter
 from saylau.api.settings import Settings
+from saylau.api.verify_pool import VerifyPool, params_for
 from saylau.board import BoardEntry, BoardSigner, BulletinBoard
+from saylau.crypto import ElectionParameters
+from saylau.errors import ElectionStateError
+from saylau.store.accounts import DEFAULT_HASHER
 from saylau.store.board_store import SqlBoardStore
 from saylau.store.models import Election
 
@@ -29,9 +34,17 @@ class AppState:
     sessions: sessionmaker[Session]
     signer: BoardSigner
     read_sessions: sessionmaker[Session] | None = None
-    params: ParamsCache = field(default_factory=ParamsCache)
     worker: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
+    hasher: PasswordHasher = DEFAULT_HASHER
+    committer: GroupCommitter = field(init=False)
+    verifier: VerifyPool = field(init=False)
+    _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """The writer thread and the verification pool start on first use."""
+        self.committer = GroupCommitter(self.transaction, self.settings.commit_batch)
+        self.verifier = VerifyPool(self.settings.verify_processes)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -54,10 +67,12 @@ class AppState:
             yield session
 
     def board(self, session: Session, election_id: str) -> BulletinBoard:
-        """The bulletin board of an election, on this session's transaction."""
-        return BulletinBoard(
-            election_id, SqlBoardStore(session, election_id), self.signer, self.settings.checkpoint_every
-        )
+        """The bulletin board of an election, on this session's transaction (one store per session)."""
+        boards: dict[str, SqlBoardStore] = session.info.setdefault("boards", {})
+        store = boards.get(election_id)
+        if store is None:
+            store = boards[election_id] = SqlBoardStore(session, election_id)
+        return BulletinBoard(election_id, store, self.signer, self.settings.checkpoint_every)
 
     def publish(
         self, session: Session, election_id: str, kind: str, payload: dict[str, Any], code: str | None = None
@@ -65,10 +80,20 @@ class AppState:
         """Append to the board inside the caller's transaction (committed with the write it reports)."""
         return self.board(session, election_id).append(kind, payload, code=code)
 
-    def election_params(self, election: Election) -> Any:
-        """Parsed ``ElectionParameters`` once the key ceremony is complete."""
-        from saylau.errors import ElectionStateError
+    def key_document(self, election: Election) -> dict[str, Any]:
+        """The election's parameters in record form once the key ceremony is complete (never changes)."""
+        doc = self._keys.get(election.id)
+        if doc is None:
+            if election.joint_key is None:
+                raise ElectionStateError(f"election {election.id}: the key ceremony is not complete")
+            doc = self._keys[election.id] = election.joint_key
+        return doc
 
-        if election.joint_key is None:
-            raise ElectionStateError(f"election {election.id}: the key ceremony is not complete")
-        return self.params.get(election.id, election.joint_key)
+    def election_params(self, election: Election) -> ElectionParameters:
+        """Parsed ``ElectionParameters`` once the key ceremony is complete."""
+        return params_for(self.key_document(election))
+
+    def shutdown(self) -> None:
+        """Stop the writer and the verification workers."""
+        self.committer.stop()
+        self.verifier.shutdown()

@@ -145,8 +145,13 @@ def make_entry(
     payload: dict[str, Any],
     code: str | None = None,
     time: str | None = None,
+    known_payload_hash: str | None = None,
 ) -> BoardEntry:
-    """Build the entry that follows ``prev`` (or the first entry of board ``board_id``)."""
+    """Build the entry that follows ``prev`` (or the first entry of board ``board_id``).
+
+    ``known_payload_hash`` is ``payload_hash(payload)`` when the caller computed it already (the server
+    does it in its verification workers); the verifier recomputes it from the payload in any case.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown board entry kind {kind!r}; known: {sorted(KINDS)}")
     position = 0 if prev is None else prev.position + 1
@@ -157,7 +162,7 @@ def make_entry(
         kind=kind,
         code=code,
         payload=payload,
-        payload_hash=payload_hash(payload),
+        payload_hash=known_payload_hash or payload_hash(payload),
         prev_hash=prev_hash,
         entry_hash="",
     )

@@ -126,13 +126,21 @@ class BulletinBoard:
         """Whether a final checkpoint was issued."""
         return self.store.closed()
 
-    def append(self, kind: str, payload: dict[str, Any], code: str | None = None) -> BoardEntry:
-        """Publish one object; refuses once the board is closed."""
+    def append(
+        self,
+        kind: str,
+        payload: dict[str, Any],
+        code: str | None = None,
+        known_payload_hash: str | None = None,
+    ) -> BoardEntry:
+        """Publish one object; refuses once the board is closed (``known_payload_hash``: see make_entry)."""
         head = self.store.head()
         if self.is_closed():
             pos = 0 if head is None else head.position + 1
             raise BoardError(f"board {self.board_id}: closed, cannot append at position {pos}")
-        entry = make_entry(head, self.board_id, kind, payload, code=code)
+        entry = make_entry(
+            head, self.board_id, kind, payload, code=code, known_payload_hash=known_payload_hash
+        )
         self.store.append(entry)
         if (entry.position + 1) % self.checkpoint_every == 0:
             self.store.add_checkpoint(

@@ -17,17 +17,24 @@ from saylau.errors import AccessDenied
 from saylau.store.models import Token, User, utcnow
 
 __all__ = [
+    "DEFAULT_HASHER",
     "ROLES",
     "TokenInfo",
     "authenticate",
     "create_user",
     "hash_token",
     "issue_token",
+    "password_hasher",
     "resolve_token",
 ]
 
 ROLES = ("cec", "station", "guardian", "pollster", "observer", "voter")
-_hasher = PasswordHasher()
+DEFAULT_HASHER = PasswordHasher()  # argon2id with argon2-cffi's (RFC 9106 low-memory) defaults
+
+
+def password_hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
+    """An argon2id hasher with explicit cost; tests use a cheap one, production keeps the defaults."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,7 @@ def create_user(
     election_id: str | None = None,
     station_id: str | None = None,
     guardian_index: int | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> User:
     """Add a login; a station commission must name its station, a guardian its index."""
     if role not in ROLES or role == "voter":
@@ -70,7 +78,7 @@ def create_user(
         raise ValueError("field 'password': at least 8 characters")
     user = User(
         username=username,
-        password_hash=_hasher.hash(password),
+        password_hash=hasher.hash(password),
         role=role,
         election_id=election_id,
         station_id=station_id,
@@ -84,14 +92,16 @@ def create_user(
     return user
 
 
-def authenticate(session: Session, username: str, password: str) -> User:
+def authenticate(
+    session: Session, username: str, password: str, hasher: PasswordHasher = DEFAULT_HASHER
+) -> User:
     """The user with these credentials; ``AccessDenied`` (same message either way) otherwise."""
     user = session.scalars(select(User).where(User.username == username)).one_or_none()
     if user is None:
-        _hasher.hash(password)  # spend the same time as a real check
+        hasher.hash(password)  # spend the same time as a real check
         raise AccessDenied("login: unknown user or wrong password")
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError) as exc:
         raise AccessDenied("login: unknown user or wrong password") from exc
     return user

@@ -42,6 +42,7 @@ class SqlBoardStore:
         self.session = session
         self.election_id = election_id
         self._head: BoardHead | None = None
+        self._last: BoardEntry | None = None
 
     def _lock_head(self) -> BoardHead:
         if self._head is None:
@@ -58,6 +59,8 @@ class SqlBoardStore:
         head = self._lock_head()
         if head.position < 0:
             return None
+        if self._last is not None and self._last.position == head.position:
+            return self._last
         row = self.session.get(BoardEntryRow, (self.election_id, head.position))
         if row is None:
             raise BoardError(f"board {self.election_id}: entry at position {head.position} is missing")
@@ -84,6 +87,7 @@ class SqlBoardStore:
         )
         head.position = entry.position
         head.entry_hash = entry.entry_hash
+        self._last = entry
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Insert a checkpoint; a final one closes the board."""

@@ -8,13 +8,14 @@ under concurrent requests), one board entry per position, one ballot per trackin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -38,7 +40,9 @@ __all__ = [
     "BoardHead",
     "CheckIn",
     "DecisionRow",
+    "Device",
     "Election",
+    "ExitPollDesign",
     "ExitPollInterview",
     "GuardianRow",
     "GuardianShare",
@@ -160,6 +164,9 @@ class Voter(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     station_id: Mapped[str] = mapped_column(String(64), index=True)
     remote: Mapped[bool] = mapped_column(Boolean, default=False)
+    date_of_birth: Mapped[date | None] = mapped_column(Date)
+    transfer_to: Mapped[str | None] = mapped_column(String(64))
+    certificate_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class CheckIn(Base):
@@ -173,6 +180,8 @@ class CheckIn(Base):
     station_id: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+    credential_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    redeemed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Ballot(Base):
@@ -193,6 +202,21 @@ class Ballot(Base):
     payload: Mapped[dict[str, Any]]
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    device_id: Mapped[str | None] = mapped_column(String(64))
+    sequence: Mapped[int | None] = mapped_column(Integer)
+    superseded_by: Mapped[str | None] = mapped_column(String(100))
+
+
+class Device(Base):
+    """A voting device's tracking-code chain as the server has accepted it (EG 2.0 §3.4.4)."""
+
+    __tablename__ = "devices"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(String(64))
+    last_code: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int] = mapped_column(Integer)
+    closing_code: Mapped[str | None] = mapped_column(String(64))
 
 
 class BoardHead(Base):
@@ -297,6 +321,15 @@ class ExitPollInterview(Base):
     answer: Mapped[str] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]]
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExitPollDesign(Base):
+    """A pollster's sample: stations, strata and inclusion probabilities, fixed before interviews."""
+
+    __tablename__ = "exit_poll_designs"
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
+    pollster: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[dict[str, Any]]
 
 
 class User(Base):

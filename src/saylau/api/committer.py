@@ -1,0 +1,127 @@
+"""Group commit: one writer thread commits queued writes in batches, one transaction per batch.
+
+Casting a ballot used to be one transaction per request under the board lock, so casts were serialised
+at the speed of one fsync each. Here every request hands its write (a function of a session) to the
+queue and waits; the writer takes whatever has queued up, runs each write inside its own savepoint
+(a refused write rolls back alone and its caller gets the exception), and commits the batch once.
+Callers are told "accepted" only after the batch's commit returned, so the durability promise is
+unchanged (DESIGN: every accepted ballot is durably stored before the answer). One writer per process
+also keeps the board's hash chain single-writer; the database's board-head lock still serialises it
+against other writers (other endpoints, other processes).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+__all__ = ["GroupCommitter"]
+
+T = TypeVar("T")
+log = logging.getLogger("saylau.api.committer")
+
+
+@dataclass
+class _Item(Generic[T]):
+    write: Callable[[Session], T]
+    future: Future[T]
+
+
+class GroupCommitter:
+    """A writer thread draining a queue of writes into batched transactions.
+
+    ``transaction`` opens the batch's transaction (``AppState.transaction``); ``max_batch`` bounds how
+    many writes share one commit. ``batches`` and ``committed`` count what was done (for tests and
+    the benchmark).
+    """
+
+    def __init__(self, transaction: Callable[[], Any], max_batch: int = 256) -> None:
+        """Prepare; ``start`` launches the thread."""
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._transaction = transaction
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self.batches = 0
+        self.committed = 0
+
+    def start(self) -> None:
+        """Launch the writer thread (idempotent)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="saylau-writer", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the queued writes, then stop the thread."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout)
+
+    def submit(self, write: Callable[[Session], T]) -> Future[T]:
+        """Queue ``write``; the future resolves after the batch holding it is committed (or fails)."""
+        if self._thread is None:
+            self.start()
+        fut: Future[T] = Future()
+        self._queue.put(_Item(write, fut))
+        return fut
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch: list[_Item[Any]] = [first]
+            stop = False
+            while len(batch) < self.max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[_Item[Any]]) -> None:
+        outcomes: list[tuple[_Item[Any], Any, BaseException | None]] = []
+        try:
+            with self._transaction() as session:
+                for item in batch:
+                    if not item.future.set_running_or_notify_cancel():
+                        continue
+                    try:
+                        with session.begin_nested():
+                            result = item.write(session)
+                    except Exception as exc:  # this write is refused; the rest of the batch goes on
+                        session.info.pop("boards", None)  # cached board heads may be rolled back
+                        outcomes.append((item, None, exc))
+                    else:
+                        outcomes.append((item, result, None))
+        except Exception as exc:  # the commit itself failed: nothing of the batch was stored
+            log.warning("batch of %d writes failed to commit: %s", len(batch), exc)
+            for item in batch:
+                if not item.future.done():
+                    item.future.set_exception(exc)
+            return
+        self.batches += 1
+        for item, result, error in outcomes:
+            if error is None:
+                self.committed += 1
+                item.future.set_result(result)
+            else:
+                item.future.set_exception(error)
