@@ -19,20 +19,24 @@ def forensics(
 ) -> None:
     """Run the forensic tests on station results and write an HTML report with plots."""
     from rich.console import Console
+    from rich.progress import Progress
     from rich.table import Table
 
     from saylau.errors import ForensicsError
     from saylau.forensics.load import load_input
     from saylau.forensics.report import write_report
+    from saylau.forensics.suite import TEST_NAMES
 
     console = Console()
     try:
         with console.status("reading station results"):
             results, cleaning = load_input(input_path)
-        with console.status(f"running forensic tests on {results.n} stations"):
+        with Progress(console=console) as progress:
+            task = progress.add_task(f"tests on {results.n} stations", total=len(TEST_NAMES))
             summary = write_report(
                 results, cleaning, out, seed=seed, replications=replications,
                 fingerprint_replications=max(replications // 2, 19), alpha=alpha,
+                on_done=lambda name: progress.advance(task),
             )
     except ForensicsError as exc:
         console.print(f"[red]error:[/red] {exc}")

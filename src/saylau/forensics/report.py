@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -75,12 +76,13 @@ def write_report(
     replications: int = 200,
     fingerprint_replications: int = 99,
     alpha: float = 0.05,
+    on_done: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Run the suite, write plots, ``summary.json`` and ``index.html`` into ``out``; return the summary."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     start = time.perf_counter()
-    tests = run_suite(results, rng, replications, fingerprint_replications, TEST_NAMES)
+    tests = run_suite(results, rng, replications, fingerprint_replications, TEST_NAMES, on_done)
     images = _plots(results, tests, out)
     summary: dict[str, Any] = {
         "source": cleaning.source,

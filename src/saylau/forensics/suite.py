@@ -75,8 +75,12 @@ def run_suite(
     replications: int = 200,
     fingerprint_replications: int = 99,
     only: tuple[str, ...] = TEST_NAMES,
+    on_done: Callable[[str], None] | None = None,
 ) -> dict[str, TestOutcome]:
-    """Run the tests named in ``only``; a test that cannot run is reported as skipped with the reason."""
+    """Run the tests named in ``only``; a test that cannot run is reported as skipped with the reason.
+
+    ``on_done`` is called with each test's name when it finishes (the CLI advances a progress bar).
+    """
     outcomes: dict[str, TestOutcome] = {}
 
     def run(name: str, fn: Callable[[], TestOutcome]) -> None:
@@ -89,6 +93,8 @@ def run_suite(
             outcome = TestOutcome(name, None, None, skipped=str(exc))
         outcome.seconds = time.perf_counter() - start
         outcomes[name] = outcome
+        if on_done is not None:
+            on_done(name)
 
     def fingerprint() -> TestOutcome:
         fit = fingerprint_test(results, rng, replications=fingerprint_replications)
