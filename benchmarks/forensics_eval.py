@@ -7,7 +7,7 @@ replication; ``--generator synthetic`` uses the generic generator instead). Each
 draws). A test "alarms" when its p-value is at most alpha. The table is written between markers into
 docs/forensics.md (``--write-docs``), with the settings and the number of replications.
 
-    .venv/bin/python benchmarks/forensics_eval.py --replications 6 --write-docs
+    .venv/bin/python benchmarks/forensics_eval.py --write-docs                 # 5 replications, ~2-3 min
     .venv/bin/python benchmarks/forensics_eval.py --scale 100000   # timing on 100,000 stations
 """
 
@@ -119,7 +119,7 @@ def replace_between(text: str, begin: str, end: str, body: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--replications", type=int, default=6, help="fraud replications (clean: twice as many)")
+    ap.add_argument("--replications", type=int, default=5, help="fraud replications (clean: twice as many)")
     ap.add_argument("--generator", choices=("kz", "synthetic"), default="kz")
     ap.add_argument("--alpha", type=float, default=0.05)
     ap.add_argument("--mc", type=int, default=50, help="Monte-Carlo draws per test")
