@@ -57,3 +57,15 @@ def test_exitpoll_command(tmp_path: Path) -> None:
     data = json.loads((out / "exitpolls.json").read_text())
     assert len(data["pollsters"]) == 3
     assert (out / "exitpolls.png").stat().st_size > 1000
+
+
+def test_uncalibrated_digit_tests_never_count_as_anomalies(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    csv_path = write_station_csv(clean_election(rng, n_stations=1500), tmp_path / "d" / "stations.csv")
+    out = tmp_path / "rep"
+    res = runner.invoke(app, ["forensics", str(csv_path), "--out", str(out), "--replications", "20"])
+    assert res.exit_code == 0, res.output
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tests"]["last_digit"]["calibrated"] is False
+    assert summary["tests"]["last_digit_mc"]["calibrated"] is True
+    assert "last_digit" not in summary["anomalies"] and "second_digit" not in summary["anomalies"]

@@ -47,7 +47,12 @@ def forensics(
     table = Table("test", "statistic", "p-value", "verdict")
     for name, t in summary["tests"].items():
         p = t["p_value"]
-        verdict = f"skipped ({t['skipped']})" if t["skipped"] else ("ANOMALY" if p < alpha else "ok")
+        if t["skipped"]:
+            verdict = f"skipped ({t['skipped']})"
+        elif not t["calibrated"]:
+            verdict = "not calibrated" + (" (p < alpha)" if p < alpha else "")
+        else:
+            verdict = "ANOMALY" if p < alpha else "ok"
         stat = "—" if t["statistic"] is None else f"{t['statistic']:.4g}"
         table.add_row(name, stat, "—" if p is None else f"{p:.3g}", verdict)
     console.print(table)

@@ -54,11 +54,12 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 <h2>Tests</h2>
 <table><tr><th>test</th><th>statistic</th><th>p-value</th><th>verdict</th><th>what it checks</th></tr>
 {% for name, t in tests.items() %}
-<tr class="{{ 'alarm' if t.p_value is not none and t.p_value < alpha else 'ok' }}"><td>{{ name }}</td>
+<tr class="{{ 'alarm' if t.calibrated and t.p_value is not none and t.p_value < alpha else 'ok' }}">
+<td>{{ name }}</td>
 <td>{{ "%.4g"|format(t.statistic) if t.statistic is not none else "—" }}</td>
 <td>{{ "%.3g"|format(t.p_value) if t.p_value is not none else "—" }}</td>
-<td>{% if t.skipped %}skipped: {{ t.skipped }}{% elif t.p_value < alpha %}anomaly
-{% else %}no anomaly{% endif %}</td>
+<td>{% if t.skipped %}skipped: {{ t.skipped }}{% elif not t.calibrated %}not calibrated (see the _mc row)
+{% elif t.p_value < alpha %}anomaly{% else %}no anomaly{% endif %}</td>
 <td>{{ descriptions[name] }}</td></tr>{% endfor %}</table>
 <p>A p-value below α says the data are unlikely under that test's clean model; docs/forensics.md gives each
 test's measured false-alarm rate on clean simulated elections, which is the number to weigh it by.</p>
@@ -94,7 +95,9 @@ def write_report(
         "seed": seed,
         "cleaning": cleaning.as_dict(),
         "tests": {name: t.as_dict() for name, t in tests.items()},
-        "anomalies": [n for n, t in tests.items() if t.p_value is not None and t.p_value < alpha],
+        "anomalies": [
+            n for n, t in tests.items() if t.calibrated and t.p_value is not None and t.p_value < alpha
+        ],
         "seconds": round(time.perf_counter() - start, 3),
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float), encoding="utf-8")
