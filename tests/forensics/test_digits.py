@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from saylau.forensics.data import StationResults
 from saylau.forensics.digits import (
@@ -71,3 +73,11 @@ def test_calibrated_digit_tests_do_not_alarm_on_clean(clean_small: list[StationR
     # at level 0.05, P(4 or more alarms in 10 clean elections) = 0.001
     assert alarms_last <= 3
     assert alarms_second <= 3
+
+
+@given(st.lists(st.integers(min_value=10, max_value=10**15), min_size=1, max_size=50))
+def test_digits_match_their_decimal_strings(values: list[int]) -> None:
+    # reference: the decimal representation itself
+    counts = np.array(values, dtype=np.int64)
+    assert second_digits(counts).tolist() == [int(str(v)[1]) for v in values]
+    assert last_digits(counts).tolist() == [int(str(v)[-1]) for v in values]

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from saylau.errors import ForensicsError
 from saylau.forensics.data import StationResults
@@ -37,3 +41,15 @@ def test_needs_stations_with_a_base() -> None:
     tiny = StationResults.from_arrays([50, 60], [40, 50], [[30, 10], [20, 30]], ["A", "B"])
     with pytest.raises(ForensicsError, match="base"):
         round_number_test(tiny, np.random.default_rng(0))
+
+
+@given(st.integers(min_value=100, max_value=5000), st.data())
+def test_integer_percent_matches_exact_arithmetic(base: int, data: st.DataObject) -> None:
+    # reference: exact rational arithmetic — count is "integer" iff it is the count nearest to
+    # k% of base for k = the nearest whole percentage (ties resolved as numpy's rint: half to even)
+    count = data.draw(st.integers(min_value=0, max_value=base))
+    pct = Fraction(100 * count, base)
+    k = round(pct)  # Python rounds half to even, like numpy.rint
+    nearest = round(Fraction(k * base, 100))
+    expected = nearest == count
+    assert bool(integer_percent(np.array([count]), np.array([base]))[0]) == expected
