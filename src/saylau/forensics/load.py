@@ -68,6 +68,8 @@ class CleaningReport:
 
 def _parse_count(cell: str) -> int | None:
     """A non-negative integer count, ``None`` for a missing cell; raise ValueError on garbage."""
+    if cell.isdigit() and cell.isascii():
+        return int(cell)
     text = cell.strip().replace("\u00a0", "").replace(" ", "")
     if text.lower() in _MISSING:
         return None
@@ -184,30 +186,44 @@ def read_turnout_csv(path: Path) -> TurnoutSnapshots:
     if not header or header[0] != "station":
         raise ForensicsError(f"{path}: turnout snapshots need a first column 'station', got {header}")
     time_cols = [i for i, h in enumerate(header) if h in ("time", "hour", "at", "timestamp")]
-    data: dict[str, dict[float, int]] = {}
     try:
         if time_cols and "voted" in header:
             ti, vi = time_cols[0], header.index("voted")
+            labels: dict[str, float] = {}  # a handful of distinct times, parsed once each
             for r in body:
-                data.setdefault(r[0].strip(), {})[_hours(r[ti])] = int(float(r[vi]))
+                if r[ti] not in labels:
+                    labels[r[ti]] = _hours(r[ti])
+            station_col = [r[0].strip() for r in body]
+            time_col = np.array([labels[r[ti]] for r in body], dtype=np.float64)
+            value_col = np.array([int(float(r[vi])) for r in body], dtype=np.int64)
         else:
             # wide form; other columns (region, time_zone, ...) are ignored
             cols = [(i, _hours(h)) for i, h in enumerate(header) if re.fullmatch(r"\d{1,2}:\d{2}", h)]
             if not cols:
                 raise ForensicsError(f"{path}: no time column (HH:MM or time/hour + voted) in {header}")
+            station_col, times, values = [], [], []
             for r in body:
-                data[r[0].strip()] = {t: int(float(r[i])) for i, t in cols if i < len(r) and r[i].strip()}
+                for i, t in cols:
+                    if i < len(r) and r[i].strip():
+                        station_col.append(r[0].strip())
+                        times.append(t)
+                        values.append(int(float(r[i])))
+            time_col = np.array(times, dtype=np.float64)
+            value_col = np.array(values, dtype=np.int64)
     except (ValueError, IndexError) as exc:
         raise ForensicsError(f"{path}: unreadable turnout snapshot ({exc})") from exc
-    hours = np.array(sorted({t for d in data.values() for t in d}), dtype=np.float64)
-    ids = list(data)
-    voted = np.zeros((len(ids), len(hours)), dtype=np.int64)
-    index = {t: j for j, t in enumerate(hours.tolist())}
-    for i, s in enumerate(ids):
-        for t, v in data[s].items():
-            voted[i, index[t]] = v
+    # stations keep their order of first appearance
+    names = np.asarray(station_col, dtype=np.str_)
+    uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    hours, t_index = np.unique(time_col, return_inverse=True)
+    voted = np.zeros((len(uniq), len(hours)), dtype=np.int64)
+    voted[rank[inverse], t_index] = value_col
     voted = np.maximum.accumulate(voted, axis=1)
-    return TurnoutSnapshots(np.asarray(ids, dtype=np.str_), hours, voted)
+    ids = uniq[order]
+    return TurnoutSnapshots(ids, hours.astype(np.float64), voted)
 
 
 def _find_results_file(directory: Path) -> Path:
