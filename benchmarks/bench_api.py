@@ -26,7 +26,8 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
-from saylau.crypto import ElectionParameters, EncryptedShare, Guardian, GuardianRecord, encrypt_ballot
+from saylau.crypto import ElectionParameters, EncryptedShare, Guardian, GuardianRecord
+from saylau.voting.device import VotingDevice
 
 PASSWORD = "bench password"
 OPTIONS = ["tokayev", "dairabayev", "abden", "kazhyken", "auesbayev", "tursynbekova", "against-all"]
@@ -78,11 +79,43 @@ def _pg_fresh_database(name: str) -> str:
     return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
+def _tree(pid: int) -> list[int]:
+    """``pid`` and every descendant (the verification workers are grandchildren, via the forkserver)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(c for c, pp in parents.items() if pp == p)
+    return out
+
+
+def _cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU time (user + system) of ``pid`` and its descendants, per process."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[p] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
 def _saylau(*args: str, env: dict[str, str]) -> None:
     subprocess.run([SAYLAU, *args], check=True, env=env, capture_output=True)
 
 
-def run(backend: str, ballots: int, threads: int, workers: int, console: Console) -> dict[str, Any]:
+def run(
+    backend: str, ballots: int, threads: int, workers: int, verifiers: int, console: Console
+) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix=f"saylau-bench-{backend}-"))
     url = f"sqlite:///{tmp / 'bench.db'}" if backend == "sqlite" else _pg_fresh_database("saylau_bench")
     env = {
@@ -93,8 +126,12 @@ def run(backend: str, ballots: int, threads: int, workers: int, console: Console
     }
     _saylau("user", "add", "cec", "--role", "cec", env=env)
     port = _free_port()
+    prof = os.environ.get("SAYLAU_BENCH_PYSPY")  # e.g. build/pyspy-sqlite.txt: profile the server
+    prefix = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--subprocesses",
+              "--rate", "200", "-o", f"{prof}-{backend}.txt", "--"] if prof else []
     server = subprocess.Popen(
         [
+            *prefix,
             SAYLAU,
             "serve",
             "--port",
@@ -105,6 +142,8 @@ def run(backend: str, ballots: int, threads: int, workers: int, console: Console
             "warning",
             "--job-workers",
             "1",
+            "--verify-processes",
+            str(verifiers),
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -119,10 +158,14 @@ def run(backend: str, ballots: int, threads: int, workers: int, console: Console
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            return _drive(c, base, backend, ballots, threads, workers, console)
+            result = _drive(c, base, backend, ballots, threads, workers, console, server.pid)
+            return {**result, "verify_processes": verifiers}
     finally:
-        server.terminate()
-        server.wait(30)
+        if prof:
+            server.send_signal(2)  # SIGINT: py-spy writes its profile, then stops the server
+        else:
+            server.terminate()
+        server.wait(60)
 
 
 def _login(c: httpx.Client, base: str, user: str) -> dict[str, str]:
@@ -132,7 +175,14 @@ def _login(c: httpx.Client, base: str, user: str) -> dict[str, str]:
 
 
 def _drive(
-    c: httpx.Client, base: str, backend: str, n: int, threads: int, workers: int, console: Console
+    c: httpx.Client,
+    base: str,
+    backend: str,
+    n: int,
+    threads: int,
+    workers: int,
+    console: Console,
+    server_pid: int,
 ) -> dict[str, Any]:
     cec = _login(c, base, "cec")
     r = c.post(f"{base}/elections", json={"manifest": _manifest(), "guardians": 3, "quorum": 2}, headers=cec)
@@ -181,14 +231,20 @@ def _drive(
     c.post(f"{base}/elections/bench/open", headers=cec).raise_for_status()
     creds: list[str] = []
     payloads: list[dict[str, Any]] = []
+    # one device per client thread and station; each thread submits its devices' ballots in chain order
+    devices = {
+        (t, s): VotingDevice(params, f"st-{s}-t{t}", f"st-{s}") for t in range(threads) for s in range(2)
+    }
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"{backend}: credentials and encrypted ballots", total=n)
         for i in range(n):
             r = c.post(f"{base}/elections/bench/remote-credentials", json={"voter_id": f"v{i}"}, headers=cec)
             r.raise_for_status()
             creds.append(r.json()["credential"])
-            ballot, _ = encrypt_ballot(params, f"b{i}", "main", {"president": [OPTIONS[i % len(OPTIONS)]]})
-            payloads.append({"ballot": ballot.to_dict()})
+            device = devices[(i % threads, i % 2)]
+            pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main")
+            device.cast(pending)
+            payloads.append({"ballot": pending.ballot.to_dict(), "device_id": device.device_id})
             progress.advance(task)
 
     accepted = [0] * threads
@@ -208,6 +264,7 @@ def _drive(
                     errors.append(resp.text[:200])
 
     with console.status(f"{backend}: casting {n} ballots from {threads} threads ..."):
+        cpu0 = _cpu_seconds(server_pid)
         start = time.perf_counter()
         ts = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
         for t in ts:
@@ -215,6 +272,10 @@ def _drive(
         for t in ts:
             t.join()
         elapsed = time.perf_counter() - start
+        cpu1 = _cpu_seconds(server_pid)
+    main_cpu = cpu1.get(server_pid, 0.0) - cpu0.get(server_pid, 0.0)
+    all_cpu = sum(v - cpu0.get(p, 0.0) for p, v in cpu1.items())
+    ok = max(sum(accepted), 1)
     board = c.get(f"{base}/elections/bench/board").text.count('"kind":"ballot"')
     return {
         "backend": backend,
@@ -224,6 +285,12 @@ def _drive(
         "first_error": errors[0] if errors else None,
         "seconds": round(elapsed, 3),
         "ballots_per_second": round(sum(accepted) / elapsed, 1),
+        # CPU the server spent per accepted ballot: the main process (HTTP, auth, writer) and in all
+        # (with the verification workers); 2 cores / cpu_ms is the rate a free 2-core machine allows
+        "server_cpu_ms_per_ballot": round(1000 * all_cpu / ok, 2),
+        "server_main_cpu_ms_per_ballot": round(1000 * main_cpu / ok, 2),
+        "cpu_bound_ballots_per_second_on_2_cores": round(2 * ok / max(all_cpu, 1e-9), 1),
+        "machine_load_average": round(os.getloadavg()[0], 2),
         "threads": threads,
         "uvicorn_workers": workers,
         "board_ballot_entries": board,
@@ -235,16 +302,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ballots", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--verifiers", type=int, default=2, help="proof-verification processes")
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     args = parser.parse_args()
     console = Console(stderr=True)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    results = [run(b, args.ballots, args.threads, args.workers, console) for b in backends]
+    results = [run(b, args.ballots, args.threads, args.workers, args.verifiers, console) for b in backends]
     for r in results:
         console.print(
             f"[bold]{r['backend']}[/]: {r['accepted']}/{r['ballots']} accepted in {r['seconds']} s = "
-            f"[bold]{r['ballots_per_second']} ballots/s[/] (goal ≥ 500; {r['errors']} errors)"
+            f"[bold]{r['ballots_per_second']} ballots/s[/] (goal ≥ 500; {r['errors']} errors); server CPU "
+            f"{r['server_cpu_ms_per_ballot']} ms/ballot ({r['server_main_cpu_ms_per_ballot']} in the main "
+            f"process) = {r['cpu_bound_ballots_per_second_on_2_cores']}/s on 2 free cores; "
+            f"load average {r['machine_load_average']}"
         )
     print(json.dumps(results))
 

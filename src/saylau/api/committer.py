@@ -109,6 +109,7 @@ class GroupCommitter:
                             result = item.write(session)
                     except Exception as exc:  # this write is refused; the rest of the batch goes on
                         session.info.pop("boards", None)  # cached board heads may be rolled back
+                        session.info.pop("locked_devices", None)
                         outcomes.append((item, None, exc))
                     else:
                         outcomes.append((item, result, None))

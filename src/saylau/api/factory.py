@@ -15,12 +15,14 @@ __all__ = ["app_from_env", "settings_from_env"]
 
 
 def settings_from_env() -> Settings:
-    """``Settings`` from ``SAYLAU_*`` variables (database URL, board key, job threads, checkpoint period)."""
+    """``Settings`` from ``SAYLAU_*`` variables (database, board key, job threads, checkpoints, verifiers)."""
     return Settings(
         database_url=database_url(),
         board_key_file=Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem")),
         job_workers=int(os.environ.get("SAYLAU_JOB_WORKERS", "2")),
         checkpoint_every=int(os.environ.get("SAYLAU_CHECKPOINT_EVERY", "1000")),
+        verify_processes=int(os.environ.get("SAYLAU_VERIFY_PROCESSES", str(os.cpu_count() or 1))),
+        commit_batch=int(os.environ.get("SAYLAU_COMMIT_BATCH", "256")),
         migrate=False,
     )
 

@@ -88,7 +88,9 @@ def _chain_step(
     checked: CheckedBallot,
 ) -> int:
     """Advance the device's chain by this ballot; return its sequence number on the device."""
-    device = session.get(Device, (election_id, device_id), with_for_update=True)
+    locked: set[str] = session.info.setdefault("locked_devices", set())
+    device = session.get(Device, (election_id, device_id), with_for_update=device_id not in locked)
+    locked.add(device_id)
     if device is None:
         e = get_election(session, election_id)
         opening = DeviceChain(device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
@@ -161,7 +163,7 @@ async def cast_ballot(
         if caller.channel == "remote":
             if not e.remote_revoting and token.used:
                 raise ElectionStateError(f"voter {caller.voter_id}: this election does not allow revoting")
-            earlier = list(
+            earlier = [] if not token.used else list(
                 session.scalars(
                     select(Ballot).where(
                         Ballot.election_id == election_id,

@@ -64,7 +64,12 @@ def serve(
     board_key: Annotated[
         Path | None, typer.Option("--board-key", help="Ed25519 key file of the board (created if missing)")
     ] = None,
-    workers: int = typer.Option(1, help="uvicorn worker processes"),
+    workers: int = typer.Option(
+        1, help="uvicorn worker processes (1 keeps one board writer; verification has its own pool)"
+    ),
+    verify_processes: int = typer.Option(
+        os.cpu_count() or 1, "--verify-processes", help="processes that verify ballot proofs"
+    ),
     job_workers: int = typer.Option(2, "--job-workers", help="job threads per process"),
     checkpoint_every: int = typer.Option(1000, "--checkpoint-every", help="board checkpoint period"),
     log_level: str = typer.Option("info", "--log-level"),
@@ -82,6 +87,7 @@ def serve(
         os.environ["SAYLAU_BOARD_KEY"] = str(board_key)
     os.environ["SAYLAU_JOB_WORKERS"] = str(job_workers)
     os.environ["SAYLAU_CHECKPOINT_EVERY"] = str(checkpoint_every)
+    os.environ["SAYLAU_VERIFY_PROCESSES"] = str(verify_processes)
     engine = make_engine(url)
     upgrade(engine)  # once, before the worker processes start
     engine.dispose()

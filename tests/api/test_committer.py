@@ -1,0 +1,125 @@
+"""Group commit and the verification pool, below the HTTP layer."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from saylau.api.committer import GroupCommitter
+from saylau.api.verify_pool import VerifyPool
+from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
+from saylau.errors import InvalidBallot
+from saylau.voting.device import VotingDevice
+
+meta = MetaData()
+items = Table("items", meta, Column("id", Integer, primary_key=True), Column("name", String(20)))
+
+
+@pytest.fixture
+def committer(tmp_path: Path) -> Iterator[tuple[GroupCommitter, sessionmaker[Session]]]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    meta.create_all(engine)
+    sessions = sessionmaker(engine)
+    commits = {"n": 0}
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with sessions() as s, s.begin():
+            yield s
+        commits["n"] += 1
+
+    c = GroupCommitter(transaction, max_batch=50)
+    yield c, sessions
+    c.stop()
+    engine.dispose()
+
+
+def test_queued_writes_share_commits_and_a_refused_one_rolls_back_alone(
+    committer: tuple[GroupCommitter, sessionmaker[Session]],
+) -> None:
+    c, sessions = committer
+    gate = threading.Event()
+
+    def slow(session: Session) -> int:
+        gate.wait(5)  # hold the writer so that the next writes queue up behind this one
+        session.execute(insert(items).values(id=0, name="first"))
+        return 0
+
+    def write(i: int):  # type: ignore[no-untyped-def]
+        def run(session: Session) -> int:
+            session.execute(insert(items).values(id=i, name=f"n{i}"))
+            if i == 7:
+                raise InvalidBallot("ballot 7: refused")
+            return i
+
+        return run
+
+    first = c.submit(slow)
+    futures = [c.submit(write(i)) for i in range(1, 21)]
+    gate.set()
+    assert first.result(10) == 0
+    for i, f in enumerate(futures, start=1):
+        if i == 7:
+            with pytest.raises(InvalidBallot, match="ballot 7"):
+                f.result(10)
+        else:
+            assert f.result(10) == i
+    with sessions() as s:
+        ids = sorted(s.scalars(select(items.c.id)))
+    assert ids == [i for i in range(21) if i != 7]
+    assert c.committed == 20 and c.batches <= 3  # 21 writes, at most a few commits
+
+
+def test_a_write_breaking_a_constraint_is_refused_alone(
+    committer: tuple[GroupCommitter, sessionmaker[Session]],
+) -> None:
+    c, sessions = committer
+    gate = threading.Event()
+
+    def hold(session: Session) -> None:
+        gate.wait(5)
+        session.execute(insert(items).values(id=1, name="a"))
+
+    def dup(session: Session) -> None:
+        session.info["x"] = 1
+        session.execute(insert(items).values(id=100, name="b"))
+
+    f0 = c.submit(hold)
+    f1 = c.submit(dup)
+    gate.set()
+    f0.result(10)
+    f1.result(10)
+    # the same primary key again: refused inside its savepoint, the batch still commits
+    f2 = c.submit(dup)
+    with pytest.raises(Exception, match="UNIQUE"):
+        f2.result(10)
+    with sessions() as s:
+        assert sorted(s.scalars(select(items.c.id))) == [1, 100]
+
+
+def test_the_process_pool_verifies_and_refuses_like_the_crypto_layer() -> None:
+    base_hash = bytes(range(32))
+    _, key = run_key_ceremony(3, 2, base_hash)
+    params = ElectionParameters(base_hash, key, (ContestSpec("president", ("a", "b", "c"), 1, False),))
+    device = VotingDevice(params, "d1", "st-1")
+    ballot = device.encrypt({"president": ["b"]}, "main").ballot.to_dict()
+    forged = {**ballot, "ballot_id": "d1-000009"}
+    pool = VerifyPool(1)
+
+    async def run() -> None:
+        checked = await pool.ballot(params.to_dict(), ballot, {"ballot": ballot})
+        assert checked.ballot_id == "d1-000000" and checked.previous_code == ballot["previous_code"]
+        with pytest.raises(InvalidBallot):
+            await pool.ballot(params.to_dict(), forged, {"ballot": forged})
+
+    try:
+        asyncio.run(run())
+    finally:
+        pool.shutdown()
