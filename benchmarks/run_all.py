@@ -6,7 +6,10 @@ Goals (issue 2): at least 35x ElectionGuard's encryption throughput, 60x its ver
 and a published ballot at most a tenth of its size. Figures are also written to
 ``benchmarks/results/latest.json`` (git-ignored).
 
-Usage: python benchmarks/run_all.py [--ballots N] [--peer-ballots N]
+Then (issue 4) accepted ballots per second through the server's HTTP API on SQLite and PostgreSQL
+(``bench_api.py``, a short run; ``--api-ballots 0`` skips it).
+
+Usage: python benchmarks/run_all.py [--ballots N] [--peer-ballots N] [--api-ballots N]
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=300)
     parser.add_argument("--peer-ballots", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs of both; best figures kept")
+    parser.add_argument("--api-ballots", type=int, default=600, help="ballots cast through the HTTP API")
     args = parser.parse_args()
     console = Console()
 
@@ -132,7 +136,21 @@ def main() -> None:
     )
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    figures = {"saylau": ours, "electionguard": peer, "ratios": ratios}
+    figures: dict[str, Any] = {"saylau": ours, "electionguard": peer, "ratios": ratios}
+    if args.api_ballots > 0:
+        with console.status(f"server: casting {args.api_ballots} ballots through HTTP (both databases) ..."):
+            proc = subprocess.run(
+                [sys.executable, str(HERE / "bench_api.py"), "--ballots", str(args.api_ballots)],
+                capture_output=True, text=True, check=True,
+            )
+        api: list[dict[str, Any]] = json.loads(proc.stdout.strip().splitlines()[-1])
+        figures["api"] = api
+        for r in api:
+            console.print(
+                f"server ({r['backend']}): {r['ballots_per_second']} accepted ballots/s through HTTP "
+                f"(goal >= 500); server CPU {r['server_cpu_ms_per_ballot']} ms per ballot, "
+                f"{r['cpu_bound_ballots_per_second_on_2_cores']}/s on 2 free cores"
+            )
     (out / "latest.json").write_text(json.dumps(figures, indent=2))
 
 
