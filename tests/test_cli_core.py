@@ -24,14 +24,17 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("cli") / "demo"
     result = runner.invoke(
         app,
-        ["demo", "--out", str(out), "--ballots", "20", "--stations", "3", "--guardians", "3",
-         "--quorum", "2", "--missing", "1", "--workers", "1"],
+        ["demo", "--out", str(out), "--pilot-ballots", "20", "--pilot-stations", "3", "--guardians", "3",
+         "--quorum", "2", "--missing", "1", "--workers", "1", "--scale", "0.05"],
     )
     assert result.exit_code == 0, result.output
-    assert "national result" in result.output
-    assert "Kassym-Jomart Tokayev" in result.output
-    assert "guardians absent at decryption: [2]" in flat(result.output)
-    return out
+    text = flat(result.output)
+    assert "refused" in text and "min_age" in text
+    assert "Kassym-Jomart Tokayev" in text and "decision:" in text
+    assert "guardians absent at decryption: [2]" in text
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pilot"]["matches_paper_protocols"] is True
+    return out / "record"
 
 
 def test_verify_accepts_the_demo_record(demo_dir: Path) -> None:

@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 
 from saylau.record.demo import DemoResult, run_demo
+from saylau.sim.pilot import pilot_election
 
 
 @pytest.fixture(scope="session")
 def small_record(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     out = tmp_path_factory.mktemp("record") / "honest"
+    pilot = pilot_election(stations=3, ballots=24, seed=7)
     result = run_demo(
-        out, ballots=24, stations=3, guardians=3, quorum=2, missing=1,
+        out, pilot.manifest, pilot.plan, guardians=3, quorum=2, missing=1,
         challenge_rate=0.25, remote_rate=0.5, revote_rate=0.5, seed=7, workers=1,
     )
     assert result.states["challenged"] > 0 and result.states["superseded"] > 0

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 from saylau.crypto import ElectionParameters, Guardian, run_key_ceremony
 from saylau.crypto.hazmat.group import scalar_to_hex
 from saylau.record import format as fmt
-from saylau.record.demo_manifest import demo_manifest
 from saylau.record.reader import RecordReader
 from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
 from saylau.record.verifier import verify_record
 from saylau.record.writer import write_record
+from saylau.sim.pilot import pilot_election
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import DeviceRecord, VotingDevice
 from saylau.voting.submitted import SubmittedBallot
@@ -23,7 +23,8 @@ REVOTE_KEY = bytes(range(32))
 
 @pytest.fixture(scope="module")
 def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    manifest = demo_manifest(3)
+    manifest = pilot_election(stations=3, ballots=10).manifest
+    STYLE = manifest.ballot_styles[0].style_id
     base = fmt.election_base_hash(manifest.manifest_hash(), 3, 2)
     guardians, key = run_key_ceremony(3, 2, base)
     params = ElectionParameters(base, key, manifest.contest_specs())
@@ -33,11 +34,11 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     for loc in manifest.locations():
         sid = loc.station.station_id
         dev = VotingDevice(params, f"{sid}-d1", sid)
-        for i, choice in enumerate(["tokayev", "abden", "against-all", "tokayev"]):
-            p = dev.encrypt({"president": [choice]}, "national")
+        for i, choice in enumerate(["tokayev", "abden", "against_all", "tokayev"]):
+            p = dev.encrypt({"president": [choice]}, STYLE)
             if i == 1:
                 box.challenge(*dev.challenge(p))
-                p = dev.encrypt({"president": [choice]}, "national")
+                p = dev.encrypt({"president": [choice]}, STYLE)
             cast_secrets.append(p.secret)
             box.cast(dev.cast(p), voter_credential=f"voter-credential-{sid}-{i % 3}".encode())
         devices.append(dev)

@@ -120,7 +120,8 @@ def test_valid_ballot_added_with_chain_and_counts_updated(record_copy: Path) -> 
     mine = [line for line in lines if line["device_id"] == dev["device_id"]]
     chain = DeviceChain.resume(dev["device_id"], params.base_hash, bytes.fromhex(mine[-1]["ballot"]["code"]),
                                len(mine))
-    ballot, _ = encrypt_ballot(params, "forged-1", "national", {"president": ["abden"]}, chain)
+    style = mine[-1]["ballot"]["style_id"]
+    ballot, _ = encrypt_ballot(params, "forged-1", style, {"president": ["abden"]}, chain)
     new_line = {"ballot": ballot.to_dict(), "device_id": dev["device_id"], "sequence": len(mine),
                 "state": "cast", "station_id": dev["station_id"], "superseded_by": None}
     at = lines.index(mine[-1]) + 1
@@ -275,8 +276,10 @@ def test_bad_proof_with_chain_recomputed_is_caught_by_the_proof_check(record_cop
 def test_demo_sized_election_end_to_end(tmp_path: Path) -> None:
     """The default demo size (3,000 voters, 20 stations, 5 guardians, one missing) verifies."""
     from saylau.record.demo import run_demo
+    from saylau.sim.pilot import pilot_election
 
-    result = run_demo(tmp_path / "demo", ballots=3000, workers=2)
+    pilot = pilot_election(stations=20, ballots=3000)
+    result = run_demo(tmp_path / "demo", pilot.manifest, pilot.plan, workers=2)
     assert result.nation_counts() == result.expected_nation
     assert sum(result.nation_counts().values()) == 3000
     assert result.missing_guardians == (2,)

@@ -4,15 +4,16 @@ import pytest
 
 from saylau.crypto import ElectionParameters, run_key_ceremony, verify_challenged_ballot, verify_device_chain
 from saylau.errors import ElectionStateError, InvalidBallot, RecordError
-from saylau.record.demo_manifest import demo_manifest
 from saylau.record.format import election_base_hash
+from saylau.sim.pilot import pilot_election
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import DeviceRecord, VotingDevice
 from saylau.voting.revote import RevoteSlots
 from saylau.voting.submitted import SubmittedBallot
 
-MANIFEST = demo_manifest(3)
+MANIFEST = pilot_election(stations=3, ballots=10).manifest
 CONTEST = MANIFEST.contests[0].contest_id
+STYLE = MANIFEST.ballot_styles[0].style_id
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,8 @@ def vote(choice: str) -> dict[str, list[str]]:
 def test_device_chains_codes_and_closes(params: ElectionParameters) -> None:
     dev = VotingDevice(params, "ps-00001-d1", "ps-00001")
     ballots = []
-    for choice in ("tokayev", "abden", "against-all"):
-        p = dev.encrypt(vote(choice), "national")
+    for choice in ("tokayev", "abden", "against_all"):
+        p = dev.encrypt(vote(choice), STYLE)
         assert len(p.tracking_code) == 64
         ballots.append(dev.cast(p).ballot)
     rec = dev.close()
@@ -39,15 +40,15 @@ def test_device_chains_codes_and_closes(params: ElectionParameters) -> None:
     with pytest.raises(InvalidBallot, match="closing"):
         verify_device_chain(rec.device_id, params.base_hash, ballots[:2], bytes.fromhex(rec.closing_code))
     with pytest.raises(ElectionStateError, match="closed"):
-        dev.encrypt(vote("tokayev"), "national")
+        dev.encrypt(vote("tokayev"), STYLE)
     assert DeviceRecord.from_dict(rec.to_dict()) == rec
 
 
 def test_one_pending_ballot_at_a_time(params: ElectionParameters) -> None:
     dev = VotingDevice(params, "ps-00001-d2", "ps-00001")
-    p = dev.encrypt(vote("tokayev"), "national")
+    p = dev.encrypt(vote("tokayev"), STYLE)
     with pytest.raises(ElectionStateError, match="awaits"):
-        dev.encrypt(vote("abden"), "national")
+        dev.encrypt(vote("abden"), STYLE)
     with pytest.raises(ElectionStateError, match="pending at close"):
         dev.close()
     dev.cast(p)
@@ -58,11 +59,11 @@ def test_one_pending_ballot_at_a_time(params: ElectionParameters) -> None:
 def test_challenge_opens_and_is_never_counted(params: ElectionParameters) -> None:
     box = BallotBox(params, verify=True)
     dev = VotingDevice(params, "ps-00002-d1", "ps-00002")
-    sb, opened = dev.challenge(dev.encrypt(vote("kazhyken"), "national"))
+    sb, opened = dev.challenge(dev.encrypt(vote("kazhyken"), STYLE))
     assert sb.state == "challenged"
     verify_challenged_ballot(params, opened)
     box.challenge(sb, opened)
-    box.cast(dev.cast(dev.encrypt(vote("tokayev"), "national")))
+    box.cast(dev.cast(dev.encrypt(vote("tokayev"), STYLE)))
     box.close_device(dev.close())
     states = [b.state for b in box.ballots()]
     assert states == ["challenged", "cast"]
@@ -73,11 +74,11 @@ def test_challenge_opens_and_is_never_counted(params: ElectionParameters) -> Non
 def test_revote_supersedes_only_the_same_voters_ballot(params: ElectionParameters) -> None:
     box = BallotBox(params, verify=False)
     dev = VotingDevice(params, "ps-00003-remote", "ps-00003")
-    first = dev.cast(dev.encrypt(vote("tokayev"), "national"))
+    first = dev.cast(dev.encrypt(vote("tokayev"), STYLE))
     assert box.cast(first, voter_credential=b"alice") is None
-    other = dev.cast(dev.encrypt(vote("abden"), "national"))
+    other = dev.cast(dev.encrypt(vote("abden"), STYLE))
     assert box.cast(other, voter_credential=b"bob") is None
-    second = dev.cast(dev.encrypt(vote("against-all"), "national"))
+    second = dev.cast(dev.encrypt(vote("against_all"), STYLE))
     assert box.cast(second, voter_credential=b"alice") == first.ballot_id
     by_id = {b.ballot_id: b for b in box.ballots()}
     assert by_id[first.ballot_id].state == "superseded"
@@ -92,8 +93,8 @@ def test_revote_must_stay_at_the_voters_station(params: ElectionParameters) -> N
     box = BallotBox(params, verify=False)
     here = VotingDevice(params, "ps-00001-remote", "ps-00001")
     there = VotingDevice(params, "ps-00002-remote", "ps-00002")
-    box.cast(here.cast(here.encrypt(vote("tokayev"), "national")), voter_credential=b"carol")
-    moved = there.cast(there.encrypt(vote("abden"), "national"))
+    box.cast(here.cast(here.encrypt(vote("tokayev"), STYLE)), voter_credential=b"carol")
+    moved = there.cast(there.encrypt(vote("abden"), STYLE))
     with pytest.raises(ElectionStateError, match="voter's station ps-00001"):
         box.cast(moved, voter_credential=b"carol")
     assert len(box) == 1
@@ -102,7 +103,7 @@ def test_revote_must_stay_at_the_voters_station(params: ElectionParameters) -> N
 def test_box_refuses_duplicates_and_bad_ballots(params: ElectionParameters) -> None:
     box = BallotBox(params, verify=True)
     dev = VotingDevice(params, "ps-00001-d3", "ps-00001")
-    sb = dev.cast(dev.encrypt(vote("tokayev"), "national"))
+    sb = dev.cast(dev.encrypt(vote("tokayev"), STYLE))
     box.cast(sb)
     with pytest.raises(InvalidBallot, match="already"):
         box.cast(sb)
@@ -119,7 +120,7 @@ def test_box_refuses_duplicates_and_bad_ballots(params: ElectionParameters) -> N
 
 def test_submitted_ballot_round_trip_and_field_checks(params: ElectionParameters) -> None:
     dev = VotingDevice(params, "ps-00001-d4", "ps-00001")
-    sb = dev.cast(dev.encrypt(vote("dairabayev"), "national"))
+    sb = dev.cast(dev.encrypt(vote("dairabayev"), STYLE))
     assert SubmittedBallot.from_dict(sb.to_dict()) == sb
     for key, value, msg in [
         ("state", "lost", "state"),

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from rich.table import Table
+
     from saylau.election.results_io import LoadedResults
 
-__all__ = ["register", "results", "simulate"]
+__all__ = ["register", "results", "results_table", "simulate"]
 
 
 def simulate(
@@ -79,9 +81,7 @@ def results(
 ) -> None:
     """Show the results of a results directory (re-aggregated from its station files)."""
     from rich.console import Console
-    from rich.table import Table
 
-    from saylau.election.aggregation import aggregate
     from saylau.election.results_io import load_results
     from saylau.errors import SaylauError
 
@@ -99,6 +99,18 @@ def results(
         return
     if level not in ("country", "region"):
         raise typer.BadParameter(f"--level must be country or region, not {level!r}")
+    console.print(results_table(res, level, lang))
+    names = res.names(lang)
+    for line in res.decision().explain(lang, names):
+        console.print(line)
+
+
+def results_table(res: LoadedResults, level: str = "country", lang: str = "en") -> Table:
+    """The country or regional results table of a loaded results directory."""
+    from rich.table import Table
+
+    from saylau.election.aggregation import aggregate
+
     names = res.names(lang)
     order = tuple(r for r in res.region_names if r in set(res.table.region))
     lt = (
@@ -128,9 +140,7 @@ def results(
             f"{int(lt.invalid[i]):,}",
             *(f"{int(v) / valid:.2%}" if valid else "-" for v in lt.votes[i]),
         )
-    console.print(table)
-    for line in res.decision().explain(lang, names):
-        console.print(line)
+    return table
 
 
 def _partial(res: LoadedResults, as_of: str, as_json: bool, lang: str) -> None:

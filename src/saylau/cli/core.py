@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -17,6 +17,9 @@ from saylau.errors import SaylauError
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.verifier import CheckResult, RecordVerifier
+
+if TYPE_CHECKING:
+    from saylau.sim.election_day import ElectionDay
 
 __all__ = ["register"]
 
@@ -121,66 +124,97 @@ def verify(
     console.print(f"[green]record verified[/green]; record hash {record_hash.hex()}")
 
 
+def _registration_table(day: ElectionDay) -> Table:
+    table = Table(title="nomination: every applicant decided by the rules")
+    table.add_column("applicant")
+    table.add_column("decision")
+    table.add_column("rules failed, with the reason")
+    names = {a.id: a.full_name.en for a in day.scenario.applicants}
+    for d in day.registration:
+        failed = [f"{o.rule_id}: {o.reason}" for o in d.outcomes if not o.passed]
+        status = "[green]registered[/green]" if d.status == "registered" else "[red]refused[/red]"
+        table.add_row(names.get(d.applicant_id, d.applicant_id), status, escape("\n".join(failed)) or "-")
+    return table
+
+
+def _pilot_table(day: ElectionDay) -> Table:
+    contest = day.encrypted.manifest.contests[0]
+    table = Table(title=f"verifiable pilot: {len(day.pilot.station_ids)} stations, decrypted by a quorum")
+    table.add_column("station")
+    table.add_column("region")
+    table.add_column("ballots", justify="right")
+    table.add_column("decrypted = paper protocol")
+    index = day.encrypted.manifest.station_index()
+    mismatched = set(day.pilot_mismatches)
+    for e in day.encrypted.entries:
+        if e.scope == "station":
+            ok = "[red]no[/red]" if e.scope_id in mismatched else "[green]yes[/green]"
+            table.add_row(e.scope_id, index[e.scope_id].region_id, f"{e.ballot_count:,}", ok)
+    counts = day.encrypted.nation_counts()
+    table.caption = "pilot total: " + ", ".join(
+        f"{s.name.en} {counts.get(s.selection_id, 0):,}" for s in contest.selections
+    )
+    return table
+
+
 def demo(
-    out: Annotated[Path, typer.Option(help="where to write the election record")] = Path("build/demo"),
-    ballots: Annotated[int, typer.Option(help="number of voters")] = 3000,
-    stations: Annotated[int, typer.Option(help="polling stations (one abroad)")] = 20,
+    out: Annotated[Path, typer.Option(help="where to write the day's outputs")] = Path("build/demo"),
+    scenario: Annotated[str, typer.Option(help="scenario name under scenarios/ or a path")] = "kz-2022",
+    scale: Annotated[float, typer.Option(help="share of the scenario's voters simulated on paper")] = 1.0,
+    pilot_stations: Annotated[int, typer.Option(help="stations voting end-to-end verifiably")] = 20,
+    pilot_ballots: Annotated[int, typer.Option(help="voters in the verifiable pilot")] = 3000,
     guardians: Annotated[int, typer.Option(help="guardians n")] = 5,
     quorum: Annotated[int, typer.Option(help="quorum k")] = 3,
     missing: Annotated[int, typer.Option(help="guardians absent at decryption")] = 1,
     workers: Annotated[int, typer.Option(help="processes for verification")] = _default_workers(),
     seed: Annotated[int, typer.Option(help="seed of the simulated voters (never of any nonce)")] = 2022,
 ) -> None:
-    """Run a small election end to end, write its record, verify it and print the results."""
-    from saylau.record.demo import run_demo
+    """Run a complete election day and verify it: nomination, the paper count, a verifiable pilot."""
+    from saylau.cli.admin import results_table
+    from saylau.election.results_io import load_results
+    from saylau.sim.election_day import run_election_day
 
-    console = Console()
+    console = Console(width=max(Console().width, 160))
     try:
         with _progress(console) as progress:
-            result = run_demo(
+            bars = _Bars(progress)
+            day = run_election_day(
                 out,
-                ballots=ballots,
-                stations=stations,
+                scenario,
+                scale=scale,
+                seed=seed,
+                pilot_stations=pilot_stations,
+                pilot_ballots=pilot_ballots,
                 guardians=guardians,
                 quorum=quorum,
                 missing=missing,
                 workers=workers,
-                seed=seed,
-                progress=_Bars(progress),
+                progress=lambda _step: bars("election day", 1, 4),
+                crypto_progress=bars,
             )
     except SaylauError as exc:
         console.print(f"[red]demo failed[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
 
-    manifest = result.manifest
-    contest = manifest.contests[0]
-    counts = result.nation_counts()
-    console.print(_result_table(contest, counts, "national result (decrypted, verified)"))
-
-    regions = Table(title="by region")
-    regions.add_column("region")
-    regions.add_column("ballots", justify="right")
-    leader = contest.selections[0].selection_id
-    regions.add_column(f"{contest.selections[0].name.en}", justify="right")
-    for e in result.entries:
-        if e.scope == "region":
-            name = next(r.name.en for r in manifest.regions if r.region_id == e.scope_id)
-            n = e.counts()[contest.contest_id][leader]
-            regions.add_row(name, f"{e.ballot_count:,}", f"{100 * n / max(e.ballot_count, 1):.1f}%")
-    console.print(regions)
-    console.print(_checks_table(result.checks, "independent verification of the record"))
-    s = result.states
+    console.print(_registration_table(day))
+    res = load_results(out / "results")
+    console.print(results_table(res, "region"))
+    for line in res.decision().explain("en", res.names("en")):
+        console.print(f"[bold]decision:[/bold] {escape(line)}")
+    console.print(_pilot_table(day))
+    console.print(_checks_table(day.encrypted.checks, "independent verification of the pilot's record"))
+    s = day.encrypted.states
     console.print(
-        f"ballots: {s['cast']:,} cast, {s['challenged']:,} challenged (opened, not counted), "
-        f"{s['superseded']:,} superseded by a revote; guardians absent at decryption: "
-        f"{list(result.missing_guardians)} (quorum {quorum} of {guardians})"
+        f"pilot ballots: {s['cast']:,} cast, {s['challenged']:,} challenged (opened, not counted), "
+        f"{s['superseded']:,} superseded by a later remote vote; guardians absent at decryption: "
+        f"{list(day.encrypted.missing_guardians)} (quorum {quorum} of {guardians})"
     )
-    if counts != result.expected_nation:
-        console.print("[red]decrypted totals differ from the simulated votes[/red]")
-        raise typer.Exit(1)
-    for step, seconds in result.timings.items():
+    for step, seconds in {**day.timings, **day.encrypted.timings}.items():
         console.print(f"  {step}: {seconds:.1f} s")
-    console.print(f"record: {out}  record hash {result.record_hash.hex()}")
+    console.print(
+        f"written to {out}: registration.json, results/, record/ (hash "
+        f"{day.encrypted.record_hash.hex()}), summary.json"
+    )
 
 
 def register(app: typer.Typer) -> None:

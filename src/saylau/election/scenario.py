@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Collection
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, Literal
@@ -239,11 +240,15 @@ class Scenario(_Model):
         """UTC offset in force at a station on election day."""
         return tz_offset(self.territory_index.time_zone(station_id), self.date)
 
-    def to_manifest(self, contest_id: str = "president") -> Any:
+    def to_manifest(
+        self, contest_id: str = "president", station_ids: Collection[str] | None = None
+    ) -> Any:
         """The election manifest (:class:`saylau.election.manifest.Manifest`) of this scenario.
 
         One contest (vote for one), one ballot style used everywhere; voting opens at the earliest
-        local opening and closes at the latest local closing over all stations.
+        local opening and closes at the latest local closing over all stations. ``station_ids``
+        restricts the geography to those stations (a pilot of encrypted voting in a few stations);
+        districts and regions left without a station are dropped.
         """
         from saylau.election import manifest as mf
 
@@ -252,8 +257,12 @@ class Scenario(_Model):
 
         terr = self.territory_index
         by_district: dict[str, list[Any]] = {d.id: [] for d in terr.districts}
+        wanted = None if station_ids is None else set(station_ids)
+        if wanted is not None and (unknown := wanted - {st.id for st in terr.stations}):
+            raise ScenarioError(f"to_manifest: unknown station ids {sorted(unknown)[:5]}")
         for st in terr.stations:
-            by_district[st.district].append(st)
+            if wanted is None or st.id in wanted:
+                by_district[st.district].append(st)
         regions = []
         for r in terr.regions:
             districts = []
@@ -271,8 +280,10 @@ class Scenario(_Model):
                     )
                     for s in by_district[d.id]
                 )
-                districts.append(mf.District(district_id=d.id, name=text(d.name), stations=stations))
-            regions.append(mf.Region(region_id=r.id, name=text(r.name), districts=tuple(districts)))
+                if stations:
+                    districts.append(mf.District(district_id=d.id, name=text(d.name), stations=stations))
+            if districts:
+                regions.append(mf.Region(region_id=r.id, name=text(r.name), districts=tuple(districts)))
         zones = {terr.time_zone(s.id) for s in terr.stations}
         opens = min(self._at(z, self.rules.polls_open_local) for z in zones)
         closes = max(self._at(z, self.rules.polls_close_local) for z in zones)

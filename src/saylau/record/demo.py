@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,26 +17,13 @@ from typing import Any
 from saylau.crypto import ElectionParameters, run_key_ceremony
 from saylau.election.manifest import Manifest
 from saylau.record import format as fmt
-from saylau.record.demo_manifest import demo_manifest
 from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
 from saylau.record.verifier import ProgressHook, RecordVerifier
 from saylau.record.writer import write_record
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import VotingDevice
 
-__all__ = ["KZ2022_SHARES", "DemoResult", "run_demo"]
-
-#: CEC final shares of valid votes, 22 Nov 2022 (scenarios/kz-2022.md), by selection id
-KZ2022_SHARES: dict[str, float] = {
-    "tokayev": 6_456_393,
-    "against-all": 460_484,
-    "dairabayev": 271_641,
-    "abden": 206_206,
-    "kazhyken": 200_907,
-    "auesbayev": 176_116,
-    "tursynbekova": 168_731,
-}
-
+__all__ = ["DemoResult", "run_demo"]
 
 @dataclass
 class DemoResult:
@@ -62,10 +50,10 @@ def _noop(task: str, advance: int, total: int | None = None) -> None:
 
 
 def run_demo(
-    out_dir: Path = Path("build/demo"),
+    out_dir: Path,
+    manifest: Manifest,
+    plan: Mapping[str, Mapping[str, int]],
     *,
-    ballots: int = 2000,
-    stations: int = 20,
     guardians: int = 5,
     quorum: int = 3,
     missing: int = 1,
@@ -79,8 +67,9 @@ def run_demo(
 ) -> DemoResult:
     """Run the whole small election into ``out_dir``; raises if anything (verification included) fails.
 
-    ``ballots`` counts voters; challenged ballots and earlier remote votes come on top. ``seed`` fixes
-    the simulated voters' behaviour only, never a cryptographic nonce. The ballot box checks every
+    ``plan`` gives, per station of ``manifest``, how many voters choose each option of its (single)
+    contest; challenged ballots and earlier, coerced remote votes come on top. ``seed`` fixes the
+    simulated voters' behaviour only, never a cryptographic nonce. The ballot box checks every
     ballot's proofs on submission (``verify_on_submit``), as the server does, before the record is
     written and verified again independently.
     """
@@ -91,7 +80,6 @@ def run_demo(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
 
-    manifest = demo_manifest(stations)
     base_hash = fmt.election_base_hash(manifest.manifest_hash(), guardians, quorum)
     all_guardians, joint_key = run_key_ceremony(guardians, quorum, base_hash)
     params = ElectionParameters(base_hash, joint_key, manifest.contest_specs())
@@ -99,8 +87,21 @@ def run_demo(
 
     contest = manifest.contests[0]
     options = [s.selection_id for s in contest.selections]
-    weights = [KZ2022_SHARES.get(o, 1.0) for o in options]
     locations = list(manifest.locations())
+    where = {loc.station.station_id: loc for loc in locations}
+    for sid, votes in plan.items():
+        if sid not in where:
+            raise ValueError(f"vote plan names station {sid!r}, which is not in the manifest")
+        if unknown := set(votes) - set(options):
+            raise ValueError(f"vote plan of station {sid!r} names unknown options {sorted(unknown)}")
+    voters = [
+        (where[sid], option)
+        for sid, votes in plan.items()
+        for option, n in votes.items()
+        for _ in range(n)
+    ]
+    rnd.shuffle(voters)
+    ballots = len(voters)
     box = BallotBox(params, verify=verify_on_submit)
     booths = {
         loc.station.station_id: VotingDevice(params, f"{loc.station.station_id}-d1", loc.station.station_id)
@@ -117,11 +118,9 @@ def run_demo(
 
     t0 = time.perf_counter()
     tick("voting", 0, ballots)
-    for voter in range(ballots):
-        loc = locations[rnd.randrange(len(locations))]
+    for voter, (loc, choice) in enumerate(voters):
         sid = loc.station.station_id
         style = manifest.style_for_region(loc.region_id).style_id
-        choice = rnd.choices(options, weights)[0]
         remote = rnd.random() < remote_rate
         device = remotes[sid] if remote else booths[sid]
         if rnd.random() < challenge_rate:  # Benaloh: audit a ballot first, then vote for real
