@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import tarfile
+from datetime import UTC, datetime
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner
 
 from saylau.board import read_jsonl, verify_board
 from saylau.cli import app as cli_app
 from saylau.crypto import EncryptedTally, partial_decrypt
+from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.voting.device import VotingDevice
 
 from .conftest import P, TestClient, setup_election, wait_job
@@ -121,14 +124,47 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     est = client.get(f"{P}/elections/{eid}/exit-polls/estimate").json()
     assert abs(est["estimates"]["cand-a"]["share"] - 2 / 3) < 1e-9
 
-    # protocol with control relations, and a correction as a new version
-    proto = {"registered": 5, "ballots_issued": 2, "ballots_cast": 2, "invalid": 0, "votes": {"cand-a": 2}}
-    bad = {**proto, "invalid": 1}
-    r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=bad, headers=el.h["station1"])
-    assert r.status_code == 422 and "ballots_cast" in r.json()["detail"]
-    for _ in range(2):
-        r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=proto, headers=el.h["station1"])
-        assert r.status_code == 201, r.text
+    # signed protocols checked by saylau.election.protocols; a correction is a new version
+    key = Ed25519PrivateKey.generate()
+    r = client.post(
+        f"{P}/elections/{eid}/stations/st-1/key",
+        json={"public_key": public_key_hex(key.public_key())},
+        headers=cec,
+    )
+    assert r.status_code == 200, r.text
+    figures = {
+        "station": "st-1",
+        "registered": 5,
+        "ballots_received": 5,
+        "ballots_issued": 2,
+        "ballots_unused": 3,
+        "ballots_spoiled": 0,
+        "ballots_in_boxes": 2,
+        "valid": 2,
+        "invalid": 0,
+        "votes": {"cand-a": 2, "cand-b": 0, "against-all": 0},
+    }
+    when = datetime(2022, 11, 20, 21, 0, tzinfo=UTC)
+
+    def signed(fig: dict[str, object], **kw: object) -> dict[str, object]:
+        p = sign_protocol(ProtocolFigures.model_validate(fig), key, election_id=eid, signed_at=when, **kw)  # type: ignore[arg-type]
+        return p.model_dump(mode="json")
+
+    url = f"{P}/elections/{eid}/stations/st-1/protocols"
+    bad = signed({**figures, "invalid": 1})
+    r = client.post(url, json=bad, headers=el.h["station1"])
+    assert r.status_code == 422 and "valid + invalid = ballots in boxes" in r.json()["detail"], r.text
+    forged = {**signed(figures), "signature": signed({**figures, "registered": 6})["signature"]}
+    r = client.post(url, json=forged, headers=el.h["station1"])
+    assert r.status_code == 422 and "signature" in r.json()["detail"], r.text
+    first = client.post(url, json=signed(figures), headers=el.h["station1"])
+    assert first.status_code == 201, first.text
+    r = client.post(url, json=signed({**figures, "registered": 6}, version=2), headers=el.h["station1"])
+    assert r.status_code == 422 and "supersedes" in r.json()["detail"], r.text
+    fixed = signed(
+        {**figures, "registered": 6}, version=2, supersedes=first.json()["protocol_hash"], reason="recount"
+    )
+    assert client.post(url, json=fixed, headers=el.h["station1"]).status_code == 201
     assert [p["version"] for p in client.get(f"{P}/elections/{eid}/protocols").json()] == [1, 2]
 
     # tally (a job), partial decryptions from guardians 1 and 3 (guardian 2 is missing), decryption (a job)

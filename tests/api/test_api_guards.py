@@ -72,6 +72,11 @@ CALLS: dict[str, tuple[str, str, str]] = {
         f"/elections/{E}/stations/st-1/turnout",
     ),
     "list_turnout": ("GET", "/elections/{election_id}/turnout", f"/elections/{E}/turnout"),
+    "register_station_key": (
+        "POST",
+        "/elections/{election_id}/stations/{station_id}/key",
+        f"/elections/{E}/stations/st-1/key",
+    ),
     "submit_protocol": (
         "POST",
         "/elections/{election_id}/stations/{station_id}/protocols",

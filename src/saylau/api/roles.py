@@ -40,6 +40,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "challenge_ballot": frozenset({"voter"}),
     "submit_turnout": frozenset({"station"}),
     "list_turnout": _ANY,
+    "register_station_key": frozenset({"cec"}),
     "submit_protocol": frozenset({"station"}),
     "list_protocols": _ANY,
     "start_tally": frozenset({"cec"}),

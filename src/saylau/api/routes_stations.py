@@ -6,20 +6,22 @@ import math
 from collections import Counter
 from typing import Annotated, Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_station, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
-from saylau.errors import EmbargoError, ProtocolRejected
+from saylau.election.protocols import ProtocolBook, SignedProtocol
+from saylau.errors import ElectionStateError, EmbargoError, ProtocolRejected
 from saylau.store.accounts import TokenInfo
-from saylau.store.models import ExitPollInterview, ProtocolRow, Station, TurnoutRow
+from saylau.store.models import Election, ExitPollInterview, ProtocolRow, Station, TurnoutRow
 
-__all__ = ["check_protocol", "router"]
+__all__ = ["router"]
 
 router = APIRouter()
 
@@ -32,15 +34,11 @@ class TurnoutIn(BaseModel):
     voted: int = Field(ge=0)
 
 
-class ProtocolIn(BaseModel):
-    """The paper result protocol's figures."""
+class StationKeyIn(BaseModel):
+    """The station commission's Ed25519 public key (raw 32 bytes, hex), registered by the CEC."""
 
     model_config = ConfigDict(extra="forbid")
-    registered: int = Field(ge=0)
-    ballots_issued: int = Field(ge=0)
-    ballots_cast: int = Field(ge=0)
-    invalid: int = Field(ge=0)
-    votes: dict[str, int]
+    public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
 class InterviewIn(BaseModel):
@@ -56,25 +54,6 @@ class InterviewsIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     interviews: list[InterviewIn] = Field(min_length=1)
-
-
-def check_protocol(p: ProtocolIn, selection_ids: list[str]) -> None:
-    """The control relations of a station protocol; ``ProtocolRejected`` names the failed one."""
-    unknown = sorted(set(p.votes) - set(selection_ids))
-    if unknown:
-        raise ProtocolRejected(f"protocol field 'votes': unknown selections {unknown}")
-    for sid, n in p.votes.items():
-        if n < 0:
-            raise ProtocolRejected(f"protocol field 'votes.{sid}': negative")
-    valid = sum(p.votes.values())
-    if p.ballots_issued > p.registered:
-        raise ProtocolRejected("protocol relation ballots_issued ≤ registered fails")
-    if p.ballots_cast > p.ballots_issued:
-        raise ProtocolRejected("protocol relation ballots_cast ≤ ballots_issued fails")
-    if valid + p.invalid != p.ballots_cast:
-        raise ProtocolRejected(
-            f"protocol relation Σ votes ({valid}) + invalid ({p.invalid}) = ballots_cast fails"
-        )
 
 
 @router.post("/elections/{election_id}/stations/{station_id}/turnout", status_code=201, tags=["stations"])
@@ -114,51 +93,94 @@ def list_turnout(
         return [{"station_id": r.station_id, "at": r.at, "voted": r.voted} for r in rows]
 
 
+@router.post("/elections/{election_id}/stations/{station_id}/key", tags=["stations"])
+def register_station_key(
+    election_id: str,
+    station_id: str,
+    body: StationKeyIn,
+    state: StateDep,
+    _: Annotated[TokenInfo, Depends(require("register_station_key"))],
+) -> dict[str, Any]:
+    """Register the key that signs the station's protocols (once; published on the board)."""
+    with state.transaction() as session:
+        get_election(session, election_id)
+        station = session.get(Station, (election_id, station_id), with_for_update=True)
+        if station is None:
+            raise NotFound(f"station {station_id!r} of election {election_id!r} does not exist")
+        if station.public_key is not None and station.public_key != body.public_key:
+            raise ElectionStateError(f"station {station_id}: a different protocol key is already registered")
+        station.public_key = body.public_key
+        entry = state.publish(
+            session,
+            election_id,
+            "note",
+            {"station_key": {"station_id": station_id, "public_key": body.public_key}},
+        )
+        return {"station_id": station_id, "public_key": body.public_key, "board_position": entry.position}
+
+
+def _book(session: Session, election: Election, station: Station) -> ProtocolBook:
+    """A ``ProtocolBook`` holding the station's accepted versions (re-checked as they are replayed)."""
+    if station.public_key is None:
+        raise ProtocolRejected(f"protocol of station {station.id!r}: no protocol key registered")
+    options = [s["selection_id"] for c in election.manifest["contests"] for s in c["selections"]]
+    key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(station.public_key))
+    book = ProtocolBook(election.id, options, {station.id: key})
+    for row in session.scalars(
+        select(ProtocolRow)
+        .where(ProtocolRow.election_id == election.id, ProtocolRow.station_id == station.id)
+        .order_by(ProtocolRow.version)
+    ):
+        book.submit(SignedProtocol.model_validate(row.body))
+    return book
+
+
 @router.post("/elections/{election_id}/stations/{station_id}/protocols", status_code=201, tags=["stations"])
 def submit_protocol(
     election_id: str,
     station_id: str,
-    body: ProtocolIn,
+    body: SignedProtocol,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("submit_protocol"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Accept a result protocol whose control relations hold; a correction is a new version."""
+    """Accept a signed result protocol after ``saylau.election.protocols`` checks it.
+
+    Signature, version chain and every control relation are checked; a correction is a new version
+    naming the hash of the one it replaces, with a reason.
+    """
     bound_station(caller, election_id, station_id)
+    if body.figures.station != station_id:
+        raise ValueError(f"field 'figures.station': {body.figures.station!r} is not station {station_id!r}")
+    doc = body.model_dump(mode="json")
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "closed", "tallied", "decrypted")
-        if session.get(Station, (election_id, station_id)) is None:
+        station = session.get(Station, (election_id, station_id))
+        if station is None:
             raise NotFound(f"station {station_id!r} of election {election_id!r} does not exist")
-        ids = [s["selection_id"] for c in e.manifest["contests"] for s in c["selections"]]
-        check_protocol(body, ids)
         state.board(session, election_id).store.head()  # lock: versions are numbered under the board lock
-        last = session.scalar(
-            select(func.max(ProtocolRow.version)).where(
-                ProtocolRow.election_id == election_id, ProtocolRow.station_id == station_id
-            )
-        )
-        version = (last or 0) + 1
+        _book(session, e, station).submit(body)  # raises ProtocolRejected naming the relation
         session.add(
             ProtocolRow(
                 election_id=election_id,
                 station_id=station_id,
-                version=version,
-                body=body.model_dump(),
+                version=body.version,
+                body=doc,
                 submitted_by=caller.username or "station",
             )
         )
-        entry = state.publish(
-            session,
-            election_id,
-            "protocol",
-            {"station_id": station_id, "version": version, **body.model_dump()},
-        )
-        return 201, {"station_id": station_id, "version": version, "board_position": entry.position}
+        entry = state.publish(session, election_id, "protocol", doc)
+        return 201, {
+            "station_id": station_id,
+            "version": body.version,
+            "protocol_hash": body.protocol_hash(),
+            "board_position": entry.position,
+        }
 
     path = f"/elections/{election_id}/stations/{station_id}/protocols"
-    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+    return idempotent(state, caller, idempotency_key, path, doc, write)
 
 
 @router.get("/elections/{election_id}/protocols", tags=["stations"])
@@ -173,7 +195,7 @@ def list_protocols(
             .where(ProtocolRow.election_id == election_id)
             .order_by(ProtocolRow.station_id, ProtocolRow.version)
         )
-        return [{"station_id": r.station_id, "version": r.version, **r.body} for r in rows]
+        return [{"station_id": r.station_id, "version": r.version, "protocol": r.body} for r in rows]
 
 
 @router.post("/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"])

@@ -131,6 +131,7 @@ class Station(Base):
     region: Mapped[str] = mapped_column(String(100))
     name: Mapped[str] = mapped_column(String(200))
     registered: Mapped[int] = mapped_column(Integer, default=0)
+    public_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class ApplicationRow(Base):

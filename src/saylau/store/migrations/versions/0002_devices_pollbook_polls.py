@@ -1,4 +1,4 @@
-"""Device chains, ballot chain positions and revote links, pollbook credentials, exit-poll designs.
+"""Device chains, ballot chain positions, revote links, station keys, pollbook credentials, poll designs.
 
 Revision ID: 0002
 Revises: 0001
@@ -45,6 +45,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("device_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("sequence", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("superseded_by", sa.String(length=100), nullable=True))
+    with op.batch_alter_table("stations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("public_key", sa.String(length=64), nullable=True))
     with op.batch_alter_table("voters", schema=None) as batch_op:
         batch_op.add_column(sa.Column("date_of_birth", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("transfer_to", sa.String(length=64), nullable=True))
@@ -65,6 +67,8 @@ def downgrade() -> None:
         batch_op.drop_column("certificate_id")
         batch_op.drop_column("transfer_to")
         batch_op.drop_column("date_of_birth")
+    with op.batch_alter_table("stations", schema=None) as batch_op:
+        batch_op.drop_column("public_key")
     with op.batch_alter_table("ballots", schema=None) as batch_op:
         batch_op.drop_column("superseded_by")
         batch_op.drop_column("sequence")
