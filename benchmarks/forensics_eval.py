@@ -47,9 +47,9 @@ FRAUDS: list[tuple[FraudKind, float, float]] = [
 
 def clean(generator: str, seed: int) -> StationResults:
     if generator == "kz":
-        from saylau.forensics.kzsim import kz_paper_results
+        from saylau.forensics.scenario_input import paper_results
 
-        return kz_paper_results(seed=seed)
+        return paper_results("kz-2022", seed=seed)
     return clean_election(np.random.default_rng(seed))
 
 

@@ -62,23 +62,30 @@ def forensics(
 def exitpoll(
     input_path: Annotated[Path, typer.Argument(help="results directory or station CSV")],
     out: Annotated[Path, typer.Option("--out", help="directory for exitpolls.json and exitpolls.png")],
+    scenario: Annotated[
+        str, typer.Option(help="scenario whose published exit polls and pollster models to simulate")
+    ] = "kz-2022",
     seed: Annotated[int, typer.Option(help="seed of the sample and the interviews")] = 0,
     stations: Annotated[int, typer.Option(help="stations sampled by each pollster")] = 250,
     per_station: Annotated[int, typer.Option(help="voters approached per station")] = 60,
 ) -> None:
-    """Simulate the three kz-2022 exit pollsters on station results and compare them with the result."""
+    """Simulate the scenario's exit pollsters on station results and compare them with the result."""
     from rich.console import Console
     from rich.table import Table
 
-    from saylau.errors import ForensicsError, PollError
+    from saylau.election.scenario import load_scenario
+    from saylau.errors import ForensicsError, PollError, ScenarioError
     from saylau.forensics.load import load_input
-    from saylau.polls.report import write_exit_polls
+    from saylau.polls.report import pollsters_from_scenario, write_exit_polls
 
     console = Console()
     try:
+        pollsters = pollsters_from_scenario(load_scenario(scenario))
         results, _ = load_input(input_path)
-        summary = write_exit_polls(results, out, seed=seed, stations=stations, per_station=per_station)
-    except (ForensicsError, PollError) as exc:
+        summary = write_exit_polls(
+            results, out, pollsters, seed=seed, stations=stations, per_station=per_station
+        )
+    except (ForensicsError, PollError, ScenarioError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
     winner = summary["winner"]

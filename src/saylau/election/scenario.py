@@ -37,6 +37,8 @@ __all__ = [
     "SCENARIO_FILE",
     "Country",
     "Option",
+    "PollsterModel",
+    "PublishedExitPoll",
     "PublishedFigures",
     "RegionFigures",
     "RegionModel",
@@ -93,6 +95,14 @@ class RegionFigures(_Model):
         return self
 
 
+class PublishedExitPoll(_Model):
+    """An exit poll as published at the close of polls: the pollster and its share for one option."""
+
+    pollster: str = Field(min_length=1)
+    option: str
+    share: float = Field(gt=0, lt=1)
+
+
 class PublishedFigures(_Model):
     """The official national figures a simulation must reproduce exactly."""
 
@@ -105,6 +115,10 @@ class PublishedFigures(_Model):
     stations_abroad: int = Field(default=0, ge=0)
     countries_abroad: int = Field(default=0, ge=0)
     regions: dict[str, RegionFigures] = Field(default_factory=dict)
+    exit_polls: list[PublishedExitPoll] = Field(default_factory=list)
+    exit_poll_runner_up: float | None = Field(
+        default=None, gt=0, lt=1, description="the runner-up's share reported by the exit polls"
+    )
     registered_at_nomination: int | None = Field(
         default=None, ge=0, description="registered voters the signature threshold was computed from"
     )
@@ -137,6 +151,19 @@ class RegionModel(_Model):
     urban: float = Field(default=0.5, ge=0, le=1, description="share of stations in towns")
 
 
+class PollsterModel(_Model):
+    """How a simulated pollster departs from the truth (an illustration; see docs/exit-polls.md).
+
+    ``refusal_winner`` is the refusal rate of the winner's voters; the refusal rate of the others is
+    then calibrated so that the expected estimate equals the published one. ``to_winner`` is the share
+    of other voters who name the winner instead (social desirability).
+    """
+
+    pollster: str = Field(min_length=1)
+    refusal_winner: float = Field(ge=0, lt=1)
+    to_winner: float = Field(default=0.0, ge=0, lt=1)
+
+
 class SimulationModel(_Model):
     """The documented model the simulator draws station figures from (see docs/scenario-format.md)."""
 
@@ -147,6 +174,7 @@ class SimulationModel(_Model):
     day_curve: tuple[float, float] = Field(default=(1.6, 1.4), description="Beta(a, b) of voting times")
     max_station_size: int | None = Field(default=None, ge=1, description="legal maximum of voters a station")
     regions: dict[str, RegionModel]
+    pollsters: list[PollsterModel] = Field(default_factory=list)
 
 
 class Scenario(_Model):
@@ -193,6 +221,11 @@ class Scenario(_Model):
             for rid in self.published.regions:
                 if rid not in region_ids:
                     raise ValueError(f"published.regions: unknown region {rid!r}")
+            for poll in self.published.exit_polls:
+                if poll.option not in ids:
+                    raise ValueError(
+                        f"published.exit_polls: {poll.pollster!r} names unknown option {poll.option!r}"
+                    )
         if self.simulation is not None:
             missing = region_ids - set(self.simulation.regions)
             extra = set(self.simulation.regions) - region_ids
@@ -202,6 +235,10 @@ class Scenario(_Model):
                 for oid in rm.tilt:
                     if oid not in ids:
                         raise ValueError(f"simulation.regions.{rid}.tilt: unknown option {oid!r}")
+            polled = {p.pollster for p in self.published.exit_polls} if self.published else set()
+            for pm in self.simulation.pollsters:
+                if pm.pollster not in polled:
+                    raise ValueError(f"simulation.pollsters: {pm.pollster!r} has no published exit poll")
         return self
 
     # --- derived ---------------------------------------------------------------------------------

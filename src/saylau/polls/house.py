@@ -1,4 +1,4 @@
-"""Simulated pollsters with house effects, calibrated to the three published kz-2022 exit polls.
+"""Simulated pollsters with house effects, each calibrated to the exit poll it published.
 
 A house effect here is how a pollster's interviews differ from the voters it samples:
 
@@ -9,11 +9,13 @@ The expected winner's share among respondents is then
 ``t = (p(1 − r_w) + (1 − p)(1 − r_o)s) / (p(1 − r_w) + (1 − p)(1 − r_o))`` for a true share ``p``;
 :func:`calibrate` solves it for ``r_o``. Weighting-class adjustment cannot remove this bias (refusers
 differ from respondents within every class), which is how honest-looking intervals end up excluding
-the official result — the mechanism behind the 3.5-point spread of the kz-2022 exit polls.
+the official result — the mechanism behind, for example, the 3.5-point spread of the kz-2022 exit
+polls (the scenario file holds them).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,22 +26,26 @@ from saylau.polls.design import SampleDesign, SamplingFrame, stratified_pps
 from saylau.polls.estimate import REFUSAL, InterviewData, PollEstimate, estimate
 
 __all__ = [
-    "KZ_PUBLISHED",
-    "KZ_RUNNER_UP",
     "HouseEffect",
+    "PollsterSpec",
     "SimulatedPoll",
     "calibrate",
     "simulate_interviews",
-    "simulate_kz_polls",
+    "simulate_polls",
 ]
 
-#: Published winner's shares of the kz-2022 exit polls (scenario file) and the runner-up "about 5.2%".
-KZ_PUBLISHED = {
-    "International Institute for Regional Studies \"Open Society\"": 0.8252,
-    "Institute of public policy (Amanat party)": 0.8552,
-    "SOTSIS-A": 0.8202,
-}
-KZ_RUNNER_UP = 0.052
+@dataclass(frozen=True)
+class PollsterSpec:
+    """A pollster to simulate: the winner's share it published and the shape of its house effect.
+
+    Scenario data, not code (``published.exit_polls`` and ``simulation.pollsters``); built by
+    :func:`saylau.polls.report.pollsters_from_scenario`.
+    """
+
+    name: str
+    published_share: float
+    refusal_winner: float
+    to_winner: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,18 +114,18 @@ class SimulatedPoll:
     estimate: PollEstimate
 
 
-def simulate_kz_polls(
+def simulate_polls(
     results: StationResults,
+    pollsters: Sequence[PollsterSpec],
     rng: np.random.Generator,
     stations: int = 250,
     per_station: int = 60,
-    refusal_winner: tuple[float, float, float] = (0.25, 0.20, 0.30),
-    to_winner: tuple[float, float, float] = (0.0, 0.10, 0.0),
 ) -> list[SimulatedPoll]:
-    """Three pollsters calibrated to the published kz-2022 exit polls, run on ``results``.
+    """Each pollster calibrated to its published winner's share, run on ``results``.
 
-    "Open Society" and SOTSIS-A only have differential non-response; the Amanat party's institute also
-    has a social-desirability effect (respondents telling a ruling-party pollster what it wants to hear).
+    A pollster with only differential non-response (``to_winner = 0``) and one that also meets
+    social desirability (respondents telling a pollster what they think it wants to hear) can both
+    land on a published figure; the published figure alone cannot tell them apart.
     """
     frame = SamplingFrame.build(
         results.stations.tolist(), results.regions.tolist(), np.maximum(results.voted, 1).tolist()
@@ -127,9 +133,10 @@ def simulate_kz_polls(
     p = results.national_shares()[results.winner]
     voters = dict(zip(results.stations.tolist(), results.voted.tolist(), strict=True))
     out = []
-    for (name, target), rw, s in zip(KZ_PUBLISHED.items(), refusal_winner, to_winner, strict=True):
-        house = calibrate(p, target, rw, s)
+    for spec in pollsters:
+        house = calibrate(p, spec.published_share, spec.refusal_winner, spec.to_winner)
         design = stratified_pps(frame, stations, rng)
         data = simulate_interviews(results, design, per_station, house, rng)
-        out.append(SimulatedPoll(name, target, house, estimate(design, data, voters, results.options)))
+        est = estimate(design, data, voters, results.options)
+        out.append(SimulatedPoll(spec.name, spec.published_share, house, est))
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,29 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from saylau.election.scenario import Scenario
+from saylau.errors import PollError
 from saylau.forensics.data import StationResults
 from saylau.polls.estimate import compare
-from saylau.polls.house import SimulatedPoll, simulate_kz_polls
+from saylau.polls.house import PollsterSpec, SimulatedPoll, simulate_polls
 
-__all__ = ["plot_polls", "write_exit_polls"]
+__all__ = ["plot_polls", "pollsters_from_scenario", "write_exit_polls"]
+
+
+def pollsters_from_scenario(scenario: Scenario) -> list[PollsterSpec]:
+    """The scenario's published exit polls joined with its simulated pollsters' house-effect shapes."""
+    if scenario.published is None or not scenario.published.exit_polls:
+        raise PollError(f"scenario {scenario.election_id}: no published exit polls to simulate")
+    models = {m.pollster: m for m in (scenario.simulation.pollsters if scenario.simulation else [])}
+    specs = []
+    for poll in scenario.published.exit_polls:
+        model = models.get(poll.pollster)
+        if model is None:
+            raise PollError(
+                f"scenario {scenario.election_id}: no simulation.pollsters entry for {poll.pollster!r}"
+            )
+        specs.append(PollsterSpec(poll.pollster, poll.share, model.refusal_winner, model.to_winner))
+    return specs
 
 
 def plot_polls(polls: list[SimulatedPoll], official: float, winner: str, path: Path) -> Path:
@@ -40,11 +59,16 @@ def plot_polls(polls: list[SimulatedPoll], official: float, winner: str, path: P
 
 
 def write_exit_polls(
-    results: StationResults, out: Path, seed: int = 0, stations: int = 250, per_station: int = 60
+    results: StationResults,
+    out: Path,
+    pollsters: Sequence[PollsterSpec],
+    seed: int = 0,
+    stations: int = 250,
+    per_station: int = 60,
 ) -> dict[str, Any]:
-    """Simulate the three kz-2022 pollsters on ``results``; write JSON and a plot; return the summary."""
+    """Simulate ``pollsters`` on ``results``; write JSON and a plot; return the summary."""
     rng = np.random.default_rng(seed)
-    polls = simulate_kz_polls(results, rng, stations=stations, per_station=per_station)
+    polls = simulate_polls(results, pollsters, rng, stations=stations, per_station=per_station)
     official = results.national_shares()
     summary: dict[str, Any] = {"winner": results.winner, "official": official, "seed": seed, "pollsters": []}
     for sp in polls:

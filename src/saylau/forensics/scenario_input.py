@@ -1,7 +1,7 @@
-"""Station results from the kz-2022 paper simulation (``saylau.sim.paper``), as forensic input.
+"""Station results from a scenario's paper simulation (``saylau.sim.paper``), as forensic input.
 
 The benchmark and the exit-poll calibration run on the project's own calibrated simulation of the
-2022 election (national totals exact), not only on the generic generator in ``synthetic``.
+election of a scenario (national totals exact), not only on the generic generator in ``synthetic``.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import numpy as np
 
 from saylau.forensics.data import StationResults, TurnoutSnapshots
 
-__all__ = ["kz_paper_results"]
+__all__ = ["paper_results"]
 
 
-def kz_paper_results(seed: int = 1, scale: float = 1.0, scenario: str = "kz-2022") -> StationResults:
+def paper_results(scenario: str = "kz-2022", seed: int = 1, scale: float = 1.0) -> StationResults:
     """Simulate the scenario's paper results and return them with turnout snapshots (hours from open)."""
     from saylau.election.scenario import load_scenario
     from saylau.sim.daytime import turnout_snapshots
