@@ -105,24 +105,28 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
         headers=el.h["station1"],
     )
     assert r.status_code == 201, r.text
+    design = {"stations": [{"station_id": s, "stratum": "r1", "pi": 1.0} for s in ("st-1", "st-2")]}
+    r = client.put(f"{P}/elections/{eid}/exit-polls/design", json=design, headers=el.h["pollster"])
+    assert r.status_code == 200, r.text
+    interviews = [("st-1", "cand-a"), ("st-2", "cand-b"), ("st-2", "cand-a"), ("st-2", "refused")]
     r = client.post(
         f"{P}/elections/{eid}/exit-polls",
         headers=el.h["pollster"],
-        json={
-            "interviews": [
-                {"station_id": "st-1", "answer": "cand-a"},
-                {"station_id": "st-2", "answer": "cand-b"},
-                {"station_id": "st-2", "answer": "cand-a"},
-            ]
-        },
+        json={"interviews": [{"station_id": s, "answer": a} for s, a in interviews]},
     )
     assert r.status_code == 201, r.text
-    r = client.get(f"{P}/elections/{eid}/exit-polls/estimate")
+    r = client.put(f"{P}/elections/{eid}/exit-polls/design", json=design, headers=el.h["pollster"])
+    assert r.status_code == 403 and "fixed" in r.json()["detail"]
+    r = client.get(f"{P}/elections/{eid}/exit-polls/estimate?pollster=pollster")
     assert r.status_code == 403 and "embargoed" in r.json()["detail"]
 
     assert client.post(f"{P}/elections/{eid}/close", headers=cec).status_code == 200
-    est = client.get(f"{P}/elections/{eid}/exit-polls/estimate").json()
-    assert abs(est["estimates"]["cand-a"]["share"] - 2 / 3) < 1e-9
+    est = client.get(f"{P}/elections/{eid}/exit-polls/estimate?pollster=pollster").json()
+    # weights by hand (saylau.polls.estimate): st-1 has 3 check-ins (v0, v2, remote v6) and one respondent
+    # (weight 3); st-2 has 2 check-ins and 3 approached, the refusal's weight spread over the other two
+    # (2/3 * 3/2 = 1 each): cand-a = (3 + 1) / (3 + 1 + 1)
+    assert abs(est["estimates"]["cand-a"]["share"] - 4 / 5) < 1e-9, est
+    assert est["respondents"] == 3 and est["refusals"] == 1
 
     # signed protocols checked by saylau.election.protocols; a correction is a new version
     key = Ed25519PrivateKey.generate()

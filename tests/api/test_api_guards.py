@@ -97,6 +97,11 @@ CALLS: dict[str, tuple[str, str, str]] = {
     "verification_status": ("GET", "/elections/{election_id}/verification", f"/elections/{E}/verification"),
     "download_board": ("GET", "/elections/{election_id}/board", f"/elections/{E}/board"),
     "lookup_code": ("GET", "/elections/{election_id}/board/codes/{code}", f"/elections/{E}/board/codes/x"),
+    "upload_design": (
+        "PUT",
+        "/elections/{election_id}/exit-polls/design",
+        f"/elections/{E}/exit-polls/design",
+    ),
     "upload_interviews": ("POST", "/elections/{election_id}/exit-polls", f"/elections/{E}/exit-polls"),
     "exit_poll_estimate": (
         "GET",

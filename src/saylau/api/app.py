@@ -13,6 +13,7 @@ from saylau.api import (
     jobs_handlers,
     routes_admin,
     routes_ceremony,
+    routes_polls,
     routes_results,
     routes_stations,
     routes_voting,
@@ -73,7 +74,14 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         lifespan=lifespan,
     )
     app.state.saylau = state
-    for module in (routes_admin, routes_ceremony, routes_voting, routes_stations, routes_results):
+    for module in (
+        routes_admin,
+        routes_ceremony,
+        routes_voting,
+        routes_stations,
+        routes_polls,
+        routes_results,
+    ):
         app.include_router(module.router, prefix=API_PREFIX)
 
     @app.get("/health", tags=["meta"])

@@ -53,6 +53,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "verification_status": _ANY,
     "download_board": _ANY,
     "lookup_code": _ANY,
+    "upload_design": frozenset({"pollster"}),
     "upload_interviews": frozenset({"pollster"}),
     "exit_poll_estimate": _ANY,
     "get_job": frozenset({"cec", "observer", "guardian", "station", "pollster"}),

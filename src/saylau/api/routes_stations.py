@@ -1,9 +1,7 @@
-"""Turnout snapshots, result protocols (versioned) and exit-poll interviews (embargoed estimates)."""
+"""Turnout snapshots, station protocol keys and signed result protocols (versioned)."""
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -17,9 +15,9 @@ from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_station, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
 from saylau.election.protocols import ProtocolBook, SignedProtocol
-from saylau.errors import ElectionStateError, EmbargoError, ProtocolRejected
+from saylau.errors import ElectionStateError, ProtocolRejected
 from saylau.store.accounts import TokenInfo
-from saylau.store.models import Election, ExitPollInterview, ProtocolRow, Station, TurnoutRow
+from saylau.store.models import Election, ProtocolRow, Station, TurnoutRow
 
 __all__ = ["router"]
 
@@ -39,21 +37,6 @@ class StationKeyIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
-
-
-class InterviewIn(BaseModel):
-    """One exit-poll interview: the sampled station and the stated choice."""
-
-    model_config = ConfigDict(extra="forbid")
-    station_id: str = Field(min_length=1, max_length=64)
-    answer: str = Field(min_length=1, max_length=64)
-
-
-class InterviewsIn(BaseModel):
-    """A batch of interviews."""
-
-    model_config = ConfigDict(extra="forbid")
-    interviews: list[InterviewIn] = Field(min_length=1)
 
 
 @router.post("/elections/{election_id}/stations/{station_id}/turnout", status_code=201, tags=["stations"])
@@ -196,78 +179,3 @@ def list_protocols(
             .order_by(ProtocolRow.station_id, ProtocolRow.version)
         )
         return [{"station_id": r.station_id, "version": r.version, "protocol": r.body} for r in rows]
-
-
-@router.post("/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"])
-def upload_interviews(
-    election_id: str,
-    body: InterviewsIn,
-    state: StateDep,
-    caller: Annotated[TokenInfo, Depends(require("upload_interviews"))],
-    idempotency_key: str | None = Header(default=None),
-) -> JSONResponse:
-    """Store a pollster's interviews (never published before the polls close)."""
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        e = get_election(session, election_id)
-        need_phase(e, "open", "closed")
-        for i, iv in enumerate(body.interviews):
-            if session.get(Station, (election_id, iv.station_id)) is None:
-                raise ValueError(f"field 'interviews.{i}.station_id': no station {iv.station_id!r}")
-            session.add(
-                ExitPollInterview(
-                    election_id=election_id,
-                    pollster=caller.username or "pollster",
-                    station_id=iv.station_id,
-                    answer=iv.answer,
-                    extra={},
-                )
-            )
-        return 201, {"stored": len(body.interviews)}
-
-    return idempotent(
-        state, caller, idempotency_key, f"/elections/{election_id}/exit-polls", body.model_dump(), write
-    )
-
-
-@router.get("/elections/{election_id}/exit-polls/estimate", tags=["exit polls"])
-def exit_poll_estimate(
-    election_id: str,
-    state: StateDep,
-    _: Annotated[TokenInfo, Depends(require("exit_poll_estimate"))],
-    pollster: str | None = None,
-) -> dict[str, Any]:
-    """Shares with 95 % intervals clustered by station (embargoed until the polls close)."""
-    with state.reading() as session:
-        e = get_election(session, election_id)
-        if e.phase in ("setup", "open"):
-            raise EmbargoError(f"exit polls of election {election_id}: embargoed until the polls close")
-        q = select(ExitPollInterview.station_id, ExitPollInterview.answer).where(
-            ExitPollInterview.election_id == election_id
-        )
-        if pollster is not None:
-            q = q.where(ExitPollInterview.pollster == pollster)
-        rows = session.execute(q).all()
-    if not rows:
-        raise NotFound(f"exit polls of election {election_id}: no interviews")
-    return {"n": len(rows), "estimates": _cluster_estimates([(str(s), str(a)) for s, a in rows])}
-
-
-def _cluster_estimates(rows: list[tuple[str, str]]) -> dict[str, dict[str, float]]:
-    """Ratio estimator per answer with a between-station (cluster) variance: honest for clustered samples."""
-    by_station: dict[str, Counter[str]] = {}
-    for station, answer in rows:
-        by_station.setdefault(station, Counter())[answer] += 1
-    m = len(by_station)
-    n = len(rows)
-    out: dict[str, dict[str, float]] = {}
-    for answer in sorted({a for _, a in rows}):
-        p = sum(c[answer] for c in by_station.values()) / n
-        if m > 1:
-            mean_size = n / m
-            resid = [(c[answer] - p * sum(c.values())) / mean_size for c in by_station.values()]
-            se = math.sqrt(sum(r * r for r in resid) / (m * (m - 1)))
-        else:
-            se = math.sqrt(p * (1 - p) / n)
-        out[answer] = {"share": p, "low": max(0.0, p - 1.96 * se), "high": min(1.0, p + 1.96 * se)}
-    return out
