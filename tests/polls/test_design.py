@@ -49,3 +49,10 @@ def test_stratified_design_covers_every_region() -> None:
         SamplingFrame.build(["a", "a"], ["r", "r"], [1.0, 2.0])
     with pytest.raises(PollError):
         SamplingFrame.build(["a", "b"], ["r", "r"], [1.0, 0.0])
+
+
+def test_pps_in_a_stratum_where_every_draw_is_certain() -> None:
+    # two stations, two draws: both are taken with certainty and no division by an empty rest happens
+    idx, pi = pps_systematic(np.array([5.0, 500.0]), 2, np.random.default_rng(0))
+    assert idx.tolist() == [0, 1]
+    assert pi.tolist() == [1.0, 1.0]

@@ -16,7 +16,7 @@ def day(tmp_path_factory: pytest.TempPathFactory) -> ElectionDay:
     out = tmp_path_factory.mktemp("day")
     return run_election_day(
         out, "kz-2022", scale=1.0, seed=5, pilot_stations=4, pilot_ballots=40,
-        guardians=3, quorum=2, missing=1,
+        guardians=3, quorum=2, missing=1, forensic_replications=19,
     )
 
 
@@ -67,3 +67,25 @@ def test_an_unknown_station_in_the_plan_is_refused(day: ElectionDay, tmp_path: P
 
     with pytest.raises(ValueError, match="not in the manifest"):
         run_demo(tmp_path / "r", day.pilot.manifest, {"nowhere": {"tokayev": 1}}, guardians=3, quorum=2)
+
+
+def test_exit_polls_are_released_at_the_last_domestic_close(day: ElectionDay) -> None:
+    summary = json.loads((day.out / "summary.json").read_text())
+    # 20:00 local in the western regions (UTC+5) is 15:00 UTC, an hour after Astana's close
+    assert summary["exit_polls"]["released_at_utc"] == "2022-11-20T15:00:00+00:00"
+    published = {p.pollster: p.share for p in day.scenario.published.exit_polls}  # type: ignore[union-attr]
+    assert {k: v["published"] for k, v in summary["exit_polls"]["pollsters"].items()} == published
+    assert (day.out / "exitpolls" / "exitpolls.png").stat().st_size > 0
+
+
+def test_domestic_closings_cover_both_time_zones(day: ElectionDay) -> None:
+    from datetime import UTC
+
+    closings = election_day.domestic_closings(day.scenario)
+    assert sorted({c.astimezone(UTC).hour for c in closings.values()}) == [14, 15]
+
+
+def test_forensics_report_is_written(day: ElectionDay) -> None:
+    summary = json.loads((day.out / "summary.json").read_text())
+    assert {"fingerprint", "round_numbers", "last_digit_mc", "second_digit_mc"} <= set(summary["forensics"])
+    assert (day.out / "forensics" / "index.html").read_text().count("<img") >= 3

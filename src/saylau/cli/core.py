@@ -169,8 +169,9 @@ def demo(
     workers: Annotated[int, typer.Option(help="processes for verification")] = _default_workers(),
     seed: Annotated[int, typer.Option(help="seed of the simulated voters (never of any nonce)")] = 2022,
 ) -> None:
-    """Run a complete election day and verify it: nomination, the paper count, a verifiable pilot."""
+    """Run a complete election day: nomination, paper count, verifiable pilot, exit polls, forensics."""
     from saylau.cli.admin import results_table
+    from saylau.cli.forensics import exit_poll_table, forensics_table
     from saylau.election.results_io import load_results
     from saylau.sim.election_day import run_election_day
 
@@ -189,7 +190,7 @@ def demo(
                 quorum=quorum,
                 missing=missing,
                 workers=workers,
-                progress=lambda _step: bars("election day", 1, 4),
+                progress=lambda _step: bars("election day", 1, 5),
                 crypto_progress=bars,
             )
     except SaylauError as exc:
@@ -209,11 +210,15 @@ def demo(
         f"{s['superseded']:,} superseded by a later remote vote; guardians absent at decryption: "
         f"{list(day.encrypted.missing_guardians)} (quorum {quorum} of {guardians})"
     )
+    console.print(exit_poll_table(day.exit_polls))
+    released = day.embargo_until.isoformat()
+    console.print(f"exit polls released at {released} (the last domestic station closed)")
+    console.print(forensics_table(day.forensics))
     for step, seconds in {**day.timings, **day.encrypted.timings}.items():
         console.print(f"  {step}: {seconds:.1f} s")
     console.print(
         f"written to {out}: registration.json, results/, record/ (hash "
-        f"{day.encrypted.record_hash.hex()}), summary.json"
+        f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, summary.json"
     )
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-__all__ = ["register"]
+if TYPE_CHECKING:
+    from rich.table import Table
+
+__all__ = ["exit_poll_table", "forensics_table", "register"]
 
 
 def forensics(
@@ -20,7 +23,6 @@ def forensics(
     """Run the forensic tests on station results and write an HTML report with plots."""
     from rich.console import Console
     from rich.progress import Progress
-    from rich.table import Table
 
     from saylau.errors import ForensicsError
     from saylau.forensics.load import load_input
@@ -44,18 +46,7 @@ def forensics(
     dropped = summary["cleaning"]["rows_dropped"]
     reasons = summary["cleaning"]["dropped_by_reason"]
     console.print(f"{results.n} stations analysed, {dropped} rows dropped: {reasons}")
-    table = Table("test", "statistic", "p-value", "verdict")
-    for name, t in summary["tests"].items():
-        p = t["p_value"]
-        if t["skipped"]:
-            verdict = f"skipped ({t['skipped']})"
-        elif not t["calibrated"]:
-            verdict = "not calibrated" + (" (p < alpha)" if p < alpha else "")
-        else:
-            verdict = "ANOMALY" if p < alpha else "ok"
-        stat = "—" if t["statistic"] is None else f"{t['statistic']:.4g}"
-        table.add_row(name, stat, "—" if p is None else f"{p:.3g}", verdict)
-    console.print(table)
+    console.print(forensics_table(summary, alpha))
     console.print(f"report: {out / 'index.html'} ({summary['seconds']} s)")
 
 
@@ -71,7 +62,6 @@ def exitpoll(
 ) -> None:
     """Simulate the scenario's exit pollsters on station results and compare them with the result."""
     from rich.console import Console
-    from rich.table import Table
 
     from saylau.election.scenario import load_scenario
     from saylau.errors import ForensicsError, PollError, ScenarioError
@@ -89,7 +79,37 @@ def exitpoll(
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
     winner = summary["winner"]
-    table = Table("pollster", "published", "estimate", "95% CI", "deff", "official outside CI")
+    console.print(exit_poll_table(summary))
+    console.print(f"official {winner}: {100 * summary['official'][winner]:.2f}%; written to {out}")
+
+
+def forensics_table(summary: dict[str, Any], alpha: float = 0.05) -> Table:
+    """One row per forensic test of a report summary: statistic, p-value and verdict at ``alpha``."""
+    from rich.table import Table
+
+    table = Table("test", "statistic", "p-value", "verdict", title="forensic tests on the station protocols")
+    for name, t in summary["tests"].items():
+        p = t["p_value"]
+        if t["skipped"]:
+            verdict = f"skipped ({t['skipped']})"
+        elif not t["calibrated"]:
+            verdict = "not calibrated" + (" (p < alpha)" if p < alpha else "")
+        else:
+            verdict = "ANOMALY" if p < alpha else "ok"
+        stat = "—" if t["statistic"] is None else f"{t['statistic']:.4g}"
+        table.add_row(name, stat, "—" if p is None else f"{p:.3g}", verdict)
+    return table
+
+
+def exit_poll_table(summary: dict[str, Any]) -> Table:
+    """Each simulated pollster's winner estimate beside its published figure and the official result."""
+    from rich.table import Table
+
+    winner = summary["winner"]
+    table = Table(
+        "pollster", "published", "estimate", "95% CI", "deff", "official outside CI",
+        title=f"exit polls: {winner}, % of valid votes (official {100 * summary['official'][winner]:.2f})",
+    )
     for p in summary["pollsters"]:
         est = next(e for e in p["estimates"] if e["option"] == winner)
         cmp = next(c for c in p["comparison"] if c["option"] == winner)
@@ -98,8 +118,7 @@ def exitpoll(
             f"{100 * est['low']:.2f}–{100 * est['high']:.2f}", f"{est['deff']:.2f}",
             "yes" if cmp["outside_interval"] else "no",
         )
-    console.print(table)
-    console.print(f"official {winner}: {100 * summary['official'][winner]:.2f}%; written to {out}")
+    return table
 
 
 def register(app: typer.Typer) -> None:

@@ -100,9 +100,11 @@ def pps_systematic(
     while True:
         left = n - int(certain.sum())
         rest = ~certain
+        if left == 0 or not rest.any():  # every draw is already a certainty (tiny strata)
+            break
         pi_rest = left * sizes / sizes[rest].sum()
         new = rest & (pi_rest >= 1.0)
-        if not new.any() or left == 0:
+        if not new.any():
             break
         certain |= new
     pi[certain] = 1.0

@@ -9,8 +9,12 @@
    the election record and its independent verification), whose decrypted station tallies must equal
    the pilot's plan drawn from those stations' paper protocols.
 
-Exit polls and forensics run on the results directory this writes. Each step reports through a
-``progress(step)`` callback; nothing here prints.
+4. exit polls: the scenario's pollsters interview voters at sampled stations; their estimates stay
+   under embargo until the last station in the country closes (the day checks the embargo refuses a
+   minute before and releases at the close), then are compared with the official result;
+5. forensics on the station protocols: an HTML report with plots and a p-value per test.
+
+Each step reports through a ``progress(step)`` callback; nothing here prints.
 """
 
 from __future__ import annotations
@@ -19,19 +23,26 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from saylau.election.eligibility import EligibilityContext
 from saylau.election.registration import RegistrationBook
 from saylau.election.scenario import Scenario, load_scenario
-from saylau.errors import ElectionError, ScenarioError
+from saylau.errors import ElectionError, EmbargoError, ScenarioError
+from saylau.forensics.load import load_input
+from saylau.forensics.report import write_report
+from saylau.polls.embargo import Embargo
+from saylau.polls.report import pollsters_from_scenario, write_exit_polls
 from saylau.record.demo import DemoResult, run_demo
 from saylau.record.verifier import ProgressHook
 from saylau.sim.pilot import Pilot, pilot_election
 from saylau.sim.run import PaperRun, run_paper
 
-__all__ = ["ElectionDay", "decide_applicants", "run_election_day"]
+__all__ = ["ElectionDay", "decide_applicants", "domestic_closings", "run_election_day"]
 
 
 @dataclass
@@ -45,6 +56,9 @@ class ElectionDay:
     pilot: Pilot
     encrypted: DemoResult
     pilot_mismatches: list[str]
+    exit_polls: dict[str, Any]
+    forensics: dict[str, Any]
+    embargo_until: datetime
     timings: dict[str, float] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -66,6 +80,22 @@ class ElectionDay:
                 "missing_guardians": list(self.encrypted.missing_guardians),
                 "matches_paper_protocols": not self.pilot_mismatches,
             },
+            "exit_polls": {
+                "released_at_utc": self.embargo_until.isoformat(),
+                "pollsters": {
+                    p["name"]: {
+                        "published": p["published_winner_share"],
+                        "estimate": next(
+                            e for e in p["estimates"] if e["option"] == self.exit_polls["winner"]
+                        ),
+                    }
+                    for p in self.exit_polls["pollsters"]
+                },
+            },
+            "forensics": {
+                name: {"p_value": t["p_value"], "calibrated": t["calibrated"], "skipped": t["skipped"]}
+                for name, t in self.forensics["tests"].items()
+            },
             "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
 
@@ -86,6 +116,33 @@ def decide_applicants(scenario: Scenario) -> RegistrationBook:
     for applicant in scenario.applicants:
         book.decide(applicant, ctx, applicant.application_date, "CEC")
     return book
+
+
+def domestic_closings(scenario: Scenario) -> dict[str, datetime]:
+    """When polls close in each time zone of the scenario's domestic stations (local closing time)."""
+    terr = scenario.territory_index
+    abroad = {r.id for r in terr.regions if r.kind == "abroad"}
+    region_of = {d.id: d.region for d in terr.districts}
+    zones = sorted({terr.time_zone(st.id) for st in terr.stations if region_of[st.district] not in abroad})
+    hh, mm = (int(x) for x in scenario.rules.polls_close_local.split(":"))
+    return {z: datetime.combine(scenario.date, dt_time(hh, mm), ZoneInfo(z)) for z in zones}
+
+
+def _release_exit_polls(scenario: Scenario) -> datetime:
+    """The moment the embargo lifts, after checking it holds a minute before and lifts at that moment."""
+    closings = domestic_closings(scenario)
+    last = Embargo(closings).last_close
+    for now, must_hold in ((last - timedelta(minutes=1), True), (last, False)):
+        embargo = Embargo(closings, clock=lambda now=now: now)  # type: ignore[misc]
+        try:
+            embargo.check("exit-poll estimates")
+        except EmbargoError:
+            if not must_hold:
+                raise
+        else:
+            if must_hold:
+                raise ElectionError(f"the exit-poll embargo did not hold at {now.isoformat()}")
+    return last
 
 
 def _pilot_mismatches(pilot: Pilot, result: DemoResult) -> list[str]:
@@ -112,10 +169,15 @@ def run_election_day(
     quorum: int = 3,
     missing: int = 1,
     workers: int = 1,
+    forensic_replications: int = 200,
     progress: Callable[[str], None] | None = None,
     crypto_progress: ProgressHook | None = None,
 ) -> ElectionDay:
-    """Run the day into ``out`` (``registration.json``, ``results/``, ``record/``, ``summary.json``)."""
+    """Run the day into ``out``.
+
+    Writes ``registration.json``, ``results/``, ``record/``, ``exitpolls/``, ``forensics/`` and
+    ``summary.json``.
+    """
     tick = progress or (lambda _step: None)
     timings: dict[str, float] = {}
     out.mkdir(parents=True, exist_ok=True)
@@ -151,6 +213,25 @@ def run_election_day(
     timings["verifiable pilot (encrypt, tally, decrypt, record, verify)"] = time.perf_counter() - t0
     tick("verifiable pilot done")
 
-    day = ElectionDay(out, sc, book, paper, pilot, encrypted, mismatches, timings)
+    t0 = time.perf_counter()
+    results, cleaning = load_input(out / "results")
+    released = _release_exit_polls(sc)
+    polls = write_exit_polls(results, out / "exitpolls", pollsters_from_scenario(sc), seed=seed)
+    timings["exit polls (3 pollsters, embargoed until the close)"] = time.perf_counter() - t0
+    tick("exit polls published")
+
+    t0 = time.perf_counter()
+    report = write_report(
+        results,
+        cleaning,
+        out / "forensics",
+        seed=seed,
+        replications=forensic_replications,
+        fingerprint_replications=max(forensic_replications // 2, 19),
+    )
+    timings["forensics report"] = time.perf_counter() - t0
+    tick("forensics written")
+
+    day = ElectionDay(out, sc, book, paper, pilot, encrypted, mismatches, polls, report, released, timings)
     (out / "summary.json").write_text(json.dumps(day.summary(), ensure_ascii=False, indent=1))
     return day
