@@ -274,56 +274,35 @@ def decide(rules: ElectoralRules, totals: Totals, round_: Literal[1, 2] = 1) -> 
         )
     )
     n = rules.runoff_candidates
-    if len(candidates) <= n:
-        chosen = [k for _, k in candidates]
+
+    def runoff(chosen: list[str], shown_n: int, tied: list[str] | None = None) -> Decision:
         reasons.append(
             Reason(
-                key="runoff", params={"n": n, "days": rules.runoff_within_days, "options": ", ".join(chosen)}
+                key="runoff",
+                params={"n": shown_n, "days": rules.runoff_within_days, "options": ", ".join(chosen)},
             )
         )
         return Decision(
             outcome="runoff",
             runoff=chosen,
+            tied=tied or [],
             base=base,
             runoff_within_days=rules.runoff_within_days,
             reasons=reasons,
         )
+
+    if len(candidates) <= n:
+        return runoff([k for _, k in candidates], n)
     cutoff = candidates[n - 1][0]
     sure = [k for v, k in candidates if v > cutoff]
     at_cut = [k for v, k in candidates if v == cutoff]
     if len(sure) + len(at_cut) == n:
-        chosen = sure + at_cut
-        reasons.append(
-            Reason(
-                key="runoff", params={"n": n, "days": rules.runoff_within_days, "options": ", ".join(chosen)}
-            )
-        )
-        return Decision(
-            outcome="runoff",
-            runoff=chosen,
-            base=base,
-            runoff_within_days=rules.runoff_within_days,
-            reasons=reasons,
-        )
+        return runoff(sure + at_cut, n)
     reasons.append(
         Reason(key="tie", params={"votes": cutoff, "options": ", ".join(at_cut), "rule": rules.tie_break})
     )
     if rules.tie_break == "all_tied_advance":
-        chosen = sure + at_cut
-        reasons.append(
-            Reason(
-                key="runoff",
-                params={"n": len(chosen), "days": rules.runoff_within_days, "options": ", ".join(chosen)},
-            )
-        )
-        return Decision(
-            outcome="runoff",
-            runoff=chosen,
-            tied=at_cut,
-            base=base,
-            runoff_within_days=rules.runoff_within_days,
-            reasons=reasons,
-        )
+        return runoff(sure + at_cut, len(sure + at_cut), tied=at_cut)
     return Decision(
         outcome="tie_lot",
         runoff=sure,

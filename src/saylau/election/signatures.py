@@ -23,17 +23,15 @@ personal data, so it can be published beside the registration decision.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from saylau.election.eligibility import age_on
-from saylau.election.voter_roll import VoterRoll, validate_iin
+from saylau.election.voter_roll import VoterRoll, csv_rows, validate_iin
 from saylau.errors import RegistrationError
 
 __all__ = ["REASONS", "SignatureProblem", "SignatureReport", "check_signatures"]
@@ -92,16 +90,6 @@ class SignatureReport:
                 "rejected": [{"row": p.row, "reason": p.reason, "detail": p.detail} for p in self.rejected]}
 
 
-def _rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
-    if isinstance(source, Path):
-        with source.open(newline="", encoding="utf-8") as fh:
-            yield from csv.reader(fh)
-    elif isinstance(source, str):
-        yield from csv.reader(io.StringIO(source))
-    else:
-        yield from csv.reader(source)
-
-
 def _same(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
@@ -115,7 +103,7 @@ def check_signatures(source: Path | str | Iterable[str], applicant_id: str, roll
     ``RegistrationError``: the sheet cannot be processed at all.
     """
     regions = set(roll.station_regions.values())
-    rows = _rows(source)
+    rows = csv_rows(source)
     header = [h.strip() for h in next(rows, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

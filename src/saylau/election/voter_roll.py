@@ -49,6 +49,7 @@ __all__ = [
     "RowProblem",
     "Voter",
     "VoterRoll",
+    "csv_rows",
     "iin_birth_date",
     "iin_check_digit",
     "import_roll",
@@ -292,7 +293,8 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
                  station=station), []
 
 
-def _rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
+def csv_rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
+    """CSV rows of a file path, a whole CSV text, or lines already read (the roll and signature sheets)."""
     if isinstance(source, Path):
         with source.open(newline="", encoding="utf-8") as fh:
             yield from csv.reader(fh)
@@ -312,7 +314,7 @@ def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str
     ``progress(task, advance, total)`` (the CLI's progress-bar hook) hears every 10,000 rows.
     """
     regions = set(station_regions.values())
-    rows = _rows(source)
+    rows = csv_rows(source)
     header = [h.strip() for h in next(rows, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
