@@ -68,12 +68,14 @@ def encrypt_ballot(
     choices: Mapping[str, Sequence[str]],
     device: DeviceChain | None = None,
     rng: random.Random | None = None,
+    revote_tag: bytes | None = None,
 ) -> tuple[EncryptedBallot, BallotSecret]:
     """Encrypt a voter's choices; return the published ballot and the secret that can open it.
 
     ``choices`` maps each contest on the ballot to the chosen selection ids. ``rng`` (default: the OS
     CSPRNG) draws the ballot nonce and the proof nonces; pass ``random.Random(seed)`` only for test vectors.
-    With a ``device`` the tracking code is chained on it (EG 2.0 §3.4.4).
+    With a ``device`` the tracking code is chained on it (EG 2.0 §3.4.4). ``revote_tag`` (a remote
+    voter's 32-byte tag from the revote service) goes inside the ballot hash, before the code is computed.
     """
     if not ballot_id:
         raise InvalidBallot("ballot: empty ballot id")
@@ -112,14 +114,16 @@ def encrypt_ballot(
         contests.append(EncryptedContest(contest_id, tuple(selections), limit_proof))
     if not contests:
         raise InvalidBallot(f"ballot {ballot_id}: no contests")
-    draft = EncryptedBallot(ballot_id, style_id, tuple(contests), NO_DEVICE_CODE, NO_DEVICE_CODE)
+    draft = EncryptedBallot(
+        ballot_id, style_id, tuple(contests), NO_DEVICE_CODE, NO_DEVICE_CODE, revote_tag
+    )
     ballot_hash = draft.crypto_hash()
     if device is None:
         previous, code = NO_DEVICE_CODE, tracking_code(NO_DEVICE_CODE, ballot_hash)
     else:
         previous = device.last_code
         code = device.next(ballot_hash)
-    ballot = EncryptedBallot(ballot_id, style_id, tuple(contests), code, previous)
+    ballot = EncryptedBallot(ballot_id, style_id, tuple(contests), code, previous, revote_tag)
     secret = BallotSecret(ballot_id, ballot_nonce, {k: tuple(v) for k, v in choices.items()})
     return ballot, secret
 

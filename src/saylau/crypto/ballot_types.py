@@ -15,10 +15,20 @@ from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.crypto.hazmat.proofs import RangeProof
 from saylau.errors import InvalidBallot
 
-__all__ = ["BallotSecret", "EncryptedBallot", "EncryptedContest", "EncryptedSelection", "tracking_code"]
+__all__ = [
+    "REVOTE_TAG_BYTES",
+    "BallotSecret",
+    "EncryptedBallot",
+    "EncryptedContest",
+    "EncryptedSelection",
+    "tracking_code",
+]
 
 _BALLOT_TAG = "saylau/v1/ballot-hash"
 _CODE_TAG = "saylau/v1/tracking-code"
+
+REVOTE_TAG_BYTES = 32
+"""Length of a remote ballot's revote tag (an HMAC-SHA-256 output)."""
 
 
 def tracking_code(previous_code: bytes, ballot_hash: bytes) -> bytes:
@@ -82,6 +92,9 @@ class EncryptedBallot:
     """A ballot as published: ciphertexts, proofs and the chained tracking code.
 
     ``code = H(previous_code, crypto_hash())``; ``crypto_hash`` covers everything but the two codes.
+    ``revote_tag`` (32 bytes, remote ballots only) is the revote service's opaque per-voter tag: all
+    ballots of one remote voter carry the same tag, so a verifier can check that only the voter's last
+    ballot counts; it is inside the ballot hash, hence bound to the tracking code the voter keeps.
     """
 
     ballot_id: str
@@ -89,12 +102,20 @@ class EncryptedBallot:
     contests: tuple[EncryptedContest, ...]
     code: bytes
     previous_code: bytes
+    revote_tag: bytes | None = None
     _hash: list[bytes] = field(default_factory=list, init=False, repr=False, compare=False)
 
     def crypto_hash(self) -> bytes:
-        """Hash of the ballot's id, style, every ciphertext and every proof (EG 2.0 §3.4.1–3.4.2)."""
+        """Hash of the ballot's id, style, every ciphertext and every proof (EG 2.0 §3.4.1–3.4.2).
+
+        A revote tag, when present, is a bytes part right after the style id; without one that place holds
+        the number of contests (an integer part), so tagged and untagged ballots never hash alike.
+        """
         if not self._hash:
-            parts: list[bytes | int | str] = [self.ballot_id, self.style_id, len(self.contests)]
+            parts: list[bytes | int | str] = [self.ballot_id, self.style_id]
+            if self.revote_tag is not None:
+                parts.append(self.revote_tag)
+            parts.append(len(self.contests))
             for c in self.contests:
                 parts += (c.contest_id, len(c.selections), *c.proof.challenges, *c.proof.responses)
                 for s in c.selections:
@@ -103,15 +124,22 @@ class EncryptedBallot:
             self._hash.append(hash_bytes(_BALLOT_TAG, *parts))
         return self._hash[0]
 
+    def __post_init__(self) -> None:
+        if self.revote_tag is not None and len(self.revote_tag) != REVOTE_TAG_BYTES:
+            raise InvalidBallot(f"ballot {self.ballot_id}: revote tag must be {REVOTE_TAG_BYTES} bytes")
+
     def to_dict(self) -> dict[str, Any]:
-        """Return the record form."""
-        return {
+        """Return the record form (``revote_tag`` only when the ballot carries one)."""
+        out: dict[str, Any] = {
             "ballot_id": self.ballot_id,
             "style_id": self.style_id,
             "contests": [c.to_dict() for c in self.contests],
             "code": self.code.hex(),
             "previous_code": self.previous_code.hex(),
         }
+        if self.revote_tag is not None:
+            out["revote_tag"] = self.revote_tag.hex()
+        return out
 
     @classmethod
     def from_dict(cls, d: Any) -> EncryptedBallot:
@@ -120,7 +148,9 @@ class EncryptedBallot:
         if isinstance(d, dict) and isinstance(d.get("ballot_id"), str):
             what = f"ballot {d['ballot_id']}"
         with parse_errors(what, InvalidBallot):
-            d = expect_keys(d, {"ballot_id", "style_id", "contests", "code", "previous_code"}, what)
+            keys = {"ballot_id", "style_id", "contests", "code", "previous_code"}
+            tagged = isinstance(d, dict) and "revote_tag" in d
+            d = expect_keys(d, keys | {"revote_tag"} if tagged else keys, what)
             contests = tuple(
                 EncryptedContest.from_dict(c, f"contests[{i}]")
                 for i, c in enumerate(want_list(d, "contests", what))
@@ -131,6 +161,7 @@ class EncryptedBallot:
                 contests,
                 bytes_from_hex(d["code"], 32, "code"),
                 bytes_from_hex(d["previous_code"], 32, "previous_code"),
+                bytes_from_hex(d["revote_tag"], REVOTE_TAG_BYTES, "revote_tag") if tagged else None,
             )
 
 
