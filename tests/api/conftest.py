@@ -6,6 +6,7 @@ import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,12 +19,30 @@ with warnings.catch_warnings():
 
 from saylau.api import API_PREFIX, Settings, create_app
 from saylau.crypto import ElectionParameters, Guardian, GuardianRecord
+from saylau.election.voter_roll import make_iin
 from saylau.store.accounts import create_user
 
 P = API_PREFIX
 PASSWORD = "correct horse battery"
 STATIONS = ("st-1", "st-2")
 SELECTIONS = ("cand-a", "cand-b", "against-all")
+
+
+# ten adult voters on the roll, VOTERS[i] listed at STATIONS[i % 2] (IINs valid by construction)
+VOTERS = tuple(make_iin(date(1960 + i, 3, 1 + i), i % 2 == 1, 100 + i) for i in range(10))
+CSV = {"Content-Type": "text/csv"}
+
+
+def roll_csv(rows: list[tuple[str, str, str, str, str]] | None = None) -> str:
+    """A voter-roll CSV: (iin, last name, date of birth, region, station) per row; default VOTERS."""
+    if rows is None:
+        rows = [
+            (iin, f"Voter{i}", date(1960 + i, 3, 1 + i).isoformat(), "r1", STATIONS[i % 2])
+            for i, iin in enumerate(VOTERS)
+        ]
+    lines = ["iin,last_name,first_name,date_of_birth,region,station"]
+    lines += [f"{iin},{last},Test,{dob},{region},{station}" for iin, last, dob, region, station in rows]
+    return "\n".join(lines) + "\n"
 
 
 def manifest(election_id: str = "e2022") -> dict[str, Any]:
@@ -168,10 +187,8 @@ def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = T
     r = client.post(f"{P}/elections/{el.id}/key", headers=cec)
     assert r.status_code == 200, r.text
     el.params = ElectionParameters.from_dict(r.json()["parameters"])
-    voters = [{"voter_id": f"v{i}", "station_id": STATIONS[i % 2], "remote": i >= 6} for i in range(10)]
-    r = client.post(f"{P}/elections/{el.id}/roll", json={"voters": voters}, headers=cec)
-    assert r.status_code == 202, r.text
-    assert wait_job(client, cec, r.json()["job_id"])["state"] == "succeeded"
+    r = client.post(f"{P}/elections/{el.id}/roll", content=roll_csv(), headers={**cec, **CSV})
+    assert r.status_code == 201, r.text
     if open_it:
         assert client.post(f"{P}/elections/{el.id}/open", headers=cec).status_code == 200
     return el

@@ -16,7 +16,7 @@ from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.voting.device import VotingDevice
 
-from .conftest import P, TestClient, setup_election, wait_job
+from .conftest import VOTERS, P, TestClient, setup_election, wait_job
 
 
 def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
@@ -32,11 +32,12 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
 
     def credential(voter: str, station: str | None) -> dict[str, str]:
         if station is None:
-            r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"voter_id": voter}, headers=cec)
+            iin = VOTERS[int(voter[1:])]
+            r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": iin}, headers=cec)
         else:
             r = client.post(
                 f"{P}/elections/{eid}/stations/{station}/checkin",
-                json={"voter_id": voter},
+                json={"iin": VOTERS[int(voter[1:])]},
                 headers=el.h["station1" if station == "st-1" else "station2"],
             )
         assert r.status_code == 201, r.text
@@ -87,9 +88,9 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     assert r.status_code == 409 and "previous_code" in r.json()["detail"], r.text
     # nobody votes twice: v0 cannot check in again, nor at another station
     r = client.post(
-        f"{P}/elections/{eid}/stations/st-1/checkin", json={"voter_id": "v0"}, headers=el.h["station1"]
+        f"{P}/elections/{eid}/stations/st-1/checkin", json={"iin": VOTERS[0]}, headers=el.h["station1"]
     )
-    assert r.status_code == 409 and "already checked in" in r.json()["detail"]
+    assert r.status_code == 409 and "already voted at station 'st-1'" in r.json()["detail"]
     # remote voter v6 votes under pressure for cand-b, then revotes for against-all: the last one counts
     v6 = credential("v6", None)
     first = cast(v6, "st-1-remote", "cand-b")

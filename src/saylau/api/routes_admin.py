@@ -1,38 +1,48 @@
-"""Login, users, elections (define / open / close), applications and decisions, roll and check-in."""
+"""Login, users, elections (define / open / close), candidate applications, signature checks, decisions.
+
+Registration decisions are computed by ``saylau.election.registration.RegistrationBook`` from the
+stored application and the election's facts; appeals add hash-chained versions (the old ones stay).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import bound_station, get_election, idempotent, need_phase
+from saylau.api.common import get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.routes_stations import csv_text
 from saylau.api.state import AppState
 from saylau.crypto import DeviceChain
+from saylau.election.eligibility import EligibilityContext
 from saylau.election.manifest import Manifest
-from saylau.errors import ElectionStateError, PollbookError
+from saylau.election.nomination_models import Applicant, CandidacyRules
+from saylau.election.registration import Appeal, Decision, RegistrationBook
+from saylau.election.signatures import check_signatures
+from saylau.errors import ElectionStateError
 from saylau.record.format import election_base_hash
 from saylau.store.accounts import TokenInfo, authenticate, create_user, issue_token
-from saylau.store.jobs import create_job
 from saylau.store.models import (
     ApplicationRow,
     BoardHead,
-    CheckIn,
     DecisionRow,
     Device,
     Election,
+    SignatureCheckRow,
     Station,
     Voter,
     utcnow,
 )
+from saylau.store.pollbook_store import SqlVoterRoll
 
 __all__ = ["router"]
 
@@ -62,46 +72,43 @@ class UserIn(_In):
 
 
 class ElectionIn(_In):
-    """An election defined from its manifest and the size of its key ceremony."""
+    """An election defined from its manifest, the size of its key ceremony and its administrative rules.
+
+    ``candidacy_rules`` (``saylau.election.nomination_models.CandidacyRules``) are needed before any
+    registration decision; ``registered_at_nomination`` is the roll size the signature threshold counts
+    from (else the stored roll's size at the moment of the decision).
+    """
 
     manifest: dict[str, Any]
     guardians: int = Field(ge=1, le=100)
     quorum: int = Field(ge=1, le=100)
     remote_revoting: bool = True
+    voting_age: int = Field(default=18, ge=0, le=150)
+    candidacy_rules: CandidacyRules | None = None
+    registered_at_nomination: int | None = Field(default=None, ge=0)
 
 
 class ApplicationIn(_In):
-    """A candidate's application (the nomination model's fields)."""
+    """A candidate's application: the applicant's facts as the nomination model defines them."""
 
-    applicant: dict[str, Any]
-
-
-class DecisionIn(_In):
-    """The decision on an application: outcome and each rule with its reason."""
-
-    outcome: Literal["registered", "refused"]
-    rules: list[dict[str, Any]] = Field(min_length=1)
-    reason: str = Field(min_length=1)
+    applicant: Applicant
 
 
-class VoterIn(_In):
-    """One voter-roll row."""
+class DecideIn(_In):
+    """The commission asks the server to decide; only the date of the sitting is the commission's."""
 
-    voter_id: str = Field(min_length=1, max_length=64)
-    station_id: str = Field(min_length=1, max_length=64)
-    remote: bool = False
+    decided_on: date | None = None
 
 
-class RollIn(_In):
-    """A voter-roll import (runs as a job)."""
+class AppealIn(_In):
+    """An appeal against a refusal: who filed it, when, why, and optionally corrected facts."""
 
-    voters: list[VoterIn] = Field(min_length=1)
-
-
-class CheckInIn(_In):
-    """A voter presenting at a station."""
-
-    voter_id: str = Field(min_length=1, max_length=64)
+    filed_by: str = Field(min_length=1, max_length=200)
+    filed_on: date
+    grounds: str = Field(min_length=1, max_length=5000)
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    revised_applicant: Applicant | None = None
+    decided_on: date | None = None
 
 
 @router.post("/auth/login", tags=["auth"])
@@ -173,6 +180,9 @@ def election_summary(e: Election) -> dict[str, Any]:
         "quorum": e.quorum,
         "base_hash": e.base_hash,
         "remote_revoting": e.remote_revoting,
+        "voting_age": e.voting_age,
+        "candidacy_rules": e.candidacy_rules,
+        "registered_at_nomination": e.registered_at_nomination,
         "key_ready": e.joint_key is not None,
         "opened_at": None if e.opened_at is None else e.opened_at.isoformat(),
         "closed_at": None if e.closed_at is None else e.closed_at.isoformat(),
@@ -204,6 +214,11 @@ def create_election(
             quorum=body.quorum,
             base_hash=base_hash.hex(),
             remote_revoting=body.remote_revoting,
+            voting_age=body.voting_age,
+            candidacy_rules=None
+            if body.candidacy_rules is None
+            else body.candidacy_rules.model_dump(mode="json"),
+            registered_at_nomination=body.registered_at_nomination,
         )
         session.add(e)
         session.flush()  # no ORM relationships: insert the election before the rows that refer to it
@@ -232,7 +247,7 @@ def create_election(
         )
         return 201, election_summary(e)
 
-    return idempotent(state, caller, idempotency_key, "/elections", body.model_dump(), write)
+    return idempotent(state, caller, idempotency_key, "/elections", body.model_dump(mode="json"), write)
 
 
 @router.get("/elections", tags=["elections"])
@@ -314,6 +329,60 @@ def close_election(
     return _phase_change(state, election_id, ("open",), "closed")
 
 
+
+
+# --- candidate registration: decided by saylau.election.registration, never typed in -----------------
+
+
+def _rules(e: Election) -> CandidacyRules:
+    if e.candidacy_rules is None:
+        raise ElectionStateError(f"election {e.id}: no candidacy rules were defined with the election")
+    return CandidacyRules.model_validate(e.candidacy_rules)
+
+
+def _application(session: Session, election_id: str, applicant_id: str, lock: bool = False) -> ApplicationRow:
+    row = session.get(ApplicationRow, f"{election_id}:{applicant_id}", with_for_update=lock)
+    if row is None:
+        raise NotFound(f"application {applicant_id!r} of election {election_id!r} does not exist")
+    return row
+
+
+def _context(session: Session, e: Election, app_row: ApplicationRow) -> EligibilityContext:
+    """Election facts for the rules: election day, registered voters, regions, checked signatures."""
+    manifest = Manifest.from_json_obj(e.manifest)
+    registered = e.registered_at_nomination
+    if registered is None:
+        registered = int(session.scalar(
+            select(func.count()).select_from(Voter).where(Voter.election_id == e.id)) or 0)
+    check = session.get(SignatureCheckRow, app_row.id)
+    return EligibilityContext(
+        election_day=manifest.election_date,
+        registered_voters=registered,
+        region_ids=tuple(r.region_id for r in manifest.regions),
+        valid_signatures=None if check is None else {k: int(v) for k, v in check.valid_per_region.items()},
+    )
+
+
+def _book(session: Session, rules: CandidacyRules, app_row: ApplicationRow) -> RegistrationBook:
+    """The applicant's stored versions, re-verified (numbering, hash chain, every rule) as they load."""
+    rows = session.scalars(
+        select(DecisionRow).where(DecisionRow.application_id == app_row.id).order_by(DecisionRow.version)
+    ).all()
+    applicant_id = str(app_row.applicant["id"])
+    return RegistrationBook.from_dict({"applicants": {applicant_id: [r.detail for r in rows]}}, rules)
+
+
+def _store_decision(
+    session: Session, state: AppState, e: Election, app_row: ApplicationRow, decision: Decision
+) -> dict[str, Any]:
+    detail = decision.to_dict() | {"digest": decision.digest()}
+    session.add(DecisionRow(application_id=app_row.id, version=decision.version, outcome=decision.status,
+                            detail=detail, decided_by=decision.decided_by))
+    app_row.status = decision.status
+    entry = state.publish(session, e.id, "decision", detail)
+    return {**detail, "board_position": entry.position}
+
+
 @router.post("/elections/{election_id}/applications", status_code=201, tags=["registration"])
 def submit_application(
     election_id: str,
@@ -322,70 +391,122 @@ def submit_application(
     caller: Annotated[TokenInfo, Depends(require("submit_application"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Record a candidate's application and publish it."""
-    applicant_id = body.applicant.get("applicant_id")
-    if not isinstance(applicant_id, str) or not applicant_id:
-        raise ValueError("field 'applicant.applicant_id': required string")
+    """Record a candidate's application (validated as ``Applicant``) and publish it."""
+    applicant = body.applicant.model_dump(mode="json")
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         get_election(session, election_id)
-        row_id = f"{election_id}:{applicant_id}"
+        row_id = f"{election_id}:{body.applicant.id}"
         if session.get(ApplicationRow, row_id) is not None:
-            raise ElectionStateError(f"application {applicant_id}: already submitted")
-        session.add(
-            ApplicationRow(id=row_id, election_id=election_id, applicant=body.applicant, status="pending")
-        )
-        entry = state.publish(session, election_id, "application", {"applicant": body.applicant})
-        return 201, {"application_id": applicant_id, "status": "pending", "board_position": entry.position}
+            raise ElectionStateError(f"application {body.applicant.id}: already submitted")
+        session.add(ApplicationRow(id=row_id, election_id=election_id, applicant=applicant, status="pending"))
+        entry = state.publish(session, election_id, "application", {"applicant": applicant})
+        return 201, {"application_id": body.applicant.id, "status": "pending",
+                     "board_position": entry.position}
 
-    return idempotent(
-        state, caller, idempotency_key, f"/elections/{election_id}/applications", body.model_dump(), write
-    )
+    path = f"/elections/{election_id}/applications"
+    return idempotent(state, caller, idempotency_key, path, {"applicant": applicant}, write)
+
+
+@router.post(
+    "/elections/{election_id}/applications/{applicant_id}/signatures", status_code=201, tags=["registration"]
+)
+def upload_signatures(
+    election_id: str,
+    applicant_id: str,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("upload_signatures"))],
+    body: Annotated[bytes, Body(media_type="text/csv")],
+) -> dict[str, Any]:
+    """Check an applicant's signature sheet (CSV) against the stored roll and publish the report.
+
+    ``saylau.election.signatures.check_signatures`` judges each line (malformed, not on the roll,
+    duplicate, name mismatch, under age, outside the nomination window, wrong region); the valid
+    counts per region replace the applicant's declared counts in later decisions and appeals.
+    """
+    text = csv_text(body, "the signature sheet")
+    with state.transaction() as session:
+        e = get_election(session, election_id)
+        rules = _rules(e)
+        app_row = _application(session, election_id, applicant_id, lock=True)
+        roll = SqlVoterRoll(session, election_id)
+        reader = csv.DictReader(io.StringIO(text))
+        roll.preload((line.get("iin") or "").strip() for line in reader)
+        report = check_signatures(text, applicant_id, roll, e.voting_age,
+                                  (rules.nomination_start, rules.nomination_end))
+        published = report.to_dict()
+        row = session.get(SignatureCheckRow, app_row.id)
+        if row is None:
+            row = SignatureCheckRow(application_id=app_row.id, valid_per_region={}, report={}, checked_by="")
+            session.add(row)
+        row.valid_per_region = dict(report.valid_per_region)
+        row.report = published
+        row.checked_by = caller.username or "cec"
+        row.checked_at = utcnow()
+        entry = state.publish(session, election_id, "note", {"signature_check": published})
+        return {**published, "board_position": entry.position}
 
 
 @router.post("/elections/{election_id}/applications/{applicant_id}/decision", tags=["registration"])
 def decide_application(
     election_id: str,
     applicant_id: str,
-    body: DecisionIn,
+    body: DecideIn,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("decide_application"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Record a registration decision with every rule and the reason, and publish it."""
-    for i, rule in enumerate(body.rules):
-        if not isinstance(rule.get("rule"), str) or not isinstance(rule.get("passed"), bool):
-            raise ValueError(f"field 'rules.{i}': needs 'rule' (string) and 'passed' (boolean)")
-    if body.outcome == "registered" and not all(r["passed"] for r in body.rules):
-        raise ValueError("field 'outcome': 'registered' although a rule failed")
-    if body.outcome == "refused" and all(r["passed"] for r in body.rules):
-        raise ValueError("field 'outcome': 'refused' although every rule passed")
+    """Decide an application by ``RegistrationBook.decide``: every rule's outcome and reason, published.
+
+    The verdict is computed from the stored application, the election's candidacy rules, the roll size
+    (or the count at nomination) and the checked signatures; the commission supplies only the date.
+    """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
-        app_row = session.get(ApplicationRow, f"{election_id}:{applicant_id}", with_for_update=True)
-        if app_row is None:
-            raise NotFound(f"application {applicant_id!r} of election {election_id!r} does not exist")
-        detail = {
-            "applicant_id": applicant_id,
-            "outcome": body.outcome,
-            "rules": body.rules,
-            "reason": body.reason,
-            "decided_on": date.today().isoformat(),
-        }
-        session.add(
-            DecisionRow(
-                application_id=app_row.id,
-                outcome=body.outcome,
-                detail=detail,
-                decided_by=caller.username or "cec",
-            )
-        )
-        app_row.status = body.outcome
-        entry = state.publish(session, election_id, "decision", detail)
-        return 200, {**detail, "board_position": entry.position}
+        e = get_election(session, election_id)
+        rules = _rules(e)
+        app_row = _application(session, election_id, applicant_id, lock=True)
+        book = _book(session, rules, app_row)
+        applicant = Applicant.model_validate(app_row.applicant)
+        decision = book.decide(applicant, _context(session, e, app_row), body.decided_on or utcnow().date(),
+                               caller.username or "cec")
+        return 200, _store_decision(session, state, e, app_row, decision)
 
     path = f"/elections/{election_id}/applications/{applicant_id}/decision"
-    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
+
+
+@router.post("/elections/{election_id}/applications/{applicant_id}/appeal", tags=["registration"])
+def appeal_application(
+    election_id: str,
+    applicant_id: str,
+    body: AppealIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("appeal_application"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Decide an appeal by ``RegistrationBook.appeal``: every rule rerun, a new hash-chained version.
+
+    The earlier versions stay; the new one records who appealed, when and why, who decided and when.
+    Rules are rerun on the corrected facts if given, and on the latest signature check.
+    """
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        e = get_election(session, election_id)
+        rules = _rules(e)
+        app_row = _application(session, election_id, applicant_id, lock=True)
+        book = _book(session, rules, app_row)
+        appeal = Appeal(filed_by=body.filed_by, filed_on=body.filed_on, grounds=body.grounds,
+                        evidence=body.evidence)
+        decision = book.appeal(applicant_id, appeal, body.decided_on or utcnow().date(),
+                               caller.username or "cec", revised=body.revised_applicant,
+                               ctx=_context(session, e, app_row))
+        if body.revised_applicant is not None:
+            app_row.applicant = body.revised_applicant.model_dump(mode="json")
+        return 200, _store_decision(session, state, e, app_row, decision)
+
+    path = f"/elections/{election_id}/applications/{applicant_id}/appeal"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
 
 
 @router.get("/elections/{election_id}/applications", tags=["registration"])
@@ -394,130 +515,17 @@ def list_applications(
     state: StateDep,
     _: Annotated[TokenInfo, Depends(require("list_applications"))],
 ) -> list[dict[str, Any]]:
-    """Applications with their decisions (latest last)."""
+    """Applications with every decision version (oldest first) and the signature check, if any."""
     with state.reading() as session:
         get_election(session, election_id)
         out = []
-        for a in session.scalars(select(ApplicationRow).where(ApplicationRow.election_id == election_id)):
+        query = select(ApplicationRow).where(ApplicationRow.election_id == election_id)
+        for a in session.scalars(query.order_by(ApplicationRow.id)):
             decisions = session.scalars(
-                select(DecisionRow).where(DecisionRow.application_id == a.id).order_by(DecisionRow.id)
+                select(DecisionRow).where(DecisionRow.application_id == a.id).order_by(DecisionRow.version)
             ).all()
-            out.append(
-                {"applicant": a.applicant, "status": a.status, "decisions": [d.detail for d in decisions]}
-            )
+            check = session.get(SignatureCheckRow, a.id)
+            out.append({"applicant": a.applicant, "status": a.status,
+                        "decisions": [d.detail for d in decisions],
+                        "signature_check": None if check is None else check.report})
         return out
-
-
-@router.post("/elections/{election_id}/roll", status_code=202, tags=["pollbook"])
-def import_roll(
-    election_id: str,
-    body: RollIn,
-    state: StateDep,
-    caller: Annotated[TokenInfo, Depends(require("import_roll"))],
-    idempotency_key: str | None = Header(default=None),
-) -> JSONResponse:
-    """Queue a voter-roll import job; its progress is at ``/jobs/{id}``."""
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        get_election(session, election_id)
-        job = create_job(
-            session,
-            "import_roll",
-            {"voters": [v.model_dump() for v in body.voters]},
-            caller.username or "cec",
-            election_id,
-        )
-        return 202, {"job_id": job.id, "state": job.state}
-
-    return idempotent(
-        state, caller, idempotency_key, f"/elections/{election_id}/roll", body.model_dump(), write
-    )
-
-
-def _check_in(
-    session: Session, state: AppState, election_id: str, voter_id: str, station_id: str, channel: str
-) -> str:
-    e = get_election(session, election_id)
-    need_phase(e, "open")
-    voter = session.get(Voter, (election_id, voter_id))
-    if voter is None:
-        raise PollbookError(f"check-in of voter {voter_id}: not on the roll of election {election_id}")
-    if channel == "in_person" and voter.station_id != station_id:
-        raise PollbookError(
-            f"check-in of voter {voter_id}: registered at station {voter.station_id}, not {station_id}"
-        )
-    if channel == "remote" and not voter.remote:
-        raise PollbookError(f"check-in of voter {voter_id}: not registered for remote voting")
-    if channel == "remote":
-        station_id = voter.station_id  # counted (and revoting) at the voter's own station
-    try:
-        with session.begin_nested():
-            session.add(
-                CheckIn(election_id=election_id, voter_id=voter_id, station_id=station_id, channel=channel)
-            )
-    except IntegrityError as exc:
-        raise PollbookError(f"check-in of voter {voter_id}: already checked in (nobody votes twice)") from exc
-    ttl = state.settings.voter_token_ttl
-    return issue_token(
-        session,
-        "voter",
-        ttl,
-        election_id=election_id,
-        voter_id=voter_id,
-        station_id=station_id,
-        channel=channel,
-    )
-
-
-@router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
-def check_in(
-    election_id: str,
-    station_id: str,
-    body: CheckInIn,
-    state: StateDep,
-    caller: Annotated[TokenInfo, Depends(require("check_in"))],
-    idempotency_key: str | None = Header(default=None),
-) -> JSONResponse:
-    """Check a voter in at this station; returns the voter's one-time ballot credential."""
-    bound_station(caller, election_id, station_id)
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        cred = _check_in(session, state, election_id, body.voter_id, station_id, "in_person")
-        return 201, {"voter_id": body.voter_id, "credential": cred, "channel": "in_person"}
-
-    path = f"/elections/{election_id}/stations/{station_id}/checkin"
-    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
-
-
-@router.post("/elections/{election_id}/remote-credentials", status_code=201, tags=["pollbook"])
-def remote_credential(
-    election_id: str,
-    body: CheckInIn,
-    state: StateDep,
-    caller: Annotated[TokenInfo, Depends(require("remote_credential"))],
-    idempotency_key: str | None = Header(default=None),
-) -> JSONResponse:
-    """Issue a remote-voting credential (the pollbook marks the voter so they cannot also vote in person)."""
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        cred = _check_in(session, state, election_id, body.voter_id, "remote", "remote")
-        return 201, {"voter_id": body.voter_id, "credential": cred, "channel": "remote"}
-
-    return idempotent(
-        state,
-        caller,
-        idempotency_key,
-        f"/elections/{election_id}/remote-credentials",
-        body.model_dump(),
-        write,
-    )
-
-
-def roll_counts(session: Session, election_id: str) -> dict[str, int]:
-    """Registered voters per station."""
-    rows = session.execute(
-        select(Voter.station_id, func.count())
-        .where(Voter.election_id == election_id)
-        .group_by(Voter.station_id)
-    ).all()
-    return {str(s): int(n) for s, n in rows}

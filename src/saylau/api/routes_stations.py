@@ -1,25 +1,44 @@
-"""Turnout snapshots, station protocol keys and signed result protocols (versioned)."""
+"""The voter roll and pollbook, turnout snapshots, station protocol keys and signed result protocols.
+
+Roll import, absentee transfers, check-in and remote registration go through
+``saylau.election.voter_roll`` and ``saylau.election.pollbook`` on the database-backed roll and
+"has voted" set of ``saylau.store.pollbook_store``, so the server applies the library's rules.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import date
 from typing import Annotated, Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import bound_station, get_election, idempotent, need_phase
+from saylau.api.common import bound_election, bound_station, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.state import AppState
+from saylau.election.pollbook import IssuedCredential, Pollbook
 from saylau.election.protocols import ProtocolBook, SignedProtocol
-from saylau.errors import ElectionStateError, ProtocolRejected
-from saylau.store.accounts import TokenInfo
-from saylau.store.models import Election, ProtocolRow, Station, TurnoutRow
+from saylau.election.voter_roll import RowProblem, import_roll
+from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected, RollImportError
+from saylau.store.accounts import TokenInfo, hash_token
+from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
+from saylau.store.pollbook_store import (
+    SqlPollbookStore,
+    SqlVoterRoll,
+    existing_iins,
+    refresh_station_counts,
+    save_roll,
+    station_regions,
+)
 
-__all__ = ["router"]
+__all__ = ["csv_text", "router"]
 
 router = APIRouter()
 
@@ -30,6 +49,22 @@ class TurnoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     at: str = Field(min_length=10, max_length=40)
     voted: int = Field(ge=0)
+
+
+class CheckInIn(BaseModel):
+    """A voter presenting at a station (or asking for remote voting): their IIN."""
+
+    model_config = ConfigDict(extra="forbid")
+    iin: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")
+
+
+class TransferIn(BaseModel):
+    """An absentee certificate: the voter votes at ``to_station`` instead of their listed station."""
+
+    model_config = ConfigDict(extra="forbid")
+    iin: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")
+    to_station: str = Field(min_length=1, max_length=64)
+    issued_on: date | None = None
 
 
 class StationKeyIn(BaseModel):
@@ -179,3 +214,202 @@ def list_protocols(
             .order_by(ProtocolRow.station_id, ProtocolRow.version)
         )
         return [{"station_id": r.station_id, "version": r.version, "protocol": r.body} for r in rows]
+
+
+def csv_text(raw: bytes, what: str) -> str:
+    """A request body as UTF-8 text (a byte-order mark is dropped); ``ValueError`` names the body."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"field 'body': {what} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
+
+
+def _row_numbers(text: str, iins: set[str]) -> dict[str, int]:
+    """Row number (header = 1) of the first row holding each IIN of ``iins``."""
+    rows = csv.reader(io.StringIO(text))
+    header = [h.strip() for h in next(rows, [])]
+    col = header.index("iin")
+    out: dict[str, int] = {}
+    for n, fields in enumerate(rows, start=2):
+        if len(fields) > col and (iin := fields[col].strip()) in iins:
+            out.setdefault(iin, n)
+    return out
+
+
+def _problems(problems: list[RowProblem]) -> list[dict[str, Any]]:
+    return [{"row": p.row, "field": p.field, "reason": p.reason} for p in problems]
+
+
+@router.post("/elections/{election_id}/roll", status_code=201, tags=["pollbook"])
+def import_voter_roll(
+    election_id: str,
+    state: StateDep,
+    _: Annotated[TokenInfo, Depends(require("import_roll"))],
+    body: Annotated[bytes, Body(media_type="text/csv")],
+    accept_partial: bool = False,
+) -> JSONResponse:
+    """Import a voter-roll CSV through ``saylau.election.voter_roll.import_roll`` (setup phase only).
+
+    Every bad row is reported (row, field, reason) in a 422 and nothing is stored, unless
+    ``accept_partial=true``: then the good rows are stored and the bad ones listed. A voter already on
+    the stored roll (an earlier import) is a bad row. Public counts are published on the board.
+    """
+    text = csv_text(body, "the voter-roll CSV")
+    try:
+        return _import(state, election_id, text, accept_partial)
+    except _RollRejected as exc:
+        return roll_rejected_response(exc)
+
+
+def _import(state: AppState, election_id: str, text: str, accept_partial: bool) -> JSONResponse:
+    with state.transaction() as session:
+        need_phase(get_election(session, election_id, lock=True), "setup")
+        imported = import_roll(text, station_regions(session, election_id), accept_partial=True)
+        problems = list(imported.rejected)
+        voters = list(imported.roll)
+        taken = existing_iins(session, election_id, (v.iin for v in voters))
+        if taken:
+            rows = _row_numbers(text, taken)
+            problems += [RowProblem(rows.get(i, 0), "iin", "already on the stored roll of this election")
+                         for i in sorted(taken, key=lambda i: rows.get(i, 0))]
+            voters = [v for v in voters if v.iin not in taken]
+        problems.sort(key=lambda p: p.row)
+        if problems and not accept_partial:
+            rows_bad = len({p.row for p in problems})
+            raise _RollRejected(
+                f"voter-roll file: {len(problems)} problem(s) in {rows_bad} row(s); nothing imported; "
+                + "; ".join(str(p) for p in problems[:20]), problems)
+        n = save_roll(session, election_id, voters)
+        counts = SqlVoterRoll(session, election_id).public_counts()
+        entry = state.publish(session, election_id, "note", {"voter_roll": {
+            "imported": n, "rows_read": imported.rows_read, "rows_rejected": len({p.row for p in problems}),
+            "duplicates_removed": imported.duplicates_removed, "total": counts["total"],
+            "regions": counts["regions"]}})
+        return JSONResponse({
+            "imported": n, "rows_read": imported.rows_read, "duplicates_removed": imported.duplicates_removed,
+            "rejected": _problems(problems), "total": counts["total"], "board_position": entry.position,
+        }, status_code=201)
+
+
+class _RollRejected(RollImportError):
+    """A roll import refused as a whole; carries the rows for the 422 body."""
+
+    def __init__(self, message: str, problems: list[RowProblem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def roll_rejected_response(exc: _RollRejected) -> JSONResponse:
+    """The 422 answer to a refused roll import: message plus one object per bad row."""
+    return JSONResponse({"detail": str(exc), "error": "RollImportError", "rows": _problems(exc.problems)},
+                        status_code=422)
+
+
+@router.get("/elections/{election_id}/roll", tags=["pollbook"])
+def roll_counts(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("roll_counts"))]
+) -> dict[str, Any]:
+    """Published roll figures: voters per station and region, transfers in and out; no person."""
+    with state.reading() as session:
+        get_election(session, election_id)
+        return SqlVoterRoll(session, election_id).public_counts()
+
+
+@router.post("/elections/{election_id}/transfers", status_code=201, tags=["pollbook"])
+def issue_transfer(
+    election_id: str,
+    body: TransferIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("issue_transfer"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Issue an absentee certificate (``VoterRoll.issue_absentee_certificate``'s rules), before close.
+
+    A station commission issues certificates only to voters on its own list.
+    """
+    bound_election(caller, election_id)
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        e = get_election(session, election_id)
+        need_phase(e, "setup", "open")
+        roll = SqlVoterRoll(session, election_id)
+        if caller.role == "station" and roll.station_of(body.iin) != caller.station_id:
+            raise AccessDenied(f"station {caller.station_id!r} may transfer only its own voters")
+        cert = roll.issue_absentee_certificate(body.iin, body.to_station, body.issued_on or utcnow().date())
+        refresh_station_counts(session, election_id)
+        entry = state.publish(session, election_id, "note", {"absentee_certificate": {
+            "from_station": cert.from_station, "to_station": cert.to_station,
+            "issued_on": cert.issued_on.isoformat()}})
+        return 201, {"certificate_id": cert.certificate_id, "from_station": cert.from_station,
+                     "to_station": cert.to_station, "issued_on": cert.issued_on.isoformat(),
+                     "board_position": entry.position}
+
+    path = f"/elections/{election_id}/transfers"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
+
+
+def _pollbook(session: Session, e: Election) -> Pollbook:
+    roll = SqlVoterRoll(session, e.id)
+    return Pollbook(roll, SqlPollbookStore(session, e.id), date.fromisoformat(e.manifest["election_date"]),
+                    e.voting_age)
+
+
+def _voter_token(session: Session, state: AppState, election_id: str, issued: IssuedCredential) -> None:
+    """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only)."""
+    rec = issued.check_in
+    session.add(Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
+                      election_id=election_id, voter_id=rec.iin, station_id=rec.station_id,
+                      channel=rec.channel, expires_at=utcnow() + state.settings.voter_token_ttl))
+
+
+@router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
+def check_in(
+    election_id: str,
+    station_id: str,
+    body: CheckInIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("check_in"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Check a voter in by ``Pollbook.check_in``; returns their one-time ballot credential.
+
+    Refused with 409 if the voter is not on this station's list (nor transferred to it), under the
+    voting age on election day, or already checked in or registered remotely anywhere (the message
+    names that station and shows only the IIN's last four digits).
+    """
+    bound_station(caller, election_id, station_id)
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        e = get_election(session, election_id)
+        need_phase(e, "open")
+        issued = _pollbook(session, e).check_in(body.iin, station_id, utcnow())
+        _voter_token(session, state, election_id, issued)
+        return 201, {"credential": issued.credential, "channel": "station", "station_id": station_id}
+
+    path = f"/elections/{election_id}/stations/{station_id}/checkin"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+
+
+@router.post("/elections/{election_id}/remote-credentials", status_code=201, tags=["pollbook"])
+def remote_credential(
+    election_id: str,
+    body: CheckInIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("remote_credential"))],
+    idempotency_key: str | None = Header(default=None),
+) -> JSONResponse:
+    """Register a voter for remote voting by ``Pollbook.register_remote`` and issue the credential.
+
+    The voter enters the national "has voted" set at their station, so they cannot also check in.
+    """
+
+    def write(session: Session) -> tuple[int, dict[str, Any]]:
+        e = get_election(session, election_id)
+        need_phase(e, "setup", "open")
+        issued = _pollbook(session, e).register_remote(body.iin, utcnow())
+        _voter_token(session, state, election_id, issued)
+        return 201, {"credential": issued.credential, "channel": "remote",
+                     "station_id": issued.check_in.station_id}
+
+    path = f"/elections/{election_id}/remote-credentials"
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)

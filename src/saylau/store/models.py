@@ -50,6 +50,7 @@ __all__ = [
     "Job",
     "PartialDecryptionRow",
     "ProtocolRow",
+    "SignatureCheckRow",
     "Station",
     "Token",
     "TurnoutRow",
@@ -117,6 +118,9 @@ class Election(Base):
     tally: Mapped[dict[str, Any] | None]
     results: Mapped[dict[str, Any] | None]
     remote_revoting: Mapped[bool] = mapped_column(Boolean, default=True)
+    voting_age: Mapped[int] = mapped_column(Integer, default=18, server_default="18")
+    candidacy_rules: Mapped[dict[str, Any] | None]
+    registered_at_nomination: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -146,19 +150,40 @@ class ApplicationRow(Base):
 
 
 class DecisionRow(Base):
-    """A registration decision: the outcome, every rule checked and the reason."""
+    """One version of a registration decision (``saylau.election.registration.Decision.to_dict``).
+
+    Versions of one application are numbered 1, 2, ... (an appeal adds one); the unique key keeps two
+    concurrent appeals from forking the hash chain.
+    """
 
     __tablename__ = "decisions"
+    __table_args__ = (UniqueConstraint("application_id", "version", name="uq_decisions_version"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[dict[str, Any]]
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SignatureCheckRow(Base):
+    """The latest check of an applicant's signature sheets against the roll (a publishable report)."""
+
+    __tablename__ = "signature_checks"
+    application_id: Mapped[str] = mapped_column(ForeignKey("applications.id"), primary_key=True)
+    valid_per_region: Mapped[dict[str, Any]]
+    report: Mapped[dict[str, Any]]
+    checked_by: Mapped[str] = mapped_column(String(64))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Voter(Base):
-    """A voter-roll row; the name is not stored, only what the pollbook needs."""
+    """A voter-roll row keyed by IIN (``saylau.election.voter_roll.Voter``); never published.
+
+    ``station_id`` is the station whose list the voter was imported to; an absentee certificate moves
+    them to ``transfer_to`` (``certificate_id``, ``transfer_issued_on``).
+    """
 
     __tablename__ = "voters"
     election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
@@ -168,6 +193,11 @@ class Voter(Base):
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     transfer_to: Mapped[str | None] = mapped_column(String(64))
     certificate_id: Mapped[str | None] = mapped_column(String(64))
+    region: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_name: Mapped[str | None] = mapped_column(String(200))
+    patronymic: Mapped[str | None] = mapped_column(String(200))
+    transfer_issued_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CheckIn(Base):
