@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -109,6 +110,22 @@ def _cpu_seconds(pid: int) -> dict[int, float]:
     return out
 
 
+def _start_pyspy(pid: int, out: str) -> subprocess.Popen[bytes]:
+    """Sample the server and its verification workers (py-spy, raw folded stacks) until SIGINT."""
+    cmd = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--subprocesses",
+           "--rate", "250", "--pid", str(pid), "-o", out]
+    spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # let it attach
+    return spy
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return f"{pid} " + Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return str(pid)
+
+
 def _saylau(*args: str, env: dict[str, str]) -> None:
     subprocess.run([SAYLAU, *args], check=True, env=env, capture_output=True)
 
@@ -126,12 +143,9 @@ def run(
     }
     _saylau("user", "add", "cec", "--role", "cec", env=env)
     port = _free_port()
-    prof = os.environ.get("SAYLAU_BENCH_PYSPY")  # e.g. build/pyspy-sqlite.txt: profile the server
-    prefix = [str(Path(sys.executable).parent / "py-spy"), "record", "--format", "raw", "--subprocesses",
-              "--rate", "200", "-o", f"{prof}-{backend}.txt", "--"] if prof else []
+    prof = os.environ.get("SAYLAU_BENCH_PYSPY")  # e.g. build/pyspy: profile the server while casting
     server = subprocess.Popen(
         [
-            *prefix,
             SAYLAU,
             "serve",
             "--port",
@@ -158,13 +172,11 @@ def run(
                         break
                 except httpx.TransportError:
                     time.sleep(0.1)
-            result = _drive(c, base, backend, ballots, threads, workers, console, server.pid)
+            profile = f"{prof}-{backend}.txt" if prof else None
+            result = _drive(c, base, backend, ballots, threads, workers, console, server.pid, profile)
             return {**result, "verify_processes": verifiers}
     finally:
-        if prof:
-            server.send_signal(2)  # SIGINT: py-spy writes its profile, then stops the server
-        else:
-            server.terminate()
+        server.terminate()
         server.wait(60)
 
 
@@ -183,6 +195,7 @@ def _drive(
     workers: int,
     console: Console,
     server_pid: int,
+    profile: str | None = None,
 ) -> dict[str, Any]:
     cec = _login(c, base, "cec")
     r = c.post(f"{base}/elections", json={"manifest": _manifest(), "guardians": 3, "quorum": 2}, headers=cec)
@@ -264,6 +277,7 @@ def _drive(
                     errors.append(resp.text[:200])
 
     with console.status(f"{backend}: casting {n} ballots from {threads} threads ..."):
+        spy = _start_pyspy(server_pid, profile) if profile else None
         cpu0 = _cpu_seconds(server_pid)
         start = time.perf_counter()
         ts = [threading.Thread(target=worker, args=(t,)) for t in range(threads)]
@@ -273,7 +287,13 @@ def _drive(
             t.join()
         elapsed = time.perf_counter() - start
         cpu1 = _cpu_seconds(server_pid)
+        if spy is not None:
+            spy.send_signal(signal.SIGINT)  # py-spy writes the profile of the casting phase only
+            spy.wait(60)
     main_cpu = cpu1.get(server_pid, 0.0) - cpu0.get(server_pid, 0.0)
+    per_process = {
+        _cmdline(p)[:60]: round(v - cpu0.get(p, 0.0), 2) for p, v in cpu1.items() if v - cpu0.get(p, 0.0) > 0
+    }
     all_cpu = sum(v - cpu0.get(p, 0.0) for p, v in cpu1.items())
     ok = max(sum(accepted), 1)
     board = c.get(f"{base}/elections/bench/board").text.count('"kind":"ballot"')
@@ -291,6 +311,7 @@ def _drive(
         "server_main_cpu_ms_per_ballot": round(1000 * main_cpu / ok, 2),
         "cpu_bound_ballots_per_second_on_2_cores": round(2 * ok / max(all_cpu, 1e-9), 1),
         "machine_load_average": round(os.getloadavg()[0], 2),
+        "server_cpu_seconds_by_process": per_process,
         "threads": threads,
         "uvicorn_workers": workers,
         "board_ballot_entries": board,

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
 
 from saylau import __version__
 from saylau.api import (
@@ -58,6 +59,9 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         if start_worker and settings.job_workers > 0:
             state.worker = Worker(state, settings.job_workers, settings.job_poll_seconds)
             state.worker.start()
+        state.committer.start()
+        workers = await run_in_threadpool(state.verifier.start)  # no ballot waits for a worker's imports
+        log.info("proof verification: %d worker(s) ready", workers)
         log.info("saylau server ready (%s)", engine.url.render_as_string(hide_password=True))
         yield
         if state.worker is not None:
