@@ -368,6 +368,8 @@ def _book(session: Session, rules: CandidacyRules, app_row: ApplicationRow) -> R
     rows = session.scalars(
         select(DecisionRow).where(DecisionRow.application_id == app_row.id).order_by(DecisionRow.version)
     ).all()
+    if not rows:
+        return RegistrationBook(rules)
     applicant_id = str(app_row.applicant["id"])
     return RegistrationBook.from_dict({"applicants": {applicant_id: [r.detail for r in rows]}}, rules)
 
