@@ -6,16 +6,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from saylau.board import BoardSigner, BulletinBoard, MemoryBoardStore
 from saylau.crypto import ElectionParameters, Guardian, run_key_ceremony
 from saylau.crypto.hazmat.group import scalar_to_hex
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
-from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
+from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies, results_summary
 from saylau.record.verifier import verify_record
 from saylau.record.writer import write_record
 from saylau.sim.pilot import pilot_election
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import DeviceRecord, VotingDevice
+from saylau.voting.publish import result_payload, tally_payload
 from saylau.voting.submitted import SubmittedBallot
 
 REVOTE_KEY = bytes(range(32))
@@ -28,29 +30,40 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     base = fmt.election_base_hash(manifest.manifest_hash(), 3, 2)
     guardians, key = run_key_ceremony(3, 2, base)
     params = ElectionParameters(base, key, manifest.contest_specs())
-    box = BallotBox(params, verify=True, revote_key=REVOTE_KEY)
+    board = BulletinBoard(manifest.election_id, MemoryBoardStore(), BoardSigner.generate(), 4)
+    box = BallotBox(params, verify=True, revote_key=REVOTE_KEY, board=board)
     cast_secrets = []
     devices = []
     for loc in manifest.locations():
         sid = loc.station.station_id
         dev = VotingDevice(params, f"{sid}-d1", sid)
         for i, choice in enumerate(["tokayev", "abden", "against_all", "tokayev"]):
-            p = dev.encrypt({"president": [choice]}, STYLE)
+            cred = f"voter-credential-{sid}-{i % 3}".encode()
+            p = dev.encrypt({"president": [choice]}, STYLE, revote_tag=box.revote_tag(cred))
             if i == 1:
                 box.challenge(*dev.challenge(p))
-                p = dev.encrypt({"president": [choice]}, STYLE)
+                p = dev.encrypt({"president": [choice]}, STYLE, revote_tag=box.revote_tag(cred))
             cast_secrets.append(p.secret)
-            box.cast(dev.cast(p), voter_credential=f"voter-credential-{sid}-{i % 3}".encode())
+            box.cast(dev.cast(p), voter_credential=cred)
         devices.append(dev)
     for dev in devices:
         box.close_device(dev.close())
+    box.close_voting()
     sums = StationSums(manifest, params)
     for sb in box.ballots():
         if sb.state == "cast":
             sums.add(sb.station_id, sb.ballot)
-    entries = decrypt_tallies(params, sums.roll_up(), guardians[:2])
+    tallies = sums.roll_up()
+    scopes = [{"scope": a, "scope_id": b, "ballot_count": n, "encrypted": t.to_dict()}
+              for a, b, n, t in tallies]
+    board.append("tally", tally_payload(scopes, 9))
+    entries = decrypt_tallies(params, tallies, guardians[:2])
+    board.append("result", result_payload(results_summary(manifest, entries)))
     out = tmp_path_factory.mktemp("rt") / "record"
-    record_hash = write_record(out, manifest, params, box.devices(), box.ballots(), box.challenged(), entries)
+    record_hash = write_record(
+        out, manifest, params, box.devices(), box.ballots(), box.challenged(), entries,
+        board_rows=board.export_rows(),
+    )
     return {"out": out, "box": box, "guardians": guardians, "secrets": cast_secrets, "entries": entries,
             "hash": record_hash, "manifest": manifest}
 
@@ -105,8 +118,10 @@ def test_no_secret_in_the_record(election: dict[str, object]) -> None:
     assert b"voter-credential" not in blob
     box = election["box"]
     assert isinstance(box, BallotBox)
-    for cred in (b"voter-credential-ps-00001-0", b"voter-credential-ps-00002-1"):
-        assert box._slots.slot(cred).hex().encode() not in blob  # the slots never leave the service
+    # the revote tags are published (inside remote ballots), never the key or the credential they come from
+    manifest = election["manifest"]
+    sid = next(iter(manifest.locations())).station.station_id  # type: ignore[attr-defined]
+    assert box.revote_tag(f"voter-credential-{sid}-0".encode()).hex().encode() in blob
 
 
 def test_record_and_voting_import_no_server_or_cli() -> None:

@@ -88,8 +88,9 @@ def scalars(proof: dict[str, Any]) -> list[int]:
 
 
 def ballot_hash(b: dict[str, Any]) -> bytes:
-    """Section 6.5."""
-    parts: list[Any] = [b["ballot_id"], b["style_id"], len(b["contests"])]
+    """Section 6.5 (a remote ballot's revote tag is a bytes part right after the style id)."""
+    tag = [bytes.fromhex(b["revote_tag"])] if "revote_tag" in b else []
+    parts: list[Any] = [b["ballot_id"], b["style_id"], *tag, len(b["contests"])]
     for c in b["contests"]:
         parts += [c["contest_id"], len(c["selections"])]
         parts += scalars(c["proof"])

@@ -27,7 +27,7 @@ def verify_fails(record: Path, match: str) -> str:
 def test_honest_record_verifies(small_record: DemoResult) -> None:
     v = RecordVerifier(small_record.out_dir)
     assert v.run() == small_record.record_hash
-    assert all(c.passed for c in v.checks) and len(v.checks) == 12
+    assert all(c.passed for c in v.checks) and len(v.checks) == 15
     counts = {c.name: c.count for c in v.checks}
     total = sum(small_record.states.values())
     assert counts["ballot proofs (range and contest limit)"] == total

@@ -1,16 +1,17 @@
-"""The server's election record: ``saylau-record/1`` written by ``saylau.record.writer``, plus the board.
+"""The server's election record: ``saylau-record/1`` written by ``saylau.record.writer``, board included.
 
 The server keeps what the record needs (manifest, parameters, device chains, every submitted ballot
 with its device, sequence and state, the challenged openings, each scope's tally and its decryption)
 and hands it to the record writer, so the record a client downloads is the one ``saylau verify``
-checks (``docs/record-format.md``). The bulletin board (``docs/board-format.md``) goes beside it in the
-archive as ``board.jsonl``: the record format does not (yet) list the board among its files, and the
-verifier checks exactly the files the format lists.
+checks (``docs/record-format.md``). The bulletin board (``docs/board-format.md``) is a file of the record
+(``record/board.jsonl``), read in the same database snapshot as the ballots so the two agree; the
+archive also carries a copy at its top level (``board.jsonl``) for clients that fetch it there.
 """
 
 from __future__ import annotations
 
 import io
+import shutil
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -20,10 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.state import AppState
-from saylau.board import write_jsonl
 from saylau.crypto import ChallengedBallot, DeviceChain, EncryptedBallot
 from saylau.election.manifest import Manifest
 from saylau.errors import ElectionStateError
+from saylau.record.format import BOARD
 from saylau.record.tally import TallyEntry
 from saylau.record.writer import write_record
 from saylau.store.models import Ballot, Device, Election
@@ -100,16 +101,19 @@ def write_server_record(state: AppState, election_id: str, out_dir: Path) -> byt
             (_submitted(r) for r in _rows(session, election_id)),
             challenged,
             entries,
+            board_rows=state.board(session, election_id).export_rows(),
         )
 
 
 def record_archive(state: AppState, election_id: str) -> tuple[bytes, str]:
-    """A gzipped tar of ``record/`` (saylau-record/1) and ``board.jsonl``; and the record hash (hex)."""
+    """A gzipped tar of ``record/`` (saylau-record/1, board included) and a top-level copy of the board.
+
+    Returns the archive and the record hash (hex).
+    """
     with tempfile.TemporaryDirectory(prefix="saylau-record-") as tmp:
         root = Path(tmp)
         record_hash = write_server_record(state, election_id, root / RECORD_DIR)
-        with (root / BOARD_FILE).open("w", encoding="utf-8") as fh, state.reading() as session:
-            write_jsonl(state.board(session, election_id).export_rows(), fh)
+        shutil.copyfile(root / RECORD_DIR / BOARD, root / BOARD_FILE)
         buf = io.BytesIO()
         with tarfile.open(fileobj=buf, mode="w:gz") as tar:
             tar.add(root / RECORD_DIR, arcname=RECORD_DIR)

@@ -14,14 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saylau.board import BoardSigner, BulletinBoard, MemoryBoardStore
 from saylau.crypto import ElectionParameters, run_key_ceremony
 from saylau.election.manifest import Manifest
 from saylau.record import format as fmt
-from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies
+from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies, results_summary
 from saylau.record.verifier import ProgressHook, RecordVerifier
 from saylau.record.writer import write_record
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import VotingDevice
+from saylau.voting.publish import result_payload, tally_payload
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -38,6 +40,7 @@ class DemoResult:
     expected_nation: dict[str, int]
     timings: dict[str, float] = field(default_factory=dict)
     checks: list[Any] = field(default_factory=list)
+    board_public_key: str = ""
 
     def nation_counts(self) -> dict[str, int]:
         """Decrypted national counts of the (single) presidential contest."""
@@ -64,6 +67,7 @@ def run_demo(
     workers: int = 1,
     verify_on_submit: bool = True,
     progress: ProgressHook | None = None,
+    checkpoint_every: int = 64,
 ) -> DemoResult:
     """Run the whole small election into ``out_dir``; raises if anything (verification included) fails.
 
@@ -71,7 +75,10 @@ def run_demo(
     contest; challenged ballots and earlier, coerced remote votes come on top. ``seed`` fixes the
     simulated voters' behaviour only, never a cryptographic nonce. The ballot box checks every
     ballot's proofs on submission (``verify_on_submit``), as the server does, before the record is
-    written and verified again independently.
+    written and verified again independently. Everything is published on a bulletin board as it happens
+    (manifest, joint key, each ballot, challenge and revote, the closing codes, tallies, results), signed
+    every ``checkpoint_every`` entries and closed with a final checkpoint; the board goes into the record.
+    Remote voters' ballots carry their revote tag.
     """
     if not 0 <= missing <= guardians - quorum:
         raise ValueError(f"missing guardians must be in 0..{guardians - quorum}")
@@ -84,6 +91,13 @@ def run_demo(
     all_guardians, joint_key = run_key_ceremony(guardians, quorum, base_hash)
     params = ElectionParameters(base_hash, joint_key, manifest.contest_specs())
     timings["key ceremony"] = time.perf_counter() - t0
+    signer = BoardSigner.generate()
+    board = BulletinBoard(manifest.election_id, MemoryBoardStore(), signer, checkpoint_every)
+    board.append(
+        "manifest",
+        {"manifest": manifest.to_json_obj(), "manifest_hash": manifest.manifest_hash().hex()},
+    )
+    board.append("joint_key", {"parameters": params.to_dict()})
 
     contest = manifest.contests[0]
     options = [s.selection_id for s in contest.selections]
@@ -102,7 +116,7 @@ def run_demo(
     ]
     rnd.shuffle(voters)
     ballots = len(voters)
-    box = BallotBox(params, verify=verify_on_submit)
+    box = BallotBox(params, verify=verify_on_submit, board=board)
     booths = {
         loc.station.station_id: VotingDevice(params, f"{loc.station.station_id}-d1", loc.station.station_id)
         for loc in locations
@@ -127,23 +141,27 @@ def run_demo(
             audit = device.encrypt({contest.contest_id: [rnd.choice(options)]}, style)
             box.challenge(*device.challenge(audit))
         credential = f"voter-{voter}".encode() if remote else None
+        tag = None if credential is None else box.revote_tag(credential)
         if remote and rnd.random() < revote_rate:
             # a vote shown under pressure, replaced later by the voter's own choice
-            coerced = device.encrypt({contest.contest_id: [options[0]]}, style)
+            coerced = device.encrypt({contest.contest_id: [options[0]]}, style, revote_tag=tag)
             box.cast(device.cast(coerced), voter_credential=credential)
             pending_revotes.append((credential or b"", sid, choice))
         else:
-            pending = device.encrypt({contest.contest_id: [choice]}, style)
+            pending = device.encrypt({contest.contest_id: [choice]}, style, revote_tag=tag)
             box.cast(device.cast(pending), voter_credential=credential)
             expected[choice] += 1
         tick("voting", 1)
     for credential, sid, choice in pending_revotes:  # the revotes come later in the day
         style = manifest.style_for_region(manifest.station_index()[sid].region_id).style_id
-        pending = remotes[sid].encrypt({contest.contest_id: [choice]}, style)
+        pending = remotes[sid].encrypt(
+            {contest.contest_id: [choice]}, style, revote_tag=box.revote_tag(credential)
+        )
         box.cast(remotes[sid].cast(pending), voter_credential=credential)
         expected[choice] += 1
     for device in (*booths.values(), *remotes.values()):
         box.close_device(device.close())
+    box.close_voting()  # the closing codes go on the board
     timings["voting (encrypt, cast, challenge)"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -154,12 +172,19 @@ def run_demo(
         if sb.state == "cast":
             sums.add(sb.station_id, sb.ballot)
     tallies = sums.roll_up()
+    scopes = [
+        {"scope": sc, "scope_id": sid, "ballot_count": n, "encrypted": t.to_dict()}
+        for sc, sid, n, t in tallies
+    ]
+    board.append("tally", tally_payload(scopes, states["cast"]))
     absent = tuple(range(2, 2 + missing))  # guardian 2 (and up) stays home
     present = [g for g in all_guardians if g.index not in absent]
     tick("decrypting", 0, len(tallies))
     entries = decrypt_tallies(params, tallies, present)
     tick("decrypting", len(tallies))
     timings["tally and threshold decryption"] = time.perf_counter() - t0
+    board.append("result", result_payload(results_summary(manifest, entries)))
+    board.close()
 
     t0 = time.perf_counter()
     tick("writing record", 0, len(box))
@@ -172,15 +197,27 @@ def run_demo(
         box.challenged(),
         entries,
         on_ballot=lambda: tick("writing record", 1),
+        board_rows=board.export_rows(),
     )
     timings["writing the record"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    verifier = RecordVerifier(out_dir, workers=workers, progress=progress)
+    verifier = RecordVerifier(
+        out_dir, workers=workers, progress=progress, board_public_key=signer.public_key_hex
+    )
     verified_hash = verifier.run()
     timings["independent verification"] = time.perf_counter() - t0
     if verified_hash != record_hash:
         raise RuntimeError("verifier computed a different record hash than the writer")
     return DemoResult(
-        out_dir, manifest, record_hash, entries, states, absent, expected, timings, verifier.checks
+        out_dir,
+        manifest,
+        record_hash,
+        entries,
+        states,
+        absent,
+        expected,
+        timings,
+        verifier.checks,
+        signer.public_key_hex,
     )

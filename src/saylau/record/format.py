@@ -17,6 +17,7 @@ from saylau.errors import RecordError
 __all__ = [
     "BALLOTS",
     "BALLOT_STATES",
+    "BOARD",
     "CHALLENGED",
     "DATA_FILES",
     "DEVICES",
@@ -45,10 +46,11 @@ BALLOTS: Final = "ballots.jsonl"
 CHALLENGED: Final = "challenged.jsonl"
 TALLIES: Final = "tallies.jsonl"
 RESULTS: Final = "results.json"
+BOARD: Final = "board.jsonl"
 FILES: Final = "files.json"
 
 #: every data file, in the order the manifest-of-files lists them
-DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES, RESULTS)
+DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES, RESULTS, BOARD)
 
 BALLOT_STATES: Final = ("cast", "challenged", "superseded")
 

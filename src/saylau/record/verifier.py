@@ -31,7 +31,9 @@ from saylau.crypto.tracking import opening_code
 from saylau.election.manifest import Manifest
 from saylau.errors import RecordError, SaylauError, VerificationFailed
 from saylau.record import format as fmt
+from saylau.record.board_check import BoardIndex
 from saylau.record.reader import RecordReader
+from saylau.record.revotes import RevoteLinks
 from saylau.record.tally import NATION_ID, StationSums, TallyEntry, results_summary
 from saylau.voting.device import DeviceRecord
 from saylau.voting.submitted import SubmittedBallot
@@ -62,6 +64,10 @@ class _State:
     params: ElectionParameters | None = None
     devices: dict[str, DeviceRecord] = field(default_factory=dict)
     challenged_ids: dict[str, EncryptedBallot] = field(default_factory=dict)
+    challenged_where: dict[str, tuple[str, str]] = field(default_factory=dict)
+    devices_doc: list[dict[str, Any]] = field(default_factory=list)
+    board: BoardIndex | None = None
+    revotes: RevoteLinks = field(default_factory=RevoteLinks)
     sums: StationSums | None = None
     states: dict[str, int] = field(default_factory=lambda: {"cast": 0, "challenged": 0, "superseded": 0})
     record_hash: bytes = b""
@@ -159,14 +165,21 @@ class RecordVerifier:
     """Runs every check over one record directory; ``run()`` returns the record hash or raises."""
 
     def __init__(
-        self, record_dir: Path, workers: int = 1, chunk_size: int = 64, progress: ProgressHook | None = None
+        self,
+        record_dir: Path,
+        workers: int = 1,
+        chunk_size: int = 64,
+        progress: ProgressHook | None = None,
+        board_public_key: str | None = None,
     ) -> None:
+        """``board_public_key``: the board operator's Ed25519 key as the CEC announced it (hex), to pin."""
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.reader = RecordReader(record_dir)
         self.workers = workers
         self.chunk_size = chunk_size
         self.progress = progress
+        self.board_public_key = board_public_key
         self.checks: list[CheckResult] = []
         self._s = _State()
 
@@ -193,6 +206,7 @@ class RecordVerifier:
             ("election parameters and base hash", self._parameters),
             ("guardian commitments (Schnorr proofs)", self._guardians),
             ("devices", self._devices),
+            ("bulletin board: hash chain and signed checkpoints", self._board),
             ("ballots: structure, states, revotes", self._ballots),
             ("ballot proofs (range and contest limit)", self._proofs),
             ("tracking-code chains (opening to closing)", self._chains_summary),
@@ -200,6 +214,8 @@ class RecordVerifier:
             ("tallies recomputed (station, region, nation)", self._tallies),
             ("decryptions (partial decryption proofs)", self._decryptions),
             ("results.json matches the decryptions", self._results),
+            ("record matches the board (ballots, closing codes, tallies, results)", self._board_match),
+            ("revote links (revote tags in board order)", self._revote_tags),
         ]
         for name, step in steps:
             check = self._check(name)
@@ -294,7 +310,40 @@ class RecordVerifier:
             if rec.opening_code != opening_code(rec.device_id, base_hash).hex():
                 raise self._fail(check, f"device {rec.device_id}: opening_code is not H(base hash, id)")
             self._s.devices[rec.device_id] = rec
+            self._s.devices_doc.append(d)
             check.count += 1
+
+    def _board(self, check: CheckResult) -> None:
+        index = self._s.board = BoardIndex(
+            self.reader, self._need_manifest().election_id, self.board_public_key
+        )
+        summary = index.read_board(lambda n: self._tick("board", n))
+        check.count = summary.count
+        final = "closed (final checkpoint)" if summary.final else "not closed"
+        check.detail = f"{summary.checkpoints} checkpoints, {final}, key {summary.public_key[:16]}…"
+
+    def _board_match(self, check: CheckResult) -> None:
+        index = self._need_board()
+        check.count = index.compare_entries()
+        index.check_closing(self._s.devices_doc)
+        scopes = [
+            {k: v for k, v in e.to_dict().items() if k != "plaintext"} for e in self._entries
+        ]
+        index.check_published("tally", scopes, "scopes", f"{fmt.TALLIES} (encrypted tallies)")
+        index.check_published("result", self.reader.json(fmt.RESULTS), "results", fmt.RESULTS)
+        params = self.reader.json(fmt.PARAMETERS)["election"]
+        index.check_optional("joint_key", params, "parameters", f"{fmt.PARAMETERS} (election parameters)")
+        m = self._need_manifest()
+        index.check_optional("manifest", m.manifest_hash().hex(), "manifest_hash", f"{fmt.MANIFEST} hash")
+        check.detail = f"{check.count} ballot/challenge/revote entries, {len(self._s.devices)} closing codes"
+
+    def _revote_tags(self, check: CheckResult) -> None:
+        groups, links = self._s.revotes.check(self._need_board().tagged_positions)
+        check.count = links
+        untagged = self._s.revotes.untagged_links
+        check.detail = f"{groups} remote voters, {links} tagged links" + (
+            f", {untagged} untagged links (bound by the board only)" if untagged else ""
+        )
 
     def _ballots(self, check: CheckResult) -> None:
         """One streaming pass: structure, grouping and sequence, style, states, chains, sums, proofs."""
@@ -316,6 +365,7 @@ class RecordVerifier:
         total = sum(d.ballot_count for d in s.devices.values())
         self._tick("ballots", 0, total)
         self._tick("proofs", 0, total)
+        board = self._need_board()
         proofs = self._proof_runner = _Proofs(params, self.workers, self.chunk_size, self._tick)
 
         def close_group() -> None:
@@ -330,7 +380,8 @@ class RecordVerifier:
 
         try:
             for no, line in self.reader.raw_lines(fmt.BALLOTS):
-                sb = SubmittedBallot.from_dict(RecordReader.parse_line(line, fmt.BALLOTS, no))
+                d = RecordReader.parse_line(line, fmt.BALLOTS, no)
+                sb = SubmittedBallot.from_dict(d)
                 b = sb.ballot
                 where = f"ballot {sb.ballot_id} ({fmt.BALLOTS} line {no})"
                 if sb.ballot_id in seen:
@@ -363,6 +414,9 @@ class RecordVerifier:
                     info[sb.ballot_id] = (sb.state, sb.station_id)
                 if sb.state == "challenged":
                     s.challenged_ids[sb.ballot_id] = b
+                    s.challenged_where[sb.ballot_id] = (sb.device_id, sb.station_id)
+                board.add_record_line(d)
+                s.revotes.add(d)
                 if sb.state == "cast":
                     sums.add(sb.station_id, b)
                 elif sb.superseded_by is not None:
@@ -452,6 +506,7 @@ class RecordVerifier:
             if cb.ballot.to_dict() != original.to_dict():
                 raise self._fail(check, f"{where}: differs from the ballot in {fmt.BALLOTS}")
             verify_challenged_ballot(params, cb)
+            self._need_board().add_challenge(d, *self._s.challenged_where[bid])
             opened.add(bid)
             check.count += 1
         missing = set(self._s.challenged_ids) - opened
@@ -511,12 +566,17 @@ class RecordVerifier:
             raise RecordError("manifest not loaded")
         return self._s.manifest
 
+    def _need_board(self) -> BoardIndex:
+        if self._s.board is None:
+            raise RecordError("board not read")
+        return self._s.board
+
     def _need_params(self) -> ElectionParameters:
         if self._s.params is None:
             raise RecordError("parameters not loaded")
         return self._s.params
 
 
-def verify_record(record_dir: Path, workers: int = 1) -> bytes:
+def verify_record(record_dir: Path, workers: int = 1, board_public_key: str | None = None) -> bytes:
     """Verify a record directory; return its record hash or raise ``VerificationFailed``."""
-    return RecordVerifier(record_dir, workers=workers).run()
+    return RecordVerifier(record_dir, workers=workers, board_public_key=board_public_key).run()

@@ -70,11 +70,15 @@ def write_record(
     challenged: Iterable[ChallengedBallot],
     tallies: Iterable[TallyEntry],
     on_ballot: Any = None,
+    *,
+    board_rows: Iterable[dict[str, Any]],
 ) -> bytes:
     """Write the whole record into ``out_dir`` (created if needed) and return the record hash.
 
     ``ballots`` is consumed once, streaming, and must come grouped by device in chain order;
-    ``on_ballot`` (optional) is called after each ballot line, for progress bars.
+    ``on_ballot`` (optional) is called after each ballot line, for progress bars. ``board_rows`` is the
+    bulletin board's export (``BulletinBoard.export_rows()``: header, entries, checkpoints), written as
+    canonical JSON Lines.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(out_dir / fmt.MANIFEST, manifest.to_json_obj())
@@ -96,6 +100,9 @@ def write_record(
         for entry in entries:
             w.write(entry.to_dict())
     _write_json(out_dir / fmt.RESULTS, results_summary(manifest, entries))
+    with JsonLinesWriter(out_dir / fmt.BOARD) as w:
+        for row in board_rows:
+            w.write(row)
     return write_files_manifest(out_dir)
 
 

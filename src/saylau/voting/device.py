@@ -99,11 +99,16 @@ class VotingDevice:
         return f"VotingDevice({self.device_id!r}, station={self.station_id!r}, ballots={self._count})"
 
     def encrypt(
-        self, choices: dict[str, list[str]], style_id: str, rng: random.Random | None = None
+        self,
+        choices: dict[str, list[str]],
+        style_id: str,
+        rng: random.Random | None = None,
+        revote_tag: bytes | None = None,
     ) -> PendingBallot:
         """Encrypt the voter's choices; the returned ballot must be cast or challenged next.
 
         ``rng`` defaults to the OS CSPRNG; a seeded ``random.Random`` is for reproducible tests only.
+        ``revote_tag``: a remote voter's tag from the revote service (``BallotBox.revote_tag``).
         """
         if self._closed is not None:
             raise ElectionStateError(f"device {self.device_id}: closed, cannot encrypt")
@@ -112,7 +117,9 @@ class VotingDevice:
                 f"device {self.device_id}: ballot {self._pending.ballot.ballot_id} awaits cast or challenge"
             )
         ballot_id = f"{self.device_id}-{self._count:06d}"
-        ballot, secret = encrypt_ballot(self.params, ballot_id, style_id, choices, self._chain, rng=rng)
+        ballot, secret = encrypt_ballot(
+            self.params, ballot_id, style_id, choices, self._chain, rng=rng, revote_tag=revote_tag
+        )
         self._pending = PendingBallot(ballot, secret, self._count)
         self._count += 1
         return self._pending

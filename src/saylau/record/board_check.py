@@ -1,0 +1,213 @@
+"""The election record against its bulletin board (``docs/record-format.md`` §11).
+
+The board's own chain and checkpoint signatures are checked by ``saylau.board.verify_board``; this module
+streams ``board.jsonl`` through it once and keeps only what the cross-check needs: a 32-byte fingerprint
+per ballot, challenge and supersession entry, the positions of tagged (remote) ballots, the closing
+codes, and the last tally, result, manifest and joint-key entries. The record side adds the fingerprint
+of the entry each ballot line implies; the two multisets must be equal (sorted with numpy, 32 bytes per
+entry per side). On a mismatch a second pass over the files names the first object without its
+counterpart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+
+from saylau.board import BoardSummary, verify_board
+from saylau.errors import BoardError, VerificationFailed
+from saylau.record import format as fmt
+from saylau.record.reader import RecordReader
+from saylau.voting.publish import ballot_payload, challenge_payload, superseded_payload
+
+__all__ = ["BoardIndex", "entry_fingerprint"]
+
+_MATCHED_KINDS = frozenset({"ballot", "challenge", "superseded"})
+
+
+def entry_fingerprint(kind: str, code: str | None, payload: Any) -> bytes:
+    """SHA-256 over kind, code and the payload's JSON (sorted keys): equal iff the entries say the same."""
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return hashlib.sha256(f"{kind}\x00{code}\x00".encode() + body).digest()
+
+
+def record_line_fingerprints(d: dict[str, Any]) -> list[tuple[str, bytes]]:
+    """The entries one ``ballots.jsonl`` line implies: ``ballot`` (unless challenged), ``superseded``."""
+    ballot = d["ballot"]
+    code = ballot["code"]
+    if d["state"] == "challenged":
+        return []  # its entry is the opening, matched from challenged.jsonl
+    out = [
+        ("ballot", entry_fingerprint("ballot", code, ballot_payload(ballot, d["device_id"], d["station_id"])))
+    ]
+    if d["state"] == "superseded":
+        payload = superseded_payload(ballot["ballot_id"], code, d["superseded_by"])
+        out.append(("superseded", entry_fingerprint("superseded", code, payload)))
+    return out
+
+
+def challenge_fingerprint(d: dict[str, Any], device_id: str, station_id: str) -> bytes:
+    """The ``challenge`` entry a ``challenged.jsonl`` line implies."""
+    code = d["ballot"]["code"]
+    return entry_fingerprint("challenge", code, challenge_payload(d, device_id, station_id))
+
+
+class BoardIndex:
+    """One streaming pass over the record's board, and the comparisons with the rest of the record."""
+
+    def __init__(self, reader: RecordReader, election_id: str, public_key: str | None = None) -> None:
+        """``public_key``: the board key the CEC announced (hex), if the caller wants it pinned."""
+        self.reader = reader
+        self.election_id = election_id
+        self.public_key = public_key
+        self.board_fps = bytearray()
+        self.record_fps = bytearray()
+        self.tagged_positions: dict[str, int] = {}  # ballot id -> board position, remote ballots only
+        self.closed: list[tuple[int, list[Any]]] = []
+        self.last: dict[str, tuple[int, dict[str, Any]]] = {}  # kind -> (position, payload)
+        self.summary: BoardSummary | None = None
+
+    # --- the board pass ----------------------------------------------------------------------------
+
+    def read_board(self, tick: Callable[[int], None] | None = None) -> BoardSummary:
+        """Verify the chain and checkpoints (``verify_board``) while indexing the entries."""
+        try:
+            self.summary = verify_board(self._rows(tick), expected_public_key=self.public_key)
+        except BoardError as exc:
+            raise VerificationFailed(f"{fmt.BOARD}: {exc}") from exc
+        if self.summary.board_id != self.election_id:
+            raise VerificationFailed(
+                f"{fmt.BOARD}: board id {self.summary.board_id!r} is not the election id {self.election_id!r}"
+            )
+        return self.summary
+
+    def _rows(self, tick: Callable[[int], None] | None) -> Iterator[dict[str, Any]]:
+        for no, row in self.reader.lines(fmt.BOARD):
+            if not isinstance(row, dict):
+                raise VerificationFailed(f"{fmt.BOARD} line {no}: not a JSON object")
+            if row.get("type") == "entry":
+                self._observe(row)
+            if tick is not None:
+                tick(1)
+            yield row
+
+    def _observe(self, row: dict[str, Any]) -> None:
+        pos, kind, payload = row.get("position"), row.get("kind"), row.get("payload")
+        where = f"{fmt.BOARD}: entry at position {pos} ({kind})"
+        if not isinstance(payload, dict) or not isinstance(kind, str):
+            raise VerificationFailed(f"{where}: no payload object")
+        if kind in _MATCHED_KINDS:
+            if self.closed:
+                raise VerificationFailed(f"{where}: published after the close of voting")
+            self.board_fps += entry_fingerprint(kind, row.get("code"), payload)
+            ballot = payload.get("ballot")
+            if kind == "ballot" and isinstance(ballot, dict) and "revote_tag" in ballot:
+                self.tagged_positions[str(ballot.get("ballot_id"))] = int(pos or 0)
+        elif kind == "phase" and payload.get("phase") == "closed":
+            devices = payload.get("devices")
+            if not isinstance(devices, list):
+                raise VerificationFailed(f"{where}: the close of voting lists no devices")
+            self.closed.append((int(pos or 0), devices))
+        elif kind in ("tally", "result", "joint_key", "manifest"):
+            self.last[kind] = (int(pos or 0), payload)
+
+    # --- what the record implies ---------------------------------------------------------------------
+
+    def add_record_line(self, d: dict[str, Any]) -> None:
+        """Add the entries a ``ballots.jsonl`` line implies."""
+        for _, fp in record_line_fingerprints(d):
+            self.record_fps += fp
+
+    def add_challenge(self, d: dict[str, Any], device_id: str, station_id: str) -> None:
+        """Add the entry a ``challenged.jsonl`` line implies."""
+        self.record_fps += challenge_fingerprint(d, device_id, station_id)
+
+    # --- comparisons ---------------------------------------------------------------------------------
+
+    def compare_entries(self) -> int:
+        """Every ballot, challenge and supersession is on the board once, and nothing else is."""
+        rec = np.sort(np.frombuffer(bytes(self.record_fps), dtype="S32"))
+        brd = np.sort(np.frombuffer(bytes(self.board_fps), dtype="S32"))
+        if rec.shape == brd.shape and bool(np.all(rec == brd)):
+            return int(rec.shape[0])
+        only_record = np.setdiff1d(rec, brd)
+        only_board = np.setdiff1d(brd, rec)
+        if only_record.size:
+            raise VerificationFailed(self._name_record_object(bytes(only_record[0]).ljust(32, b"\0")))
+        if only_board.size:
+            raise VerificationFailed(self._name_board_entry(bytes(only_board[0]).ljust(32, b"\0")))
+        dup = brd[1:][brd[1:] == brd[:-1]] if brd.shape[0] > rec.shape[0] else rec[1:][rec[1:] == rec[:-1]]
+        where = "on the board" if brd.shape[0] > rec.shape[0] else "in the record"
+        target = bytes(dup[0]).ljust(32, b"\0")
+        name = self._name_board_entry(target) if where == "on the board" else self._name_record_object(target)
+        raise VerificationFailed(f"{name} (published twice {where})")
+
+    def _name_record_object(self, fp: bytes) -> str:
+        places: dict[str, tuple[str, str]] = {}
+        for no, d in self.reader.lines(fmt.BALLOTS):
+            if d["state"] == "challenged":
+                places[d["ballot"]["ballot_id"]] = (d["device_id"], d["station_id"])
+            for kind, f in record_line_fingerprints(d):
+                if f == fp:
+                    state = "superseded" if kind == "superseded" else d["state"]
+                    return (
+                        f"ballot {d['ballot']['ballot_id']} ({fmt.BALLOTS} line {no}): no board entry "
+                        f"'{kind}' with the same content (state {state})"
+                    )
+        for no, d in self.reader.lines(fmt.CHALLENGED):
+            bid = d["ballot"]["ballot_id"]
+            if bid in places and challenge_fingerprint(d, *places[bid]) == fp:
+                return f"challenged ballot {bid} ({fmt.CHALLENGED} line {no}): no matching 'challenge' entry"
+        return "a record object has no matching board entry"
+
+    def _name_board_entry(self, fp: bytes) -> str:
+        for _, row in self.reader.lines(fmt.BOARD):
+            matched = row.get("type") == "entry" and row.get("kind") in _MATCHED_KINDS
+            if matched and entry_fingerprint(row["kind"], row.get("code"), row["payload"]) == fp:
+                return (
+                    f"{fmt.BOARD}: entry at position {row['position']} ({row['kind']}, code "
+                    f"{row.get('code')}) has no counterpart in the record"
+                )
+        return "a board entry has no counterpart in the record"
+
+    def check_closing(self, devices: list[dict[str, Any]]) -> None:
+        """The one close-of-voting entry lists exactly the record's devices, counts and closing codes."""
+        if len(self.closed) != 1:
+            raise VerificationFailed(f"{fmt.BOARD}: {len(self.closed)} close-of-voting entries, expected one")
+        pos, listed = self.closed[0]
+        on_board: dict[str, Any] = {}
+        for d in listed:
+            if not isinstance(d, dict) or not isinstance(d.get("device_id"), str):
+                raise VerificationFailed(f"{fmt.BOARD}: entry at position {pos}: malformed device")
+            on_board[d["device_id"]] = d
+        for dev in devices:
+            want = {k: dev[k] for k in ("device_id", "station_id", "ballot_count", "closing_code")}
+            got = on_board.pop(dev["device_id"], None)
+            if got is None:
+                raise VerificationFailed(f"device {dev['device_id']}: its closing code is not on the board")
+            if got != want:
+                raise VerificationFailed(
+                    f"device {dev['device_id']}: closing code, count or station differ from the board's "
+                    f"close-of-voting entry (position {pos})"
+                )
+        if on_board:
+            raise VerificationFailed(
+                f"device {sorted(on_board)[0]}: closed on the board, not in {fmt.DEVICES}"
+            )
+
+    def check_published(self, kind: str, expected: Any, field: str, what: str) -> None:
+        """The board's last ``kind`` entry carries ``expected`` under ``field`` (it must be on the board)."""
+        if kind not in self.last:
+            raise VerificationFailed(f"{fmt.BOARD}: no '{kind}' entry ({what} was never published)")
+        pos, payload = self.last[kind]
+        if payload.get(field) != expected:
+            raise VerificationFailed(f"{what}: differs from the board's '{kind}' entry at position {pos}")
+
+    def check_optional(self, kind: str, expected: Any, field: str, what: str) -> None:
+        """As ``check_published``, where the board need not carry ``kind``."""
+        if kind in self.last:
+            self.check_published(kind, expected, field, what)
