@@ -1,0 +1,231 @@
+"""The record's bulletin board: its chain is verified and every ballot, revote and number is on it."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from record_tamper import read_lines, write_lines
+
+from saylau.board import BoardSigner, BulletinBoard, MemoryBoardStore
+from saylau.errors import VerificationFailed
+from saylau.record import format as fmt
+from saylau.record.demo import DemoResult
+from saylau.record.verifier import RecordVerifier, verify_record
+
+Entry = dict[str, Any]
+
+
+def fails(record: Path, match: str, **kw: Any) -> str:
+    with pytest.raises(VerificationFailed, match=match) as info:
+        verify_record(record, **kw)
+    return str(info.value)
+
+
+def entries(record: Path) -> list[Entry]:
+    return [r for r in read_lines(record / fmt.BOARD) if r["type"] == "entry"]
+
+
+def rebuild_board(record: Path, change: Callable[[list[Entry]], list[Entry]]) -> None:
+    """Rewrite the board the way its operator could: new entries, a fresh chain, re-signed checkpoints."""
+    rows = read_lines(record / fmt.BOARD)
+    header = rows[0]
+    board = BulletinBoard(header["board_id"], MemoryBoardStore(), BoardSigner.generate(), 8)
+    for e in change([r for r in rows if r["type"] == "entry"]):
+        board.append(e["kind"], e["payload"], code=e["code"])
+    board.close()
+    write_lines(record / fmt.BOARD, list(board.export_rows()))
+
+
+def first(items: list[Entry], kind: str) -> int:
+    return next(i for i, e in enumerate(items) if e["kind"] == kind)
+
+
+def test_honest_board_is_checked_and_pinned(small_record: DemoResult) -> None:
+    v = RecordVerifier(small_record.out_dir, board_public_key=small_record.board_public_key)
+    assert v.run() == small_record.record_hash
+    counts = {c.name: c for c in v.checks}
+    states = small_record.states
+    matched = counts["record matches the board (ballots, closing codes, tallies, results)"]
+    assert matched.count == sum(states.values()) + states["superseded"]
+    assert counts["revote links (revote tags in board order)"].count == states["superseded"] > 0
+    assert "closed (final checkpoint)" in counts["bulletin board: hash chain and signed checkpoints"].detail
+
+
+def test_another_board_key_is_refused(record_copy: Path) -> None:
+    fails(record_copy, "public key differs", board_public_key=BoardSigner.generate().public_key_hex)
+
+
+def test_changed_board_entry_is_caught(record_copy: Path) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    i = next(i for i, r in enumerate(rows) if r.get("kind") == "ballot")
+    rows[i]["payload"]["station_id"] = "elsewhere"
+    write_lines(record_copy / fmt.BOARD, rows)
+    fails(record_copy, r"board.jsonl: .*payload does not match")
+
+
+def test_removed_board_entry_is_caught(record_copy: Path) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    i = next(i for i, r in enumerate(rows) if r.get("kind") == "challenge")
+    write_lines(record_copy / fmt.BOARD, rows[:i] + rows[i + 1 :])
+    fails(record_copy, r"board.jsonl: board entry at position \d+")
+
+
+def test_reordered_board_entries_are_caught(record_copy: Path) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    i = next(i for i, r in enumerate(rows) if r.get("kind") == "ballot")
+    rows[i], rows[i + 1] = rows[i + 1], rows[i]
+    write_lines(record_copy / fmt.BOARD, rows)
+    fails(record_copy, r"board.jsonl: board (entry|checkpoint) at position \d+")
+
+
+def test_ballot_missing_from_a_rebuilt_board_is_caught(record_copy: Path) -> None:
+    def drop(items: list[Entry]) -> list[Entry]:
+        i = first(items, "ballot")
+        return items[:i] + items[i + 1 :]
+
+    rebuild_board(record_copy, drop)
+    fails(record_copy, r"ballot \S+ \(ballots.jsonl line \d+\): no board entry 'ballot'")
+
+
+def test_challenge_missing_from_the_board_is_caught(record_copy: Path) -> None:
+    rebuild_board(record_copy, lambda items: [e for e in items if e["kind"] != "challenge"])
+    fails(record_copy, r"challenged ballot \S+ \(challenged.jsonl line \d+\): no matching 'challenge'")
+
+
+def test_board_entry_missing_from_the_record_is_caught(record_copy: Path) -> None:
+    lines = read_lines(record_copy / fmt.BALLOTS)
+    cast = next(d["ballot"] for d in lines if d["state"] == "cast")
+
+    def add(items: list[Entry]) -> list[Entry]:
+        i = first(items, "phase")
+        fake = {"ballot_id": cast["ballot_id"], "code": cast["code"], "by": "nobody"}
+        return [*items[:i], {"kind": "superseded", "payload": fake, "code": cast["code"]}, *items[i:]]
+
+    rebuild_board(record_copy, add)
+    fails(record_copy, r"board.jsonl: entry at position \d+ \(superseded, .*no counterpart in the record")
+
+
+def test_ballot_published_twice_is_caught(record_copy: Path) -> None:
+    def twice(items: list[Entry]) -> list[Entry]:
+        i = first(items, "ballot")
+        return [*items[: i + 1], copy.deepcopy(items[i]), *items[i + 1 :]]
+
+    rebuild_board(record_copy, twice)
+    fails(record_copy, "published twice on the board")
+
+
+def test_ballot_with_another_state_on_the_board_is_caught(record_copy: Path) -> None:
+    """A ballot the record calls challenged, published as cast, is not the same entry."""
+    lines = read_lines(record_copy / fmt.BALLOTS)
+    challenged = next(d for d in lines if d["state"] == "challenged")
+
+    def recast(items: list[Entry]) -> list[Entry]:
+        out = [e for e in items if e["code"] != challenged["ballot"]["code"]]
+        payload = {k: challenged[k] for k in ("ballot", "device_id", "station_id")} | {"state": "cast"}
+        i = first(out, "phase")
+        return [
+            *out[:i],
+            {"kind": "ballot", "payload": payload, "code": challenged["ballot"]["code"]},
+            *out[i:],
+        ]
+
+    rebuild_board(record_copy, recast)
+    fails(record_copy, "no matching 'challenge' entry|no counterpart in the record")
+
+
+def test_wrong_closing_code_on_the_board_is_caught(record_copy: Path) -> None:
+    def wrong(items: list[Entry]) -> list[Entry]:
+        i = first(items, "phase")
+        items[i]["payload"]["devices"][0]["closing_code"] = "00" * 32
+        return items
+
+    rebuild_board(record_copy, wrong)
+    fails(record_copy, r"device \S+: closing code, count or station differ from the board")
+
+
+def test_closing_codes_missing_from_the_board_are_caught(record_copy: Path) -> None:
+    rebuild_board(record_copy, lambda items: [e for e in items if e["kind"] != "phase"])
+    fails(record_copy, "0 close-of-voting entries")
+
+
+def test_ballot_after_the_close_is_caught(record_copy: Path) -> None:
+    def late(items: list[Entry]) -> list[Entry]:
+        i, j = first(items, "ballot"), first(items, "phase")
+        return [*items[:i], *items[i + 1 : j + 1], items[i], *items[j + 1 :]]
+
+    rebuild_board(record_copy, late)
+    fails(record_copy, "published after the close of voting")
+
+
+def test_results_differing_from_the_board_are_caught(record_copy: Path) -> None:
+    def other(items: list[Entry]) -> list[Entry]:
+        i = first(items, "result")
+        items[i]["payload"]["results"]["nation"]["ballots"] += 1
+        return items
+
+    rebuild_board(record_copy, other)
+    fails(record_copy, r"results.json: differs from the board's 'result' entry")
+
+
+def test_tally_missing_from_the_board_is_caught(record_copy: Path) -> None:
+    rebuild_board(record_copy, lambda items: [e for e in items if e["kind"] != "tally"])
+    fails(record_copy, "no 'tally' entry")
+
+
+def test_redirected_revote_link_is_caught(record_copy: Path) -> None:
+    """The forger rewrites ballots.jsonl and the board consistently, with the same tallies: tags catch it."""
+    lines = read_lines(record_copy / fmt.BALLOTS)
+    old = next(d for d in lines if d["state"] == "superseded")
+    successors = {d["superseded_by"] for d in lines}
+    other = next(
+        d
+        for d in lines
+        if d["state"] == "cast"
+        and d["station_id"] == old["station_id"]
+        and d["ballot"]["ballot_id"] not in successors
+    )
+    new_by = other["ballot"]["ballot_id"]
+    old["superseded_by"] = new_by
+    write_lines(record_copy / fmt.BALLOTS, lines)
+
+    def redirect(items: list[Entry]) -> list[Entry]:
+        for e in items:
+            if e["kind"] == "superseded" and e["payload"]["ballot_id"] == old["ballot"]["ballot_id"]:
+                e["payload"]["by"] = new_by
+        return items
+
+    rebuild_board(record_copy, redirect)
+    fails(
+        record_copy,
+        rf"ballot {old['ballot']['ballot_id']}: a later ballot of the same voter .* superseded by {new_by}",
+    )
+
+
+def test_counted_ballot_swapped_within_a_voter_is_caught(record_copy: Path) -> None:
+    """Counting the coerced (earlier) ballot instead of the last one changes the order the board fixes."""
+    rows = entries(record_copy)
+    sup = next(e for e in rows if e["kind"] == "superseded")
+    a, b = sup["payload"]["ballot_id"], sup["payload"]["by"]
+    lines = read_lines(record_copy / fmt.BALLOTS)
+    for d in lines:
+        if d["ballot"]["ballot_id"] == a:
+            d["state"], d["superseded_by"] = "cast", None
+        elif d["ballot"]["ballot_id"] == b:
+            d["state"], d["superseded_by"] = "superseded", a
+    write_lines(record_copy / fmt.BALLOTS, lines)
+
+    def swap(items: list[Entry]) -> list[Entry]:
+        for e in items:
+            if e["kind"] == "superseded" and e["payload"]["ballot_id"] == a:
+                code = next(d["ballot"]["code"] for d in lines if d["ballot"]["ballot_id"] == b)
+                e["payload"] = {"ballot_id": b, "code": code, "by": a}
+                e["code"] = code
+        return items
+
+    rebuild_board(record_copy, swap)
+    # the tally changes too, so the recount fails first unless both ballots vote alike; either way it fails
+    fails(record_copy, "later ballot of the same voter|tally|differs")
