@@ -77,6 +77,7 @@ CALLS: dict[str, tuple[str, str, str]] = {
     ),
     "make_joint_key": ("POST", "/elections/{election_id}/key", f"/elections/{E}/key"),
     "cast_ballot": ("POST", "/elections/{election_id}/ballots", f"/elections/{E}/ballots"),
+    "cast_ballot_batch": ("POST", "/elections/{election_id}/ballots/batch", f"/elections/{E}/ballots/batch"),
     "challenge_ballot": ("POST", "/elections/{election_id}/challenges", f"/elections/{E}/challenges"),
     "submit_turnout": (
         "POST",

@@ -21,6 +21,7 @@ __all__ = [
     "bound_election",
     "bound_station",
     "get_election",
+    "idempotency_ref",
     "idempotent",
     "idempotent_write",
     "need_phase",
@@ -75,27 +76,38 @@ def idempotent_write(
     With a key, the answer is stored in the same transaction as the write, and a repeated request gets
     the stored answer (header ``Idempotent-Replay``) instead of writing again.
     """
-    if key is None:
+    ref = idempotency_ref(caller, key, endpoint, payload)
+    if ref is None:
 
         def plain(session: Session) -> Written:
             status, body = write(session)
             return status, body, {}
 
         return plain
+    scope, ikey, rh = ref
+
+    def keyed(session: Session) -> Written:
+        stored = lookup(session, scope, ikey, rh)
+        if stored is not None:
+            return stored.status_code, stored.body, {"Idempotent-Replay": "true"}
+        status, body = write(session)
+        remember(session, scope, ikey, rh, status, body)
+        return status, body, {}
+
+    return keyed
+
+
+def idempotency_ref(
+    caller: TokenInfo, key: str | None, endpoint: str, payload: Any
+) -> tuple[str, str, str] | None:
+    """``(scope, key, request hash)`` of a request with an ``Idempotency-Key`` (``None`` without one)."""
+    if key is None:
+        return None
     if not 1 <= len(key) <= 200:
         raise ValueError("header 'Idempotency-Key': 1 to 200 characters")
     scope = caller.token_hash[:32] or "public"
     rh = request_hash("POST", endpoint, json.dumps(payload, sort_keys=True, default=str).encode())
-
-    def keyed(session: Session) -> Written:
-        stored = lookup(session, scope, key, rh)
-        if stored is not None:
-            return stored.status_code, stored.body, {"Idempotent-Replay": "true"}
-        status, body = write(session)
-        remember(session, scope, key, rh, status, body)
-        return status, body, {}
-
-    return keyed
+    return scope, key, rh
 
 
 def idempotent(

@@ -41,6 +41,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "finish_guardian": frozenset({"guardian"}),
     "make_joint_key": frozenset({"cec"}),
     "cast_ballot": frozenset({"voter"}),
+    "cast_ballot_batch": frozenset({"station"}),
     "challenge_ballot": frozenset({"voter"}),
     "submit_turnout": frozenset({"station"}),
     "list_turnout": _ANY,

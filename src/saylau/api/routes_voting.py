@@ -23,20 +23,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import bound_election, get_election, idempotent_write, need_phase
-from saylau.api.errors import NotFound
+from saylau.api.cast_batch import CastRequest, receipt
+from saylau.api.common import bound_election, get_election, idempotency_ref, idempotent_write, need_phase
+from saylau.api.errors import NotFound, status_for
 from saylau.api.state import AppState
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import write_jsonl
 from saylau.crypto import DeviceChain
 from saylau.errors import AccessDenied, BoardError, ElectionStateError
-from saylau.store.accounts import TokenInfo
-from saylau.store.models import Ballot, Device, Token
+from saylau.store.accounts import TokenInfo, resolve_tokens
+from saylau.store.models import Ballot, Device
 
-__all__ = ["router"]
+__all__ = ["MAX_BATCH", "router"]
 
 router = APIRouter()
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+MAX_BATCH = 1000
 
 
 class BallotIn(BaseModel):
@@ -47,25 +49,28 @@ class BallotIn(BaseModel):
     device_id: str = Field(pattern=_ID)
 
 
+class BatchItem(BaseModel):
+    """One ballot of a station's batch upload, under the credential the pollbook issued to its voter."""
+
+    model_config = ConfigDict(extra="forbid")
+    credential: str = Field(min_length=1, max_length=200)
+    ballot: dict[str, Any]
+    device_id: str = Field(pattern=_ID)
+
+
+class BatchIn(BaseModel):
+    """Up to ``MAX_BATCH`` ballots; a device's ballots in the order it made them."""
+
+    model_config = ConfigDict(extra="forbid")
+    ballots: list[BatchItem] = Field(min_length=1, max_length=MAX_BATCH)
+
+
 class ChallengeIn(BaseModel):
     """An opened, challenged ballot (``ChallengedBallot.to_dict``) and its device: never counted."""
 
     model_config = ConfigDict(extra="forbid")
     challenged: dict[str, Any]
     device_id: str = Field(pattern=_ID)
-
-
-def _receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
-    return {
-        "ballot_id": row.id,
-        "code": row.code,
-        "state": row.state,
-        "device_id": row.device_id,
-        "sequence": row.sequence,
-        "board_position": row.board_position,
-        "entry_hash": entry_hash,
-        "duplicate": duplicate,
-    }
 
 
 def _existing(session: Session, election_id: str, checked: CheckedBallot) -> Ballot | None:
@@ -145,73 +150,97 @@ async def cast_ballot(
     key_doc = await _key_document(state, election_id)
     payload = {"ballot": body.ballot, "device_id": body.device_id, "station_id": station_id, "state": "cast"}
     checked = await state.verifier.ballot(key_doc, body.ballot, payload)
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        board = state.board(session, election_id)
-        board.store.head()  # lock the board: serialises every writer of this election
-        e = get_election(session, election_id)
-        need_phase(e, "open")
-        dup = _existing(session, election_id, checked)
-        if dup is not None:
-            if dup.voter_id != caller.voter_id:
-                raise ElectionStateError(f"ballot with tracking code {checked.code}: cast by another voter")
-            return 200, _receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
-        token = session.get(Token, caller.token_hash, with_for_update=True)
-        if token is None:
-            raise AccessDenied(f"voter {caller.voter_id}: credential withdrawn")
-        earlier: list[Ballot] = []
-        if caller.channel == "remote":
-            if not e.remote_revoting and token.used:
-                raise ElectionStateError(f"voter {caller.voter_id}: this election does not allow revoting")
-            earlier = [] if not token.used else list(
-                session.scalars(
-                    select(Ballot).where(
-                        Ballot.election_id == election_id,
-                        Ballot.voter_id == caller.voter_id,
-                        Ballot.state == "cast",
-                    )
-                )
-            )
-        elif token.used:
-            raise AccessDenied(
-                f"voter {caller.voter_id}: this in-person credential has already cast its ballot"
-            )
-        sequence = _chain_step(session, state, election_id, body.device_id, station_id, checked)
-        token.used = True
-        superseded: list[str] = []
-        for old in earlier:
-            old.state = "superseded"
-            old.superseded_by = checked.ballot_id
-            superseded.append(old.code)
-            board.append(
-                "superseded", {"ballot_id": old.id, "code": old.code, "by": checked.ballot_id}, code=old.code
-            )
-        entry = board.append(
-            "ballot", payload, code=checked.code, known_payload_hash=checked.board_payload_hash
-        )
-        row = Ballot(
-            election_id=election_id,
-            id=checked.ballot_id,
-            voter_id=caller.voter_id,
-            station_id=station_id,
-            code=checked.code,
-            state="cast",
-            content_hash=checked.content_hash,
-            payload=body.ballot,
-            board_position=entry.position,
-            device_id=body.device_id,
-            sequence=sequence,
-        )
-        session.add(row)
-        return 201, {**_receipt(row, entry.entry_hash, duplicate=False), "superseded": superseded}
-
-    fut = state.committer.submit(
-        idempotent_write(
-            caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}, write
-        )
+    ref = idempotency_ref(
+        caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}
     )
+    request = CastRequest(election_id, caller, body.device_id, station_id, checked, body.ballot, payload, ref)
+    (fut,) = state.committer.submit_group(state.casts, [request])
     status, out, headers = await asyncio.wrap_future(fut)
     return JSONResponse(out, status_code=status, headers=headers)
+
+
+def _voter_for(info: TokenInfo | AccessDenied, election_id: str, station_id: str) -> TokenInfo:
+    """The voter a batch item's credential names, if it may cast at this station."""
+    if isinstance(info, AccessDenied):
+        raise info
+    if info.role != "voter":
+        raise AccessDenied(f"credential: role {info.role!r} is not a voter credential")
+    if info.election_id != election_id:
+        raise AccessDenied(f"voter {info.voter_id}: credential is for election {info.election_id!r}")
+    if info.station_id != station_id:
+        raise AccessDenied(
+            f"voter {info.voter_id}: credential is for station {info.station_id!r}, not {station_id!r}"
+        )
+    return info
+
+
+def _refusal(index: int, exc: BaseException) -> dict[str, Any]:
+    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    return {"index": index, "status": status_for(exc), "error": type(exc).__name__, "detail": message}
+
+
+@router.post("/elections/{election_id}/ballots/batch", tags=["voting"])
+async def cast_ballot_batch(
+    election_id: str,
+    body: BatchIn,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("cast_ballot_batch"))],
+) -> JSONResponse:
+    """A polling station's device uploads many cast ballots, each under the credential of its voter.
+
+    Each ballot is verified and accepted or refused on its own (its own status and reason); the answer
+    comes only after every accepted ballot is committed. Resending a batch is safe: ballots already
+    stored come back as duplicates.
+    """
+    bound_election(caller, election_id)
+    station_id = _station_of(caller)
+    key_doc = await _key_document(state, election_id)
+
+    def resolve() -> list[TokenInfo | AccessDenied]:
+        with state.reading() as session:
+            return resolve_tokens(session, [item.credential for item in body.ballots])
+
+    infos = await run_in_threadpool(resolve)
+    results: list[dict[str, Any] | None] = [None] * len(body.ballots)
+    todo: list[tuple[int, TokenInfo, dict[str, Any]]] = []
+    for i, (item, info) in enumerate(zip(body.ballots, infos, strict=True)):
+        try:
+            voter = _voter_for(info, election_id, station_id)
+        except AccessDenied as exc:
+            results[i] = _refusal(i, exc)
+            continue
+        payload = {
+            "ballot": item.ballot, "device_id": item.device_id, "station_id": station_id, "state": "cast"
+        }
+        todo.append((i, voter, payload))
+    checks = await state.verifier.ballots(key_doc, [(body.ballots[i].ballot, p) for i, _, p in todo])
+    requests: list[tuple[int, CastRequest]] = []
+    for (i, voter, payload), checked in zip(todo, checks, strict=True):
+        if isinstance(checked, Exception):
+            results[i] = _refusal(i, checked)
+            continue
+        item = body.ballots[i]
+        requests.append(
+            (i, CastRequest(election_id, voter, item.device_id, station_id, checked, item.ballot, payload))
+        )
+    futures = state.committer.submit_group(state.casts, [r for _, r in requests])
+    for (i, _), fut in zip(requests, futures, strict=True):
+        try:
+            status, out, _headers = await asyncio.wrap_future(fut)
+        except Exception as exc:  # refused by the writer (or its batch failed to commit)
+            results[i] = _refusal(i, exc)
+        else:
+            results[i] = {"index": i, "status": status, "receipt": out}
+    accepted = sum(1 for r in results if r is not None and r["status"] == 201)
+    duplicates = sum(1 for r in results if r is not None and r["status"] == 200)
+    return JSONResponse(
+        {
+            "accepted": accepted,
+            "duplicates": duplicates,
+            "refused": len(results) - accepted - duplicates,
+            "results": results,
+        }
+    )
 
 
 @router.post("/elections/{election_id}/challenges", status_code=201, tags=["voting"])
@@ -235,7 +264,7 @@ async def challenge_ballot(
         need_phase(get_election(session, election_id), "open")
         dup = _existing(session, election_id, checked)
         if dup is not None:
-            return 200, _receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
+            return 200, receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
         sequence = _chain_step(session, state, election_id, body.device_id, station_id, checked)
         entry = board.append(
             "challenge", payload, code=checked.code, known_payload_hash=checked.board_payload_hash
@@ -254,7 +283,7 @@ async def challenge_ballot(
             sequence=sequence,
         )
         session.add(row)
-        return 201, _receipt(row, entry.entry_hash, duplicate=False)
+        return 201, receipt(row, entry.entry_hash, duplicate=False)
 
     path = f"/elections/{election_id}/challenges"
     fut = state.committer.submit(

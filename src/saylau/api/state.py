@@ -38,6 +38,7 @@ class AppState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     hasher: PasswordHasher = DEFAULT_HASHER
     committer: GroupCommitter = field(init=False)
+    casts: Any = field(init=False)
     verifier: VerifyPool = field(init=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -45,6 +46,9 @@ class AppState:
         """The writer thread and the verification pool start on first use."""
         self.committer = GroupCommitter(self.transaction, self.settings.commit_batch)
         self.verifier = VerifyPool(self.settings.verify_processes)
+        from saylau.api.cast_batch import CastWriter  # it imports the route helpers, which import us
+
+        self.casts = CastWriter(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -26,6 +26,7 @@ __all__ = [
     "issue_token",
     "password_hasher",
     "resolve_token",
+    "resolve_tokens",
 ]
 
 ROLES = ("cec", "station", "guardian", "pollster", "observer", "voter")
@@ -154,3 +155,40 @@ def resolve_token(session: Session, token: str) -> TokenInfo:
         channel=row.channel,
         token_hash=th,
     )
+
+
+def resolve_tokens(session: Session, tokens: list[str]) -> list[TokenInfo | AccessDenied]:
+    """``resolve_token`` for many tokens in one query; an unknown or expired one gives ``AccessDenied``."""
+    hashes = [hash_token(t) for t in tokens]
+    rows = {r.token_hash: r for r in session.scalars(select(Token).where(Token.token_hash.in_(set(hashes))))}
+    users = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(User.id.in_({r.user_id for r in rows.values() if r.user_id is not None}))
+        )
+    }
+    now = utcnow()
+    out: list[TokenInfo | AccessDenied] = []
+    for th in hashes:
+        row = rows.get(th)
+        if row is None:
+            out.append(AccessDenied("credential: unknown"))
+            continue
+        if row.expires_at <= now:
+            out.append(AccessDenied("credential: expired"))
+            continue
+        user = None if row.user_id is None else users.get(row.user_id)
+        out.append(
+            TokenInfo(
+                role=row.role,
+                user_id=row.user_id,
+                username=None if user is None else user.username,
+                election_id=row.election_id,
+                station_id=row.station_id,
+                guardian_index=None if user is None else user.guardian_index,
+                voter_id=row.voter_id,
+                channel=row.channel,
+                token_hash=th,
+            )
+        )
+    return out

@@ -1,0 +1,253 @@
+"""Writing verified cast ballots in groups: one query per table for a whole commit batch.
+
+The group committer hands ``CastWriter`` every cast queued since the last commit (single-ballot requests
+arriving together, or one station's batch upload). It locks the board head, then loads with one query
+each the ballots already stored under the batch's tracking codes, the voters' credentials and the devices
+(``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the write lock), and the cast
+ballots of remote voters who are revoting. Each ballot is then checked in memory exactly as before —
+election open, credential unused (or a remote revote where allowed), device chain (EG 2.0 §3.4.4: the
+ballot's previous code must be the device's last code), no other ballot under its code — and only after
+every check passed are its rows changed. A refused ballot changes nothing and gets its own exception.
+The ORM inserts the batch's ballot and board rows with multi-row statements at commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from saylau.api.common import get_election, need_phase
+from saylau.api.verify_pool import CheckedBallot
+from saylau.board import BulletinBoard
+from saylau.crypto import DeviceChain
+from saylau.errors import AccessDenied, ElectionStateError, SaylauError
+from saylau.store.accounts import TokenInfo
+from saylau.store.idempotency import lookup, remember
+from saylau.store.models import Ballot, Device, Election, Token
+
+if TYPE_CHECKING:
+    from saylau.api.state import AppState
+
+__all__ = ["CastRequest", "CastWriter", "Written", "receipt"]
+
+Written = tuple[int, dict[str, Any], dict[str, str]]
+
+
+@dataclass(frozen=True)
+class CastRequest:
+    """One verified ballot to store: who casts it, from which device and station, and its hashes.
+
+    ``idempotency`` is ``(scope, key, request_hash)`` when the request carried an ``Idempotency-Key``.
+    """
+
+    election_id: str
+    caller: TokenInfo
+    device_id: str
+    station_id: str
+    checked: CheckedBallot
+    ballot: dict[str, Any]
+    payload: dict[str, Any]
+    idempotency: tuple[str, str, str] | None = None
+
+
+def receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
+    """What the caster is told about a stored ballot."""
+    return {
+        "ballot_id": row.id,
+        "code": row.code,
+        "state": row.state,
+        "device_id": row.device_id,
+        "sequence": row.sequence,
+        "board_position": row.board_position,
+        "entry_hash": entry_hash,
+        "duplicate": duplicate,
+    }
+
+
+@dataclass
+class _Loaded:
+    """The rows one election's share of a batch needs, loaded once and updated as ballots are stored."""
+
+    election: Election
+    board: BulletinBoard
+    ballots: dict[str, Ballot]
+    tokens: dict[str, Token]
+    devices: dict[str, Device]
+    cast_by_voter: dict[str, list[Ballot]]
+    entry_hashes: dict[str, str] = field(default_factory=dict)
+
+
+class CastWriter:
+    """The group writer for cast ballots (``GroupCommitter.submit_group``)."""
+
+    def __init__(self, state: AppState) -> None:
+        """Bind to the application (board signer and settings)."""
+        self.state = state
+
+    def __call__(self, session: Session, requests: list[CastRequest]) -> list[Any]:
+        """Store what passes its checks; one outcome (``Written`` or the refusing exception) per request."""
+        out: list[Any] = [None] * len(requests)
+        by_election: dict[str, list[int]] = {}
+        for i, r in enumerate(requests):
+            by_election.setdefault(r.election_id, []).append(i)
+        for election_id, idx in by_election.items():
+            reqs = [requests[i] for i in idx]
+            try:
+                loaded = self._load(session, election_id, reqs)
+            except (SaylauError, LookupError) as exc:
+                for i in idx:
+                    out[i] = exc
+                continue
+            for i, r in zip(idx, reqs, strict=True):
+                try:
+                    out[i] = self._one(session, loaded, r)
+                except (SaylauError, ValueError) as exc:
+                    out[i] = exc
+        return out
+
+    def _load(self, session: Session, election_id: str, reqs: list[CastRequest]) -> _Loaded:
+        board = self.state.board(session, election_id)
+        board.store.head()  # lock the board: serialises every writer of this election
+        election = get_election(session, election_id)
+        need_phase(election, "open")
+        codes = {r.checked.code for r in reqs}
+        ballots = {
+            b.code: b
+            for b in session.scalars(
+                select(Ballot).where(Ballot.election_id == election_id, Ballot.code.in_(codes))
+            )
+        }
+        hashes = {r.caller.token_hash for r in reqs}
+        tokens = {
+            t.token_hash: t
+            for t in session.scalars(select(Token).where(Token.token_hash.in_(hashes)).with_for_update())
+        }
+        device_ids = {r.device_id for r in reqs}
+        devices = {
+            d.id: d
+            for d in session.scalars(
+                select(Device)
+                .where(Device.election_id == election_id, Device.id.in_(device_ids))
+                .with_for_update()
+            )
+        }
+        revoters = {
+            r.caller.voter_id
+            for r in reqs
+            if r.caller.channel == "remote"
+            and r.caller.token_hash in tokens
+            and tokens[r.caller.token_hash].used
+        }
+        cast_by_voter: dict[str, list[Ballot]] = {}
+        if revoters:
+            for b in session.scalars(
+                select(Ballot).where(
+                    Ballot.election_id == election_id,
+                    Ballot.voter_id.in_(revoters),
+                    Ballot.state == "cast",
+                )
+            ):
+                cast_by_voter.setdefault(str(b.voter_id), []).append(b)
+        return _Loaded(election, board, ballots, tokens, devices, cast_by_voter)
+
+    def _entry_hash(self, loaded: _Loaded, code: str) -> str:
+        found = loaded.entry_hashes.get(code)
+        return found if found is not None else loaded.board.store.by_code(code)[0].entry_hash
+
+    def _one(self, session: Session, loaded: _Loaded, r: CastRequest) -> Written:
+        """Check one ballot against the loaded rows, then store it (nothing changes if a check fails)."""
+        if r.idempotency is not None:
+            stored = lookup(session, *r.idempotency)
+            if stored is not None:
+                return stored.status_code, stored.body, {"Idempotent-Replay": "true"}
+        status, body = self._cast(session, loaded, r)
+        if r.idempotency is not None:
+            remember(session, *r.idempotency, status, body)
+        return status, body, {}
+
+    def _cast(self, session: Session, loaded: _Loaded, r: CastRequest) -> tuple[int, dict[str, Any]]:
+        ck, caller, e = r.checked, r.caller, loaded.election
+        dup = loaded.ballots.get(ck.code)
+        if dup is not None:
+            if dup.content_hash != ck.content_hash:
+                raise ElectionStateError(
+                    f"ballot with tracking code {ck.code}: a different ballot already has this code"
+                )
+            if dup.voter_id != caller.voter_id:
+                raise ElectionStateError(f"ballot with tracking code {ck.code}: cast by another voter")
+            return 200, receipt(dup, self._entry_hash(loaded, ck.code), duplicate=True)
+        token = loaded.tokens.get(caller.token_hash)
+        if token is None:
+            raise AccessDenied(f"voter {caller.voter_id}: credential withdrawn")
+        voter = str(caller.voter_id)
+        earlier: list[Ballot] = []
+        if caller.channel == "remote":
+            if not e.remote_revoting and token.used:
+                raise ElectionStateError(f"voter {voter}: this election does not allow revoting")
+            earlier = loaded.cast_by_voter.get(voter, []) if token.used else []
+        elif token.used:
+            raise AccessDenied(f"voter {voter}: this in-person credential has already cast its ballot")
+        device = loaded.devices.get(r.device_id)
+        last_code = (
+            DeviceChain(r.device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
+            if device is None
+            else device.last_code
+        )
+        if device is not None:
+            if device.closing_code is not None:
+                raise ElectionStateError(f"device {r.device_id}: closed, accepts no more ballots")
+            if device.station_id != r.station_id:
+                raise AccessDenied(
+                    f"device {r.device_id} belongs to station {device.station_id!r}, not {r.station_id!r}"
+                )
+        if ck.previous_code != last_code:
+            sequence = 0 if device is None else device.count
+            raise ElectionStateError(
+                f"ballot {ck.ballot_id}: previous_code does not chain to device {r.device_id}'s last code "
+                f"{last_code} (expected sequence {sequence}; submit a device's ballots in order)"
+            )
+        if loaded.board.is_closed():
+            raise ElectionStateError(f"board {e.id}: closed, accepts no more ballots")
+        # every check passed: change the rows
+        if device is None:
+            device = Device(
+                election_id=e.id, id=r.device_id, station_id=r.station_id, last_code=last_code, count=0
+            )
+            session.add(device)
+            loaded.devices[r.device_id] = device
+        sequence = device.count
+        device.last_code = ck.code
+        device.count = sequence + 1
+        token.used = True
+        superseded: list[str] = []
+        for old in earlier:
+            old.state = "superseded"
+            old.superseded_by = ck.ballot_id
+            superseded.append(old.code)
+            loaded.board.append(
+                "superseded", {"ballot_id": old.id, "code": old.code, "by": ck.ballot_id}, code=old.code
+            )
+        entry = loaded.board.append(
+            "ballot", r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash
+        )
+        row = Ballot(
+            election_id=e.id,
+            id=ck.ballot_id,
+            voter_id=caller.voter_id,
+            station_id=r.station_id,
+            code=ck.code,
+            state="cast",
+            content_hash=ck.content_hash,
+            payload=r.ballot,
+            board_position=entry.position,
+            device_id=r.device_id,
+            sequence=sequence,
+        )
+        session.add(row)
+        loaded.ballots[ck.code] = row
+        loaded.entry_hashes[ck.code] = entry.entry_hash
+        loaded.cast_by_voter[voter] = [row]
+        return 201, {**receipt(row, entry.entry_hash, duplicate=False), "superseded": superseded}
