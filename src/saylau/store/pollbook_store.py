@@ -18,6 +18,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 _CHUNK = 500
+_UPSERT: dict[str, Any] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
 
 
 def station_regions(session: Session, election_id: str) -> dict[str, str]:
@@ -80,17 +83,29 @@ class SqlPollbookStore:
         return None if row is None else _check_in(row)
 
     def add(self, record: CheckIn) -> None:
-        """See :meth:`PollbookStore.add`; the unique keys decide a race, not a prior read."""
-        try:
-            with self.session.begin_nested():
-                self.session.add(CheckInRow(
-                    election_id=self.election_id, voter_id=record.iin, station_id=record.station_id,
-                    channel=record.channel, at=record.at, credential_hash=record.credential_hash))
-        except IntegrityError:
-            earlier = self.find(record.iin)
-            if earlier is None:
-                raise PollbookError("credential collision: refusing to store a credential twice") from None
-            raise PollbookError(_already(earlier)) from None
+        """See :meth:`PollbookStore.add`; the unique keys decide a race, not a prior read.
+
+        On SQLite and PostgreSQL one ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint round trips);
+        elsewhere an insert in a savepoint whose ``IntegrityError`` is caught.
+        """
+        values = {"election_id": self.election_id, "voter_id": record.iin, "station_id": record.station_id,
+                  "channel": record.channel, "at": record.at, "credential_hash": record.credential_hash}
+        dialect = self.session.get_bind().dialect.name
+        if dialect in _UPSERT:
+            stmt = _UPSERT[dialect](CheckInRow).values(**values).on_conflict_do_nothing()
+            if self.session.execute(stmt.returning(CheckInRow.id)).first() is not None:
+                return
+        else:
+            try:
+                with self.session.begin_nested():
+                    self.session.add(CheckInRow(**values))
+                return
+            except IntegrityError:
+                pass
+        earlier = self.find(record.iin)
+        if earlier is None:
+            raise PollbookError("credential collision: refusing to store a credential twice")
+        raise PollbookError(_already(earlier))
 
     def redeem(self, credential_hash: str) -> CheckIn:
         """See :meth:`PollbookStore.redeem`: one conditional UPDATE, so two uses cannot both succeed."""
