@@ -123,3 +123,58 @@ def test_the_process_pool_verifies_and_refuses_like_the_crypto_layer() -> None:
         asyncio.run(run())
     finally:
         pool.shutdown()
+
+
+def test_group_writes_share_one_call_and_refuse_items_alone(
+    committer: tuple[GroupCommitter, sessionmaker[Session]],
+) -> None:
+    c, sessions = committer
+    gate = threading.Event()
+    calls: list[list[int]] = []
+
+    def hold(session: Session) -> None:
+        gate.wait(5)
+        session.execute(insert(items).values(id=0, name="hold"))
+
+    def group(session: Session, args: list[int]) -> list[object]:
+        calls.append(list(args))
+        out: list[object] = []
+        for i in args:
+            if i % 5 == 0:
+                out.append(InvalidBallot(f"item {i}: refused"))
+                continue
+            session.execute(insert(items).values(id=i, name=f"g{i}"))
+            out.append(i * 10)
+        return out
+
+    def broken(session: Session, args: list[int]) -> list[object]:
+        session.execute(insert(items).values(id=999, name="never"))
+        raise RuntimeError("group writer failed")
+
+    def one(session: Session) -> int:
+        session.execute(insert(items).values(id=50, name="plain"))
+        return 50
+
+    first = c.submit(hold)
+    grouped = c.submit_group(group, list(range(1, 12)))
+    plain = c.submit(one)
+    failed = c.submit_group(broken, [1, 2])
+    later = c.submit_group(group, [21, 22])
+    gate.set()
+    first.result(10)
+    for i, f in zip(range(1, 12), grouped, strict=True):
+        if i % 5 == 0:
+            with pytest.raises(InvalidBallot, match=f"item {i}"):
+                f.result(10)
+        else:
+            assert f.result(10) == i * 10
+    assert plain.result(10) == 50
+    for f in failed:
+        with pytest.raises(RuntimeError, match="group writer failed"):
+            f.result(10)
+    assert [f.result(10) for f in later] == [210, 220]
+    # consecutive items of one group writer were handed over together; the plain write split the runs
+    assert calls == [list(range(1, 12)), [21, 22]]
+    with sessions() as s:
+        ids = sorted(s.scalars(select(items.c.id)))
+    assert ids == [0, *(i for i in range(1, 12) if i % 5), 21, 22, 50]  # nothing of the failed group
