@@ -84,3 +84,22 @@ def test_verify_missing_directory(tmp_path: Path) -> None:
     result = runner.invoke(app, ["verify", str(tmp_path / "absent"), "--quiet"])
     assert result.exit_code == 1
     assert "does not exist" in flat(result.output)
+
+
+def test_verify_shows_the_board_checks(demo_dir: Path) -> None:
+    result = runner.invoke(app, ["verify", str(demo_dir)])
+    assert result.exit_code == 0, result.output
+    out = flat(result.output)
+    assert "bulletin board" in out and "closed (final checkpoint)" in out
+    assert "record matches the board" in out and "revote links" in out
+
+
+def test_verify_refuses_a_record_without_its_board(demo_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rec = tmp_path / "r"
+    shutil.copytree(demo_dir, rec)
+    (rec / fmt.BOARD).unlink()
+    result = runner.invoke(app, ["verify", str(rec), "--quiet"])
+    assert result.exit_code == 1
+    assert "board.jsonl" in flat(result.output)
