@@ -153,3 +153,34 @@ def test_a_direct_duplicate_insert_names_the_first_station(database) -> None:  #
     with sessions() as s:
         assert SqlPollbookStore(s, "e1").count("s1") == 1
     engine.dispose()
+
+
+def test_0003_upgrades_existing_rows_and_downgrades(database) -> None:  # type: ignore[no-untyped-def]
+    """Rows written under 0002 survive 0003 (decisions become version 1); 0003 reverts cleanly."""
+    from alembic import command
+    from sqlalchemy import inspect, text
+
+    from saylau.store.migrate import alembic_config
+
+    engine = make_engine(database.url, database.schema)
+    upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO elections (id, name, phase, manifest, guardians, quorum, base_hash, "
+                          "remote_revoting, created_at) VALUES ('e0', 'E', 'setup', '{}', 1, 1, '00', false, "
+                          "CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO applications (id, election_id, applicant, status, submitted_at) "
+                          "VALUES ('e0:a', 'e0', '{}', 'pending', CURRENT_TIMESTAMP)"))
+        conn.execute(text("INSERT INTO decisions (application_id, outcome, detail, decided_by, decided_at) "
+                          "VALUES ('e0:a', 'refused', '{}', 'cec', CURRENT_TIMESTAMP)"))
+    upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version FROM decisions")).scalar_one() == 1
+        assert conn.execute(text("SELECT voting_age FROM elections")).scalar_one() == 18
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0002")
+    assert "signature_checks" not in inspect(engine).get_table_names(schema=database.schema)
+    upgrade(engine)
+    assert "signature_checks" in inspect(engine).get_table_names(schema=database.schema)
+    engine.dispose()

@@ -28,7 +28,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("first_name", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("patronymic", sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column("transfer_issued_on", sa.Date(), nullable=True))
-    with op.batch_alter_table("elections", schema=None) as batch_op:
+    with op.batch_alter_table("elections", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("voting_age", sa.Integer(), nullable=False, server_default="18"))
         batch_op.add_column(sa.Column("candidacy_rules", sa.JSON(), nullable=True))
         batch_op.add_column(sa.Column("registered_at_nomination", sa.Integer(), nullable=True))
@@ -57,7 +57,8 @@ def downgrade() -> None:
     with op.batch_alter_table("decisions", schema=None) as batch_op:
         batch_op.drop_constraint("uq_decisions_version", type_="unique")
         batch_op.drop_column("version")
-    with op.batch_alter_table("elections", schema=None) as batch_op:
+    # elections is referenced by every table: never copy-and-move it (SQLite >= 3.35 drops columns in place)
+    with op.batch_alter_table("elections", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("registered_at_nomination")
         batch_op.drop_column("candidacy_rules")
         batch_op.drop_column("voting_age")
