@@ -87,7 +87,7 @@ def test_verify_missing_directory(tmp_path: Path) -> None:
 
 
 def test_verify_shows_the_board_checks(demo_dir: Path) -> None:
-    result = runner.invoke(app, ["verify", str(demo_dir)])
+    result = runner.invoke(app, ["verify", str(demo_dir), "--quiet"], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
     out = flat(result.output)
     assert "bulletin board" in out and "closed (final checkpoint)" in out
