@@ -179,6 +179,12 @@ def test_each_role_is_refused_what_it_may_not_do(client: TestClient) -> None:
         ("/elections", {"manifest": manifest(), "guardians": 0, "quorum": 2}, "guardians"),
         ("/elections", {"manifest": manifest(), "guardians": 2, "quorum": 3}, "quorum"),
         ("/elections", {"manifest": manifest(), "guardians": 3, "quorum": 2, "colour": "red"}, "colour"),
+        ("/elections", {"manifest": manifest(), "guardians": 3, "quorum": 2, "voting_age": -1}, "voting_age"),
+        (
+            "/elections",
+            {"manifest": manifest(), "guardians": 3, "quorum": 2, "candidacy_rules": {"min_age": 40}},
+            "candidacy_rules.residence_years",
+        ),
         ("/users", {"username": "x y", "password": "long enough", "role": "cec"}, "username"),
         ("/users", {"username": "s", "password": "long enough", "role": "station"}, "station_id"),
         ("/users", {"username": "z", "password": "short", "role": "cec"}, "password"),
