@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from saylau.api.committer import GroupCommitter
-from saylau.api.verify_pool import VerifyPool
+from saylau.api.verify_pool import VerifyPool, _hashes
+from saylau.board.chain import payload_hash
+from saylau.board.hashing import canonical_json
 from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
 from saylau.errors import InvalidBallot
 from saylau.voting.device import VotingDevice
@@ -178,3 +183,31 @@ def test_group_writes_share_one_call_and_refuse_items_alone(
     with sessions() as s:
         ids = sorted(s.scalars(select(items.c.id)))
     assert ids == [0, *(i for i in range(1, 12) if i % 5), 21, 22, 50]  # nothing of the failed group
+
+
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    document=st.dictionaries(st.text(), _json, max_size=5),
+    others=st.dictionaries(st.text(), _json, max_size=4),
+    name=st.text(),
+)
+@example(document={"a": 1}, others={"\ue000": 1}, name="\U0001f600")  # UTF-16 order differs from str order
+def test_the_workers_hashes_equal_canonicalising_the_whole_payload(
+    document: dict[str, object], others: dict[str, object], name: str
+) -> None:
+    """Reusing the document's JCS bytes inside its payload gives exactly RFC 8785 of the payload."""
+    payload = {**others, name: document}
+    content, board = _hashes(document, payload)
+    assert content == hashlib.sha256(canonical_json(document)).hexdigest()
+    assert board == payload_hash(payload)

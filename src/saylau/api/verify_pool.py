@@ -24,8 +24,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from saylau.board.chain import payload_hash
-from saylau.board.hashing import canonical_json
+from saylau.board.hashing import TAG_PAYLOAD, canonical_json, canonical_object, tagged_hash_bytes
 from saylau.crypto import (
     ChallengedBallot,
     ElectionParameters,
@@ -69,6 +68,19 @@ def _warm(hold: float) -> int:
     return os.getpid()
 
 
+def _hashes(document: dict[str, Any], board_payload: dict[str, Any]) -> tuple[str, str]:
+    """SHA-256 of the document's canonical JSON, and the payload hash of the board payload carrying it.
+
+    The document is canonicalised once and its bytes reused for the payload member that holds it
+    (``canonical_object``): the same bytes as canonicalising the payload whole, at half the cost.
+    """
+    data = canonical_json(document)
+    members = {
+        k: data if (v is document or v == document) else canonical_json(v) for k, v in board_payload.items()
+    }
+    return hashlib.sha256(data).hexdigest(), tagged_hash_bytes(TAG_PAYLOAD, canonical_object(members))
+
+
 def _hex(v: Any) -> str:
     return v.hex() if isinstance(v, bytes) else str(v)
 
@@ -80,12 +92,13 @@ def check_ballot(
     params = params_for(params_doc)
     parsed = EncryptedBallot.from_dict(ballot)
     verify_ballot(params, parsed)
+    content_hash, board_payload_hash = _hashes(ballot, board_payload)
     return CheckedBallot(
         ballot_id=str(parsed.ballot_id),
         code=_hex(parsed.code),
         previous_code=_hex(parsed.previous_code),
-        content_hash=hashlib.sha256(canonical_json(ballot)).hexdigest(),
-        board_payload_hash=payload_hash(board_payload),
+        content_hash=content_hash,
+        board_payload_hash=board_payload_hash,
     )
 
 
@@ -96,12 +109,13 @@ def check_challenged(
     params = params_for(params_doc)
     opened = ChallengedBallot.from_dict(challenged)
     verify_challenged_ballot(params, opened)
+    content_hash, board_payload_hash = _hashes(challenged, board_payload)
     return CheckedBallot(
         ballot_id=str(opened.ballot.ballot_id),
         code=_hex(opened.ballot.code),
         previous_code=_hex(opened.ballot.previous_code),
-        content_hash=hashlib.sha256(canonical_json(challenged)).hexdigest(),
-        board_payload_hash=payload_hash(board_payload),
+        content_hash=content_hash,
+        board_payload_hash=board_payload_hash,
     )
 
 

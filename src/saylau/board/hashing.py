@@ -19,7 +19,9 @@ __all__ = [
     "TAG_GENESIS",
     "TAG_PAYLOAD",
     "canonical_json",
+    "canonical_object",
     "tagged_hash",
+    "tagged_hash_bytes",
 ]
 
 TAG_PAYLOAD = b"saylau/board/v1/payload"
@@ -36,9 +38,24 @@ def canonical_json(obj: Any) -> bytes:
         raise ValueError(f"object cannot be canonicalised as JSON: {exc}") from exc
 
 
+def canonical_object(members: dict[str, bytes]) -> bytes:
+    """RFC 8785 bytes of an object from its members' already canonical values.
+
+    JCS serialises an object as its members sorted by the UTF-16 code units of their names (RFC 8785
+    §3.2.3), each value canonicalised on its own, so a large value canonicalised once (a ballot) can be
+    reused inside the object that carries it (its board payload) instead of being serialised again.
+    """
+    names = sorted(members, key=lambda k: k.encode("utf-16-be"))
+    return b"{" + b",".join(canonical_json(k) + b":" + members[k] for k in names) + b"}"
+
+
 def tagged_hash(tag: bytes, obj: Any) -> str:
     """Lowercase hex SHA-256 of ``len(tag) ‖ tag ‖ len(jcs) ‖ jcs`` (lengths as 8-byte big-endian)."""
-    data = canonical_json(obj)
+    return tagged_hash_bytes(tag, canonical_json(obj))
+
+
+def tagged_hash_bytes(tag: bytes, data: bytes) -> str:
+    """``tagged_hash`` of an object whose canonical bytes ``data`` are already known."""
     h = hashlib.sha256()
     h.update(len(tag).to_bytes(8, "big"))
     h.update(tag)
