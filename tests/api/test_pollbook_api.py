@@ -120,6 +120,15 @@ def test_a_credential_casts_once(client: TestClient) -> None:
     with state.reading() as s:
         stored = s.scalars(select(CheckIn.credential_hash).where(CheckIn.voter_id == VOTERS[0])).one()
     assert stored == credential_hash(r.json()["credential"]) and r.json()["credential"] not in stored
+    # the ballot and the voter's token carry a pseudonym, never the IIN
+    from saylau.api.routes_stations import voter_pseudonym
+    from saylau.store.models import Ballot
+
+    with state.reading() as s:
+        owners = set(s.scalars(select(Ballot.voter_id)))
+    assert owners == {voter_pseudonym(E, VOTERS[0])}
+    me = client.get(f"{P}/me", headers=voter).json()
+    assert me["voter_id"] == voter_pseudonym(E, VOTERS[0]) and VOTERS[0] not in str(me)
 
 
 def test_bad_roll_rows_are_reported_and_nothing_is_imported(client: TestClient) -> None:

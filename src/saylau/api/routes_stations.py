@@ -8,6 +8,7 @@ Roll import, absentee transfers, check-in and remote registration go through
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 from datetime import date
 from typing import Annotated, Any
@@ -38,7 +39,7 @@ from saylau.store.pollbook_store import (
     station_regions,
 )
 
-__all__ = ["csv_text", "router"]
+__all__ = ["csv_text", "router", "voter_pseudonym"]
 
 router = APIRouter()
 
@@ -355,12 +356,26 @@ def _pollbook(session: Session, e: Election) -> Pollbook:
                     e.voting_age)
 
 
+def voter_pseudonym(election_id: str, iin: str) -> str:
+    """The id ballots and voter tokens carry instead of the IIN (whose first six digits are a birth date).
+
+    Stable per voter and election (a remote revote finds the earlier ballots by it); a domain-separated
+    SHA-256, so messages and the ballots table hold no personal data.
+    """
+    h = hashlib.sha256()
+    for part in (b"saylau/voter-pseudonym/v1", election_id.encode(), iin.encode()):
+        h.update(len(part).to_bytes(4, "big"))
+        h.update(part)
+    return "voter-" + h.hexdigest()[:24]
+
+
 def _voter_token(session: Session, state: AppState, election_id: str, issued: IssuedCredential) -> None:
     """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only)."""
     rec = issued.check_in
     session.add(Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                      election_id=election_id, voter_id=rec.iin, station_id=rec.station_id,
-                      channel=rec.channel, expires_at=utcnow() + state.settings.voter_token_ttl))
+                      election_id=election_id, voter_id=voter_pseudonym(election_id, rec.iin),
+                      station_id=rec.station_id, channel=rec.channel,
+                      expires_at=utcnow() + state.settings.voter_token_ttl))
 
 
 @router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
