@@ -24,7 +24,7 @@ from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.voting.publish import ballot_payload, challenge_payload, superseded_payload
 
-__all__ = ["BoardIndex", "entry_fingerprint"]
+__all__ = ["BoardIndex", "challenge_fingerprint", "entry_fingerprint", "record_line_fingerprints"]
 
 _MATCHED_KINDS = frozenset({"ballot", "challenge", "superseded"})
 
