@@ -41,6 +41,7 @@ class AppState:
     casts: Any = field(init=False)
     verifier: VerifyPool = field(init=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         """The writer thread and the verification pool start on first use."""
@@ -75,7 +76,7 @@ class AppState:
         boards: dict[str, SqlBoardStore] = session.info.setdefault("boards", {})
         store = boards.get(election_id)
         if store is None:
-            store = boards[election_id] = SqlBoardStore(session, election_id)
+            store = boards[election_id] = SqlBoardStore(session, election_id, self._board_heads)
         return BulletinBoard(election_id, store, self.signer, self.settings.checkpoint_every)
 
     def publish(

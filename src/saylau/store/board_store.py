@@ -37,12 +37,20 @@ def _entry(row: BoardEntryRow) -> BoardEntry:
 class SqlBoardStore:
     """A ``saylau.board.BoardStore`` on one session and election."""
 
-    def __init__(self, session: Session, election_id: str) -> None:
-        """Bind to a session (the caller commits) and an election."""
+    def __init__(
+        self, session: Session, election_id: str, recent: dict[str, BoardEntry] | None = None
+    ) -> None:
+        """Bind to a session (the caller commits) and an election.
+
+        ``recent`` (shared by one server's transactions) keeps the last entry each board appended, so the
+        next transaction need not read it back: it is used only when the locked head row names its
+        position and entry hash, so an entry of a transaction that was rolled back is never reused.
+        """
         self.session = session
         self.election_id = election_id
         self._head: BoardHead | None = None
         self._last: BoardEntry | None = None
+        self._recent = recent
 
     def _lock_head(self) -> BoardHead:
         if self._head is None:
@@ -59,8 +67,10 @@ class SqlBoardStore:
         head = self._lock_head()
         if head.position < 0:
             return None
-        if self._last is not None and self._last.position == head.position:
-            return self._last
+        for known in (self._last, None if self._recent is None else self._recent.get(self.election_id)):
+            if known is not None and known.position == head.position and known.entry_hash == head.entry_hash:
+                self._last = known
+                return known
         row = self.session.get(BoardEntryRow, (self.election_id, head.position))
         if row is None:
             raise BoardError(f"board {self.election_id}: entry at position {head.position} is missing")
@@ -88,6 +98,8 @@ class SqlBoardStore:
         head.position = entry.position
         head.entry_hash = entry.entry_hash
         self._last = entry
+        if self._recent is not None:
+            self._recent[self.election_id] = entry
 
     def add_checkpoint(self, checkpoint: Checkpoint) -> None:
         """Insert a checkpoint; a final one closes the board."""
