@@ -1,4 +1,4 @@
-"""Group commit and the verification pool, below the HTTP layer."""
+"""Group commit, the verification pool and the token cache, below the HTTP layer."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,8 @@ from saylau.board.chain import payload_hash
 from saylau.board.hashing import canonical_json
 from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
 from saylau.errors import InvalidBallot
+from saylau.store.accounts import TokenCache, TokenInfo, hash_token
+from saylau.store.models import utcnow
 from saylau.voting.device import VotingDevice
 
 meta = MetaData()
@@ -211,3 +214,23 @@ def test_the_workers_hashes_equal_canonicalising_the_whole_payload(
     content, board = _hashes(document, payload)
     assert content == hashlib.sha256(canonical_json(document)).hexdigest()
     assert board == payload_hash(payload)
+
+
+def test_the_token_cache_answers_until_expiry_and_stays_bounded() -> None:
+    now = utcnow()
+
+    def info(token: str, expires_in: float) -> TokenInfo:
+        expires = now + timedelta(seconds=expires_in)
+        return TokenInfo("voter", None, None, "e", "st-1", None, "v", "remote", hash_token(token), expires)
+
+    cache = TokenCache(size=3)
+    cache.put(info("live", 3600))
+    cache.put(info("dead", -1))
+    assert cache.get("live") == info("live", 3600)
+    assert cache.get("dead") is None  # expired: resolved again from the database (which refuses it)
+    assert cache.get("unknown") is None
+    cache.put(info("a", 3600))
+    cache.put(info("b", 3600))  # the fourth entry drops the oldest
+    assert cache.get("live") is None and cache.get("b") is not None
+    cache.forget(hash_token("b"))
+    assert cache.get("b") is None

@@ -18,7 +18,7 @@ from saylau.api.verify_pool import VerifyPool, params_for
 from saylau.board import BoardEntry, BoardSigner, BulletinBoard
 from saylau.crypto import ElectionParameters
 from saylau.errors import ElectionStateError
-from saylau.store.accounts import DEFAULT_HASHER
+from saylau.store.accounts import DEFAULT_HASHER, TokenCache
 from saylau.store.board_store import SqlBoardStore
 from saylau.store.models import Election
 
@@ -42,6 +42,7 @@ class AppState:
     verifier: VerifyPool = field(init=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     def __post_init__(self) -> None:
         """The writer thread and the verification pool start on first use."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -19,6 +20,7 @@ from saylau.store.models import Token, User, utcnow
 __all__ = [
     "DEFAULT_HASHER",
     "ROLES",
+    "TokenCache",
     "TokenInfo",
     "authenticate",
     "create_user",
@@ -51,6 +53,7 @@ class TokenInfo:
     voter_id: str | None
     channel: str | None
     token_hash: str
+    expires_at: datetime | None = None
 
 
 def hash_token(token: str) -> str:
@@ -154,6 +157,7 @@ def resolve_token(session: Session, token: str) -> TokenInfo:
         voter_id=row.voter_id,
         channel=row.channel,
         token_hash=th,
+        expires_at=row.expires_at,
     )
 
 
@@ -189,6 +193,36 @@ def resolve_tokens(session: Session, tokens: list[str]) -> list[TokenInfo | Acce
                 voter_id=row.voter_id,
                 channel=row.channel,
                 token_hash=th,
+                expires_at=row.expires_at,
             )
         )
     return out
+
+
+class TokenCache:
+    """Resolved bearer tokens by token hash, each until its expiry; at most ``size`` (oldest dropped)."""
+
+    def __init__(self, size: int = 65536) -> None:
+        """Start empty."""
+        self.size = size
+        self._infos: dict[str, TokenInfo] = {}
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> TokenInfo | None:
+        """The cached grant of ``token`` if it is known and not expired."""
+        info = self._infos.get(hash_token(token))
+        if info is None or info.expires_at is None or info.expires_at <= utcnow():
+            return None
+        return info
+
+    def put(self, info: TokenInfo) -> None:
+        """Remember a resolved token."""
+        with self._lock:
+            if len(self._infos) >= self.size:
+                self._infos.pop(next(iter(self._infos)))
+            self._infos[info.token_hash] = info
+
+    def forget(self, token_hash: str) -> None:
+        """Drop a token (for a future revocation)."""
+        with self._lock:
+            self._infos.pop(token_hash, None)
