@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from saylau.board import BoardSummary, verify_board
+from saylau.crypto.tracking import opening_code
 from saylau.errors import BoardError, VerificationFailed
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
@@ -59,11 +60,15 @@ def challenge_fingerprint(d: dict[str, Any], device_id: str, station_id: str) ->
 class BoardIndex:
     """One streaming pass over the record's board, and the comparisons with the rest of the record."""
 
-    def __init__(self, reader: RecordReader, election_id: str, public_key: str | None = None) -> None:
+    def __init__(
+        self, reader: RecordReader, election_id: str, base_hash: bytes, public_key: str | None = None
+    ) -> None:
         """``public_key``: the board key the CEC announced (hex), if the caller wants it pinned."""
         self.reader = reader
         self.election_id = election_id
+        self.base_hash = base_hash
         self.public_key = public_key
+        self.device_last: dict[str, str] = {}  # device id -> last tracking code seen on the board
         self.board_fps = bytearray()
         self.record_fps = bytearray()
         self.tagged_positions: dict[str, int] = {}  # ballot id -> board position, remote ballots only
@@ -89,11 +94,11 @@ class BoardIndex:
         for no, row in self.reader.lines(fmt.BOARD):
             if not isinstance(row, dict):
                 raise VerificationFailed(f"{fmt.BOARD} line {no}: not a JSON object")
+            yield row  # verify_board checks it before asking for the next one; then it is indexed
             if row.get("type") == "entry":
                 self._observe(row)
             if tick is not None:
                 tick(1)
-            yield row
 
     def _observe(self, row: dict[str, Any]) -> None:
         pos, kind, payload = row.get("position"), row.get("kind"), row.get("payload")
@@ -104,6 +109,7 @@ class BoardIndex:
             if self.closed:
                 raise VerificationFailed(f"{where}: published after the close of voting")
             self.board_fps += entry_fingerprint(kind, row.get("code"), payload)
+            self._follow_chain(where, kind, payload)
             ballot = payload.get("ballot")
             if kind == "ballot" and isinstance(ballot, dict) and "revote_tag" in ballot:
                 self.tagged_positions[str(ballot.get("ballot_id"))] = int(pos or 0)
@@ -114,6 +120,25 @@ class BoardIndex:
             self.closed.append((int(pos or 0), devices))
         elif kind in ("tally", "result", "joint_key", "manifest"):
             self.last[kind] = (int(pos or 0), payload)
+
+    def _follow_chain(self, where: str, kind: str, payload: dict[str, Any]) -> None:
+        """A device's ballots and challenges appear on the board in its tracking-code chain order."""
+        if kind == "superseded":
+            return
+        opened = payload.get("challenged")
+        ballot = payload.get("ballot") if kind == "ballot" else isinstance(opened, dict) and opened["ballot"]
+        device = payload.get("device_id")
+        if not isinstance(ballot, dict) or not isinstance(device, str):
+            raise VerificationFailed(f"{where}: payload has no ballot or device_id")
+        prev = self.device_last.get(device)
+        if prev is None:
+            prev = opening_code(device, self.base_hash).hex()
+        if ballot.get("previous_code") != prev:
+            raise VerificationFailed(
+                f"{where}: ballot {ballot.get('ballot_id')} does not follow the previous ballot of device "
+                f"{device} on the board (entries out of chain order)"
+            )
+        self.device_last[device] = str(ballot.get("code"))
 
     # --- what the record implies ---------------------------------------------------------------------
 

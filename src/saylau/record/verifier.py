@@ -315,7 +315,10 @@ class RecordVerifier:
 
     def _board(self, check: CheckResult) -> None:
         index = self._s.board = BoardIndex(
-            self.reader, self._need_manifest().election_id, self.board_public_key
+            self.reader,
+            self._need_manifest().election_id,
+            self._need_params().base_hash,
+            self.board_public_key,
         )
         summary = index.read_board(lambda n: self._tick("board", n))
         check.count = summary.count
