@@ -103,3 +103,14 @@ def test_verify_refuses_a_record_without_its_board(demo_dir: Path, tmp_path: Pat
     result = runner.invoke(app, ["verify", str(rec), "--quiet"])
     assert result.exit_code == 1
     assert "board.jsonl" in flat(result.output)
+
+
+def test_verify_pins_the_announced_board_key(demo_dir: Path) -> None:
+    header = json.loads((demo_dir / "board.jsonl").read_text().splitlines()[0])
+    key = header["public_key"]
+    ok = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--board-key", key])
+    assert ok.exit_code == 0, ok.output
+    other = "00" * 32 if key != "00" * 32 else "11" * 32
+    bad = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--board-key", other])
+    assert bad.exit_code == 1
+    assert "public key differs" in flat(bad.output)

@@ -95,17 +95,23 @@ def verify(
     expect_hash: Annotated[
         str | None, typer.Option(help="the record hash the authority published (hex); must match")
     ] = None,
+    board_key: Annotated[
+        str | None,
+        typer.Option(help="the board operator's Ed25519 public key as the CEC announced it (hex); pinned"),
+    ] = None,
 ) -> None:
     """Verify an election record independently: every hash, proof, chain, tally and decryption."""
     console = Console()
     verifier: RecordVerifier | None = None
     try:
         if quiet:
-            verifier = RecordVerifier(record_dir, workers=workers)
+            verifier = RecordVerifier(record_dir, workers=workers, board_public_key=board_key)
             record_hash = verifier.run()
         else:
             with _progress(console) as progress:
-                verifier = RecordVerifier(record_dir, workers=workers, progress=_Bars(progress))
+                verifier = RecordVerifier(
+                    record_dir, workers=workers, progress=_Bars(progress), board_public_key=board_key
+                )
                 record_hash = verifier.run()
     except SaylauError as exc:
         if verifier is not None and verifier.checks:
