@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -9,7 +10,7 @@ import pytest
 
 from saylau.api.roles import ENDPOINT_ROLES, PUBLIC
 from saylau.store.jobs import claim_next, create_job
-from saylau.store.models import utcnow
+from saylau.store.models import IdempotencyKey, utcnow
 
 from .conftest import VOTERS, P, TestClient, login, manifest, setup_election, wait_job
 
@@ -258,11 +259,21 @@ def test_repeated_requests_are_not_applied_twice(client: TestClient) -> None:
     assert len(client.get(f"{P}/elections/{E}/turnout").json()) == 1
     other = client.post(f"{P}/elections/{E}/stations/st-1/turnout", json={**body, "voted": 4}, headers=st)
     assert other.status_code == 409 and "Idempotency-Key" in other.json()["detail"]
-    # a check-in retried with its key returns the same credential instead of "already checked in"
+    # a check-in retried with its key is not applied twice, but the credential is never stored:
+    # the replay says it was withheld (shown once) instead of repeating it
     hdr = {**el.h["station1"], "Idempotency-Key": "v0"}
     a = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"iin": VOTERS[0]}, headers=hdr)
     b = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"iin": VOTERS[0]}, headers=hdr)
-    assert a.status_code == 201 and a.json() == b.json()
+    assert a.status_code == b.status_code == 201 and b.headers.get("Idempotent-Replay") == "true"
+    credential = a.json()["credential"]
+    assert "credential" not in b.json() and b.json()["withheld"] == ["credential"]
+    assert {k: v for k, v in a.json().items() if k != "credential"} == {
+        k: v for k, v in b.json().items() if k != "withheld"
+    }
+    state = client.app.state.saylau  # type: ignore[attr-defined]
+    with state.transaction() as s:
+        stored = [json.dumps(r.response) for r in s.query(IdempotencyKey).all()]
+    assert stored and not any(credential in body for body in stored)
 
 
 def test_a_failing_job_is_reported_and_a_stalled_job_resumes(client: TestClient) -> None:

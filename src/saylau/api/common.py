@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from fastapi.responses import JSONResponse
@@ -70,11 +70,14 @@ def idempotent_write(
     endpoint: str,
     payload: Any,
     write: Callable[[Session], tuple[int, dict[str, Any]]],
+    secret_fields: Collection[str] = (),
 ) -> Callable[[Session], Written]:
     """Wrap ``write`` so that it runs at most once per ``Idempotency-Key`` (status, body, headers).
 
     With a key, the answer is stored in the same transaction as the write, and a repeated request gets
-    the stored answer (header ``Idempotent-Replay``) instead of writing again.
+    the stored answer (header ``Idempotent-Replay``) instead of writing again. ``secret_fields`` (a
+    voter's one-time credential) are shown once and never stored: the replay names them in
+    ``withheld`` instead, and the commission must re-issue what was lost.
     """
     ref = idempotency_ref(caller, key, endpoint, payload)
     if ref is None:
@@ -91,10 +94,19 @@ def idempotent_write(
         if stored is not None:
             return stored.status_code, stored.body, {"Idempotent-Replay": "true"}
         status, body = write(session)
-        remember(session, scope, ikey, rh, status, body)
+        remember(session, scope, ikey, rh, status, without_secrets(body, secret_fields))
         return status, body, {}
 
     return keyed
+
+
+def without_secrets(body: dict[str, Any], secret_fields: Collection[str]) -> dict[str, Any]:
+    """``body`` with ``secret_fields`` removed and listed under ``withheld`` (for storing a reply)."""
+    withheld = sorted(f for f in secret_fields if f in body)
+    if not withheld:
+        return body
+    kept = {k: v for k, v in body.items() if k not in withheld}
+    return {**kept, "withheld": withheld}
 
 
 def idempotency_ref(
@@ -117,9 +129,10 @@ def idempotent(
     endpoint: str,
     payload: Any,
     write: Callable[[Session], tuple[int, dict[str, Any]]],
+    secret_fields: Collection[str] = (),
 ) -> JSONResponse:
     """Run ``write`` in one transaction of its own, at most once per ``Idempotency-Key``."""
-    wrapped = idempotent_write(caller, key, endpoint, payload, write)
+    wrapped = idempotent_write(caller, key, endpoint, payload, write, secret_fields)
     try:
         with state.transaction() as session:
             status, body, headers = wrapped(session)

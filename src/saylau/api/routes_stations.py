@@ -378,6 +378,10 @@ def _voter_token(session: Session, state: AppState, election_id: str, issued: Is
                       expires_at=utcnow() + state.settings.voter_token_ttl))
 
 
+CREDENTIAL_FIELDS = ("credential",)
+"""Reply fields shown once and never stored with an idempotent reply (DESIGN: no credential is stored)."""
+
+
 @router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
 def check_in(
     election_id: str,
@@ -403,7 +407,7 @@ def check_in(
         return 201, {"credential": issued.credential, "channel": "station", "station_id": station_id}
 
     path = f"/elections/{election_id}/stations/{station_id}/checkin"
-    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write, CREDENTIAL_FIELDS)
 
 
 @router.post("/elections/{election_id}/remote-credentials", status_code=201, tags=["pollbook"])
