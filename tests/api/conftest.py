@@ -92,6 +92,7 @@ def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
         database_url=database.url,
         db_schema=database.schema,
         board_key_file=tmp_path / "board.pem",
+        revote_key_file=tmp_path / "revote.key",
         checkpoint_every=4,
         job_poll_seconds=0.05,
         job_workers=1,

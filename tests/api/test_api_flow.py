@@ -14,6 +14,7 @@ from saylau.board import read_jsonl, verify_board
 from saylau.cli import app as cli_app
 from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
+from saylau.record.verifier import RecordVerifier
 from saylau.voting.device import VotingDevice
 
 from .conftest import VOTERS, P, TestClient, setup_election, wait_job
@@ -30,10 +31,14 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
         for name, station in [("st-1-d1", "st-1"), ("st-2-d1", "st-2"), ("st-1-remote", "st-1")]
     }
 
+    tags: dict[str, bytes] = {}  # remote voter's bearer token -> revote tag given with it
+
     def credential(voter: str, station: str | None) -> dict[str, str]:
         if station is None:
             iin = VOTERS[int(voter[1:])]
             r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": iin}, headers=cec)
+            assert r.status_code == 201, r.text
+            tags[r.json()["credential"]] = bytes.fromhex(r.json()["revote_tag"])
         else:
             r = client.post(
                 f"{P}/elections/{eid}/stations/{station}/checkin",
@@ -45,7 +50,8 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
 
     def cast(h: dict[str, str], device: str, choice: str) -> dict[str, object]:
         dev = devices[device]
-        pending = dev.encrypt({"president": [choice]}, "main")
+        tag = tags.get(h["Authorization"].removeprefix("Bearer "))
+        pending = dev.encrypt({"president": [choice]}, "main", revote_tag=tag)
         dev.cast(pending)
         body = {"ballot": pending.ballot.to_dict(), "device_id": device}
         r = client.post(f"{P}/elections/{eid}/ballots", json=body, headers=h)
@@ -228,6 +234,12 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
         cli_app, ["verify", str(tmp_path / "record"), "--quiet", "--expect-hash", record_hash]
     )
     assert verified.exit_code == 0, verified.output
+    # the revote link is bound by the revote tags inside the tracking codes, not by the board alone
+    verifier = RecordVerifier(tmp_path / "record")
+    assert verifier.run().hex() == record_hash
+    (links,) = [c for c in verifier.checks if c.name.startswith("revote links")]
+    assert links.passed and links.count == 1, links
+    assert links.detail == "1 remote voters, 1 tagged links", links.detail
     assert (
         verify_board(read_jsonl((tmp_path / "board.jsonl").read_text().splitlines())).count == summary.count
     )

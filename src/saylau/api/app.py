@@ -21,7 +21,7 @@ from saylau.api import (
 )
 from saylau.api.errors import install_error_handlers
 from saylau.api.settings import Settings
-from saylau.api.state import AppState
+from saylau.api.state import AppState, load_revote_key
 from saylau.api.worker import Worker
 from saylau.board import BoardSigner
 from saylau.store.accounts import password_hasher
@@ -36,7 +36,7 @@ _HANDLERS_MODULE = jobs_handlers.__name__  # importing it registers the job hand
 
 
 def create_app(settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
-    """Build the application: engine, migrations, board key, routes, error handlers, job workers."""
+    """Build the application: engine, migrations, board and revote keys, routes, error handlers, jobs."""
     settings = settings or Settings()
     engine = make_engine(settings.database_url, settings.db_schema, settings.pool_size)
     if settings.migrate:
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         engine=engine,
         sessions=make_sessionmaker(engine),
         signer=BoardSigner.from_file(settings.board_key_file),
+        revote_key=load_revote_key(settings.revote_key_file),
         hasher=password_hasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),

@@ -9,10 +9,15 @@ election open, credential unused (or a remote revote where allowed), device chai
 ballot's previous code must be the device's last code), no other ballot under its code — and only after
 every check passed are its rows changed. A refused ballot changes nothing and gets its own exception.
 The ORM inserts the batch's ballot and board rows with multi-row statements at commit.
+
+``check_revote_tag`` runs before a ballot's proofs are verified: a remote voter's ballot must carry the
+voter's revote tag and an in-person ballot none (``docs/record-format.md`` §6), so that the record's
+revote links are bound to the tracking codes and not only to the board.
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +28,7 @@ from saylau.api.common import get_election, need_phase
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
-from saylau.errors import AccessDenied, ElectionStateError, SaylauError
+from saylau.errors import AccessDenied, ElectionStateError, InvalidBallot, SaylauError
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember
 from saylau.store.models import Ballot, Device, Election, Token
@@ -31,7 +36,7 @@ from saylau.store.models import Ballot, Device, Election, Token
 if TYPE_CHECKING:
     from saylau.api.state import AppState
 
-__all__ = ["CastRequest", "CastWriter", "Written", "receipt"]
+__all__ = ["CastRequest", "CastWriter", "Written", "check_revote_tag", "receipt"]
 
 Written = tuple[int, dict[str, Any], dict[str, str]]
 
@@ -65,6 +70,24 @@ def receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
         "entry_hash": entry_hash,
         "duplicate": duplicate,
     }
+
+
+def check_revote_tag(state: AppState, caller: TokenInfo, ballot: dict[str, Any], base_hash: str) -> None:
+    """Refuse (``InvalidBallot``) a remote ballot without the caster's tag, or an in-person one with one.
+
+    The tag is the revote service's ``HMAC-SHA-256(k_R, …, H_B, pseudonym)`` (``AppState.revote_tag``);
+    the remote voter's device got it with the credential and put it inside the ballot hash.
+    """
+    given = ballot.get("revote_tag")
+    what = f"ballot {str(ballot.get('ballot_id'))[:80]!r}"
+    if caller.channel == "remote":
+        if given is None:
+            raise InvalidBallot(f"{what}: field 'revote_tag' is missing (a remote ballot needs the voter's)")
+        expected = state.revote_tag(base_hash, str(caller.voter_id))
+        if not isinstance(given, str) or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise InvalidBallot(f"{what}: field 'revote_tag' is not the casting voter's revote tag")
+    elif given is not None:
+        raise InvalidBallot(f"{what}: field 'revote_tag' must be absent on an in-person ballot")
 
 
 @dataclass

@@ -421,6 +421,8 @@ def remote_credential(
     """Register a voter for remote voting by ``Pollbook.register_remote`` and issue the credential.
 
     The voter enters the national "has voted" set at their station, so they cannot also check in.
+    ``revote_tag`` (hex) is the voter's revote tag, derived from their pseudonym (never the IIN): the
+    voter's device puts it into every ballot it encrypts (``encrypt_ballot(..., revote_tag=)``).
     """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
@@ -428,8 +430,9 @@ def remote_credential(
         need_phase(e, "setup", "open")
         issued = _pollbook(session, e).register_remote(body.iin, utcnow())
         _voter_token(session, state, election_id, issued)
+        tag = state.revote_tag(e.base_hash, voter_pseudonym(election_id, issued.check_in.iin))
         return 201, {"credential": issued.credential, "channel": "remote",
-                     "station_id": issued.check_in.station_id}
+                     "station_id": issued.check_in.station_id, "revote_tag": tag}
 
     path = f"/elections/{election_id}/remote-credentials"
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)

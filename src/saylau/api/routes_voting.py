@@ -23,14 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.cast_batch import CastRequest, receipt
+from saylau.api.cast_batch import CastRequest, check_revote_tag, receipt
 from saylau.api.common import bound_election, get_election, idempotency_ref, idempotent_write, need_phase
 from saylau.api.errors import NotFound, status_for
 from saylau.api.state import AppState
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import write_jsonl
 from saylau.crypto import DeviceChain
-from saylau.errors import AccessDenied, BoardError, ElectionStateError
+from saylau.errors import AccessDenied, BoardError, ElectionStateError, InvalidBallot
 from saylau.store.accounts import TokenInfo, resolve_tokens
 from saylau.store.models import Ballot, Device
 
@@ -144,10 +144,15 @@ async def cast_ballot(
     caller: Annotated[TokenInfo, Depends(require("cast_ballot"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Cast an encrypted ballot; a remote voter's new ballot supersedes the earlier ones."""
+    """Cast an encrypted ballot; a remote voter's new ballot supersedes the earlier ones.
+
+    A remote voter's ballot must carry the voter's revote tag (given with the remote credential) and an
+    in-person ballot none; otherwise 422 naming ``revote_tag``.
+    """
     bound_election(caller, election_id)
     station_id = _station_of(caller)
     key_doc = await _key_document(state, election_id)
+    check_revote_tag(state, caller, body.ballot, str(key_doc["base_hash"]))
     payload = {"ballot": body.ballot, "device_id": body.device_id, "station_id": station_id, "state": "cast"}
     checked = await state.verifier.ballot(key_doc, body.ballot, payload)
     ref = idempotency_ref(
@@ -206,7 +211,8 @@ async def cast_ballot_batch(
     for i, (item, info) in enumerate(zip(body.ballots, infos, strict=True)):
         try:
             voter = _voter_for(info, election_id, station_id)
-        except AccessDenied as exc:
+            check_revote_tag(state, voter, item.ballot, str(key_doc["base_hash"]))
+        except (AccessDenied, InvalidBallot) as exc:
             results[i] = _refusal(i, exc)
             continue
         payload = {

@@ -18,13 +18,18 @@ class Settings:
 
     ``verify_processes`` worker processes check ballot proofs (``0``: threads in this process, for
     tests); ``commit_batch`` bounds how many writes share one commit. The argon2 costs default to
-    argon2-cffi's production parameters; only tests lower them.
+    argon2-cffi's production parameters; only tests lower them. ``revote_key_file`` holds the revote
+    service's secret ``k_R`` (created once, mode 0600), kept like the board key: never in the record,
+    the board, logs or the database.
     """
 
     database_url: str = field(default_factory=database_url)
     db_schema: str | None = None
     board_key_file: Path = field(
         default_factory=lambda: Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem"))
+    )
+    revote_key_file: Path = field(
+        default_factory=lambda: Path(os.environ.get("SAYLAU_REVOTE_KEY", "saylau-revote.key"))
     )
     checkpoint_every: int = 1000
     token_ttl: timedelta = timedelta(hours=12)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -17,12 +20,40 @@ from saylau.api.settings import Settings
 from saylau.api.verify_pool import VerifyPool, params_for
 from saylau.board import BoardEntry, BoardSigner, BulletinBoard
 from saylau.crypto import ElectionParameters
-from saylau.errors import ElectionStateError
+from saylau.errors import ElectionStateError, SaylauError
 from saylau.store.accounts import DEFAULT_HASHER, TokenCache
 from saylau.store.board_store import SqlBoardStore
 from saylau.store.models import Election
+from saylau.voting.revote import RevoteSlots
 
-__all__ = ["AppState"]
+__all__ = ["AppState", "load_revote_key"]
+
+REVOTE_KEY_BYTES = 32
+
+
+def load_revote_key(path: Path, create: bool = True) -> bytes:
+    """The revote service's secret ``k_R`` (32 bytes, hex in the file), created once with mode 0600.
+
+    It derives every remote voter's revote tag (``docs/record-format.md`` §6), so it must outlive
+    restarts: a new key would give returning voters a tag that no longer matches their earlier ballots.
+    """
+    if path.exists():
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError as exc:
+            raise SaylauError(f"revote key file {path}: not hexadecimal") from exc
+        if len(key) != REVOTE_KEY_BYTES:
+            raise SaylauError(f"revote key file {path}: key is {len(key)} bytes, not {REVOTE_KEY_BYTES}")
+        return key
+    if not create:
+        raise SaylauError(f"revote key file {path}: does not exist")
+    key = secrets.token_bytes(REVOTE_KEY_BYTES)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key.hex() + "\n")
+    return key
 
 
 @dataclass
@@ -33,6 +64,7 @@ class AppState:
     engine: Engine
     sessions: sessionmaker[Session]
     signer: BoardSigner
+    revote_key: bytes = field(repr=False)
     read_sessions: sessionmaker[Session] | None = None
     worker: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -43,6 +75,7 @@ class AppState:
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
+    _revote_slots: dict[str, RevoteSlots] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         """The writer thread and the verification pool start on first use."""
@@ -94,6 +127,17 @@ class AppState:
                 raise ElectionStateError(f"election {election.id}: the key ceremony is not complete")
             doc = self._keys[election.id] = election.joint_key
         return doc
+
+    def revote_tag(self, base_hash: str, voter_id: str) -> str:
+        """A remote voter's revote tag (hex): ``RevoteSlots(k_R, context=H_B).slot(pseudonym)``.
+
+        Keyed by the voter's pseudonym (never the IIN), so the same voter always gets the same tag in
+        one election and a different, unlinkable one in another.
+        """
+        slots = self._revote_slots.get(base_hash)
+        if slots is None:
+            slots = self._revote_slots[base_hash] = RevoteSlots(self.revote_key, bytes.fromhex(base_hash))
+        return slots.slot(voter_id.encode()).hex()
 
     def election_params(self, election: Election) -> ElectionParameters:
         """Parsed ``ElectionParameters`` once the key ceremony is complete."""

@@ -64,6 +64,10 @@ def serve(
     board_key: Annotated[
         Path | None, typer.Option("--board-key", help="Ed25519 key file of the board (created if missing)")
     ] = None,
+    revote_key: Annotated[
+        Path | None,
+        typer.Option("--revote-key", help="secret key of remote voters' revote tags (created if missing)"),
+    ] = None,
     workers: int = typer.Option(
         1, help="uvicorn worker processes (1 keeps one board writer; verification has its own pool)"
     ),
@@ -85,6 +89,8 @@ def serve(
     os.environ["SAYLAU_DATABASE_URL"] = url
     if board_key is not None:
         os.environ["SAYLAU_BOARD_KEY"] = str(board_key)
+    if revote_key is not None:
+        os.environ["SAYLAU_REVOTE_KEY"] = str(revote_key)
     os.environ["SAYLAU_JOB_WORKERS"] = str(job_workers)
     os.environ["SAYLAU_CHECKPOINT_EVERY"] = str(checkpoint_every)
     os.environ["SAYLAU_VERIFY_PROCESSES"] = str(verify_processes)
@@ -95,6 +101,11 @@ def serve(
 
     key_file = Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem"))
     typer.echo(f"board key {key_file}: public key {BoardSigner.from_file(key_file).public_key_hex}")
+    from saylau.api.state import load_revote_key
+
+    revote_file = Path(os.environ.get("SAYLAU_REVOTE_KEY", "saylau-revote.key"))
+    load_revote_key(revote_file)  # created once here, before the worker processes start
+    typer.echo(f"revote key {revote_file}: loaded (secret; never printed)")
     uvicorn.run(
         "saylau.api.factory:app_from_env",
         factory=True,
