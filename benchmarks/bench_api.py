@@ -151,6 +151,7 @@ def run(
         "SAYLAU_DATABASE_URL": url,
         "SAYLAU_PASSWORD": PASSWORD,
         "SAYLAU_BOARD_KEY": str(tmp / "k.pem"),
+        "SAYLAU_REVOTE_KEY": str(tmp / "revote.key"),
     }
     _saylau("user", "add", "cec", "--role", "cec", env=env)
     port = _free_port()
@@ -269,8 +270,9 @@ def _drive(
             r = c.post(f"{base}/elections/bench/remote-credentials", json={"iin": iins[i]}, headers=cec)
             r.raise_for_status()
             creds.append(r.json()["credential"])
+            tag = bytes.fromhex(r.json()["revote_tag"])  # remote ballots carry the voter's revote tag
             device = devices[(i % threads, i % 2)]
-            pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main")
+            pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main", revote_tag=tag)
             device.cast(pending)
             payloads.append({"ballot": pending.ballot.to_dict(), "device_id": device.device_id})
             progress.advance(task)
