@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from saylau.api import Settings
 from saylau.api.routes_stations import voter_pseudonym
 from saylau.api.state import load_revote_key
 from saylau.errors import SaylauError
@@ -115,3 +116,15 @@ def test_the_revote_key_file_is_made_once_private_and_checked(tmp_path: Path) ->
     path.write_text("00" * 16 + "\n")
     with pytest.raises(SaylauError, match="16 bytes, not 32"):
         load_revote_key(path)
+
+
+def test_the_revote_key_defaults_to_the_environment_then_beside_the_board_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    board = tmp_path / "keys" / "board.pem"
+    monkeypatch.delenv("SAYLAU_REVOTE_KEY", raising=False)
+    assert Settings(board_key_file=board).revote_key_path == tmp_path / "keys" / "saylau-revote.key"
+    monkeypatch.setenv("SAYLAU_REVOTE_KEY", str(tmp_path / "env.key"))
+    assert Settings(board_key_file=board).revote_key_path == tmp_path / "env.key"
+    given = Settings(board_key_file=board, revote_key_file=tmp_path / "given.key")
+    assert given.revote_key_path == tmp_path / "given.key"

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         engine=engine,
         sessions=make_sessionmaker(engine),
         signer=BoardSigner.from_file(settings.board_key_file),
-        revote_key=load_revote_key(settings.revote_key_file),
+        revote_key=load_revote_key(settings.revote_key_path),
         hasher=password_hasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),

@@ -66,7 +66,9 @@ def serve(
     ] = None,
     revote_key: Annotated[
         Path | None,
-        typer.Option("--revote-key", help="secret key of remote voters' revote tags (created if missing)"),
+        typer.Option(
+            "--revote-key", help="secret key of revote tags (made if missing; default: beside the board key)"
+        ),
     ] = None,
     workers: int = typer.Option(
         1, help="uvicorn worker processes (1 keeps one board writer; verification has its own pool)"
@@ -101,9 +103,11 @@ def serve(
 
     key_file = Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem"))
     typer.echo(f"board key {key_file}: public key {BoardSigner.from_file(key_file).public_key_hex}")
+    from saylau.api.settings import revote_key_path
     from saylau.api.state import load_revote_key
 
-    revote_file = Path(os.environ.get("SAYLAU_REVOTE_KEY", "saylau-revote.key"))
+    revote_file = revote_key_path(None, key_file)
+    os.environ["SAYLAU_REVOTE_KEY"] = str(revote_file)  # the worker processes load this one
     load_revote_key(revote_file)  # created once here, before the worker processes start
     typer.echo(f"revote key {revote_file}: loaded (secret; never printed)")
     uvicorn.run(
