@@ -128,3 +128,15 @@ def test_the_revote_key_defaults_to_the_environment_then_beside_the_board_key(
     assert Settings(board_key_file=board).revote_key_path == tmp_path / "env.key"
     given = Settings(board_key_file=board, revote_key_file=tmp_path / "given.key")
     assert given.revote_key_path == tmp_path / "given.key"
+
+
+def test_a_replayed_remote_credential_withholds_the_credential_and_the_tag(client: TestClient) -> None:
+    el = setup_election(client)
+    hdr = {**el.h["cec"], "Idempotency-Key": "remote-v1"}
+    url = f"{P}/elections/{el.id}/remote-credentials"
+    first = client.post(url, json={"iin": VOTERS[1]}, headers=hdr)
+    again = client.post(url, json={"iin": VOTERS[1]}, headers=hdr)
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.headers.get("Idempotent-Replay") == "true"
+    assert again.json()["withheld"] == ["credential", "revote_tag"]
+    assert "credential" not in again.json() and "revote_tag" not in again.json()

@@ -378,8 +378,9 @@ def _voter_token(session: Session, state: AppState, election_id: str, issued: Is
                       expires_at=utcnow() + state.settings.voter_token_ttl))
 
 
-CREDENTIAL_FIELDS = ("credential",)
-"""Reply fields shown once and never stored with an idempotent reply (DESIGN: no credential is stored)."""
+CREDENTIAL_FIELDS = ("credential", "revote_tag")
+"""Reply fields shown once and never stored with an idempotent reply (DESIGN: no credential is stored;
+a stored revote tag next to a request would link the voter to their public ballots)."""
 
 
 @router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
@@ -435,4 +436,4 @@ def remote_credential(
                      "station_id": issued.check_in.station_id, "revote_tag": tag}
 
     path = f"/elections/{election_id}/remote-credentials"
-    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+    return idempotent(state, caller, idempotency_key, path, body.model_dump(), write, CREDENTIAL_FIELDS)
