@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -110,6 +111,64 @@ def test_a_write_breaking_a_constraint_is_refused_alone(
         f2.result(10)
     with sessions() as s:
         assert sorted(s.scalars(select(items.c.id))) == [1, 100]
+
+
+def _linger_committer(tmp_path: Path, linger: float) -> tuple[GroupCommitter, sessionmaker[Session]]:
+    engine = create_engine(f"sqlite:///{tmp_path / 'l.db'}")
+    meta.create_all(engine)
+    sessions = sessionmaker(engine)
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with sessions() as s, s.begin():
+            yield s
+
+    return GroupCommitter(transaction, max_batch=50, linger=linger), sessions
+
+
+def _insert(i: int):  # type: ignore[no-untyped-def]
+    def run(session: Session) -> int:
+        session.execute(insert(items).values(id=i, name=f"n{i}"))
+        return i
+
+    return run
+
+
+def test_the_writer_waits_for_announced_writes_and_never_for_unannounced_ones(tmp_path: Path) -> None:
+    c, _ = _linger_committer(tmp_path, linger=1.0)
+    try:
+        # nothing announced: a lone write is committed at once, not after the linger
+        t0 = time.monotonic()
+        assert c.submit(_insert(1)).result(5) == 1
+        assert time.monotonic() - t0 < 0.5 and c.batches == 1
+        # a write announced while the first is queued joins its commit
+        with c.expecting(1):
+            first = c.submit(_insert(2))
+            time.sleep(0.05)  # the writer has the first write and waits: the second is on its way
+            second = c.submit(_insert(3))
+        assert (first.result(5), second.result(5)) == (2, 3)
+        assert c.batches == 2 and c.committed == 3
+    finally:
+        c.stop()
+
+
+def test_an_announced_write_that_never_comes_delays_the_commit_by_the_linger_only(tmp_path: Path) -> None:
+    c, sessions = _linger_committer(tmp_path, linger=0.2)
+    try:
+        with c.expecting(1):  # announced, never submitted (e.g. its ballot failed verification)
+            t0 = time.monotonic()
+            assert c.submit(_insert(1)).result(5) == 1
+            waited = time.monotonic() - t0
+        assert 0.15 <= waited < 2.0
+        with sessions() as s:
+            assert list(s.scalars(select(items.c.id))) == [1]
+    finally:
+        c.stop()
+
+
+def test_a_negative_linger_is_refused() -> None:
+    with pytest.raises(ValueError, match="linger"):
+        GroupCommitter(lambda: None, linger=-1)
 
 
 def test_the_process_pool_verifies_and_refuses_like_the_crypto_layer() -> None:

@@ -14,6 +14,13 @@ together, in one savepoint, so it can load every row it needs with one query per
 insert the batch's rows with multi-row statements (casting: ~8 statements per ballot became ~8 per
 batch). The group writer returns one outcome per item (a result, or the exception refusing that item)
 and must check an item fully before changing anything for it, since refusals are not rolled back.
+
+Lingering: when the queue runs dry but callers have announced writes that are on their way
+(``expecting``: ballots whose proofs are being verified right now), the writer waits up to ``linger``
+seconds for them before it commits, so concurrent single-ballot requests share one transaction instead
+of each paying for the board-head lock, the row loads and the commit (measured: ~2.5 casts per commit
+without lingering, with 8 concurrent clients). With nothing on its way the writer commits at once, so a
+lone request never waits.
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -54,12 +63,21 @@ class GroupCommitter:
     the benchmark).
     """
 
-    def __init__(self, transaction: Callable[[], Any], max_batch: int = 256) -> None:
-        """Prepare; ``start`` launches the thread."""
+    def __init__(
+        self,
+        transaction: Callable[[], Any],
+        max_batch: int = 256,
+        linger: float = 0.0,
+    ) -> None:
+        """Prepare; ``start`` launches the thread (``linger``: see the module docstring)."""
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
+        if linger < 0:
+            raise ValueError("linger must not be negative")
         self._transaction = transaction
         self.max_batch = max_batch
+        self.linger = linger
+        self._expected = 0
         self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -80,6 +98,17 @@ class GroupCommitter:
         if thread is not None:
             self._queue.put(None)
             thread.join(timeout)
+
+    @contextmanager
+    def expecting(self, n: int = 1) -> Iterator[None]:
+        """Announce ``n`` writes that will be submitted inside this block (the writer may wait for them)."""
+        with self._lock:
+            self._expected += n
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._expected -= n
 
     def submit(self, write: Callable[[Session], T]) -> Future[T]:
         """Queue ``write``; the future resolves after the batch holding it is committed (or fails)."""
@@ -107,11 +136,18 @@ class GroupCommitter:
                 return
             batch: list[_Item[Any]] = [first]
             stop = False
+            deadline = time.monotonic() + self.linger
             while len(batch) < self.max_batch:
                 try:
                     nxt = self._queue.get_nowait()
                 except queue.Empty:
-                    break
+                    wait = deadline - time.monotonic()
+                    if wait <= 0 or self._expected <= 0:
+                        break
+                    try:
+                        nxt = self._queue.get(timeout=min(wait, 0.0005))
+                    except queue.Empty:
+                        continue
                 if nxt is None:
                     stop = True
                     break

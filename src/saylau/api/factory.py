@@ -23,6 +23,7 @@ def settings_from_env() -> Settings:
         checkpoint_every=int(os.environ.get("SAYLAU_CHECKPOINT_EVERY", "1000")),
         verify_processes=int(os.environ.get("SAYLAU_VERIFY_PROCESSES", str(os.cpu_count() or 1))),
         commit_batch=int(os.environ.get("SAYLAU_COMMIT_BATCH", "256")),
+        commit_linger_ms=float(os.environ.get("SAYLAU_COMMIT_LINGER_MS", "2")),
         migrate=False,
     )
 

@@ -154,12 +154,15 @@ async def cast_ballot(
     key_doc = await _key_document(state, election_id)
     check_revote_tag(state, caller, body.ballot, str(key_doc["base_hash"]))
     payload = {"ballot": body.ballot, "device_id": body.device_id, "station_id": station_id, "state": "cast"}
-    checked = await state.verifier.ballot(key_doc, body.ballot, payload)
-    ref = idempotency_ref(
-        caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}
-    )
-    request = CastRequest(election_id, caller, body.device_id, station_id, checked, body.ballot, payload, ref)
-    (fut,) = state.committer.submit_group(state.casts, [request])
+    with state.committer.expecting(1):  # the writer may wait for this ballot to join its batch
+        checked = await state.verifier.ballot(key_doc, body.ballot, payload)
+        ref = idempotency_ref(
+            caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}
+        )
+        request = CastRequest(
+            election_id, caller, body.device_id, station_id, checked, body.ballot, payload, ref
+        )
+        (fut,) = state.committer.submit_group(state.casts, [request])
     status, out, headers = await asyncio.wrap_future(fut)
     return JSONResponse(out, status_code=status, headers=headers)
 
@@ -219,17 +222,17 @@ async def cast_ballot_batch(
             "ballot": item.ballot, "device_id": item.device_id, "station_id": station_id, "state": "cast"
         }
         todo.append((i, voter, payload))
-    checks = await state.verifier.ballots(key_doc, [(body.ballots[i].ballot, p) for i, _, p in todo])
     requests: list[tuple[int, CastRequest]] = []
-    for (i, voter, payload), checked in zip(todo, checks, strict=True):
-        if isinstance(checked, Exception):
-            results[i] = _refusal(i, checked)
-            continue
-        item = body.ballots[i]
-        requests.append(
-            (i, CastRequest(election_id, voter, item.device_id, station_id, checked, item.ballot, payload))
-        )
-    futures = state.committer.submit_group(state.casts, [r for _, r in requests])
+    with state.committer.expecting(len(todo)):
+        checks = await state.verifier.ballots(key_doc, [(body.ballots[i].ballot, p) for i, _, p in todo])
+        for (i, voter, payload), checked in zip(todo, checks, strict=True):
+            if isinstance(checked, Exception):
+                results[i] = _refusal(i, checked)
+                continue
+            item = body.ballots[i]
+            cast = CastRequest(election_id, voter, item.device_id, station_id, checked, item.ballot, payload)
+            requests.append((i, cast))
+        futures = state.committer.submit_group(state.casts, [r for _, r in requests])
     for (i, _), fut in zip(requests, futures, strict=True):
         try:
             status, out, _headers = await asyncio.wrap_future(fut)

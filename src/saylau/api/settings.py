@@ -17,11 +17,12 @@ class Settings:
     """Everything ``create_app`` needs.
 
     ``verify_processes`` worker processes check ballot proofs (``0``: threads in this process, for
-    tests); ``commit_batch`` bounds how many writes share one commit. The argon2 costs default to
-    argon2-cffi's production parameters; only tests lower them. ``revote_key_file`` holds the revote
-    service's secret ``k_R`` (created once, mode 0600), kept like the board key: never in the record,
-    the board, logs or the database; unset, it is ``$SAYLAU_REVOTE_KEY`` or ``saylau-revote.key`` beside
-    the board key (``revote_key_path``).
+    tests); ``commit_batch`` bounds how many writes share one commit, and the writer waits up to
+    ``commit_linger_ms`` for writes announced as on their way (``GroupCommitter``). The argon2 costs
+    default to argon2-cffi's production parameters; only tests lower them. ``revote_key_file`` holds
+    the revote service's secret ``k_R`` (created once, mode 0600), kept like the board key: never in
+    the record, the board, logs or the database; unset, it is ``$SAYLAU_REVOTE_KEY`` or
+    ``saylau-revote.key`` beside the board key (``revote_key_path``).
     """
 
     database_url: str = field(default_factory=database_url)
@@ -39,6 +40,7 @@ class Settings:
     migrate: bool = True
     pool_size: int = 10
     commit_batch: int = 256
+    commit_linger_ms: float = 2.0
     verify_processes: int = field(default_factory=lambda: os.cpu_count() or 1)
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

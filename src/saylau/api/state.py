@@ -79,7 +79,9 @@ class AppState:
 
     def __post_init__(self) -> None:
         """The writer thread and the verification pool start on first use."""
-        self.committer = GroupCommitter(self.transaction, self.settings.commit_batch)
+        self.committer = GroupCommitter(
+            self.transaction, self.settings.commit_batch, self.settings.commit_linger_ms / 1000
+        )
         self.verifier = VerifyPool(self.settings.verify_processes)
         from saylau.api.cast_batch import CastWriter  # it imports the route helpers, which import us
 
