@@ -12,6 +12,7 @@ Every failure raises; no function signals failure by returning ``None``.
     ├── RecordError               the election record is malformed or unreadable
     │   └── VerificationFailed    an independent check of the record failed
     ├── BoardError                the bulletin board's hash chain or a checkpoint is broken
+    │   └── BoardClosed           the board was closed (final checkpoint): nothing may be appended
     ├── ElectionError             administration of the election
     │   ├── ScenarioError         a scenario or manifest file is invalid
     │   ├── RegistrationError     a candidate application cannot be processed
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "BoardClosed",
     "BoardError",
     "CeremonyError",
     "CryptoError",
@@ -89,6 +91,10 @@ class VerificationFailed(RecordError):
 
 class BoardError(SaylauError):
     """The bulletin board's hash chain or one of its signed checkpoints is broken."""
+
+
+class BoardClosed(BoardError):
+    """The board carries its final signed checkpoint: no entry may be appended, and it closes once."""
 
 
 class ElectionError(SaylauError):

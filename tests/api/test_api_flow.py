@@ -212,14 +212,18 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     assert results["stations"]["st-1"]["counts"]["president"] == {"cand-a": 2, "cand-b": 0, "against-all": 1}
 
     # the board verifies independently; the verification job agrees and re-checks every proof
+    # publishing the results closed it: the result entry is last, under the board's final checkpoint
     board = read_jsonl(client.get(f"{P}/elections/{eid}/board").text.splitlines())
-    summary = verify_board(board)
+    summary = verify_board(board, require_final=True)
     kinds = [row["kind"] for row in board if row["type"] == "entry"]
     assert kinds.count("ballot") == 5 and kinds.count("challenge") == 1 and kinds.count("superseded") == 1
+    assert summary.final and kinds[-1] == "result" and done["result"]["board_position"] == summary.count - 1
+    assert board[-1]["type"] == "checkpoint" and board[-1]["final"]
+    assert board[-1]["position"] == summary.count - 1
     job = client.post(f"{P}/elections/{eid}/verify", headers=el.h["observer"]).json()
     result = wait_job(client, cec, job["id"])
     assert result["state"] == "succeeded", result
-    assert result["result"]["board_entries"] == summary.count
+    assert result["result"]["board_entries"] == summary.count and result["result"]["closed"] is True
     assert result["result"]["ballots_verified"] == 6
     assert client.get(f"{P}/elections/{eid}/verification").json()["state"] == "succeeded"
 
@@ -237,6 +241,8 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     # the revote link is bound by the revote tags inside the tracking codes, not by the board alone
     verifier = RecordVerifier(tmp_path / "record")
     assert verifier.run().hex() == record_hash
+    (board_check,) = [c for c in verifier.checks if c.name.startswith("bulletin board")]
+    assert "closed (final checkpoint)" in board_check.detail, board_check
     (links,) = [c for c in verifier.checks if c.name.startswith("revote links")]
     assert links.passed and links.count == 1, links
     assert links.detail == "1 remote voters, 1 tagged links", links.detail

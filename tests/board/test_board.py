@@ -17,7 +17,7 @@ from saylau.board import (
     write_jsonl,
 )
 from saylau.board.hashing import tagged_hash
-from saylau.errors import BoardError
+from saylau.errors import BoardClosed, BoardError
 
 
 def _board(n: int = 10, every: int = 4, close: bool = True) -> tuple[BulletinBoard, list[dict[str, Any]]]:
@@ -131,9 +131,12 @@ def test_a_different_operator_key_is_refused() -> None:
 
 
 def test_closed_board_refuses_appends_and_lookup_finds_codes() -> None:
-    board, _ = _board()
-    with pytest.raises(BoardError, match="closed"):
+    board, rows = _board()
+    with pytest.raises(BoardClosed, match=r"board e-test: closed by its final checkpoint, .* position 10"):
         board.append("note", {})
+    with pytest.raises(BoardClosed, match="board e-test: already closed at position 9"):
+        board.close()
+    assert list(board.export_rows()) == rows  # neither refusal changed anything
     assert [e.position for e in board.lookup("code3")] == [3]
     with pytest.raises(BoardError, match="no entry with tracking code"):
         board.lookup("nope")

@@ -328,3 +328,60 @@ def test_any_value_changed_on_the_board_is_caught(
     write_lines(record / fmt.BOARD, rows)
     with pytest.raises(VerificationFailed):
         verify_record(record)
+
+
+BOARD_CHECK = "bulletin board: hash chain and signed checkpoints"
+
+
+def fails_board_check(record: Path, match: str) -> None:
+    """Verification stops at the board check, which is the failed one, with a message matching ``match``."""
+    v = RecordVerifier(record)
+    with pytest.raises(VerificationFailed, match=match):
+        v.run()
+    assert v.checks[-1].name == BOARD_CHECK and not v.checks[-1].passed, v.checks[-1]
+
+
+def test_the_record_board_ends_with_its_final_checkpoint(small_record: DemoResult) -> None:
+    rows = read_lines(small_record.out_dir / fmt.BOARD)
+    last = [r for r in rows if r["type"] == "entry"][-1]
+    assert rows[-1]["type"] == "checkpoint" and rows[-1]["final"] is True
+    assert (rows[-1]["position"], rows[-1]["entry_hash"]) == (last["position"], last["entry_hash"])
+
+
+def test_removed_final_checkpoint_is_caught(record_copy: Path) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    assert rows[-1]["type"] == "checkpoint" and rows[-1]["final"] is True
+    write_lines(record_copy / fmt.BOARD, rows[:-1])
+    fails_board_check(record_copy, r"board.jsonl: board \S+: no final checkpoint")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "match"),
+    [
+        ("final", False, "signature does not verify"),
+        ("time", "2000-01-01T00:00:00.000000Z", "signature does not verify"),
+        ("signature", "00" * 64, "signature does not verify"),
+        ("entry_hash", "00" * 32, "signature does not verify"),
+    ],
+)
+def test_tampered_final_checkpoint_is_caught(record_copy: Path, field: str, value: Any, match: str) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    rows[-1][field] = value
+    write_lines(record_copy / fmt.BOARD, rows)
+    fails_board_check(record_copy, rf"board.jsonl: board checkpoint at position \d+: {match}")
+
+
+def test_final_checkpoint_moved_back_over_the_tail_is_caught(record_copy: Path) -> None:
+    """The operator drops the last entry (the result) and keeps its final checkpoint: it names the tail."""
+    rows = read_lines(record_copy / fmt.BOARD)
+    tail = max(i for i, r in enumerate(rows) if r["type"] == "entry")
+    write_lines(record_copy / fmt.BOARD, rows[:tail] + rows[tail + 1 :])
+    fails_board_check(record_copy, r"board.jsonl: board checkpoint at position \d+: placed after entry")
+
+
+def test_entry_after_the_final_checkpoint_is_caught(record_copy: Path) -> None:
+    rows = read_lines(record_copy / fmt.BOARD)
+    extra = {**[r for r in rows if r["type"] == "entry"][-1]}
+    extra["position"] += 1
+    write_lines(record_copy / fmt.BOARD, [*rows, extra])
+    fails_board_check(record_copy, r"board.jsonl: board entry at position \d+: appears after the final")

@@ -59,6 +59,7 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     board.append("tally", tally_payload(scopes, 9))
     entries = decrypt_tallies(params, tallies, guardians[:2])
     board.append("result", result_payload(results_summary(manifest, entries)))
+    board.close()
     out = tmp_path_factory.mktemp("rt") / "record"
     record_hash = write_record(
         out, manifest, params, box.devices(), box.ballots(), box.challenged(), entries,

@@ -37,10 +37,11 @@ def get_election(session: Session, election_id: str, lock: bool = False) -> Elec
 
 
 def need_phase(election: Election, *phases: str) -> None:
-    """Refuse an action outside the listed phases."""
+    """Refuse an action outside the listed phases (once decrypted, the message names the closed board)."""
     if election.phase not in phases:
+        closed = f" (results published, board {election.id} closed)" if election.phase == "decrypted" else ""
         raise ElectionStateError(
-            f"election {election.id}: phase is {election.phase!r}, this needs {' or '.join(phases)}"
+            f"election {election.id}: phase is {election.phase!r}{closed}, this needs {' or '.join(phases)}"
         )
 
 

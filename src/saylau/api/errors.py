@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from saylau.errors import (
     AccessDenied,
+    BoardClosed,
     BoardError,
     CryptoError,
     ElectionError,
@@ -35,6 +36,7 @@ def status_for(exc: BaseException) -> int:
         (ElectionStateError, 409),
         (PollbookError, 409),
         (IdempotencyConflict, 409),
+        (BoardClosed, 409),
         (CryptoError, 422),
         (RecordError, 422),
         (BoardError, 422),

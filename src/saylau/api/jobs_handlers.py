@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
 
+from saylau.api.common import need_phase
 from saylau.api.record_export import write_server_record
 from saylau.api.worker import HANDLERS, JobContext
 from saylau.board import verify_board
@@ -25,7 +27,15 @@ from saylau.election.manifest import Manifest
 from saylau.errors import DecryptionError, ElectionStateError, RollImportError
 from saylau.record.tally import StationSums, TallyEntry, results_summary
 from saylau.record.verifier import RecordVerifier
-from saylau.store.models import Ballot, Election, PartialDecryptionRow, Station, Voter
+from saylau.store.models import (
+    Ballot,
+    BoardCheckpointRow,
+    BoardEntryRow,
+    Election,
+    PartialDecryptionRow,
+    Station,
+    Voter,
+)
 
 __all__ = ["decrypt", "import_roll", "tally", "verify"]
 
@@ -123,11 +133,36 @@ def tally(ctx: JobContext) -> dict[str, Any]:
     return {"ballots": done, "scopes": len(scopes), "board_position": entry.position}
 
 
+def _published(session: Session, eid: str, scopes: int) -> dict[str, Any]:
+    """The outcome of a decryption job whose transaction already committed (a resumed job)."""
+    position = session.scalar(
+        select(func.max(BoardEntryRow.position)).where(
+            BoardEntryRow.election_id == eid, BoardEntryRow.kind == "result"
+        )
+    )
+    final = session.scalar(
+        select(BoardCheckpointRow.position).where(
+            BoardCheckpointRow.election_id == eid, BoardCheckpointRow.final.is_(True)
+        )
+    )
+    if position is None or final is None:
+        msg = f"election {eid}: decrypted, but its board has no result entry or no final checkpoint"
+        raise ElectionStateError(msg)
+    return {"board_position": position, "final_checkpoint": final, "scopes": scopes}
+
+
 def decrypt(ctx: JobContext) -> dict[str, Any]:
-    """Combine the guardians' partial decryptions of every scope (≥ quorum; missing ones compensated)."""
+    """Combine the guardians' partial decryptions of every scope (≥ quorum; missing ones compensated).
+
+    The results, their board entry and the board's final checkpoint are committed in one transaction:
+    publishing the results closes the board. A job resumed after that transaction committed (its worker
+    died before recording success) publishes and closes nothing again: it reports what was published.
+    """
     eid = _election(ctx)
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
+        if e is not None and e.phase == "decrypted" and e.tally is not None:
+            return _published(session, eid, len(e.tally["entries"]))
         if e is None or e.phase != "tallied" or e.tally is None:
             raise ElectionStateError(f"election {eid}: decryption needs phase 'tallied'")
         params = ctx.state.election_params(e)
@@ -154,32 +189,43 @@ def decrypt(ctx: JobContext) -> dict[str, Any]:
     with ctx.state.transaction() as session:
         e2 = session.get(Election, eid, with_for_update=True)
         assert e2 is not None
+        if e2.phase == "decrypted":  # another attempt of this job committed while this one computed
+            return _published(session, eid, len(entries))
+        need_phase(e2, "tallied")
         e2.tally = {**stored, "entries": [t.to_dict() for t in entries]}
         e2.results = results
         e2.phase = "decrypted"
-        entry = ctx.state.publish(session, eid, "result", {"results": results})
-    return {"board_position": entry.position, "scopes": len(entries)}
+        board = ctx.state.board(session, eid)
+        entry = board.append("result", {"results": results})
+        final = board.close()
+    return {"board_position": entry.position, "final_checkpoint": final.position, "scopes": len(entries)}
 
 
 def verify(ctx: JobContext) -> dict[str, Any]:
     """Verify the board's chain and checkpoints; once decrypted, write the record and verify it whole.
 
-    Before decryption there is no record yet: every stored ballot's proofs are checked again instead.
+    Once decrypted, the board must end with its final checkpoint. Before decryption there is no record
+    yet: every stored ballot's proofs are checked again instead.
     """
     eid = _election(ctx)
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
         if e is None:
             raise ValueError(f"election {eid!r} does not exist")
-        summary = verify_board(ctx.state.board(session, eid).export_rows(), ctx.state.signer.public_key_hex)
-        params = None if e.joint_key is None else ctx.state.election_params(e)
         phase = e.phase
+        summary = verify_board(
+            ctx.state.board(session, eid).export_rows(),
+            ctx.state.signer.public_key_hex,
+            require_final=phase == "decrypted",
+        )
+        params = None if e.joint_key is None else ctx.state.election_params(e)
         total = session.scalar(select(func.count()).where(Ballot.election_id == eid)) or 0
     ctx.progress(0.1, f"board verified: {summary.count} entries, {summary.checkpoints} checkpoints")
     out: dict[str, Any] = {
         "board_entries": summary.count,
         "checkpoints": summary.checkpoints,
         "head_hash": summary.head_hash,
+        "closed": summary.final,
     }
     if phase == "decrypted":
         with tempfile.TemporaryDirectory(prefix="saylau-verify-") as tmp:

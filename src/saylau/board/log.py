@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from saylau.board.chain import BoardEntry, genesis_hash, make_entry, now_iso
 from saylau.board.checkpoint import BoardSigner, Checkpoint
-from saylau.errors import BoardError
+from saylau.errors import BoardClosed, BoardError
 
 __all__ = ["DEFAULT_CHECKPOINT_EVERY", "BoardStore", "BulletinBoard", "MemoryBoardStore"]
 
@@ -133,11 +133,13 @@ class BulletinBoard:
         code: str | None = None,
         known_payload_hash: str | None = None,
     ) -> BoardEntry:
-        """Publish one object; refuses once the board is closed (``known_payload_hash``: see make_entry)."""
+        """Publish one object; ``BoardClosed`` once closed (``known_payload_hash``: see make_entry)."""
         head = self.store.head()
         if self.is_closed():
             pos = 0 if head is None else head.position + 1
-            raise BoardError(f"board {self.board_id}: closed, cannot append at position {pos}")
+            raise BoardClosed(
+                f"board {self.board_id}: closed by its final checkpoint, cannot append at position {pos}"
+            )
         entry = make_entry(
             head, self.board_id, kind, payload, code=code, known_payload_hash=known_payload_hash
         )
@@ -149,12 +151,12 @@ class BulletinBoard:
         return entry
 
     def close(self) -> Checkpoint:
-        """Sign the final checkpoint; no entry may follow it."""
+        """Sign the final checkpoint; no entry may follow it (``BoardClosed`` if it was already signed)."""
         head = self.store.head()
         if head is None:
             raise BoardError(f"board {self.board_id}: cannot close an empty board")
         if self.is_closed():
-            raise BoardError(f"board {self.board_id}: already closed at position {head.position}")
+            raise BoardClosed(f"board {self.board_id}: already closed at position {head.position}")
         cp = self.signer.sign(self.board_id, head.position, head.entry_hash, now_iso(), final=True)
         self.store.add_checkpoint(cp)
         return cp

@@ -1,6 +1,7 @@
 """The election record against its bulletin board (``docs/record-format.md`` §11).
 
-The board's own chain and checkpoint signatures are checked by ``saylau.board.verify_board``; this module
+The board's own chain and checkpoint signatures are checked by ``saylau.board.verify_board``, which
+also requires the final checkpoint (the board is closed when the results are published); this module
 streams ``board.jsonl`` through it once and keeps only what the cross-check needs: a 32-byte fingerprint
 per ballot, challenge and supersession entry, the positions of tagged (remote) ballots, the closing
 codes, and the last tally, result, manifest and joint-key entries. The record side adds the fingerprint
@@ -61,13 +62,23 @@ class BoardIndex:
     """One streaming pass over the record's board, and the comparisons with the rest of the record."""
 
     def __init__(
-        self, reader: RecordReader, election_id: str, base_hash: bytes, public_key: str | None = None
+        self,
+        reader: RecordReader,
+        election_id: str,
+        base_hash: bytes,
+        public_key: str | None = None,
+        require_final: bool = True,
     ) -> None:
-        """``public_key``: the board key the CEC announced (hex), if the caller wants it pinned."""
+        """``public_key``: the board key the CEC announced (hex), if the caller wants it pinned.
+
+        ``require_final``: the board must end with its final checkpoint (a record is written once the
+        results are published, which closes the board); a removed final checkpoint is then caught.
+        """
         self.reader = reader
         self.election_id = election_id
         self.base_hash = base_hash
         self.public_key = public_key
+        self.require_final = require_final
         self.device_last: dict[str, str] = {}  # device id -> last tracking code seen on the board
         self.board_fps = bytearray()
         self.record_fps = bytearray()
@@ -81,7 +92,9 @@ class BoardIndex:
     def read_board(self, tick: Callable[[int], None] | None = None) -> BoardSummary:
         """Verify the chain and checkpoints (``verify_board``) while indexing the entries."""
         try:
-            self.summary = verify_board(self._rows(tick), expected_public_key=self.public_key)
+            self.summary = verify_board(
+                self._rows(tick), expected_public_key=self.public_key, require_final=self.require_final
+            )
         except BoardError as exc:
             raise VerificationFailed(f"{fmt.BOARD}: {exc}") from exc
         if self.summary.board_id != self.election_id:
