@@ -12,7 +12,7 @@ from saylau.api.roles import ENDPOINT_ROLES, PUBLIC
 from saylau.store.jobs import claim_next, create_job
 from saylau.store.models import IdempotencyKey, utcnow
 
-from .conftest import VOTERS, P, TestClient, login, manifest, setup_election, wait_job
+from .conftest import CSV, VOTERS, P, TestClient, login, manifest, setup_election, wait_job
 
 E = "e2022"
 # endpoint name → (method, path template, concrete path)
@@ -280,13 +280,13 @@ def test_a_failing_job_is_reported_and_a_stalled_job_resumes(client: TestClient)
     cec = login(client, "cec")
     r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2}, headers=cec)
     assert r.status_code == 201
-    # a job whose handler fails (a legacy roll job naming an unknown station) is reported as failed
+    # a job whose handler fails (a background roll import naming an unknown station) is reported as failed
     state = client.app.state.saylau  # type: ignore[attr-defined]
-    with state.transaction() as s:
-        bad = [{"voter_id": "v1", "station_id": "nowhere", "remote": False}]
-        failing = create_job(s, "import_roll", {"voters": bad}, "cec", E).id
-    failed = wait_job(client, cec, failing)
-    assert failed["state"] == "failed" and "row 0" in failed["error"] and "nowhere" in failed["error"]
+    csv = f"iin,last_name,first_name,date_of_birth,region,station\n{VOTERS[0]},L,F,1960-03-01,r1,nowhere\n"
+    r = client.post(f"{P}/elections/{E}/roll?background=true", content=csv, headers={**cec, **CSV})
+    assert r.status_code == 202, r.text
+    failed = wait_job(client, cec, r.json()["id"])
+    assert failed["state"] == "failed" and "row 2" in failed["error"] and "'nowhere'" in failed["error"]
     # simulate a worker that crashed mid-job: running, with a heartbeat five minutes old
     state.worker.stop()
     with state.transaction() as s:

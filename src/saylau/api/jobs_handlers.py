@@ -1,4 +1,4 @@
-"""What each kind of job does: roll import, tally, decryption, verification."""
+"""What each kind of job does: roll import (``saylau.api.roll_import``), tally, decryption, verification."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saylau.api.common import need_phase
 from saylau.api.record_export import write_server_record
+from saylau.api.roll_import import JOB_KIND as ROLL_JOB
+from saylau.api.roll_import import import_roll_job
 from saylau.api.worker import HANDLERS, JobContext
 from saylau.board import verify_board
 from saylau.crypto import (
@@ -24,7 +26,7 @@ from saylau.crypto import (
     verify_plaintext_tally,
 )
 from saylau.election.manifest import Manifest
-from saylau.errors import DecryptionError, ElectionStateError, RollImportError
+from saylau.errors import DecryptionError, ElectionStateError
 from saylau.record.tally import StationSums, TallyEntry, results_summary
 from saylau.record.verifier import RecordVerifier
 from saylau.store.models import (
@@ -33,11 +35,9 @@ from saylau.store.models import (
     BoardEntryRow,
     Election,
     PartialDecryptionRow,
-    Station,
-    Voter,
 )
 
-__all__ = ["decrypt", "import_roll", "tally", "verify"]
+__all__ = ["decrypt", "tally", "verify"]
 
 _BATCH = 500
 
@@ -46,44 +46,6 @@ def _election(ctx: JobContext) -> str:
     if ctx.election_id is None:
         raise ValueError(f"job {ctx.job_id}: no election")
     return ctx.election_id
-
-
-def import_roll(ctx: JobContext) -> dict[str, Any]:
-    """Insert voter-roll rows in batches; each batch commits with its checkpoint, so a resume skips it."""
-    eid = _election(ctx)
-    voters: list[dict[str, Any]] = ctx.params["voters"]
-    done = int((ctx.checkpoint or {}).get("done", 0))
-    with ctx.state.reading() as session:
-        stations = set(session.scalars(select(Station.id).where(Station.election_id == eid)))
-    while done < len(voters):
-        batch = voters[done : done + _BATCH]
-        with ctx.state.transaction() as session:
-            for i, v in enumerate(batch, start=done):
-                if v["station_id"] not in stations:
-                    raise RollImportError(
-                        f"voter roll row {i} ({v['voter_id']}): unknown station {v['station_id']!r}"
-                    )
-                if session.get(Voter, (eid, v["voter_id"])) is not None:
-                    raise RollImportError(f"voter roll row {i} ({v['voter_id']}): voter already on the roll")
-                session.add(
-                    Voter(election_id=eid, id=v["voter_id"], station_id=v["station_id"], remote=v["remote"])
-                )
-            session.flush()
-        done += len(batch)
-        ctx.progress(done / len(voters), f"{done} of {len(voters)} voters imported", {"done": done})
-    with ctx.state.transaction() as session:
-        counts = dict(
-            session.execute(
-                select(Voter.station_id, func.count())
-                .where(Voter.election_id == eid)
-                .group_by(Voter.station_id)
-            ).all()
-        )
-        for sid, n in counts.items():
-            session.execute(
-                update(Station).where(Station.election_id == eid, Station.id == sid).values(registered=int(n))
-            )
-    return {"imported": len(voters)}
 
 
 def tally(ctx: JobContext) -> dict[str, Any]:
@@ -258,4 +220,4 @@ def verify(ctx: JobContext) -> dict[str, Any]:
     return {**out, "ballots_verified": checked}
 
 
-HANDLERS.update({"import_roll": import_roll, "tally": tally, "decrypt": decrypt, "verify": verify})
+HANDLERS.update({ROLL_JOB: import_roll_job, "tally": tally, "decrypt": decrypt, "verify": verify})

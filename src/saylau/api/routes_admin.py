@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.roll_import import refuse_while_importing
 from saylau.api.routes_stations import csv_text
 from saylau.api.state import AppState
 from saylau.crypto import DeviceChain
@@ -296,6 +297,8 @@ def _phase_change(state: AppState, election_id: str, frm: tuple[str, ...], to: s
         need_phase(e, *frm)
         if to == "open" and e.joint_key is None:
             raise ElectionStateError(f"election {election_id}: cannot open before the joint key exists")
+        if to == "open":
+            refuse_while_importing(session, election_id, "opening")  # the roll must be complete
         state.board(session, election_id).store.head()  # lock: no ballot lands between close and codes
         e.phase = to
         now = utcnow()

@@ -7,9 +7,7 @@ Roll import, absentee transfers, check-in and remote registration go through
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from datetime import date
 from typing import Annotated, Any
 
@@ -23,20 +21,26 @@ from sqlalchemy.orm import Session
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_election, bound_station, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.roll_import import (
+    RollRejected,
+    check_roll,
+    problem_rows,
+    publish_roll,
+    queue_roll_import,
+    refuse_while_importing,
+    rejected_response,
+)
 from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
 from saylau.election.protocols import ProtocolBook, SignedProtocol
-from saylau.election.voter_roll import RowProblem, import_roll
-from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected, RollImportError
+from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected
 from saylau.store.accounts import TokenInfo, hash_token
 from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
 from saylau.store.pollbook_store import (
     SqlPollbookStore,
     SqlVoterRoll,
-    existing_iins,
     refresh_station_counts,
     save_roll,
-    station_regions,
 )
 
 __all__ = ["csv_text", "router", "voter_pseudonym"]
@@ -225,85 +229,52 @@ def csv_text(raw: bytes, what: str) -> str:
         raise ValueError(f"field 'body': {what} is not UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def _row_numbers(text: str, iins: set[str]) -> dict[str, int]:
-    """Row number (header = 1) of the first row holding each IIN of ``iins``."""
-    rows = csv.reader(io.StringIO(text))
-    header = [h.strip() for h in next(rows, [])]
-    col = header.index("iin")
-    out: dict[str, int] = {}
-    for n, fields in enumerate(rows, start=2):
-        if len(fields) > col and (iin := fields[col].strip()) in iins:
-            out.setdefault(iin, n)
-    return out
-
-
-def _problems(problems: list[RowProblem]) -> list[dict[str, Any]]:
-    return [{"row": p.row, "field": p.field, "reason": p.reason} for p in problems]
-
-
-@router.post("/elections/{election_id}/roll", status_code=201, tags=["pollbook"])
+@router.post(
+    "/elections/{election_id}/roll",
+    status_code=201,
+    tags=["pollbook"],
+    responses={202: {"description": "queued as a job (``background=true``): the job's id, state, progress"},
+               422: {"description": "the file is refused: every bad row (row, field, reason)"}},
+)
 def import_voter_roll(
     election_id: str,
     state: StateDep,
-    _: Annotated[TokenInfo, Depends(require("import_roll"))],
+    caller: Annotated[TokenInfo, Depends(require("import_roll"))],
     body: Annotated[bytes, Body(media_type="text/csv")],
     accept_partial: bool = False,
+    background: bool = False,
 ) -> JSONResponse:
     """Import a voter-roll CSV through ``saylau.election.voter_roll.import_roll`` (setup phase only).
 
     Every bad row is reported (row, field, reason) in a 422 and nothing is stored, unless
     ``accept_partial=true``: then the good rows are stored and the bad ones listed. A voter already on
     the stored roll (an earlier import) is a bad row. Public counts are published on the board.
+
+    With ``background=true`` (large files) the file is stored and imported by a job: 202 with the job
+    (``GET /jobs/{id}``), whose result is the same summary, or which fails naming the bad rows
+    (``saylau.api.roll_import``). While that job is unfinished, other imports are refused (409).
     """
     text = csv_text(body, "the voter-roll CSV")
+    if background:
+        job = queue_roll_import(state, caller, election_id, text, accept_partial)
+        return JSONResponse(job, status_code=202)
     try:
         return _import(state, election_id, text, accept_partial)
-    except _RollRejected as exc:
-        return roll_rejected_response(exc)
+    except RollRejected as exc:
+        return rejected_response(exc)
 
 
 def _import(state: AppState, election_id: str, text: str, accept_partial: bool) -> JSONResponse:
     with state.transaction() as session:
         need_phase(get_election(session, election_id, lock=True), "setup")
-        imported = import_roll(text, station_regions(session, election_id), accept_partial=True)
-        problems = list(imported.rejected)
-        voters = list(imported.roll)
-        taken = existing_iins(session, election_id, (v.iin for v in voters))
-        if taken:
-            rows = _row_numbers(text, taken)
-            problems += [RowProblem(rows.get(i, 0), "iin", "already on the stored roll of this election")
-                         for i in sorted(taken, key=lambda i: rows.get(i, 0))]
-            voters = [v for v in voters if v.iin not in taken]
-        problems.sort(key=lambda p: p.row)
-        if problems and not accept_partial:
-            rows_bad = len({p.row for p in problems})
-            raise _RollRejected(
-                f"voter-roll file: {len(problems)} problem(s) in {rows_bad} row(s); nothing imported; "
-                + "; ".join(str(p) for p in problems[:20]), problems)
-        n = save_roll(session, election_id, voters)
-        counts = SqlVoterRoll(session, election_id).public_counts()
-        entry = state.publish(session, election_id, "note", {"voter_roll": {
-            "imported": n, "rows_read": imported.rows_read, "rows_rejected": len({p.row for p in problems}),
-            "duplicates_removed": imported.duplicates_removed, "total": counts["total"],
-            "regions": counts["regions"]}})
-        return JSONResponse({
-            "imported": n, "rows_read": imported.rows_read, "duplicates_removed": imported.duplicates_removed,
-            "rejected": _problems(problems), "total": counts["total"], "board_position": entry.position,
-        }, status_code=201)
-
-
-class _RollRejected(RollImportError):
-    """A roll import refused as a whole; carries the rows for the 422 body."""
-
-    def __init__(self, message: str, problems: list[RowProblem]) -> None:
-        super().__init__(message)
-        self.problems = problems
-
-
-def roll_rejected_response(exc: _RollRejected) -> JSONResponse:
-    """The 422 answer to a refused roll import: message plus one object per bad row."""
-    return JSONResponse({"detail": str(exc), "error": "RollImportError", "rows": _problems(exc.problems)},
-                        status_code=422)
+        refuse_while_importing(session, election_id, "voter-roll import")
+        check = check_roll(session, election_id, text)
+        if check.problems and not accept_partial:
+            raise check.refusal()
+        n = save_roll(session, election_id, check.to_store())
+        summary = publish_roll(state, session, election_id, n, check.rows_read, check.duplicates_removed,
+                               problem_rows(check.problems))
+        return JSONResponse(summary, status_code=201)
 
 
 @router.get("/elections/{election_id}/roll", tags=["pollbook"])

@@ -18,7 +18,8 @@ class Settings:
 
     ``verify_processes`` worker processes check ballot proofs (``0``: threads in this process, for
     tests); ``commit_batch`` bounds how many writes share one commit, and the writer waits up to
-    ``commit_linger_ms`` for writes announced as on their way (``GroupCommitter``). The argon2 costs
+    ``commit_linger_ms`` for writes announced as on their way (``GroupCommitter``); ``roll_batch``
+    voters are stored per commit (and checkpoint) of a background roll import. The argon2 costs
     default to argon2-cffi's production parameters; only tests lower them. ``revote_key_file`` holds
     the revote service's secret ``k_R`` (created once, mode 0600), kept like the board key: never in
     the record, the board, logs or the database; unset, it is ``$SAYLAU_REVOTE_KEY`` or
@@ -37,6 +38,7 @@ class Settings:
     job_workers: int = 2
     job_poll_seconds: float = 0.2
     job_stall_after: timedelta = timedelta(seconds=60)
+    roll_batch: int = 5000
     migrate: bool = True
     pool_size: int = 10
     commit_batch: int = 256

@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from saylau.api.state import AppState
+from saylau.errors import ElectionStateError
 from saylau.store.jobs import claim_next, fail_job, finish_job, heartbeat, mark_stalled
 
 __all__ = ["HANDLERS", "JobContext", "Worker"]
@@ -38,6 +41,20 @@ class JobContext:
         """Record progress (and a resume point) in its own short transaction."""
         with self.state.transaction() as session:
             heartbeat(session, self.job_id, max(0.0, min(1.0, fraction)), message, checkpoint)
+        if checkpoint is not None:
+            self.checkpoint = checkpoint
+
+    def record(
+        self, session: Session, fraction: float, message: str, checkpoint: dict[str, Any] | None = None
+    ) -> None:
+        """Record progress and a resume point inside the caller's transaction, committed with its work.
+
+        A batch and the checkpoint that says it is done commit together or not at all. Raises
+        ``ElectionStateError`` (rolling the caller's work back) if the job is no longer running here: a
+        sweep marked it stalled, and it may be resumed elsewhere.
+        """
+        if not heartbeat(session, self.job_id, max(0.0, min(1.0, fraction)), message, checkpoint):
+            raise ElectionStateError(f"job {self.job_id}: no longer running (stalled?); work not recorded")
         if checkpoint is not None:
             self.checkpoint = checkpoint
 

@@ -75,12 +75,16 @@ def claim_next(session: Session) -> Job | None:
 
 def heartbeat(
     session: Session, job_id: str, progress: float, message: str, checkpoint: dict[str, Any] | None = None
-) -> None:
-    """Record progress (0..1) and that the worker is alive; optionally a resume checkpoint."""
+) -> bool:
+    """Record progress (0..1) and that the worker is alive; optionally a resume checkpoint.
+
+    ``False`` if the job is no longer running (a sweep marked it stalled): nothing was recorded.
+    """
     values: dict[str, Any] = {"progress": progress, "message": message, "heartbeat_at": utcnow()}
     if checkpoint is not None:
         values["checkpoint"] = checkpoint
-    session.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(**values))
+    done = session.execute(update(Job).where(Job.id == job_id, Job.state == "running").values(**values))
+    return bool(getattr(done, "rowcount", 0))
 
 
 def finish_job(session: Session, job_id: str, result: dict[str, Any]) -> None:

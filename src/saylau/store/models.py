@@ -50,6 +50,7 @@ __all__ = [
     "Job",
     "PartialDecryptionRow",
     "ProtocolRow",
+    "RollUpload",
     "SignatureCheckRow",
     "Station",
     "Token",
@@ -412,6 +413,20 @@ class Job(Base):
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class RollUpload(Base):
+    """A voter-roll CSV queued for a background import (job ``import_roll``); personal data.
+
+    Stored before the request is answered, so the job survives a restart; deleted in the transaction
+    that completes the import, or when the file is refused. Never published, never in the record.
+    """
+
+    __tablename__ = "roll_uploads"
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class IdempotencyKey(Base):

@@ -6,7 +6,8 @@ even when two stations check the same voter in at the same instant (the second i
 savepoint and is answered with the station of the first). :class:`SqlVoterRoll` is a
 :class:`~saylau.election.voter_roll.VoterRoll` whose lookups read the ``voters`` table, so that
 :class:`~saylau.election.pollbook.Pollbook` applies the library's rules (station list or transfer,
-age on election day) without loading the whole roll. :func:`save_roll` stores an imported roll.
+age on election day) without loading the whole roll. :func:`save_roll` stores an imported roll
+(:func:`insert_voters` one batch of it).
 
 Messages name voters only through :func:`~saylau.election.pollbook.masked` (last four IIN digits).
 """
@@ -34,6 +35,7 @@ __all__ = [
     "SqlPollbookStore",
     "SqlVoterRoll",
     "existing_iins",
+    "insert_voters",
     "refresh_station_counts",
     "save_roll",
     "station_regions",
@@ -273,6 +275,17 @@ def existing_iins(session: Session, election_id: str, iins: Iterable[str]) -> se
 
 def save_roll(session: Session, election_id: str, voters: Iterable[Voter]) -> int:
     """Insert imported voters (bulk, in chunks) and refresh each station's registered count."""
+    n = insert_voters(session, election_id, voters)
+    refresh_station_counts(session, election_id)
+    return n
+
+
+def insert_voters(session: Session, election_id: str, voters: Iterable[Voter]) -> int:
+    """Insert imported voters (bulk, in chunks) without refreshing the station counts.
+
+    For an import in batches, which refreshes the counts once at the end (:func:`refresh_station_counts`
+    reads the whole roll). A voter already stored fails the insert (primary key): never stored twice.
+    """
     n = 0
     batch: list[dict[str, Any]] = []
 
@@ -289,7 +302,6 @@ def save_roll(session: Session, election_id: str, voters: Iterable[Voter]) -> in
         if len(batch) >= _CHUNK:
             flush()
     flush()
-    refresh_station_counts(session, election_id)
     return n
 
 
