@@ -131,6 +131,21 @@ def test_a_credential_casts_once(client: TestClient) -> None:
     assert me["voter_id"] == voter_pseudonym(E, VOTERS[0]) and VOTERS[0] not in str(me)
 
 
+def test_a_check_in_caches_the_same_grant_the_database_holds(client: TestClient) -> None:
+    from saylau.store.accounts import resolve_token
+
+    el = setup_election(client)
+    credential = _checkin(client, el, VOTERS[1], "st-2").json()["credential"]
+    state = client.app.state.saylau  # type: ignore[attr-defined]
+    cached = state.tokens.get(credential)
+    with state.reading() as s:
+        stored = resolve_token(s, credential)
+    assert cached is not None and cached.role == "voter" and cached.station_id == "st-2"
+    for name in ("role", "election_id", "station_id", "voter_id", "channel", "token_hash", "user_id"):
+        assert getattr(cached, name) == getattr(stored, name), name
+    assert abs((cached.expires_at - stored.expires_at).total_seconds()) < 1
+
+
 def test_bad_roll_rows_are_reported_and_nothing_is_imported(client: TestClient) -> None:
     el = setup_election(client, open_it=False)
     cec = {**el.h["cec"], **CSV}

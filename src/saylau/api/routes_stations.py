@@ -341,12 +341,22 @@ def voter_pseudonym(election_id: str, iin: str) -> str:
 
 
 def _voter_token(session: Session, state: AppState, election_id: str, issued: IssuedCredential) -> None:
-    """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only)."""
+    """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only).
+
+    The grant also goes into the server's token cache, so the voter's cast needs no database read to
+    authenticate. Should this transaction roll back, the cached grant names a token nobody was told
+    (the credential is only ever sent in the reply to a committed check-in), and the cast writer, which
+    reads the token row under lock, would refuse it anyway.
+    """
     rec = issued.check_in
-    session.add(Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                      election_id=election_id, voter_id=voter_pseudonym(election_id, rec.iin),
-                      station_id=rec.station_id, channel=rec.channel,
-                      expires_at=utcnow() + state.settings.voter_token_ttl))
+    row = Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
+                election_id=election_id, voter_id=voter_pseudonym(election_id, rec.iin),
+                station_id=rec.station_id, channel=rec.channel,
+                expires_at=utcnow() + state.settings.voter_token_ttl)
+    session.add(row)
+    state.tokens.put(TokenInfo(role="voter", user_id=None, username=None, election_id=election_id,
+                               station_id=row.station_id, guardian_index=None, voter_id=row.voter_id,
+                               channel=row.channel, token_hash=row.token_hash, expires_at=row.expires_at))
 
 
 CREDENTIAL_FIELDS = ("credential", "revote_tag")
