@@ -9,7 +9,14 @@ from __future__ import annotations
 from saylau.board.chain import KINDS, BoardEntry, genesis_hash, make_entry, payload_hash
 from saylau.board.checkpoint import BoardSigner, Checkpoint
 from saylau.board.log import DEFAULT_CHECKPOINT_EVERY, BoardStore, BulletinBoard, MemoryBoardStore
-from saylau.board.verify import BoardSummary, read_jsonl, verify_board, verify_board_file, write_jsonl
+from saylau.board.verify import (
+    BoardSummary,
+    iter_jsonl,
+    read_jsonl,
+    verify_board,
+    verify_board_file,
+    write_jsonl,
+)
 
 __all__ = [
     "DEFAULT_CHECKPOINT_EVERY",
@@ -22,6 +29,7 @@ __all__ = [
     "Checkpoint",
     "MemoryBoardStore",
     "genesis_hash",
+    "iter_jsonl",
     "make_entry",
     "payload_hash",
     "read_jsonl",

@@ -1,13 +1,15 @@
 """Independent verification of a downloaded bulletin board (chain, checkpoints, signatures).
 
 Needs nothing but the exported rows: it is what an observer runs on ``board.jsonl`` and what the
-election-record verifier calls.
+election-record verifier calls. The rows are streamed: memory stays constant in the number of entries
+(the verifier keeps the last entry hash and the last checkpoint, nothing per entry), so a national board
+of millions of entries verifies in the memory of one.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -16,7 +18,7 @@ from saylau.board.chain import BoardEntry, genesis_hash
 from saylau.board.checkpoint import Checkpoint, public_key_from_hex
 from saylau.errors import BoardError
 
-__all__ = ["BoardSummary", "read_jsonl", "verify_board", "verify_board_file", "write_jsonl"]
+__all__ = ["BoardSummary", "iter_jsonl", "read_jsonl", "verify_board", "verify_board_file", "write_jsonl"]
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,8 @@ def write_jsonl(rows: Iterable[dict[str, Any]], out: IO[str]) -> int:
     return n
 
 
-def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
-    """Parse JSON Lines; ``BoardError`` names the line that is not a JSON object."""
-    rows: list[dict[str, Any]] = []
+def iter_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """Parse JSON Lines one line at a time; ``BoardError`` names the line that is not a JSON object."""
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -53,8 +54,12 @@ def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
             raise BoardError(f"board file line {number}: not JSON ({exc.msg})") from exc
         if not isinstance(row, dict):
             raise BoardError(f"board file line {number}: not a JSON object")
-        rows.append(row)
-    return rows
+        yield row
+
+
+def read_jsonl(lines: Iterable[str]) -> list[dict[str, Any]]:
+    """Parse all of a JSON Lines text (``iter_jsonl`` streams it instead)."""
+    return list(iter_jsonl(lines))
 
 
 def verify_board(
@@ -62,7 +67,10 @@ def verify_board(
     expected_public_key: str | None = None,
     require_final: bool = False,
 ) -> BoardSummary:
-    """Check every link and checkpoint of an exported board; raise ``BoardError`` naming the position."""
+    """Check every link and checkpoint of an exported board; raise ``BoardError`` naming the position.
+
+    ``rows`` is consumed once, in order, and no row is kept after the next one is asked for.
+    """
     it = iter(rows)
     header = next(it, None)
     if header is None or header.get("type") != "header":
@@ -80,39 +88,45 @@ def verify_board(
         raise BoardError("board header: genesis_hash does not match the board id")
     public_key = public_key_from_hex(key_hex)
 
-    entries: list[BoardEntry] = []
-    checkpoints: list[Checkpoint] = []
+    count = 0  # entries checked so far; the next one must carry this position
+    head: str | None = None  # entry hash of the last entry checked
+    checkpoints = 0
+    last_cp: Checkpoint | None = None
+    missing: int | None = None  # the first position due a checkpoint that did not get one
     prev = genesis_hash(board_id)
     for row in it:
         kind = row.get("type")
         body = {k: v for k, v in row.items() if k != "type"}
         if kind == "entry":
-            if checkpoints and checkpoints[-1].final:
-                msg = f"board entry at position {len(entries)}: appears after the final checkpoint"
+            if last_cp is not None and last_cp.final:
+                msg = f"board entry at position {count}: appears after the final checkpoint"
                 raise BoardError(msg)
             entry = BoardEntry.from_dict(body)
-            entry.check(len(entries), prev)
-            entries.append(entry)
-            prev = entry.entry_hash
+            entry.check(count, prev)
+            if missing is None and _uncovered(count - 1, every, last_cp):
+                missing = count - 1  # a checkpoint after position count - 1 can no longer come
+            count += 1
+            head = prev = entry.entry_hash
         elif kind == "checkpoint":
             cp = Checkpoint.from_dict(body)
-            _check_checkpoint(cp, board_id, entries, public_key)
-            if checkpoints and cp.position < checkpoints[-1].position:
+            _check_checkpoint(cp, board_id, count, head, public_key)
+            if last_cp is not None and cp.position < last_cp.position:
                 raise BoardError(f"board checkpoint at position {cp.position}: out of order")
-            checkpoints.append(cp)
+            last_cp = cp
+            checkpoints += 1
         else:
-            raise BoardError(f"board row after position {len(entries) - 1}: unknown row type {kind!r}")
+            raise BoardError(f"board row after position {count - 1}: unknown row type {kind!r}")
 
-    covered = {cp.position for cp in checkpoints}
-    for pos in range(every - 1, len(entries), every):
-        if pos not in covered:
-            msg = f"board checkpoint at position {pos}: missing (one is due every {every} entries)"
-            raise BoardError(msg)
-    final = bool(checkpoints) and checkpoints[-1].final
-    if final and checkpoints[-1].position != len(entries) - 1:
+    if missing is None and _uncovered(count - 1, every, last_cp):
+        missing = count - 1
+    if missing is not None:
+        msg = f"board checkpoint at position {missing}: missing (one is due every {every} entries)"
+        raise BoardError(msg)
+    final = last_cp is not None and last_cp.final
+    if last_cp is not None and final and last_cp.position != count - 1:
         raise BoardError(
-            f"board checkpoint at position {checkpoints[-1].position}: final, but the board has "
-            f"{len(entries)} entries (the tail was changed)"
+            f"board checkpoint at position {last_cp.position}: final, but the board has "
+            f"{count} entries (the tail was changed)"
         )
     if require_final and not final:
         msg = f"board {board_id}: no final checkpoint (the board was not closed, or its tail removed)"
@@ -120,26 +134,37 @@ def verify_board(
     return BoardSummary(
         board_id=board_id,
         public_key=key_hex,
-        count=len(entries),
-        head_hash=entries[-1].entry_hash if entries else None,
-        checkpoints=len(checkpoints),
+        count=count,
+        head_hash=head,
+        checkpoints=checkpoints,
         final=final,
     )
 
 
-def _check_checkpoint(cp: Checkpoint, board_id: str, entries: list[BoardEntry], public_key: Any) -> None:
+def _uncovered(position: int, every: int, last_cp: Checkpoint | None) -> bool:
+    """Whether ``position`` (the last entry so far) is due a checkpoint and the last checkpoint is not it.
+
+    A checkpoint must sit right after the entry it covers, so the one for ``position`` can only be the
+    last checkpoint seen before the next entry.
+    """
+    due = position >= 0 and (position + 1) % every == 0
+    return due and (last_cp is None or last_cp.position != position)
+
+
+def _check_checkpoint(cp: Checkpoint, board_id: str, count: int, head: str | None, public_key: Any) -> None:
+    """``count`` entries checked so far, the last with entry hash ``head``."""
     if cp.board_id != board_id:
         msg = f"board checkpoint at position {cp.position}: for board {cp.board_id!r}, not {board_id!r}"
         raise BoardError(msg)
     cp.verify(public_key)
-    if cp.position != len(entries) - 1:
+    if cp.position != count - 1:
         raise BoardError(
-            f"board checkpoint at position {cp.position}: placed after entry {len(entries) - 1} "
+            f"board checkpoint at position {cp.position}: placed after entry {count - 1} "
             "(entries were removed, inserted or reordered)"
         )
     if cp.count != cp.position + 1:
         raise BoardError(f"board checkpoint at position {cp.position}: count {cp.count} is not position + 1")
-    if entries[cp.position].entry_hash != cp.entry_hash:
+    if head != cp.entry_hash:
         msg = f"board checkpoint at position {cp.position}: signed head differs from the entry hash"
         raise BoardError(msg)
 
@@ -147,6 +172,6 @@ def _check_checkpoint(cp: Checkpoint, board_id: str, entries: list[BoardEntry], 
 def verify_board_file(
     path: Path, expected_public_key: str | None = None, require_final: bool = False
 ) -> BoardSummary:
-    """Verify a ``board.jsonl`` file."""
+    """Verify a ``board.jsonl`` file, streaming it line by line."""
     with path.open(encoding="utf-8") as fh:
-        return verify_board(read_jsonl(fh), expected_public_key, require_final)
+        return verify_board(iter_jsonl(fh), expected_public_key, require_final)

@@ -1,0 +1,70 @@
+"""``RecordVerifier``: the verifier's checks, in their documented order (``docs/record-format.md`` §12)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+from saylau.record.reader import RecordReader
+from saylau.record.verifier import ballots, board, chains, proofs, setup, tallies
+from saylau.record.verifier.state import VerifyState
+from saylau.record.verifier.table import CheckResult, ProgressHook, Step, run_checks
+
+__all__ = ["RecordVerifier", "verify_record"]
+
+
+class RecordVerifier:
+    """Runs every check over one record directory; ``run()`` returns the record hash or raises."""
+
+    def __init__(
+        self,
+        record_dir: Path,
+        workers: int = 1,
+        chunk_size: int = 64,
+        progress: ProgressHook | None = None,
+        board_public_key: str | None = None,
+    ) -> None:
+        """``board_public_key``: the board operator's Ed25519 key as the CEC announced it (hex), to pin."""
+        if workers < 1:
+            raise ValueError("workers must be at least 1")
+        self.reader = RecordReader(record_dir)
+        self.workers = workers
+        self.chunk_size = chunk_size
+        self.progress = progress
+        self.board_public_key = board_public_key
+        self.checks: list[CheckResult] = []
+        self._s = VerifyState(self.reader, workers, chunk_size, progress, board_public_key)
+
+    def steps(self) -> list[Step]:
+        """The checks in the order they run: each a row of the table and the function that fills it."""
+        s = self._s
+        return [
+            ("file hashes (files.json)", partial(setup.check_files, s)),
+            ("manifest", partial(setup.check_manifest, s)),
+            ("election parameters and base hash", partial(setup.check_parameters, s)),
+            ("guardian commitments (Schnorr proofs)", partial(setup.check_guardians, s)),
+            ("devices", partial(setup.check_devices, s)),
+            ("bulletin board: hash chain and signed checkpoints", partial(board.check_board, s)),
+            ("ballots: structure, states, revotes", partial(ballots.check_ballots, s)),
+            ("ballot proofs (range and contest limit)", partial(proofs.check_proofs, s)),
+            ("tracking-code chains (opening to closing)", partial(chains.check_chains, s)),
+            ("challenged ballots opened", partial(ballots.check_challenged, s)),
+            ("tallies recomputed (station, region, nation)", partial(tallies.check_tallies, s)),
+            ("decryptions (partial decryption proofs)", partial(tallies.check_decryptions, s)),
+            ("results.json matches the decryptions", partial(tallies.check_results, s)),
+            (
+                "record matches the board (ballots, closing codes, tallies, results)",
+                partial(board.check_board_match, s),
+            ),
+            ("revote links (revote tags in board order)", partial(board.check_revote_tags, s)),
+        ]
+
+    def run(self) -> bytes:
+        """Run all checks in order; return the record hash, or raise ``VerificationFailed``."""
+        run_checks(self.steps(), self.checks)
+        return self._s.record_hash
+
+
+def verify_record(record_dir: Path, workers: int = 1, board_public_key: str | None = None) -> bytes:
+    """Verify a record directory; return its record hash or raise ``VerificationFailed``."""
+    return RecordVerifier(record_dir, workers=workers, board_public_key=board_public_key).run()
