@@ -69,7 +69,7 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=300)
     parser.add_argument("--peer-ballots", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs of both; best figures kept")
-    parser.add_argument("--api-ballots", type=int, default=600, help="ballots cast through the HTTP API")
+    parser.add_argument("--api-ballots", type=int, default=3200, help="ballots cast through the HTTP API")
     args = parser.parse_args()
     console = Console()
 

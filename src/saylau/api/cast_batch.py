@@ -46,6 +46,8 @@ class CastRequest:
     """One verified ballot to store: who casts it, from which device and station, and its hashes.
 
     ``idempotency`` is ``(scope, key, request_hash)`` when the request carried an ``Idempotency-Key``.
+    ``kind`` is ``"cast"`` or ``"challenged"``: a challenged (opened) ballot takes its place in the
+    device's chain and is published, but uses no credential, supersedes nothing and is never counted.
     """
 
     election_id: str
@@ -56,6 +58,7 @@ class CastRequest:
     ballot: dict[str, Any]
     payload: dict[str, Any]
     idempotency: tuple[str, str, str] | None = None
+    kind: str = "cast"
 
 
 def receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
@@ -202,17 +205,18 @@ class CastWriter:
             if dup.voter_id != caller.voter_id:
                 raise ElectionStateError(f"ballot with tracking code {ck.code}: cast by another voter")
             return 200, receipt(dup, self._entry_hash(loaded, ck.code), duplicate=True)
-        token = loaded.tokens.get(caller.token_hash)
-        if token is None:
-            raise AccessDenied(f"voter {caller.voter_id}: credential withdrawn")
         voter = str(caller.voter_id)
         earlier: list[Ballot] = []
-        if caller.channel == "remote":
-            if not e.remote_revoting and token.used:
-                raise ElectionStateError(f"voter {voter}: this election does not allow revoting")
-            earlier = loaded.cast_by_voter.get(voter, []) if token.used else []
-        elif token.used:
-            raise AccessDenied(f"voter {voter}: this in-person credential has already cast its ballot")
+        token = loaded.tokens.get(caller.token_hash)
+        if r.kind == "cast":
+            if token is None:
+                raise AccessDenied(f"voter {caller.voter_id}: credential withdrawn")
+            if caller.channel == "remote":
+                if not e.remote_revoting and token.used:
+                    raise ElectionStateError(f"voter {voter}: this election does not allow revoting")
+                earlier = loaded.cast_by_voter.get(voter, []) if token.used else []
+            elif token.used:
+                raise AccessDenied(f"voter {voter}: this in-person credential has already cast its ballot")
         device = loaded.devices.get(r.device_id)
         last_code = (
             DeviceChain(r.device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
@@ -244,6 +248,9 @@ class CastWriter:
         sequence = device.count
         device.last_code = ck.code
         device.count = sequence + 1
+        if r.kind == "challenged":
+            return self._store(session, loaded, r, "challenge", sequence)
+        assert token is not None  # checked above for a cast
         token.used = True
         superseded: list[str] = []
         for old in earlier:
@@ -253,16 +260,25 @@ class CastWriter:
             loaded.board.append(
                 "superseded", {"ballot_id": old.id, "code": old.code, "by": ck.ballot_id}, code=old.code
             )
+        status, out = self._store(session, loaded, r, "ballot", sequence)
+        loaded.cast_by_voter[voter] = [loaded.ballots[ck.code]]
+        return status, {**out, "superseded": superseded}
+
+    def _store(
+        self, session: Session, loaded: _Loaded, r: CastRequest, board_kind: str, sequence: int
+    ) -> tuple[int, dict[str, Any]]:
+        """Publish the ballot on the board and add its row (every check has passed)."""
+        ck = r.checked
         entry = loaded.board.append(
-            "ballot", r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash
+            board_kind, r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash
         )
         row = Ballot(
-            election_id=e.id,
+            election_id=loaded.election.id,
             id=ck.ballot_id,
-            voter_id=caller.voter_id,
+            voter_id=r.caller.voter_id,
             station_id=r.station_id,
             code=ck.code,
-            state="cast",
+            state=r.kind,
             content_hash=ck.content_hash,
             payload=r.ballot,
             board_position=entry.position,
@@ -272,5 +288,4 @@ class CastWriter:
         session.add(row)
         loaded.ballots[ck.code] = row
         loaded.entry_hashes[ck.code] = entry.entry_hash
-        loaded.cast_by_voter[voter] = [row]
-        return 201, {**receipt(row, entry.entry_hash, duplicate=False), "superseded": superseded}
+        return 201, receipt(row, entry.entry_hash, duplicate=False)

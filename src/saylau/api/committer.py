@@ -190,7 +190,6 @@ def _runs(items: list[_Item[Any]]) -> list[list[_Item[Any]]]:
 
 def _forget_cached_rows(session: Session) -> None:
     session.info.pop("boards", None)  # cached board heads may have been rolled back
-    session.info.pop("locked_devices", None)
 
 
 def _write_run(

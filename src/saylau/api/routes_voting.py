@@ -19,20 +19,15 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.cast_batch import CastRequest, check_revote_tag, receipt
-from saylau.api.common import bound_election, get_election, idempotency_ref, idempotent_write, need_phase
+from saylau.api.cast_batch import CastRequest, check_revote_tag
+from saylau.api.common import bound_election, get_election, idempotency_ref
 from saylau.api.errors import NotFound, status_for
 from saylau.api.state import AppState
-from saylau.api.verify_pool import CheckedBallot
 from saylau.board import write_jsonl
-from saylau.crypto import DeviceChain
-from saylau.errors import AccessDenied, BoardError, ElectionStateError, InvalidBallot
+from saylau.errors import AccessDenied, BoardError, InvalidBallot
 from saylau.store.accounts import TokenInfo, resolve_tokens
-from saylau.store.models import Ballot, Device
 
 __all__ = ["MAX_BATCH", "router"]
 
@@ -71,51 +66,6 @@ class ChallengeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     challenged: dict[str, Any]
     device_id: str = Field(pattern=_ID)
-
-
-def _existing(session: Session, election_id: str, checked: CheckedBallot) -> Ballot | None:
-    row = session.scalars(
-        select(Ballot).where(Ballot.election_id == election_id, Ballot.code == checked.code)
-    ).one_or_none()
-    if row is not None and row.content_hash != checked.content_hash:
-        raise ElectionStateError(
-            f"ballot with tracking code {checked.code}: a different ballot already has this code"
-        )
-    return row
-
-
-def _chain_step(
-    session: Session,
-    state: AppState,
-    election_id: str,
-    device_id: str,
-    station_id: str,
-    checked: CheckedBallot,
-) -> int:
-    """Advance the device's chain by this ballot; return its sequence number on the device."""
-    locked: set[str] = session.info.setdefault("locked_devices", set())
-    device = session.get(Device, (election_id, device_id), with_for_update=device_id not in locked)
-    locked.add(device_id)
-    if device is None:
-        e = get_election(session, election_id)
-        opening = DeviceChain(device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
-        device = Device(
-            election_id=election_id, id=device_id, station_id=station_id, last_code=opening, count=0
-        )
-        session.add(device)
-    if device.closing_code is not None:
-        raise ElectionStateError(f"device {device_id}: closed, accepts no more ballots")
-    if device.station_id != station_id:
-        raise AccessDenied(f"device {device_id} belongs to station {device.station_id!r}, not {station_id!r}")
-    if checked.previous_code != device.last_code:
-        raise ElectionStateError(
-            f"ballot {checked.ballot_id}: previous_code does not chain to device {device_id}'s last code "
-            f"{device.last_code} (expected sequence {device.count}; submit a device's ballots in order)"
-        )
-    sequence = device.count
-    device.last_code = checked.code
-    device.count = sequence + 1
-    return sequence
 
 
 async def _key_document(state: AppState, election_id: str) -> dict[str, Any]:
@@ -266,38 +216,13 @@ async def challenge_ballot(
     key_doc = await _key_document(state, election_id)
     payload = {"challenged": body.challenged, "device_id": body.device_id, "station_id": station_id}
     checked = await state.verifier.challenged(key_doc, body.challenged, payload)
-
-    def write(session: Session) -> tuple[int, dict[str, Any]]:
-        board = state.board(session, election_id)
-        board.store.head()
-        need_phase(get_election(session, election_id), "open")
-        dup = _existing(session, election_id, checked)
-        if dup is not None:
-            return 200, receipt(dup, board.store.by_code(checked.code)[0].entry_hash, duplicate=True)
-        sequence = _chain_step(session, state, election_id, body.device_id, station_id, checked)
-        entry = board.append(
-            "challenge", payload, code=checked.code, known_payload_hash=checked.board_payload_hash
-        )
-        row = Ballot(
-            election_id=election_id,
-            id=checked.ballot_id,
-            voter_id=caller.voter_id,
-            station_id=station_id,
-            code=checked.code,
-            state="challenged",
-            content_hash=checked.content_hash,
-            payload=body.challenged,
-            board_position=entry.position,
-            device_id=body.device_id,
-            sequence=sequence,
-        )
-        session.add(row)
-        return 201, receipt(row, entry.entry_hash, duplicate=False)
-
-    path = f"/elections/{election_id}/challenges"
-    fut = state.committer.submit(
-        idempotent_write(caller, idempotency_key, path, {"c": checked.content_hash}, write)
+    ref = idempotency_ref(
+        caller, idempotency_key, f"/elections/{election_id}/challenges", {"c": checked.content_hash}
     )
+    request = CastRequest(
+        election_id, caller, body.device_id, station_id, checked, body.challenged, payload, ref, "challenged"
+    )
+    (fut,) = state.committer.submit_group(state.casts, [request])
     status, out, headers = await asyncio.wrap_future(fut)
     return JSONResponse(out, status_code=status, headers=headers)
 
