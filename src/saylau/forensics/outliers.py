@@ -13,8 +13,11 @@ against ``n · P(Z > z_flag)`` (scipy.stats.binomtest).
 
 Near 100%. Stations with turnout or winner's share ≥ ``threshold`` (default 0.99). The clean
 expectation is simulated: each station's latent rate is drawn from a logit-normal fitted robustly to the
-bulk (median and MAD of the logit of the observed rates), then its count binomially from its own base;
-p-value ``(1 + #{T_b ≥ T}) / (1 + B)``.
+bulk of its own region (median and MAD of the logit of the observed rates; the national fit for a
+region with fewer than ``min_region`` stations), then its count binomially from its own base; p-value
+``(1 + #{T_b ≥ T}) / (1 + B)``. Fitting per region matters for stations abroad, in hospitals or in
+military units, whose lists are made on the day and whose turnout is legitimately near 100%: one
+national fit (measured) flagged a clean kz-2022 simulation for a single 196-of-196 station abroad.
 """
 
 from __future__ import annotations
@@ -96,12 +99,28 @@ def _robust_logit(rate: npt.NDArray[np.float64]) -> tuple[float, float]:
     return med, max(float(np.median(np.abs(x - med))) * MAD_SCALE, 1e-3)
 
 
+def _robust_logit_by_region(
+    rate: npt.NDArray[np.float64], regions: npt.NDArray[np.str_], min_region: int
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Per station, the (location, scale) of its region's robust logit fit (national for small regions)."""
+    mu = np.empty(len(rate))
+    sd = np.empty(len(rate))
+    if len(rate) == 0:
+        return mu, sd
+    national = _robust_logit(rate)
+    for region in np.unique(regions):
+        here = regions == region
+        mu[here], sd[here] = _robust_logit(rate[here]) if int(here.sum()) >= min_region else national
+    return mu, sd
+
+
 def near_full_test(
     results: StationResults,
     rng: np.random.Generator,
     threshold: float = 0.99,
     replications: int = 200,
     min_base: int = 50,
+    min_region: int = 20,
 ) -> NearFullTest:
     """Count stations with turnout or winner's share ≥ ``threshold`` and compare with a clean simulation."""
     reg, valid = results.registered, results.valid
@@ -113,10 +132,10 @@ def near_full_test(
     high_t, high_s = t_rate >= threshold, s_rate >= threshold
     t_count, s_count = int(high_t.sum()), int(high_s.sum())
     observed = t_count + s_count
-    (mt, st) = _robust_logit(t_rate) if len(t_rate) else (0.0, 1.0)
-    (ms, ss) = _robust_logit(s_rate)
+    mt, st = _robust_logit_by_region(t_rate, results.regions[tok], min_region)
+    ms, ss = _robust_logit_by_region(s_rate, results.regions[sok], min_region)
 
-    def count(base: IntArray, mu: float, sd: float) -> int:
+    def count(base: IntArray, mu: npt.NDArray[np.float64], sd: npt.NDArray[np.float64]) -> int:
         if len(base) == 0:
             return 0
         draws = rng.binomial(base, expit(mu + sd * rng.standard_normal(len(base))))

@@ -32,7 +32,8 @@ DESCRIPTIONS = {
     "second_digit_mc": "Second digits against the binomial-resampling null.",
     "late_turnout": "Ballots in the last reporting interval against the previous one, per station; "
     "outliers counted, binomial test.",
-    "near_100": "Stations with turnout or winner's share ≥ 99% against a robust logit-normal null.",
+    "near_100": "Stations with turnout or winner's share ≥ 99% against a robust logit-normal null "
+    "per region.",
 }
 
 _TEMPLATE = """<!doctype html>
