@@ -34,7 +34,7 @@ from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
 from saylau.election.protocols import ProtocolBook, SignedProtocol
 from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected
-from saylau.store.accounts import TokenInfo, hash_token
+from saylau.store.accounts import TokenInfo, hash_token, token_info
 from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
 from saylau.store.pollbook_store import (
     SqlPollbookStore,
@@ -354,9 +354,7 @@ def _voter_token(session: Session, state: AppState, election_id: str, issued: Is
                 station_id=rec.station_id, channel=rec.channel,
                 expires_at=utcnow() + state.settings.voter_token_ttl)
     session.add(row)
-    state.tokens.put(TokenInfo(role="voter", user_id=None, username=None, election_id=election_id,
-                               station_id=row.station_id, guardian_index=None, voter_id=row.voter_id,
-                               channel=row.channel, token_hash=row.token_hash, expires_at=row.expires_at))
+    state.tokens.put(token_info(row, None))
 
 
 CREDENTIAL_FIELDS = ("credential", "revote_tag")

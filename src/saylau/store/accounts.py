@@ -29,6 +29,7 @@ __all__ = [
     "password_hasher",
     "resolve_token",
     "resolve_tokens",
+    "token_info",
 ]
 
 ROLES = ("cec", "station", "guardian", "pollster", "observer", "voter")
@@ -146,7 +147,11 @@ def resolve_token(session: Session, token: str) -> TokenInfo:
         raise AccessDenied("bearer token: unknown")
     if row.expires_at <= utcnow():
         raise AccessDenied("bearer token: expired")
-    user = None if row.user_id is None else session.get(User, row.user_id)
+    return token_info(row, None if row.user_id is None else session.get(User, row.user_id))
+
+
+def token_info(row: Token, user: User | None) -> TokenInfo:
+    """What a stored token row grants (``user``: its login, if it has one)."""
     return TokenInfo(
         role=row.role,
         user_id=row.user_id,
@@ -156,7 +161,7 @@ def resolve_token(session: Session, token: str) -> TokenInfo:
         guardian_index=None if user is None else user.guardian_index,
         voter_id=row.voter_id,
         channel=row.channel,
-        token_hash=th,
+        token_hash=row.token_hash,
         expires_at=row.expires_at,
     )
 
@@ -181,21 +186,7 @@ def resolve_tokens(session: Session, tokens: list[str]) -> list[TokenInfo | Acce
         if row.expires_at <= now:
             out.append(AccessDenied("credential: expired"))
             continue
-        user = None if row.user_id is None else users.get(row.user_id)
-        out.append(
-            TokenInfo(
-                role=row.role,
-                user_id=row.user_id,
-                username=None if user is None else user.username,
-                election_id=row.election_id,
-                station_id=row.station_id,
-                guardian_index=None if user is None else user.guardian_index,
-                voter_id=row.voter_id,
-                channel=row.channel,
-                token_hash=th,
-                expires_at=row.expires_at,
-            )
-        )
+        out.append(token_info(row, None if row.user_id is None else users.get(row.user_id)))
     return out
 
 
