@@ -90,42 +90,36 @@ def _hashes(document: dict[str, Any], board_payload: dict[str, Any]) -> tuple[st
     return hashlib.sha256(data).hexdigest(), tagged_hash_bytes(TAG_PAYLOAD, canonical_object(members))
 
 
-def _hex(v: Any) -> str:
-    return v.hex() if isinstance(v, bytes) else str(v)
+def _checked(
+    ballot: EncryptedBallot, document: dict[str, Any], board_payload: dict[str, Any]
+) -> CheckedBallot:
+    """The writer's view of a verified ballot whose record form is ``document``."""
+    content_hash, board_payload_hash = _hashes(document, board_payload)
+    return CheckedBallot(
+        ballot_id=str(ballot.ballot_id),
+        code=ballot.code.hex(),
+        previous_code=ballot.previous_code.hex(),
+        content_hash=content_hash,
+        board_payload_hash=board_payload_hash,
+    )
 
 
 def check_ballot(
     params_doc: dict[str, Any], ballot: dict[str, Any], board_payload: dict[str, Any]
 ) -> CheckedBallot:
     """Parse and verify an encrypted ballot (raises ``InvalidBallot``/``RecordError`` naming the fault)."""
-    params = params_for(params_doc)
     parsed = EncryptedBallot.from_dict(ballot)
-    verify_ballot(params, parsed)
-    content_hash, board_payload_hash = _hashes(ballot, board_payload)
-    return CheckedBallot(
-        ballot_id=str(parsed.ballot_id),
-        code=_hex(parsed.code),
-        previous_code=_hex(parsed.previous_code),
-        content_hash=content_hash,
-        board_payload_hash=board_payload_hash,
-    )
+    verify_ballot(params_for(params_doc), parsed)
+    return _checked(parsed, ballot, board_payload)
 
 
 def check_challenged(
     params_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any]
 ) -> CheckedBallot:
     """Parse and verify an opened (challenged) ballot: proofs, and that it decrypts to its choices."""
-    params = params_for(params_doc)
     opened = ChallengedBallot.from_dict(challenged)
-    verify_challenged_ballot(params, opened)
-    content_hash, board_payload_hash = _hashes(challenged, board_payload)
-    return CheckedBallot(
-        ballot_id=str(opened.ballot.ballot_id),
-        code=_hex(opened.ballot.code),
-        previous_code=_hex(opened.ballot.previous_code),
-        content_hash=content_hash,
-        board_payload_hash=board_payload_hash,
-    )
+    verify_challenged_ballot(params_for(params_doc), opened)
+    return _checked(opened.ballot, challenged, board_payload)
 
 
 def check_ballots(
