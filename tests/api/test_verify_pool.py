@@ -71,3 +71,33 @@ def test_a_lone_ballot_goes_at_once_and_a_batch_shares_the_queue() -> None:
 def test_a_chunk_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="chunk"):
         VerifyPool(0, chunk=0)
+
+
+def test_a_dead_worker_fails_its_ballots_and_the_next_ballot_gets_a_new_pool() -> None:
+    import os
+    import signal
+    import time
+    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+
+    params, ballots = _election(3)
+    pool = VerifyPool(1)
+    try:
+        pool.start()
+        executor = pool._pool()
+        assert isinstance(executor, ProcessPoolExecutor)
+        for pid in list(executor._processes):  # the worker is killed (as by the kernel's OOM killer)
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+
+        async def run() -> tuple[CheckedBallot | BaseException, CheckedBallot]:
+            (lost,) = await asyncio.gather(
+                pool.ballot(params, ballots[0], {"ballot": ballots[0]}), return_exceptions=True
+            )
+            again = await pool.ballot(params, ballots[1], {"ballot": ballots[1]})
+            return lost, again
+
+        lost, again = asyncio.run(asyncio.wait_for(run(), 60))
+        assert isinstance(lost, BrokenExecutor)  # refused with the reason, never left hanging
+        assert again.ballot_id == ballots[1]["ballot_id"] and pool._pool() is not executor
+    finally:
+        pool.shutdown()

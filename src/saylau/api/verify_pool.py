@@ -29,7 +29,7 @@ import threading
 import time
 import weakref
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,19 +239,27 @@ class VerifyPool:
                 continue
             q.in_flight += 1
             self.tasks += 1
-            task = self._pool().submit(check_ballots, queued.params_doc, [(b, p) for b, p, _ in take])
-            task.add_done_callback(functools.partial(self._hand_back, loop, q, take))
+            pool = self._pool()
+            try:
+                task = pool.submit(check_ballots, queued.params_doc, [(b, p) for b, p, _ in take])
+            except Exception as exc:  # a broken pool refuses work at once: these ballots fail, not hang
+                failed: Future[list[CheckedBallot | Exception]] = Future()
+                failed.set_exception(exc)
+                self._finish(loop, q, failed, take, pool)
+                return
+            task.add_done_callback(functools.partial(self._hand_back, loop, q, take, pool))
 
     def _hand_back(
         self,
         loop: asyncio.AbstractEventLoop,
         q: _LoopQueue,
         take: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[CheckedBallot]]],
+        pool: Executor,
         done: Future[list[CheckedBallot | Exception]],
     ) -> None:
         """(In the pool's thread) give a finished task back to the loop that sent it."""
         if not loop.is_closed():
-            loop.call_soon_threadsafe(self._finish, loop, q, done, take)
+            loop.call_soon_threadsafe(self._finish, loop, q, done, take, pool)
 
     def _finish(
         self,
@@ -259,6 +267,7 @@ class VerifyPool:
         q: _LoopQueue,
         done: Future[list[CheckedBallot | Exception]],
         take: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[CheckedBallot]]],
+        pool: Executor,
     ) -> None:
         q.in_flight -= 1
         results: list[CheckedBallot | BaseException]
@@ -266,6 +275,8 @@ class VerifyPool:
             results = list(done.result())
         except BaseException as exc:  # the task failed (a worker died, the pool shut down): all its ballots
             results = [exc] * len(take)
+            if isinstance(exc, BrokenExecutor):
+                self._replace_broken(pool)
         for (_, _, fut), r in zip(take, results, strict=True):
             if fut.done():
                 continue
@@ -274,6 +285,13 @@ class VerifyPool:
             else:
                 fut.set_result(r)
         self._pump(loop, q)
+
+    def _replace_broken(self, pool: Executor) -> None:
+        """Drop a pool whose worker died (e.g. killed for memory): the next ballot starts a new one."""
+        with self._lock:
+            if self._executor is pool:
+                self._executor = None
+        pool.shutdown(wait=False, cancel_futures=True)
 
     async def challenged(
         self, params_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any]
