@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from saylau.api.errors import status_for
 from saylau.api.verify_pool import CheckedBallot, VerifyPool
 from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
 from saylau.errors import InvalidBallot
@@ -98,6 +99,7 @@ def test_a_dead_worker_fails_its_ballots_and_the_next_ballot_gets_a_new_pool() -
 
         lost, again = asyncio.run(asyncio.wait_for(run(), 60))
         assert isinstance(lost, BrokenExecutor)  # refused with the reason, never left hanging
+        assert status_for(lost) == 503  # the caller is told to send it again
         assert again.ballot_id == ballots[1]["ballot_id"] and pool._pool() is not executor
     finally:
         pool.shutdown()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import BrokenExecutor
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -44,6 +46,7 @@ def status_for(exc: BaseException) -> int:
         (PollError, 422),
         (NotFound, 404),
         (ValueError, 422),
+        (BrokenExecutor, 503),  # a verification worker died: nothing stored, send again
     ]
     for typ, code in table:
         if isinstance(exc, typ):
@@ -77,6 +80,6 @@ def install_error_handlers(app: FastAPI) -> None:
             status_code=422,
         )
 
-    for typ in (SaylauError, NotFound, ValueError, IdempotencyConflict):
+    for typ in (SaylauError, NotFound, ValueError, IdempotencyConflict, BrokenExecutor):
         app.add_exception_handler(typ, saylau_error)
     app.add_exception_handler(RequestValidationError, validation_error)
