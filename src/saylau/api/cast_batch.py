@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from saylau.api.common import get_election, need_phase
+from saylau.api.common import Written, get_election, need_phase
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
@@ -36,9 +36,7 @@ from saylau.store.models import Ballot, Device, Election, Token
 if TYPE_CHECKING:
     from saylau.api.state import AppState
 
-__all__ = ["CastRequest", "CastWriter", "Written", "check_revote_tag", "receipt"]
-
-Written = tuple[int, dict[str, Any], dict[str, str]]
+__all__ = ["CastRequest", "CastWriter", "check_revote_tag", "receipt"]
 
 
 @dataclass(frozen=True)
