@@ -296,11 +296,14 @@ class VerifyPool:
     async def challenged(
         self, params_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any]
     ) -> CheckedBallot:
-        """Verify an opened ballot in the pool."""
+        """Verify an opened ballot in the pool (a dead worker's pool is replaced, as for cast ballots)."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool(), check_challenged, params_doc, challenged, board_payload
-        )
+        pool = self._pool()
+        try:
+            return await loop.run_in_executor(pool, check_challenged, params_doc, challenged, board_payload)
+        except BrokenExecutor:
+            self._replace_broken(pool)
+            raise
 
     def shutdown(self) -> None:
         """Stop the workers."""
