@@ -249,6 +249,8 @@ class Device(Base):
     last_code: Mapped[str] = mapped_column(String(64))
     count: Mapped[int] = mapped_column(Integer)
     closing_code: Mapped[str | None] = mapped_column(String(64))
+    # "booth": registered by its station's commission; "remote": the server's channel for remote voters
+    channel: Mapped[str] = mapped_column(String(16), default="booth", server_default="booth")
 
 
 class BoardHead(Base):
