@@ -193,3 +193,15 @@ def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = T
     if open_it:
         assert client.post(f"{P}/elections/{el.id}/open", headers=cec).status_code == 200
     return el
+
+
+def register_devices(client: TestClient, el: Election, *device_ids: str) -> None:
+    """Register booth devices, each at the station its id starts with (``st-1-…`` at ``st-1``)."""
+    for device_id in device_ids:
+        station = next(s for s in STATIONS if device_id.startswith(f"{s}-"))
+        r = client.post(
+            f"{P}/elections/{el.id}/stations/{station}/devices",
+            json={"device_id": device_id},
+            headers=el.h[f"station{station.removeprefix('st-')}"],
+        )
+        assert r.status_code == 201, r.text
