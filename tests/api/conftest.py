@@ -135,11 +135,21 @@ class Election:
     params: ElectionParameters | None = None
 
 
-def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = True) -> Election:
-    """Define, run the ceremony through the API (guardian secrets stay here), import the roll."""
+def setup_election(
+    client: TestClient,
+    n: int = 3,
+    k: int = 2,
+    open_it: bool = True,
+    manifest_doc: dict[str, Any] | None = None,
+) -> Election:
+    """Define, run the ceremony through the API (guardian secrets stay here), import the roll.
+
+    ``manifest_doc``: another manifest than ``manifest()`` (same election id and stations st-1, st-2).
+    """
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
-    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": n, "quorum": k}, headers=cec)
+    doc = manifest() if manifest_doc is None else manifest_doc
+    r = client.post(f"{P}/elections", json={"manifest": doc, "guardians": n, "quorum": k}, headers=cec)
     assert r.status_code == 201, r.text
     base_hash = bytes.fromhex(r.json()["base_hash"])
     users = [

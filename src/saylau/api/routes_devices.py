@@ -87,10 +87,15 @@ def register_device(
 ) -> JSONResponse:
     """Register a booth device of this station (before or during voting); its chain starts empty.
 
-    409 if the id is taken in this election (by any station); 422 if it ends in ``-remote`` (reserved
-    for the stations' remote channel devices).
+    The id must start with ``<station id>-`` (so no station can take another's device ids) and must not
+    end in ``-remote`` (reserved for the stations' remote channel devices): 422 naming ``device_id``;
+    409 if it is already registered.
     """
     bound_station(caller, election_id, station_id)
+    if not body.device_id.startswith(f"{station_id}-"):
+        raise ValueError(
+            f"field 'device_id': {body.device_id!r} does not start with the station id {station_id + '-'!r}"
+        )
     if body.device_id.endswith(REMOTE_SUFFIX):
         raise ValueError(
             f"field 'device_id': {body.device_id!r} ends in {REMOTE_SUFFIX!r}, which is reserved for the "
