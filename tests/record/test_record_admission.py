@@ -243,7 +243,7 @@ def test_an_identity_ciphertext_is_rejected(tmp_path: Path, monkeypatch: pytest.
 @pytest.mark.parametrize(
     ("bid", "words"),
     [
-        ("st-1-d1-000001", ("its id names sequence 1", "chain position is 0")),
+        ("st-1-d1-000001", ("names sequence 1", "at position 0 of device st-1-d1")),
         ("st-1-d2-000000", ("ballot_id",)),
         ("st-1-d1-0", ("ballot_id",)),
     ],
@@ -292,12 +292,13 @@ def test_remote_and_booth_flipped_in_devices_json_is_rejected(tmp_path: Path) ->
 
 
 def test_the_verifier_and_the_server_run_the_same_checks() -> None:
-    from saylau.api import verify_pool
+    from saylau.api import cast_batch, verify_pool
 
     assert ballots.check_ballot_structure is admission.check_ballot_structure
     assert proofs.check_ballot_proofs is admission.check_ballot_proofs
     assert verify_pool.check_admission is admission.check_admission
     assert verify_pool.check_ballot_structure is admission.check_ballot_structure
+    assert ballots.check_position is cast_batch.check_position is admission.check_position
 
 
 def test_the_verifier_imports_nothing_of_the_writing_side() -> None:

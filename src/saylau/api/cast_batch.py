@@ -32,6 +32,7 @@ from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
 from saylau.errors import AccessDenied, ElectionStateError, InvalidBallot, SaylauError
+from saylau.record.verifier.admission import check_position
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember
 from saylau.store.models import Ballot, Device, Election, Token
@@ -259,11 +260,7 @@ class CastWriter:
                 f"ballot {ck.ballot_id}: previous_code does not chain to device {r.device_id}'s last code "
                 f"{last_code} (expected sequence {position}; submit a device's ballots in order)"
             )
-        if ck.sequence != position:
-            raise InvalidBallot(
-                f"ballot {ck.ballot_id}: field 'ballot_id' names sequence {ck.sequence}, but the ballot is "
-                f"at position {position} of device {r.device_id}'s chain"
-            )
+        check_position(ck.ballot_id, ck.sequence, position, r.device_id)  # the verifier's check
         if loaded.board.is_closed():
             raise ElectionStateError(f"board {e.id}: closed, accepts no more ballots")
         # every check passed: change the rows

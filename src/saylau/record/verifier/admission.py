@@ -7,7 +7,7 @@ what the server accepts and what ``saylau verify`` accepts cannot drift apart (`
 poison the whole record. The server may call the verifier; the verifier never calls the server.
 
 Per ballot (``check_ballot_structure``): the ballot id is ``<device id>-<sequence>`` (the sequence
-zero-padded to 6 digits; the caller compares it with the chain position), the ballot style exists and
+zero-padded to 6 digits; ``check_position`` compares it with the chain position), the ballot style exists and
 is used in the station's region, the contests are exactly the style's and their selections exactly the
 manifest's, no ciphertext component is the identity (a nonce of 0 gives ``α = 1``, ``β = K^σ``: the vote
 in clear), and the revote-tag rule: a booth ballot carries no tag and is never superseded, a challenged
@@ -33,6 +33,7 @@ __all__ = [
     "check_admission",
     "check_ballot_proofs",
     "check_ballot_structure",
+    "check_position",
     "rules_document",
 ]
 
@@ -95,6 +96,15 @@ def ballot_sequence(ballot_id: str, device_id: str) -> int:
             f"of device {device_id[:80]!r}"
         )
     return int(rest)
+
+
+def check_position(ballot_id: str, named: int, position: int, device_id: str) -> None:
+    """The sequence the ballot id names is the ballot's position in its device's chain (``InvalidBallot``)."""
+    if named != position:
+        raise InvalidBallot(
+            f"ballot {ballot_id[:80]}: field 'ballot_id' names sequence {named}, but the ballot is at "
+            f"position {position} of device {device_id}'s chain"
+        )
 
 
 def check_ballot_structure(

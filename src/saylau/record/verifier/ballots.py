@@ -16,7 +16,7 @@ from saylau.errors import InvalidBallot
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.tally import StationSums
-from saylau.record.verifier.admission import check_ballot_structure
+from saylau.record.verifier.admission import check_ballot_structure, check_position
 from saylau.record.verifier.chains import DeviceChains
 from saylau.record.verifier.entries import BallotLine
 from saylau.record.verifier.proofs import ProofRunner
@@ -65,12 +65,9 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
                     channel=dev.channel,
                     state=sb.state,
                 )
+                check_position(sb.ballot_id, sequence, sb.sequence, sb.device_id)
             except InvalidBallot as exc:
                 raise fail(check, f"{fmt.BALLOTS} line {no}: {exc}") from exc
-            if sequence != sb.sequence:
-                raise fail(
-                    check, f"{where}: its id names sequence {sequence}, its chain position is {sb.sequence}"
-                )
             s.states[sb.state] += 1
             links.note(sb)
             if sb.state == "challenged":
