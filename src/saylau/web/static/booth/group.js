@@ -136,13 +136,17 @@ export function combine(points) {
   return acc;
 }
 
-/** P^a · R^b for public values only (variable time: verification). */
+/**
+ * P^a · R^b for public values only (variable time: verification). Two separate variable-time multiplies
+ * rather than noble's `mulAddUnsafe`: when P is g or K, its precomputed window table makes P^a several
+ * times cheaper, which the joint Strauss–Shamir walk cannot use.
+ */
 export function mulPowPublic(P, a, R, b) {
   const x = mod(a);
   const y = mod(b);
-  if (P.is0() || x === 0n) return R.is0() || y === 0n ? IDENTITY : R.multiplyUnsafe(y);
-  if (R.is0() || y === 0n) return P.multiplyUnsafe(x);
-  return P.mulAddUnsafe(x, R, y);
+  const left = P.is0() || x === 0n ? IDENTITY : P.multiplyUnsafe(x);
+  const right = R.is0() || y === 0n ? IDENTITY : R.multiplyUnsafe(y);
+  return left.add(right);
 }
 
 /** Compare two points. */
