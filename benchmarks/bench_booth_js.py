@@ -6,7 +6,8 @@ included). Times, in the same run:
 * Python's ``encrypt_ballot`` and ``verify_ballot`` (coincurve / libsecp256k1);
 * the booth's ``encryptBallot`` in node (``bench_booth_js.mjs``): encryption, every proof, and the
   self-check (full verification and re-encryption) each ballot gets before it is sent; and its
-  ``verifyBallot``;
+  ``verifyBallot``; also what a page pays once when it loads (``prepareElection``: parameters checked,
+  window tables for g and K built) and its first ballot (JIT cold);
 * the same in headless Chromium (Debian's ``chromium``; skipped with a message if it is not installed),
   from ``booth_bench_page.html`` served on 127.0.0.1 with the vendored modules (``make js`` first).
 
@@ -212,16 +213,18 @@ def main() -> None:
     for r in rows[1:]:
         verify_ballot(params, EncryptedBallot.from_dict(r.pop("sample")))  # raises if the JS ballot is bad
     table = Table(title="7-option ballot (vote for one), 3 guardians: ms per ballot, best round (median)")
-    for col in ("runtime", "encrypt + all proofs", "verify"):
+    for col in ("runtime", "page load: prepare", "first ballot", "encrypt + all proofs", "verify"):
         table.add_column(col)
     for r in rows:
-        note = " (+ self-check)" if r["runtime"] != "Python (coincurve)" else ""
+        js = r["runtime"] != "Python (coincurve)"
         table.add_row(
             r["runtime"],
-            f"{r['encrypt_ms_per_ballot']:.1f} ({r['encrypt_ms_median']:.1f}){note}",
+            f"{r['prepare_ms']:.1f}" if js else "",
+            f"{r['first_ballot_ms']:.1f}" if js else "",
+            f"{r['encrypt_ms_per_ballot']:.1f} ({r['encrypt_ms_median']:.1f})" + (" + self-check" * js),
             f"{r['verify_ms_per_ballot']:.1f} ({r['verify_ms_median']:.1f})",
         )
-    console = Console()
+    console = Console(width=120)
     console.print(table)
     if isinstance(chromium, str):
         console.print(f"Chromium: {chromium}")

@@ -8,7 +8,7 @@
  * H_B against the manifest (the record verifier does both).
  * Mirrors src/saylau/crypto/params.py and keys.py (extended_base_hash).
  */
-import { bytesFromHex, bytesToHex, combine, pointFromHex, IDENTITY } from './group.js';
+import { G, IDENTITY, bytesFromHex, bytesToHex, combine, pointFromHex } from './group.js';
 import { hashBytes } from './hash.js';
 import { isPlainObject, sameKeys } from './proofs.js';
 
@@ -86,9 +86,24 @@ export function loadElection(election) {
     if (contests.has(spec.contestId)) fail(`contest ids must be unique (${spec.contestId})`);
     contests.set(spec.contestId, spec);
   });
-  // A window table for K makes the booth's K^x multiplies several times faster (public point).
-  K.precompute(8, false);
+  // Window tables (w = 6, as noble uses for g) make the booth's K^x and g^x multiplies several times
+  // faster; building them costs a few hundred additions once, so a page does it when it loads
+  // (`prepareElection`), while the voter reads the ballot. noble keeps two tables per point, one for
+  // the constant-time (blinded) multiply and one for the variable-time multiply: build both now.
+  K.precompute(6);
+  for (const P of [K, G]) {
+    P.multiply(3n);
+    P.multiplyUnsafe(3n);
+  }
   const out = { baseHash, extendedBaseHash, K, contests };
   parsed.set(election, out);
   return out;
+}
+
+/**
+ * Parse and check the parameters and build the multiplication tables now (call it when the booth page
+ * loads), so that encrypting later costs only the ballot's own work.
+ */
+export function prepareElection(election) {
+  loadElection(election);
 }

@@ -5,5 +5,5 @@
 export { encryptBallot, verifyBallot, selfCheck, verifyOpening, selectionNonce } from './ballot.js';
 export { openChallengedBallot, verifyChallengedBallot } from './challenge.js';
 export { InvalidBallot, NO_DEVICE_CODE, ballotHash, ballotFromDict, trackingCode } from './ballot_types.js';
-export { loadElection } from './election.js';
+export { loadElection, prepareElection } from './election.js';
 export { InvalidProof } from './proofs.js';
