@@ -24,7 +24,7 @@ for (const vec of V.ballots) {
       ballotId: vec.ballot_id,
       previousCode: vec.previous_code,
       revoteTag: vec.revote_tag,
-      random,
+      _random: random,
     });
     assert.equal(random.used(), vec.draws.length, 'every recorded draw is used, no more');
     assert.equal(canonicalize(ballot), canonicalize(vec.ballot));

@@ -66,9 +66,9 @@ function styleContestIds(style, ballotId) {
  *   `revoteTag` (hex, 32 bytes, a remote voter's tag; it goes inside the ballot hash).
  * - The ballot is verified (every proof, the tracking code, and that its ciphertexts re-encrypt the
  *   choices) before it is returned: `selfCheck`.
- * - `random` is for test vectors only: a function `(n) => Uint8Array`; the default is the CSPRNG.
+ * - `_random` (private: test vectors only) replaces the CSPRNG by a function `(n) => Uint8Array`.
  */
-export function encryptBallot({ election, style, choices, ballotId, previousCode, revoteTag, random = csprng }) {
+export function encryptBallot({ election, style, choices, ballotId, previousCode, revoteTag, _random: random = csprng }) {
   if (typeof ballotId !== 'string' || ballotId === '') throw new InvalidBallot('ballot: empty ballot id');
   const params = loadElection(election);
   const contestIds = styleContestIds(style, ballotId);
