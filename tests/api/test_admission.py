@@ -254,3 +254,12 @@ def test_a_challenged_ballot_carrying_a_revote_tag_is_refused(client: TestClient
     vote = phone.encrypt({"president": ["cand-a"]}, "main", revote_tag=tag)
     r = _cast(client, vote.ballot.to_dict(), "st-1-remote", remote)
     assert r.status_code == 201 and r.json()["sequence"] == 1, r.text
+
+
+def test_remote_channel_device_ids_fit_a_device_id() -> None:
+    from saylau.api.admission import remote_device_id
+
+    assert remote_device_id("st-1") == "st-1-remote"
+    long_a, long_b = "s" * 60 + "-a", "s" * 60 + "-b"
+    ids = {remote_device_id(long_a), remote_device_id(long_b)}
+    assert len(ids) == 2 and all(len(i) == 64 and i.endswith("-remote") for i in ids)

@@ -7,13 +7,15 @@ its device, its station's region, and the channel the caller's credential belong
 
 Devices (``docs/api.md``, "Devices"): a station's commission registers its booth devices
 (``POST /elections/{id}/stations/{station}/devices``); each station has one remote-voting channel
-device, ``<station id>-remote``, which the server creates at the first remote ballot of that station.
+device, ``<station id>-remote`` (``remote_device_id``), which the server creates at the first remote
+ballot of that station.
 Ids ending in ``-remote`` are reserved for it. A station (in-person) credential casts only on a booth
 device of its own station, a remote credential only on its station's remote channel device.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,11 +38,20 @@ __all__ = [
 ]
 
 REMOTE_SUFFIX = "-remote"
+DEVICE_ID_MAX = 64  # the ``devices.id`` column and the API's device-id pattern
 
 
 def remote_device_id(station_id: str) -> str:
-    """The id of a station's remote-voting channel device (created by the server)."""
-    return f"{station_id}{REMOTE_SUFFIX}"
+    """The id of a station's remote-voting channel device (created by the server): ``<station>-remote``.
+
+    A station id too long for that (over 57 characters) is cut to 40 and followed by 16 hex digits of
+    its SHA-256, so the id still fits the 64 characters a device id may have and stays unique.
+    """
+    plain = f"{station_id}{REMOTE_SUFFIX}"
+    if len(plain) <= DEVICE_ID_MAX:
+        return plain
+    digest = hashlib.sha256(station_id.encode()).hexdigest()[:16]
+    return f"{station_id[:40]}-{digest}{REMOTE_SUFFIX}"
 
 
 def channel_of(caller: TokenInfo) -> str:
