@@ -8,8 +8,9 @@ Roll import, absentee transfers, check-in and remote registration go through
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Body, Depends, Header
@@ -43,7 +44,7 @@ from saylau.store.pollbook_store import (
     save_roll,
 )
 
-__all__ = ["csv_text", "router", "voter_pseudonym"]
+__all__ = ["csv_text", "router", "station_close", "voter_pseudonym"]
 
 router = APIRouter()
 
@@ -340,7 +341,40 @@ def voter_pseudonym(election_id: str, iin: str) -> str:
     return "voter-" + h.hexdigest()[:24]
 
 
-def _voter_token(session: Session, state: AppState, election_id: str, issued: IssuedCredential) -> None:
+def station_close(manifest: dict[str, Any], station_id: str) -> datetime:
+    """When the station's polls close (its local closing time on election day).
+
+    The manifest's closing wall-clock time, in the station's time zone, as the exit-poll embargo reads
+    it: 20:00 local in every zone for kz-2022.
+    """
+    closes = datetime.fromisoformat(manifest["voting_closes"])
+    zone = next(
+        s["time_zone"]
+        for r in manifest["regions"]
+        for d in r["districts"]
+        for s in d["stations"]
+        if s["station_id"] == station_id
+    )
+    day = date.fromisoformat(manifest["election_date"])
+    return datetime.combine(day, time(closes.hour, closes.minute, closes.second), ZoneInfo(zone))
+
+
+def _expiry(state: AppState, e: Election, issued: IssuedCredential, now: datetime) -> datetime:
+    """A credential's expiry: in person ``voter_token_ttl`` (2 h); remote, the close of the voter's station.
+
+    A remote voter revotes until the polls close (the last vote counts), so the credential lasts until
+    their station's closing time, however early it was issued. Only when that time has already passed by
+    the server's clock (a past election replayed, as tests and demos do) does it get ``voter_token_ttl``.
+    Casting also needs the election open, so nothing is cast after the CEC closes it in any case.
+    """
+    if issued.check_in.channel == "remote":
+        close = station_close(e.manifest, issued.check_in.station_id)
+        if close > now:
+            return close
+    return now + state.settings.voter_token_ttl
+
+
+def _voter_token(session: Session, state: AppState, e: Election, issued: IssuedCredential) -> None:
     """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only).
 
     The grant also goes into the server's token cache, so the voter's cast needs no database read to
@@ -350,9 +384,9 @@ def _voter_token(session: Session, state: AppState, election_id: str, issued: Is
     """
     rec = issued.check_in
     row = Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                election_id=election_id, voter_id=voter_pseudonym(election_id, rec.iin),
+                election_id=e.id, voter_id=voter_pseudonym(e.id, rec.iin),
                 station_id=rec.station_id, channel=rec.channel,
-                expires_at=utcnow() + state.settings.voter_token_ttl)
+                expires_at=_expiry(state, e, issued, utcnow()))
     session.add(row)
     state.tokens.put(token_info(row, None))
 
@@ -383,7 +417,7 @@ def check_in(
         e = get_election(session, election_id)
         need_phase(e, "open")
         issued = _pollbook(session, e).check_in(body.iin, station_id, utcnow())
-        _voter_token(session, state, election_id, issued)
+        _voter_token(session, state, e, issued)
         return 201, {"credential": issued.credential, "channel": "station", "station_id": station_id}
 
     path = f"/elections/{election_id}/stations/{station_id}/checkin"
@@ -403,13 +437,18 @@ def remote_credential(
     The voter enters the national "has voted" set at their station, so they cannot also check in.
     ``revote_tag`` (hex) is the voter's revote tag, derived from their pseudonym (never the IIN): the
     voter's device puts it into every ballot it encrypts (``encrypt_ballot(..., revote_tag=)``).
+
+    The credential lasts until the voter's station closes (``_expiry``), so the voter can revote until
+    then and the last ballot counts: a ballot cast under pressure proves nothing about the counted one.
+    It does not hide that a revote happened: whoever noted the earlier tracking code sees it superseded
+    on the public board. A second credential for the same voter is refused (409).
     """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "setup", "open")
         issued = _pollbook(session, e).register_remote(body.iin, utcnow())
-        _voter_token(session, state, election_id, issued)
+        _voter_token(session, state, e, issued)
         tag = state.revote_tag(e.base_hash, voter_pseudonym(election_id, issued.check_in.iin))
         return 201, {"credential": issued.credential, "channel": "remote",
                      "station_id": issued.check_in.station_id, "revote_tag": tag}
