@@ -194,7 +194,9 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
             {
                 "scope": s["scope"],
                 "scope_id": s["scope_id"],
-                "partial": partial_decrypt(g, EncryptedTally.from_dict(s["encrypted"])).to_dict(),
+                "partial": partial_decrypt(
+                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
+                ).to_dict(),
             }
             for s in stored["scopes"]
         ]
