@@ -8,6 +8,7 @@ Roll import, absentee transfers, check-in and remote registration go through
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -33,7 +34,7 @@ from saylau.api.roll_import import (
 )
 from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
-from saylau.election.protocols import ProtocolBook, SignedProtocol
+from saylau.election.protocols import ProtocolBook, ProtocolFigures, SignedProtocol, StationFacts, reconcile
 from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected
 from saylau.store.accounts import TokenInfo, hash_token, token_info
 from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
@@ -42,6 +43,7 @@ from saylau.store.pollbook_store import (
     SqlVoterRoll,
     refresh_station_counts,
     save_roll,
+    station_facts,
 )
 
 __all__ = ["csv_text", "router", "station_close", "voter_pseudonym"]
@@ -159,6 +161,32 @@ def _book(session: Session, election: Election, station: Station) -> ProtocolBoo
     return book
 
 
+def _decrypted(e: Election, station_id: str) -> dict[str, int] | None:
+    """The station's decrypted counts per option (summed over contests), once the tally is decrypted."""
+    if e.results is None:
+        return None
+    counts = e.results.get("stations", {}).get(station_id, {}).get("counts", {})
+    out: dict[str, int] = {}
+    for selections in counts.values():
+        for option, n in selections.items():
+            out[option] = out.get(option, 0) + int(n)
+    return out
+
+
+def _reconciliation(figures: ProtocolFigures, facts: StationFacts | None) -> dict[str, Any]:
+    """How a protocol compares with the roll, the pollbook and the decrypted tally (published with it)."""
+    if facts is None:
+        return {"status": "impossible", "against": [], "differences": [],
+                "detail": f"station {figures.station!r} is not a station of the election"}
+    against = ["roll", "pollbook"] + ([] if facts.decrypted is None else ["decrypted tally"])
+    try:
+        differences = reconcile(figures, facts)
+    except ProtocolRejected as exc:  # accepted before this check existed, or the records changed since
+        return {"status": "impossible", "against": against, "differences": [], "detail": str(exc)}
+    return {"status": "differs" if differences else "matches", "against": against,
+            "differences": [d.to_dict() for d in differences]}
+
+
 @router.post("/elections/{election_id}/stations/{station_id}/protocols", status_code=201, tags=["stations"])
 def submit_protocol(
     election_id: str,
@@ -171,7 +199,11 @@ def submit_protocol(
     """Accept a signed result protocol after ``saylau.election.protocols`` checks it.
 
     Signature, version chain and every control relation are checked; a correction is a new version
-    naming the hash of the one it replaces, with a reason.
+    naming the hash of the one it replaces, with a reason. Then the protocol is reconciled with the
+    station's records (``saylau.election.protocols.reconcile``): a ``registered`` that is not the roll's
+    count, or more ballots issued than voters checked in at the station, is refused (422 naming the
+    relation and both numbers); what can be true but differs (fewer ballots issued than check-ins) is
+    accepted and listed in ``reconciliation``, here and in ``GET .../protocols``.
     """
     bound_station(caller, election_id, station_id)
     if body.figures.station != station_id:
@@ -186,6 +218,10 @@ def submit_protocol(
             raise NotFound(f"station {station_id!r} of election {election_id!r} does not exist")
         state.board(session, election_id).store.head()  # lock: versions are numbered under the board lock
         _book(session, e, station).submit(body)  # raises ProtocolRejected naming the relation
+        facts = replace(station_facts(session, election_id, [station_id])[station_id],
+                        decrypted=_decrypted(e, station_id))
+        reconcile(body.figures, facts)  # raises ProtocolRejected naming the relation and the numbers
+        reconciliation = _reconciliation(body.figures, facts)
         session.add(
             ProtocolRow(
                 election_id=election_id,
@@ -201,6 +237,7 @@ def submit_protocol(
             "version": body.version,
             "protocol_hash": body.protocol_hash(),
             "board_position": entry.position,
+            "reconciliation": reconciliation,
         }
 
     path = f"/elections/{election_id}/stations/{station_id}/protocols"
@@ -211,15 +248,30 @@ def submit_protocol(
 def list_protocols(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_protocols"))]
 ) -> list[dict[str, Any]]:
-    """Every protocol version."""
+    """Every protocol version, each with its ``reconciliation`` against the station's records.
+
+    ``reconciliation``: ``status`` ``matches`` / ``differs`` / ``impossible``, ``against`` (what it was
+    compared with: ``roll``, ``pollbook`` and, once decrypted, ``decrypted tally``) and ``differences``
+    (relation, detail, the protocol's and the server's numbers). Computed when listed, so a protocol
+    entered before the decryption is compared with the decrypted tally as soon as there is one.
+    """
     with state.reading() as session:
-        get_election(session, election_id)
+        e = get_election(session, election_id)
         rows = session.scalars(
             select(ProtocolRow)
             .where(ProtocolRow.election_id == election_id)
             .order_by(ProtocolRow.station_id, ProtocolRow.version)
-        )
-        return [{"station_id": r.station_id, "version": r.version, "protocol": r.body} for r in rows]
+        ).all()
+        facts = station_facts(session, election_id, {r.station_id for r in rows})
+        out = []
+        for r in rows:
+            figures = ProtocolFigures.model_validate(r.body["figures"])
+            known = facts.get(r.station_id)
+            if known is not None:
+                known = replace(known, decrypted=_decrypted(e, r.station_id))
+            out.append({"station_id": r.station_id, "version": r.version, "protocol": r.body,
+                        "reconciliation": _reconciliation(figures, known)})
+        return out
 
 
 def csv_text(raw: bytes, what: str) -> str:
