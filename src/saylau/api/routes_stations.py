@@ -401,12 +401,17 @@ def station_close(manifest: dict[str, Any], station_id: str) -> datetime:
     """
     closes = datetime.fromisoformat(manifest["voting_closes"])
     zone = next(
-        s["time_zone"]
-        for r in manifest["regions"]
-        for d in r["districts"]
-        for s in d["stations"]
-        if s["station_id"] == station_id
+        (
+            s["time_zone"]
+            for r in manifest["regions"]
+            for d in r["districts"]
+            for s in d["stations"]
+            if s["station_id"] == station_id
+        ),
+        None,
     )
+    if zone is None:  # not a station of the manifest (the roll's stations are): the manifest's own close
+        return closes
     day = date.fromisoformat(manifest["election_date"])
     return datetime.combine(day, time(closes.hour, closes.minute, closes.second), ZoneInfo(zone))
 
