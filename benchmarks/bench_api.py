@@ -1,7 +1,8 @@
 """Accepted ballots per second through the HTTP API on loopback, every proof verified by the server.
 
 Starts ``saylau serve`` (uvicorn) in a subprocess on SQLite and on PostgreSQL, runs a key ceremony and a
-remote-voting roll through the API, pre-encrypts the ballots (7 options: the kz-2022 ballot), then casts
+voter roll through the API, registers one booth device per client thread and station, checks the voters
+in at their stations, pre-encrypts the ballots (7 options: the kz-2022 ballot), then casts
 them from several client threads with httpx and reports accepted ballots per second. Goal (issue 4): at
 least 500 ballots/s on a 2-core machine.
 
@@ -307,43 +308,51 @@ def _drive(
         f"{base}/elections/bench/roll", content="\n".join(roll), headers={**cec, "Content-Type": "text/csv"}
     ).raise_for_status()
     c.post(f"{base}/elections/bench/open", headers=cec).raise_for_status()
+    station_hdr: dict[int, dict[str, str]] = {}
+    for st in range(2):
+        c.post(
+            f"{base}/users",
+            headers=cec,
+            json={
+                "username": f"station{st}",
+                "password": PASSWORD,
+                "role": "station",
+                "election_id": "bench",
+                "station_id": f"st-{st}",
+            },
+        ).raise_for_status()
+        station_hdr[st] = _login(c, base, f"station{st}")
     creds: list[str] = []
     payloads: list[dict[str, Any]] = []
-    # one device per client thread and station; each thread submits its devices' ballots in chain order
+    # one booth device per client thread and station, registered by the station's commission; each
+    # thread submits its devices' ballots in chain order
     devices = {
         (t, s): VotingDevice(params, f"st-{s}-t{t}", f"st-{s}") for t in range(threads) for s in range(2)
     }
+    for (_, s), device in devices.items():
+        c.post(
+            f"{base}/elections/bench/stations/st-{s}/devices",
+            json={"device_id": device.device_id},
+            headers=station_hdr[s],
+        ).raise_for_status()
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task(f"{backend}: credentials and encrypted ballots", total=n)
+        task = progress.add_task(f"{backend}: check-ins and encrypted ballots", total=n)
         for i in range(n):
-            r = c.post(f"{base}/elections/bench/remote-credentials", json={"iin": iins[i]}, headers=cec)
+            r = c.post(
+                f"{base}/elections/bench/stations/st-{i % 2}/checkin",
+                json={"iin": iins[i]},
+                headers=station_hdr[i % 2],
+            )
             r.raise_for_status()
-            creds.append(r.json()["credential"])
-            tag = bytes.fromhex(r.json()["revote_tag"])  # remote ballots carry the voter's revote tag
+            creds.append(r.json()["credential"])  # in person: the ballot carries no revote tag
             device = devices[(i % threads, i % 2)]
-            pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main", revote_tag=tag)
+            pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main")
             device.cast(pending)
             payloads.append({"ballot": pending.ballot.to_dict(), "device_id": device.device_id})
             progress.advance(task)
 
     accepted = [0] * threads
     errors: list[str] = []
-
-    station_hdr: dict[int, dict[str, str]] = {}
-    if batch > 0:
-        for st in range(2):
-            c.post(
-                f"{base}/users",
-                headers=cec,
-                json={
-                    "username": f"station{st}",
-                    "password": PASSWORD,
-                    "role": "station",
-                    "election_id": "bench",
-                    "station_id": f"st-{st}",
-                },
-            ).raise_for_status()
-            station_hdr[st] = _login(c, base, f"station{st}")
 
     def batch_worker(t: int) -> None:
         """Upload this thread's ballots as a station device would: per station, ``batch`` at a time."""

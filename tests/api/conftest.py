@@ -135,11 +135,21 @@ class Election:
     params: ElectionParameters | None = None
 
 
-def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = True) -> Election:
-    """Define, run the ceremony through the API (guardian secrets stay here), import the roll."""
+def setup_election(
+    client: TestClient,
+    n: int = 3,
+    k: int = 2,
+    open_it: bool = True,
+    manifest_doc: dict[str, Any] | None = None,
+) -> Election:
+    """Define, run the ceremony through the API (guardian secrets stay here), import the roll.
+
+    ``manifest_doc``: another manifest than ``manifest()`` (same election id and stations st-1, st-2).
+    """
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
-    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": n, "quorum": k}, headers=cec)
+    doc = manifest() if manifest_doc is None else manifest_doc
+    r = client.post(f"{P}/elections", json={"manifest": doc, "guardians": n, "quorum": k}, headers=cec)
     assert r.status_code == 201, r.text
     base_hash = bytes.fromhex(r.json()["base_hash"])
     users = [
@@ -193,3 +203,15 @@ def setup_election(client: TestClient, n: int = 3, k: int = 2, open_it: bool = T
     if open_it:
         assert client.post(f"{P}/elections/{el.id}/open", headers=cec).status_code == 200
     return el
+
+
+def register_devices(client: TestClient, el: Election, *device_ids: str) -> None:
+    """Register booth devices, each at the station its id starts with (``st-1-…`` at ``st-1``)."""
+    for device_id in device_ids:
+        station = next(s for s in STATIONS if device_id.startswith(f"{s}-"))
+        r = client.post(
+            f"{P}/elections/{el.id}/stations/{station}/devices",
+            json={"device_id": device_id},
+            headers=el.h[f"station{station.removeprefix('st-')}"],
+        )
+        assert r.status_code == 201, r.text

@@ -17,7 +17,7 @@ from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_prot
 from saylau.record.verifier import RecordVerifier
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, setup_election, wait_job
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election, wait_job
 
 
 def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
@@ -26,6 +26,7 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     el = setup_election(client)
     assert el.params is not None
     cec, eid = el.h["cec"], el.id
+    register_devices(client, el, "st-1-d1", "st-2-d1", "st-1-d2")
     devices = {
         name: VotingDevice(el.params, name, station)
         for name, station in [("st-1-d1", "st-1"), ("st-2-d1", "st-2"), ("st-1-remote", "st-1")]

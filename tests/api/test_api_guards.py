@@ -12,7 +12,7 @@ from saylau.api.roles import ENDPOINT_ROLES, PUBLIC
 from saylau.store.jobs import claim_next, create_job
 from saylau.store.models import IdempotencyKey, utcnow
 
-from .conftest import CSV, VOTERS, P, TestClient, login, manifest, setup_election, wait_job
+from .conftest import CSV, VOTERS, P, TestClient, login, manifest, register_devices, setup_election, wait_job
 
 E = "e2022"
 # endpoint name → (method, path template, concrete path)
@@ -80,6 +80,16 @@ CALLS: dict[str, tuple[str, str, str]] = {
     "cast_ballot": ("POST", "/elections/{election_id}/ballots", f"/elections/{E}/ballots"),
     "cast_ballot_batch": ("POST", "/elections/{election_id}/ballots/batch", f"/elections/{E}/ballots/batch"),
     "challenge_ballot": ("POST", "/elections/{election_id}/challenges", f"/elections/{E}/challenges"),
+    "register_device": (
+        "POST",
+        "/elections/{election_id}/stations/{station_id}/devices",
+        f"/elections/{E}/stations/st-1/devices",
+    ),
+    "list_devices": (
+        "GET",
+        "/elections/{election_id}/stations/{station_id}/devices",
+        f"/elections/{E}/stations/st-1/devices",
+    ),
     "submit_turnout": (
         "POST",
         "/elections/{election_id}/stations/{station_id}/turnout",
@@ -209,6 +219,7 @@ def test_bad_ballots_and_protocols_name_the_problem(client: TestClient) -> None:
     from saylau.voting.device import VotingDevice
 
     assert el.params is not None
+    register_devices(client, el, "st-1-d1")
     device = VotingDevice(el.params, "st-1-d1", "st-1")
     ballot = device.encrypt({"president": ["cand-a"]}, "main").ballot.to_dict()
     broken = {**ballot, "contests": [{**ballot["contests"][0], "contest_id": "mayor"}]}

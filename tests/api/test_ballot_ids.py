@@ -2,7 +2,10 @@
 
 Ballot ids are chosen by the client (``<device id>-<sequence>``); the ``ballots`` table's primary key is
 (election, id). Before the writer checked ids, a reused id passed every check, broke the primary key at
-flush and failed every ballot of the same commit group with HTTP 500, however often it was sent.
+flush and failed every ballot of the same commit group with HTTP 500, however often it was sent. Since
+the server also runs the verifier's ballot-id check (the id names its device and chain position), an id
+taken from another device is refused at once (422); a device reusing one of its own earlier ids at its
+next position still reaches the writer's id check (409).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 from saylau.crypto import DeviceChain, encrypt_ballot
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, setup_election
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election
 
 
 def _checkin(client: TestClient, el: Any, voter: int) -> str:
@@ -29,10 +32,14 @@ def _item(device: VotingDevice, credential: str, choice: str) -> dict[str, Any]:
     return {"credential": credential, "ballot": pending.ballot.to_dict(), "device_id": device.device_id}
 
 
-def _reusing(el: Any, device_id: str, ballot_id: str, credential: str) -> dict[str, Any]:
-    """A valid ballot on a fresh device's chain whose id is ``ballot_id`` (someone else's)."""
+def _reusing(
+    el: Any, device_id: str, ballot_id: str, credential: str, after: str | None = None, position: int = 0
+) -> dict[str, Any]:
+    """A valid ballot with the taken id ``ballot_id``, chained at ``position`` after code ``after``."""
     assert el.params is not None
     chain = DeviceChain(device_id, el.params.base_hash)
+    if after is not None:
+        chain = DeviceChain.resume(device_id, el.params.base_hash, bytes.fromhex(after), position)
     ballot, _ = encrypt_ballot(el.params, ballot_id, "main", {"president": ["cand-b"]}, chain)
     return {"credential": credential, "ballot": ballot.to_dict(), "device_id": device_id}
 
@@ -46,14 +53,19 @@ def _batch(client: TestClient, el: Any, items: list[dict[str, Any]]) -> dict[str
 def test_a_stored_ballot_id_is_refused_alone_and_the_rest_of_the_group_is_stored(client: TestClient) -> None:
     el = setup_election(client)
     assert el.params is not None
+    register_devices(client, el, "st-1-d1", "st-1-d2", "st-1-d3")
     kiosk = VotingDevice(el.params, "st-1-d1", "st-1")
     first = _batch(client, el, [_item(kiosk, _checkin(client, el, 0), "cand-a")])
     assert [r["status"] for r in first["results"]] == [201], first
     taken = first["results"][0]["receipt"]["ballot_id"]
+    # taken from another device: the id does not name that device, refused before the writer
+    foreign = _batch(client, el, [_reusing(el, "st-1-d3", taken, _checkin(client, el, 8))])
+    assert [r["status"] for r in foreign["results"]] == [422], foreign
     other = VotingDevice(el.params, "st-1-d2", "st-1")
+    second = _item(kiosk, _checkin(client, el, 2), "cand-b")
     items = [
-        _item(kiosk, _checkin(client, el, 2), "cand-b"),
-        _reusing(el, "st-1-d3", taken, _checkin(client, el, 4)),
+        second,
+        _reusing(el, "st-1-d1", taken, _checkin(client, el, 4), second["ballot"]["code"], 2),
         _item(other, _checkin(client, el, 6), "against-all"),
     ]
     for attempt in range(2):  # the refusal is the same when sent again, and never a 500
@@ -73,9 +85,11 @@ def test_a_stored_ballot_id_is_refused_alone_and_the_rest_of_the_group_is_stored
 def test_an_id_repeated_inside_one_group_is_refused_for_the_second_ballot_only(client: TestClient) -> None:
     el = setup_election(client)
     assert el.params is not None
+    register_devices(client, el, "st-1-d1")
     kiosk = VotingDevice(el.params, "st-1-d1", "st-1")
     honest = _item(kiosk, _checkin(client, el, 0), "cand-a")
-    items = [honest, _reusing(el, "st-1-d9", honest["ballot"]["ballot_id"], _checkin(client, el, 2))]
+    bid, code = honest["ballot"]["ballot_id"], honest["ballot"]["code"]
+    items = [honest, _reusing(el, "st-1-d1", bid, _checkin(client, el, 2), code, 1)]
     out = _batch(client, el, items)
     assert [r["status"] for r in out["results"]] == [201, 409], out
     assert honest["ballot"]["ballot_id"] in out["results"][1]["detail"]
@@ -84,15 +98,16 @@ def test_an_id_repeated_inside_one_group_is_refused_for_the_second_ballot_only(c
 def test_a_single_cast_reusing_an_id_is_409_naming_it(client: TestClient) -> None:
     el = setup_election(client)
     assert el.params is not None
+    register_devices(client, el, "st-1-d1")
     kiosk = VotingDevice(el.params, "st-1-d1", "st-1")
     stored = _batch(client, el, [_item(kiosk, _checkin(client, el, 0), "cand-a")])["results"][0]["receipt"]
-    item = _reusing(el, "st-1-d5", stored["ballot_id"], _checkin(client, el, 2))
+    item = _reusing(el, "st-1-d1", stored["ballot_id"], _checkin(client, el, 2), stored["code"], 1)
     voter = {"Authorization": f"Bearer {item['credential']}"}
     body = {"ballot": item["ballot"], "device_id": item["device_id"]}
     r = client.post(f"{P}/elections/{el.id}/ballots", json=body, headers=voter)
     assert r.status_code == 409 and stored["ballot_id"] in r.json()["detail"], r.text
     # the voter's credential was not spent: a ballot with a fresh id is accepted
-    good = VotingDevice(el.params, "st-1-d5", "st-1").encrypt({"president": ["cand-a"]}, "main").ballot
-    body = {"ballot": good.to_dict(), "device_id": "st-1-d5"}
+    good = kiosk.encrypt({"president": ["cand-a"]}, "main").ballot  # st-1-d1-000001, chained after
+    body = {"ballot": good.to_dict(), "device_id": "st-1-d1"}
     r = client.post(f"{P}/elections/{el.id}/ballots", json=body, headers=voter)
     assert r.status_code == 201, r.text

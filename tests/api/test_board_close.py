@@ -29,7 +29,7 @@ from saylau.record.writer import write_files_manifest
 from saylau.store.models import Job, utcnow
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, Election, P, TestClient, setup_election, wait_job
+from .conftest import VOTERS, Election, P, TestClient, register_devices, setup_election, wait_job
 from .test_registration_api import applicant
 
 BOARD_CHECK = "bulletin board: hash chain and signed checkpoints"
@@ -61,6 +61,7 @@ def _tallied(client: TestClient) -> Tallied:
     el = setup_election(client)
     assert el.params is not None
     cec, eid = el.h["cec"], el.id
+    register_devices(client, el, "st-1-d1", "st-2-d1")
     devices = {name: VotingDevice(el.params, name, name[:4]) for name in ("st-1-d1", "st-2-d1")}
 
     def checkin(i: int, station: str) -> dict[str, str]:

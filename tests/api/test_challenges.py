@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, setup_election
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election
 
 E = "e2022"
 
@@ -16,6 +16,7 @@ def test_a_challenge_chains_is_idempotent_and_leaves_the_credential_unused(clien
     checkin = f"{P}/elections/{E}/stations/st-1/checkin"
     r = client.post(checkin, json={"iin": VOTERS[0]}, headers=el.h["station1"])
     voter = {"Authorization": f"Bearer {r.json()['credential']}"}
+    register_devices(client, el, "st-1-d1", "st-1-d2")
     booth = VotingDevice(el.params, "st-1-d1", "st-1")
     _, opened = booth.challenge(booth.encrypt({"president": ["cand-b"]}, "main"))
     body = {"challenged": opened.to_dict(), "device_id": "st-1-d1"}

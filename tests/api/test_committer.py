@@ -18,11 +18,12 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, 
 from sqlalchemy.orm import Session, sessionmaker
 
 from saylau.api.committer import GroupCommitter
-from saylau.api.verify_pool import VerifyPool, _hashes
+from saylau.api.verify_pool import Admission, VerifyPool, _hashes
 from saylau.board.chain import payload_hash
 from saylau.board.hashing import canonical_json
 from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
 from saylau.errors import InvalidBallot
+from saylau.record.verifier.admission import rules_document
 from saylau.store.accounts import TokenCache, TokenInfo, hash_token
 from saylau.store.models import utcnow
 from saylau.voting.device import VotingDevice
@@ -179,12 +180,15 @@ def test_the_process_pool_verifies_and_refuses_like_the_crypto_layer() -> None:
     ballot = device.encrypt({"president": ["b"]}, "main").ballot.to_dict()
     forged = {**ballot, "ballot_id": "d1-000009"}
     pool = VerifyPool(1)
+    styles = {"ballot_styles": [{"style_id": "main", "contest_ids": ["president"], "region_ids": []}]}
+    rules, at = rules_document(params.to_dict(), styles), Admission("d1", "r1", "booth")
 
     async def run() -> None:
-        checked = await pool.ballot(params.to_dict(), ballot, {"ballot": ballot})
+        checked = await pool.ballot(rules, ballot, {"ballot": ballot}, at)
         assert checked.ballot_id == "d1-000000" and checked.previous_code == ballot["previous_code"]
+        assert checked.sequence == 0
         with pytest.raises(InvalidBallot):
-            await pool.ballot(params.to_dict(), forged, {"ballot": forged})
+            await pool.ballot(rules, forged, {"ballot": forged}, at)
 
     try:
         asyncio.run(run())

@@ -7,7 +7,7 @@ from datetime import date
 from saylau.election.voter_roll import make_iin
 from saylau.voting.device import VotingDevice
 
-from .conftest import CSV, STATIONS, VOTERS, P, TestClient, roll_csv, setup_election
+from .conftest import CSV, STATIONS, VOTERS, P, TestClient, register_devices, roll_csv, setup_election
 
 E = "e2022"
 MINOR = make_iin(date(2005, 1, 1), False, 7)  # 17 on election day, 20 Nov 2022
@@ -100,6 +100,7 @@ def test_a_credential_casts_once(client: TestClient) -> None:
     r = _checkin(client, el, VOTERS[0], "st-1")
     voter = {"Authorization": f"Bearer {r.json()['credential']}"}
     assert el.params is not None
+    register_devices(client, el, "st-1-d1")
     device = VotingDevice(el.params, "st-1-d1", "st-1")
 
     def ballot(choice: str) -> dict[str, object]:

@@ -17,7 +17,7 @@ from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, setup_election, wait_job
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election, wait_job
 
 
 def _figures(station: str, registered: int, issued: int, votes: dict[str, int], **kw: int) -> dict[str, Any]:
@@ -45,6 +45,7 @@ def test_protocols_are_refused_when_impossible_and_flagged_when_they_differ(clie
         f"{P}/elections/{eid}/transfers", json={"iin": VOTERS[8], "to_station": "st-2"}, headers=cec
     )
     assert r.status_code == 201, r.text
+    register_devices(client, el, "st-1-d1", "st-2-d1")
     booth = {s: VotingDevice(el.params, f"{s}-d1", s) for s in ("st-1", "st-2")}
 
     def vote(voter: int, station: str, choice: str | None) -> None:

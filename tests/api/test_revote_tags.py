@@ -15,7 +15,7 @@ from saylau.errors import SaylauError
 from saylau.voting.device import VotingDevice
 from saylau.voting.revote import RevoteSlots
 
-from .conftest import VOTERS, P, TestClient, setup_election
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election
 
 
 def _remote(client: TestClient, el: Any, voter: int) -> tuple[dict[str, str], bytes]:
@@ -54,6 +54,7 @@ def test_remote_ballots_need_their_voters_tag_and_in_person_ballots_none(
     assert tag6 == slots.slot(voter_pseudonym(eid, VOTERS[6]).encode())
     assert tag8 == slots.slot(voter_pseudonym(eid, VOTERS[8]).encode()) != tag6
     url = f"{P}/elections/{eid}/ballots"
+    register_devices(client, el, "st-1-d1")
 
     def refused(body: dict[str, Any], headers: dict[str, str]) -> str:
         r = client.post(url, json=body, headers=headers)
@@ -87,6 +88,7 @@ def test_a_station_batch_refuses_a_misplaced_tag_per_ballot(client: TestClient) 
     el = setup_election(client)
     assert el.params is not None
     remote, tag6 = _remote(client, el, 6)
+    register_devices(client, el, "st-1-kiosk", "st-1-k2")
     kiosk = VotingDevice(el.params, "st-1-kiosk", "st-1")
     c0, c2 = _checkin(client, el, 0), _checkin(client, el, 2)
     items = [

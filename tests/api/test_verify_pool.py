@@ -8,10 +8,14 @@ from typing import Any
 import pytest
 
 from saylau.api.errors import status_for
-from saylau.api.verify_pool import CheckedBallot, VerifyPool
+from saylau.api.verify_pool import Admission, CheckedBallot, VerifyPool
 from saylau.crypto import ContestSpec, ElectionParameters, run_key_ceremony
 from saylau.errors import InvalidBallot
+from saylau.record.verifier.admission import rules_document
 from saylau.voting.device import VotingDevice
+
+STYLES = {"ballot_styles": [{"style_id": "main", "contest_ids": ["president"], "region_ids": []}]}
+AT = Admission("d1", "r1", "booth")  # where the test ballots are cast
 
 
 def _election(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -24,7 +28,7 @@ def _election(n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         pending = device.encrypt({"president": ["abc"[i % 3]]}, "main")
         device.cast(pending)
         ballots.append(pending.ballot.to_dict())
-    return params.to_dict(), ballots
+    return rules_document(params.to_dict(), STYLES), ballots
 
 
 def test_concurrent_ballots_share_tasks_and_a_forged_one_is_refused_alone() -> None:
@@ -35,7 +39,7 @@ def test_concurrent_ballots_share_tasks_and_a_forged_one_is_refused_alone() -> N
 
     async def run() -> list[CheckedBallot | BaseException]:
         return await asyncio.gather(
-            *(pool.ballot(params, b, {"ballot": b}) for b in sent), return_exceptions=True
+            *(pool.ballot(params, b, {"ballot": b}, AT) for b in sent), return_exceptions=True
         )
 
     try:
@@ -55,8 +59,8 @@ def test_a_lone_ballot_goes_at_once_and_a_batch_shares_the_queue() -> None:
     pool = VerifyPool(0, chunk=16)
 
     async def run() -> tuple[CheckedBallot, list[CheckedBallot | Exception]]:
-        one = await pool.ballot(params, ballots[0], {"ballot": ballots[0]})
-        many = await pool.ballots(params, [(b, {"ballot": b}) for b in ballots[1:]])
+        one = await pool.ballot(params, ballots[0], {"ballot": ballots[0]}, AT)
+        many = await pool.ballots(params, [(b, {"ballot": b}, AT) for b in ballots[1:]])
         return one, many
 
     try:
@@ -92,9 +96,9 @@ def test_a_dead_worker_fails_its_ballots_and_the_next_ballot_gets_a_new_pool() -
 
         async def run() -> tuple[CheckedBallot | BaseException, CheckedBallot]:
             (lost,) = await asyncio.gather(
-                pool.ballot(params, ballots[0], {"ballot": ballots[0]}), return_exceptions=True
+                pool.ballot(params, ballots[0], {"ballot": ballots[0]}, AT), return_exceptions=True
             )
-            again = await pool.ballot(params, ballots[1], {"ballot": ballots[1]})
+            again = await pool.ballot(params, ballots[1], {"ballot": ballots[1]}, AT)
             return lost, again
 
         lost, again = asyncio.run(asyncio.wait_for(run(), 60))

@@ -8,7 +8,7 @@ from typing import Any
 from saylau.board import read_jsonl, verify_board
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, setup_election
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election
 
 
 def _checkin(client: TestClient, el: Any, voter: int, station_user: str, station: str) -> str:
@@ -41,6 +41,7 @@ def test_batch_accepts_and_refuses_each_ballot_on_its_own_and_a_resend_changes_n
     el = setup_election(client)
     assert el.params is not None
     st1 = el.h["station1"]
+    register_devices(client, el, "st-1-kiosk", "st-1-kiosk2")
     kiosk = VotingDevice(el.params, "st-1-kiosk", "st-1")
     other = VotingDevice(el.params, "st-1-kiosk2", "st-1")
     c0, c2, c4, c6 = (_checkin(client, el, v, "station1", "st-1") for v in (0, 2, 4, 6))
@@ -89,6 +90,7 @@ def test_batch_is_for_station_commissions_and_checks_the_device_chain(client: Te
     el = setup_election(client)
     assert el.params is not None
     c0 = _checkin(client, el, 0, "station1", "st-1")
+    register_devices(client, el, "st-1-kiosk")
     kiosk = VotingDevice(el.params, "st-1-kiosk", "st-1")
     item = _item(kiosk, c0, "cand-a")
     voter = {"Authorization": f"Bearer {c0}"}

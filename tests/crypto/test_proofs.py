@@ -119,3 +119,16 @@ def test_range_proof_cannot_prove_a_value_outside_the_set() -> None:
 def test_range_proof_parsing_is_strict(d: dict) -> None:
     with pytest.raises(ValueError):
         RangeProof.from_dict(d)
+
+
+def test_a_range_proof_with_an_identity_commitment_is_refused_because_it_reveals_the_nonce() -> None:
+    """Real branch nonce u = 0: a = g^0 = 1, and v = −c·ξ gives away ξ, hence the vote (issue 8, item 6)."""
+    xi, vote = 0x1234567, 1
+    ct = encrypt(K, vote, xi)
+    draws = iter([5, 0, 7])  # u_0 (simulated branch), u_1 = 0 (the real branch), c_0
+    proof = prove_range(K, ct, xi, vote, (0, 1), CTX, lambda: next(draws))
+    c, v = proof.challenges[1], proof.responses[1]
+    assert (-v * pow(c, -1, Q)) % Q == xi  # anyone could read the nonce off the proof
+    with pytest.raises(InvalidProof, match="commitment is the identity"):
+        verify_range(proof, K, ct, (0, 1), CTX, "selection")
+    verify_range(prove_range(K, ct, xi, vote, (0, 1), CTX), K, ct, (0, 1), CTX, "selection")

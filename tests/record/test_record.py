@@ -36,13 +36,12 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     devices = []
     for loc in manifest.locations():
         sid = loc.station.station_id
-        dev = VotingDevice(params, f"{sid}-d1", sid)
+        dev = VotingDevice(params, f"{sid}-remote", sid, "remote")  # remote: ballots carry revote tags
         for i, choice in enumerate(["tokayev", "abden", "against_all", "tokayev"]):
             cred = f"voter-credential-{sid}-{i % 3}".encode()
+            if i == 1:  # a challenged ballot carries no revote tag
+                box.challenge(*dev.challenge(dev.encrypt({"president": [choice]}, STYLE)))
             p = dev.encrypt({"president": [choice]}, STYLE, revote_tag=box.revote_tag(cred))
-            if i == 1:
-                box.challenge(*dev.challenge(p))
-                p = dev.encrypt({"president": [choice]}, STYLE, revote_tag=box.revote_tag(cred))
             cast_secrets.append(p.secret)
             box.cast(dev.cast(p), voter_credential=cred)
         devices.append(dev)

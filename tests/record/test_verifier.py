@@ -116,12 +116,13 @@ def test_valid_ballot_added_with_chain_and_counts_updated(record_copy: Path) -> 
     params = ElectionParameters.from_dict(read_json(record_copy / fmt.PARAMETERS)["election"])
     lines = _ballot_lines(record_copy)
     devices = read_json(record_copy / fmt.DEVICES)
-    dev = devices["devices"][0]
+    dev = next(d for d in devices["devices"] if d["channel"] == "booth")
     mine = [line for line in lines if line["device_id"] == dev["device_id"]]
     chain = DeviceChain.resume(dev["device_id"], params.base_hash, bytes.fromhex(mine[-1]["ballot"]["code"]),
                                len(mine))
     style = mine[-1]["ballot"]["style_id"]
-    ballot, _ = encrypt_ballot(params, "forged-1", style, {"president": ["abden"]}, chain)
+    bid = f"{dev['device_id']}-{len(mine):06d}"
+    ballot, _ = encrypt_ballot(params, bid, style, {"president": ["abden"]}, chain)
     new_line = {"ballot": ballot.to_dict(), "device_id": dev["device_id"], "sequence": len(mine),
                 "state": "cast", "station_id": dev["station_id"], "superseded_by": None}
     at = lines.index(mine[-1]) + 1
@@ -313,7 +314,8 @@ def test_two_ballots_superseded_by_one_is_caught(record_copy: Path) -> None:
     i, j = _superseded_pair(lines)
     station = lines[i]["station_id"]
     other = next(k for k, line in enumerate(lines)
-                 if line["state"] == "cast" and k != j and line["station_id"] == station)
+                 if line["state"] == "cast" and k != j and line["station_id"] == station
+                 and "revote_tag" in line["ballot"])
     lines[other]["state"], lines[other]["superseded_by"] = "superseded", lines[i]["superseded_by"]
     write_lines(record_copy / fmt.BALLOTS, lines)
     verify_fails(record_copy, "supersedes two ballots")

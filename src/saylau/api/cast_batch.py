@@ -5,10 +5,12 @@ arriving together, or one station's batch upload). It locks the board head, then
 each the ballots already stored under the batch's tracking codes, the voters' credentials and the devices
 (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the write lock), and the cast
 ballots of remote voters who are revoting. Each ballot is then checked in memory exactly as before —
-election open, credential unused (or a remote revote where allowed), device chain (EG 2.0 §3.4.4: the
-ballot's previous code must be the device's last code), no other ballot under its code or its ballot id
-(ids are chosen by the client; a reused one is a 409 naming it, checked here so that it never reaches
-the primary key and fails the whole commit group at flush) — and only after
+election open, credential unused (or a remote revote where allowed), the device (registered at the
+caller's station by its commission, or the station's remote channel, and of the credential's channel),
+device chain (EG 2.0 §3.4.4: the ballot's previous code must be the device's last code, and its id
+must name that position), no other ballot under its code or its ballot id (ids are chosen by the
+client; a reused one is a 409 naming it, checked here so that it never reaches the primary key and
+fails the whole commit group at flush) — and only after
 every check passed are its rows changed. A refused ballot changes nothing and gets its own exception.
 The ORM inserts the batch's ballot and board rows with multi-row statements at commit.
 
@@ -26,11 +28,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from saylau.api.admission import channel_of, remote_device_id
 from saylau.api.common import Written, get_election, need_phase
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
 from saylau.errors import AccessDenied, ElectionStateError, InvalidBallot, SaylauError
+from saylau.record.verifier.admission import check_position
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember
 from saylau.store.models import Ballot, Device, Election, Token
@@ -91,6 +95,33 @@ def check_revote_tag(state: AppState, caller: TokenInfo, ballot: dict[str, Any],
             raise InvalidBallot(f"{what}: field 'revote_tag' is not the casting voter's revote tag")
     elif given is not None:
         raise InvalidBallot(f"{what}: field 'revote_tag' must be absent on an in-person ballot")
+
+
+def _check_device(device: Device | None, r: CastRequest, channel: str) -> None:
+    """The ballot's device is registered (or is the station's remote channel), of its channel and station.
+
+    A booth device exists only once its station's commission registered it; the remote channel device
+    ``<station>-remote`` is created by the server at the station's first remote ballot. Refusals are
+    ``AccessDenied`` naming the device, so nothing is stored.
+    """
+    if device is None:
+        if channel == "remote" and r.device_id == remote_device_id(r.station_id):
+            return
+        raise AccessDenied(
+            f"device {r.device_id}: not registered at station {r.station_id!r} (a station's commission "
+            "registers its booth devices before they cast)"
+        )
+    if device.station_id != r.station_id:
+        raise AccessDenied(
+            f"device {r.device_id} belongs to station {device.station_id!r}, not {r.station_id!r}"
+        )
+    if device.channel != channel:
+        kind = "a remote" if channel == "remote" else "an in-person"
+        raise AccessDenied(
+            f"device {r.device_id}: a {device.channel} device; {kind} credential may not cast on it"
+        )
+    if device.closing_code is not None:
+        raise ElectionStateError(f"device {r.device_id}: closed, accepts no more ballots")
 
 
 @dataclass
@@ -232,30 +263,31 @@ class CastWriter:
             elif token.used:
                 raise AccessDenied(f"voter {voter}: this in-person credential has already cast its ballot")
         device = loaded.devices.get(r.device_id)
+        channel = channel_of(caller)
+        _check_device(device, r, channel)
         last_code = (
             DeviceChain(r.device_id, bytes.fromhex(e.base_hash)).opening_code.hex()
             if device is None
             else device.last_code
         )
-        if device is not None:
-            if device.closing_code is not None:
-                raise ElectionStateError(f"device {r.device_id}: closed, accepts no more ballots")
-            if device.station_id != r.station_id:
-                raise AccessDenied(
-                    f"device {r.device_id} belongs to station {device.station_id!r}, not {r.station_id!r}"
-                )
+        position = 0 if device is None else device.count
         if ck.previous_code != last_code:
-            sequence = 0 if device is None else device.count
             raise ElectionStateError(
                 f"ballot {ck.ballot_id}: previous_code does not chain to device {r.device_id}'s last code "
-                f"{last_code} (expected sequence {sequence}; submit a device's ballots in order)"
+                f"{last_code} (expected sequence {position}; submit a device's ballots in order)"
             )
+        check_position(ck.ballot_id, ck.sequence, position, r.device_id)  # the verifier's check
         if loaded.board.is_closed():
             raise ElectionStateError(f"board {e.id}: closed, accepts no more ballots")
         # every check passed: change the rows
-        if device is None:
+        if device is None:  # the station's remote channel device, created at its first ballot
             device = Device(
-                election_id=e.id, id=r.device_id, station_id=r.station_id, last_code=last_code, count=0
+                election_id=e.id,
+                id=r.device_id,
+                station_id=r.station_id,
+                last_code=last_code,
+                count=0,
+                channel="remote",
             )
             session.add(device)
             loaded.devices[r.device_id] = device

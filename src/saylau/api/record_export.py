@@ -28,7 +28,7 @@ from saylau.record.format import BOARD
 from saylau.record.tally import TallyEntry
 from saylau.record.writer import write_record
 from saylau.store.models import Ballot, Device, Election
-from saylau.voting.device import DeviceRecord
+from saylau.voting.device import Channel, DeviceRecord
 from saylau.voting.submitted import SubmittedBallot
 
 __all__ = ["BOARD_FILE", "RECORD_DIR", "record_archive", "write_server_record"]
@@ -86,7 +86,8 @@ def write_server_record(state: AppState, election_id: str, out_dir: Path) -> byt
             if d.closing_code is None:
                 raise ElectionStateError(f"device {d.id}: not closed")
             opening = DeviceChain(d.id, params.base_hash).opening_code.hex()
-            devices.append(DeviceRecord(d.id, d.station_id, opening, d.closing_code, d.count))
+            channel: Channel = "remote" if d.channel == "remote" else "booth"
+            devices.append(DeviceRecord(d.id, d.station_id, opening, d.closing_code, d.count, channel))
         entries = [TallyEntry.from_dict(t) for t in e.tally["entries"]]
         challenged = [
             ChallengedBallot.from_dict(r.payload)

@@ -43,6 +43,8 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "cast_ballot": frozenset({"voter"}),
     "cast_ballot_batch": frozenset({"station"}),
     "challenge_ballot": frozenset({"voter"}),
+    "register_device": frozenset({"station"}),
+    "list_devices": _ANY,
     "submit_turnout": frozenset({"station"}),
     "list_turnout": _ANY,
     "register_station_key": frozenset({"cec"}),

@@ -20,13 +20,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from saylau.api.admission import admission_for, election_rules
 from saylau.api.auth import StateDep, require
 from saylau.api.cast_batch import CastRequest, check_revote_tag
 from saylau.api.common import bound_election, get_election, idempotency_ref
 from saylau.api.errors import NotFound, status_for
-from saylau.api.state import AppState
+from saylau.api.verify_pool import Admission
 from saylau.board import write_jsonl
-from saylau.errors import AccessDenied, BoardError, InvalidBallot
+from saylau.errors import AccessDenied, BoardError, ElectionStateError, InvalidBallot
 from saylau.store.accounts import TokenInfo, resolve_tokens
 
 __all__ = ["MAX_BATCH", "router"]
@@ -68,18 +69,6 @@ class ChallengeIn(BaseModel):
     device_id: str = Field(pattern=_ID)
 
 
-async def _key_document(state: AppState, election_id: str) -> dict[str, Any]:
-    cached = state._keys.get(election_id)
-    if cached is not None:
-        return cached
-
-    def load() -> dict[str, Any]:
-        with state.reading() as session:
-            return state.key_document(get_election(session, election_id))
-
-    return await run_in_threadpool(load)
-
-
 def _station_of(caller: TokenInfo) -> str:
     if caller.station_id is None:
         raise AccessDenied(f"voter {caller.voter_id}: credential has no station")
@@ -97,15 +86,18 @@ async def cast_ballot(
     """Cast an encrypted ballot; a remote voter's new ballot supersedes the earlier ones.
 
     A remote voter's ballot must carry the voter's revote tag (given with the remote credential) and an
-    in-person ballot none; otherwise 422 naming ``revote_tag``.
+    in-person ballot none; otherwise 422 naming ``revote_tag``. The ballot must pass every per-ballot
+    check of the verifier (422 naming the field) and be cast on a device of the caller's channel at
+    the caller's station (403 naming the device).
     """
     bound_election(caller, election_id)
     station_id = _station_of(caller)
-    key_doc = await _key_document(state, election_id)
-    check_revote_tag(state, caller, body.ballot, str(key_doc["base_hash"]))
+    rules = await election_rules(state, election_id)
+    check_revote_tag(state, caller, body.ballot, rules.base_hash)
+    where = admission_for(rules, caller, station_id, body.device_id)
     payload = {"ballot": body.ballot, "device_id": body.device_id, "station_id": station_id, "state": "cast"}
     with state.committer.expecting(1):  # the writer may wait for this ballot to join its batch
-        checked = await state.verifier.ballot(key_doc, body.ballot, payload)
+        checked = await state.verifier.ballot(rules.document, body.ballot, payload, where)
         ref = idempotency_ref(
             caller, idempotency_key, f"/elections/{election_id}/ballots", {"c": checked.content_hash}
         )
@@ -152,7 +144,7 @@ async def cast_ballot_batch(
     """
     bound_election(caller, election_id)
     station_id = _station_of(caller)
-    key_doc = await _key_document(state, election_id)
+    rules = await election_rules(state, election_id)
 
     def resolve() -> list[TokenInfo | AccessDenied]:
         with state.reading() as session:
@@ -160,22 +152,25 @@ async def cast_ballot_batch(
 
     infos = await run_in_threadpool(resolve)
     results: list[dict[str, Any] | None] = [None] * len(body.ballots)
-    todo: list[tuple[int, TokenInfo, dict[str, Any]]] = []
+    todo: list[tuple[int, TokenInfo, dict[str, Any], Admission]] = []
     for i, (item, info) in enumerate(zip(body.ballots, infos, strict=True)):
         try:
             voter = _voter_for(info, election_id, station_id)
-            check_revote_tag(state, voter, item.ballot, str(key_doc["base_hash"]))
-        except (AccessDenied, InvalidBallot) as exc:
+            check_revote_tag(state, voter, item.ballot, rules.base_hash)
+            where = admission_for(rules, voter, station_id, item.device_id)
+        except (AccessDenied, InvalidBallot, ElectionStateError) as exc:
             results[i] = _refusal(i, exc)
             continue
         payload = {
             "ballot": item.ballot, "device_id": item.device_id, "station_id": station_id, "state": "cast"
         }
-        todo.append((i, voter, payload))
+        todo.append((i, voter, payload, where))
     requests: list[tuple[int, CastRequest]] = []
     with state.committer.expecting(len(todo)):
-        checks = await state.verifier.ballots(key_doc, [(body.ballots[i].ballot, p) for i, _, p in todo])
-        for (i, voter, payload), checked in zip(todo, checks, strict=True):
+        checks = await state.verifier.ballots(
+            rules.document, [(body.ballots[i].ballot, p, w) for i, _, p, w in todo]
+        )
+        for (i, voter, payload, _), checked in zip(todo, checks, strict=True):
             if isinstance(checked, Exception):
                 results[i] = _refusal(i, checked)
                 continue
@@ -210,12 +205,18 @@ async def challenge_ballot(
     caller: Annotated[TokenInfo, Depends(require("challenge_ballot"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Publish a challenged (opened) ballot after checking that it decrypts to what it claims."""
+    """Publish a challenged (opened) ballot after checking that it decrypts to what it claims.
+
+    The ballot passes the verifier's per-ballot checks as a challenged ballot: in particular it carries
+    no revote tag (422 naming ``revote_tag``), which would link the opened plaintext to the voter's
+    counted ballot. Like a cast ballot, it goes on a device of the caller's channel and station.
+    """
     bound_election(caller, election_id)
     station_id = _station_of(caller)
-    key_doc = await _key_document(state, election_id)
+    rules = await election_rules(state, election_id)
+    where = admission_for(rules, caller, station_id, body.device_id)
     payload = {"challenged": body.challenged, "device_id": body.device_id, "station_id": station_id}
-    checked = await state.verifier.challenged(key_doc, body.challenged, payload)
+    checked = await state.verifier.challenged(rules.document, body.challenged, payload, where)
     ref = idempotency_ref(
         caller, idempotency_key, f"/elections/{election_id}/challenges", {"c": checked.content_hash}
     )

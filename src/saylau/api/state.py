@@ -73,6 +73,7 @@ class AppState:
     casts: Any = field(init=False)
     verifier: VerifyPool = field(init=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    admission_rules: dict[str, Any] = field(default_factory=dict)  # election id -> admission.ElectionRules
     _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
     _revote_slots: dict[str, RevoteSlots] = field(default_factory=dict, repr=False)

@@ -12,7 +12,12 @@ ballot goes at once; under load, concurrent single-ballot requests share tasks, 
 per-task cost of the pool on both sides (measured: ~2.7 ms of worker CPU per ballot sent one per task,
 ~2.3 ms in chunks), and a station's batch upload shares the same queue, so nobody jumps it.
 
-Parsed ``ElectionParameters`` are cached in each worker by extended base hash (parsing re-derives H_E).
+Every ballot passes the verifier's own per-ballot checks (``saylau.record.verifier.admission``: ballot id,
+style and region, contests, no identity ciphertext, the revote-tag rule of its device's channel, every
+proof), so nothing the final record's verification would reject is stored. Each task carries the
+election's small rules document (parameters and ballot styles, no station list: the caller resolves the
+station's region); the parsed ``BallotRules`` are cached in each worker by extended base hash (parsing
+re-derives H_E).
 The pool is started and warmed when the server starts (``start``): the forkserver imports this module
 once and every worker is forked from it, so no ballot waits for a worker's imports (measured: ~2 s of CPU
 per worker, which the first benchmark runs counted as per-ballot cost).
@@ -34,17 +39,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saylau.board.hashing import TAG_PAYLOAD, canonical_json, canonical_object, tagged_hash_bytes
-from saylau.crypto import (
-    ChallengedBallot,
-    ElectionParameters,
-    EncryptedBallot,
-    verify_ballot,
-    verify_challenged_ballot,
-)
+from saylau.crypto import ChallengedBallot, ElectionParameters, EncryptedBallot, verify_challenged_ballot
+from saylau.record.verifier.admission import BallotRules, check_admission, check_ballot_structure
 
-__all__ = ["CheckedBallot", "VerifyPool", "check_ballot", "check_ballots", "check_challenged", "params_for"]
+__all__ = [
+    "Admission",
+    "CheckedBallot",
+    "VerifyPool",
+    "check_ballot",
+    "check_ballots",
+    "check_challenged",
+    "params_for",
+    "rules_for",
+]
 
 _PARAMS: dict[str, ElectionParameters] = {}
+_RULES: dict[str, BallotRules] = {}
 _PARAMS_LOCK = threading.Lock()
 
 
@@ -60,15 +70,41 @@ def params_for(params_doc: dict[str, Any]) -> ElectionParameters:
     return found
 
 
+def rules_for(rules_doc: dict[str, Any]) -> BallotRules:
+    """``BallotRules`` from ``admission.rules_document``'s form, parsed once per process and election."""
+    key = str(rules_doc["parameters"].get("extended_base_hash"))
+    with _PARAMS_LOCK:
+        found = _RULES.get(key)
+    if found is None:
+        found = BallotRules.from_document(rules_doc)
+        with _PARAMS_LOCK:
+            _RULES[key] = found
+    return found
+
+
+@dataclass(frozen=True)
+class Admission:
+    """Where a ballot is cast, as the per-ballot checks need it: its device, station's region, channel."""
+
+    device_id: str
+    region_id: str
+    channel: str  # "booth" or "remote"
+
+
 @dataclass(frozen=True)
 class CheckedBallot:
-    """What the writer needs of a verified ballot: ids, codes and the precomputed hashes."""
+    """What the writer needs of a verified ballot: ids, codes, chain position and the precomputed hashes.
+
+    ``sequence`` is the position the ballot id names (``<device id>-<sequence>``); the writer admits the
+    ballot only at that position of its device's chain.
+    """
 
     ballot_id: str
     code: str
     previous_code: str
     content_hash: str
     board_payload_hash: str
+    sequence: int = 0
 
 
 def _warm(hold: float) -> int:
@@ -91,7 +127,7 @@ def _hashes(document: dict[str, Any], board_payload: dict[str, Any]) -> tuple[st
 
 
 def _checked(
-    ballot: EncryptedBallot, document: dict[str, Any], board_payload: dict[str, Any]
+    ballot: EncryptedBallot, document: dict[str, Any], board_payload: dict[str, Any], sequence: int
 ) -> CheckedBallot:
     """The writer's view of a verified ballot whose record form is ``document``."""
     content_hash, board_payload_hash = _hashes(document, board_payload)
@@ -101,35 +137,53 @@ def _checked(
         previous_code=ballot.previous_code.hex(),
         content_hash=content_hash,
         board_payload_hash=board_payload_hash,
+        sequence=sequence,
     )
 
 
 def check_ballot(
-    params_doc: dict[str, Any], ballot: dict[str, Any], board_payload: dict[str, Any]
+    rules_doc: dict[str, Any], ballot: dict[str, Any], board_payload: dict[str, Any], where: Admission
 ) -> CheckedBallot:
-    """Parse and verify an encrypted ballot (raises ``InvalidBallot``/``RecordError`` naming the fault)."""
+    """Parse a cast ballot and run the verifier's per-ballot checks (``InvalidBallot`` naming the fault)."""
     parsed = EncryptedBallot.from_dict(ballot)
-    verify_ballot(params_for(params_doc), parsed)
-    return _checked(parsed, ballot, board_payload)
+    sequence = check_admission(
+        rules_for(rules_doc),
+        parsed,
+        device_id=where.device_id,
+        region_id=where.region_id,
+        channel=where.channel,
+        state="cast",
+    )
+    return _checked(parsed, ballot, board_payload, sequence)
 
 
 def check_challenged(
-    params_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any]
+    rules_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any], where: Admission
 ) -> CheckedBallot:
-    """Parse and verify an opened (challenged) ballot: proofs, and that it decrypts to its choices."""
+    """Parse an opened (challenged) ballot: the per-ballot checks, its proofs, that it opens as claimed."""
     opened = ChallengedBallot.from_dict(challenged)
-    verify_challenged_ballot(params_for(params_doc), opened)
-    return _checked(opened.ballot, challenged, board_payload)
+    rules = rules_for(rules_doc)
+    sequence = check_ballot_structure(
+        rules,
+        opened.ballot,
+        device_id=where.device_id,
+        region_id=where.region_id,
+        channel=where.channel,
+        state="challenged",
+    )
+    verify_challenged_ballot(rules.params, opened)  # the ballot's proofs, then the opening
+    return _checked(opened.ballot, challenged, board_payload, sequence)
 
 
-def check_ballots(
-    params_doc: dict[str, Any], items: list[tuple[dict[str, Any], dict[str, Any]]]
-) -> list[CheckedBallot | Exception]:
-    """``check_ballot`` over ``(ballot, board payload)`` pairs; a refused ballot gives its exception."""
+_Item = tuple[dict[str, Any], dict[str, Any], Admission]
+
+
+def check_ballots(rules_doc: dict[str, Any], items: list[_Item]) -> list[CheckedBallot | Exception]:
+    """``check_ballot`` over ``(ballot, board payload, admission)``; a refused ballot gives its exception."""
     out: list[CheckedBallot | Exception] = []
-    for ballot, payload in items:
+    for ballot, payload, where in items:
         try:
-            out.append(check_ballot(params_doc, ballot, payload))
+            out.append(check_ballot(rules_doc, ballot, payload, where))
         except Exception as exc:  # refused: reported for this ballot alone
             out.append(exc)
     return out
@@ -139,10 +193,8 @@ def check_ballots(
 class _Queued:
     """Ballots of one election waiting for the pool, each with the future its request awaits."""
 
-    params_doc: dict[str, Any]
-    items: deque[tuple[dict[str, Any], dict[str, Any], asyncio.Future[CheckedBallot]]] = field(
-        default_factory=deque
-    )
+    rules_doc: dict[str, Any]
+    items: deque[tuple[_Item, asyncio.Future[CheckedBallot]]] = field(default_factory=deque)
 
 
 @dataclass
@@ -189,38 +241,42 @@ class VerifyPool:
         return len({f.result(timeout) for f in futures})
 
     async def ballot(
-        self, params_doc: dict[str, Any], ballot: dict[str, Any], board_payload: dict[str, Any]
+        self,
+        rules_doc: dict[str, Any],
+        ballot: dict[str, Any],
+        board_payload: dict[str, Any],
+        where: Admission,
     ) -> CheckedBallot:
-        """Verify a ballot in the pool (raises what ``check_ballot`` raises)."""
-        (fut,) = self._enqueue(params_doc, [(ballot, board_payload)])
+        """Check a ballot in the pool (raises what ``check_ballot`` raises).
+
+        ``rules_doc``: ``admission.rules_document`` of the election; ``where``: the ballot's device,
+        its station's region and the device's channel.
+        """
+        (fut,) = self._enqueue(rules_doc, [(ballot, board_payload, where)])
         return await fut
 
-    async def ballots(
-        self, params_doc: dict[str, Any], items: list[tuple[dict[str, Any], dict[str, Any]]]
-    ) -> list[CheckedBallot | Exception]:
-        """Verify many ballots in the pool; a refused ballot gives its exception in its place."""
+    async def ballots(self, rules_doc: dict[str, Any], items: list[_Item]) -> list[CheckedBallot | Exception]:
+        """Check many ``(ballot, board payload, admission)`` in the pool; a refused one gives its error."""
         out: list[CheckedBallot | Exception] = []
-        for r in await asyncio.gather(*self._enqueue(params_doc, items), return_exceptions=True):
+        for r in await asyncio.gather(*self._enqueue(rules_doc, items), return_exceptions=True):
             if isinstance(r, BaseException) and not isinstance(r, Exception):
                 raise r  # cancellation and the like are not a ballot's refusal
             out.append(r)
         return out
 
-    def _enqueue(
-        self, params_doc: dict[str, Any], items: list[tuple[dict[str, Any], dict[str, Any]]]
-    ) -> list[asyncio.Future[CheckedBallot]]:
+    def _enqueue(self, rules_doc: dict[str, Any], items: list[_Item]) -> list[asyncio.Future[CheckedBallot]]:
         loop = asyncio.get_running_loop()
         q = self._queues.get(loop)
         if q is None:
             q = self._queues[loop] = _LoopQueue()
-        key = str(params_doc.get("extended_base_hash"))
+        key = str(rules_doc["parameters"].get("extended_base_hash"))
         queued = q.by_election.get(key)
         if queued is None:
-            queued = q.by_election[key] = _Queued(params_doc)
+            queued = q.by_election[key] = _Queued(rules_doc)
         futures = []
-        for ballot, payload in items:
+        for item in items:
             fut: asyncio.Future[CheckedBallot] = loop.create_future()
-            queued.items.append((ballot, payload, fut))
+            queued.items.append((item, fut))
             futures.append(fut)
         self._pump(loop, q)
         return futures
@@ -234,14 +290,14 @@ class VerifyPool:
                 del q.by_election[key]
             else:  # round robin between elections
                 q.by_election[key] = q.by_election.pop(key)
-            take = [t for t in take if not t[2].cancelled()]
+            take = [t for t in take if not t[1].cancelled()]
             if not take:
                 continue
             q.in_flight += 1
             self.tasks += 1
             pool = self._pool()
             try:
-                task = pool.submit(check_ballots, queued.params_doc, [(b, p) for b, p, _ in take])
+                task = pool.submit(check_ballots, queued.rules_doc, [item for item, _ in take])
             except Exception as exc:  # a broken pool refuses work at once: these ballots fail, not hang
                 failed: Future[list[CheckedBallot | Exception]] = Future()
                 failed.set_exception(exc)
@@ -253,7 +309,7 @@ class VerifyPool:
         self,
         loop: asyncio.AbstractEventLoop,
         q: _LoopQueue,
-        take: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[CheckedBallot]]],
+        take: list[tuple[_Item, asyncio.Future[CheckedBallot]]],
         pool: Executor,
         done: Future[list[CheckedBallot | Exception]],
     ) -> None:
@@ -266,7 +322,7 @@ class VerifyPool:
         loop: asyncio.AbstractEventLoop,
         q: _LoopQueue,
         done: Future[list[CheckedBallot | Exception]],
-        take: list[tuple[dict[str, Any], dict[str, Any], asyncio.Future[CheckedBallot]]],
+        take: list[tuple[_Item, asyncio.Future[CheckedBallot]]],
         pool: Executor,
     ) -> None:
         q.in_flight -= 1
@@ -277,7 +333,7 @@ class VerifyPool:
             results = [exc] * len(take)
             if isinstance(exc, BrokenExecutor):
                 self._replace_broken(pool)
-        for (_, _, fut), r in zip(take, results, strict=True):
+        for (_, fut), r in zip(take, results, strict=True):
             if fut.done():
                 continue
             if isinstance(r, BaseException):
@@ -294,13 +350,19 @@ class VerifyPool:
         pool.shutdown(wait=False, cancel_futures=True)
 
     async def challenged(
-        self, params_doc: dict[str, Any], challenged: dict[str, Any], board_payload: dict[str, Any]
+        self,
+        rules_doc: dict[str, Any],
+        challenged: dict[str, Any],
+        board_payload: dict[str, Any],
+        where: Admission,
     ) -> CheckedBallot:
-        """Verify an opened ballot in the pool (a dead worker's pool is replaced, as for cast ballots)."""
+        """Check an opened ballot in the pool (a dead worker's pool is replaced, as for cast ballots)."""
         loop = asyncio.get_running_loop()
         pool = self._pool()
         try:
-            return await loop.run_in_executor(pool, check_challenged, params_doc, challenged, board_payload)
+            return await loop.run_in_executor(
+                pool, check_challenged, rules_doc, challenged, board_payload, where
+            )
         except BrokenExecutor:
             self._replace_broken(pool)
             raise

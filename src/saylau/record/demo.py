@@ -123,7 +123,7 @@ def run_demo(
     }
     remotes = {
         loc.station.station_id: VotingDevice(
-            params, f"{loc.station.station_id}-remote", loc.station.station_id
+            params, f"{loc.station.station_id}-remote", loc.station.station_id, "remote"
         )
         for loc in locations
     }

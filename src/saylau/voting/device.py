@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, cast
 
 from saylau.crypto import (
     BallotSecret,
@@ -26,23 +26,32 @@ from saylau.crypto import (
 from saylau.errors import ElectionStateError, RecordError
 from saylau.voting.submitted import SubmittedBallot
 
-__all__ = ["DeviceRecord", "PendingBallot", "VotingDevice"]
+__all__ = ["CHANNELS", "Channel", "DeviceRecord", "PendingBallot", "VotingDevice"]
+
+Channel = Literal["booth", "remote"]
+CHANNELS: tuple[Channel, ...] = ("booth", "remote")
 
 
 @dataclass(frozen=True, slots=True)
 class DeviceRecord:
-    """What the record publishes about a device: its chain's ends and how many ballots it encrypted."""
+    """What the record publishes about a device: its chain's ends and how many ballots it encrypted.
+
+    ``channel``: ``"booth"`` (a polling station's device, registered by its commission) or ``"remote"``
+    (the remote-voting channel of a station); only remote ballots carry revote tags and can be superseded.
+    """
 
     device_id: str
     station_id: str
     opening_code: str
     closing_code: str
     ballot_count: int
+    channel: Channel = "booth"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object in ``devices.json``."""
         return {
             "ballot_count": self.ballot_count,
+            "channel": self.channel,
             "closing_code": self.closing_code,
             "device_id": self.device_id,
             "opening_code": self.opening_code,
@@ -52,7 +61,7 @@ class DeviceRecord:
     @classmethod
     def from_dict(cls, d: Any) -> DeviceRecord:
         """Parse one device entry; raises ``RecordError`` naming the bad field."""
-        keys = {"ballot_count", "closing_code", "device_id", "opening_code", "station_id"}
+        keys = {"ballot_count", "channel", "closing_code", "device_id", "opening_code", "station_id"}
         if not isinstance(d, dict) or set(d) != keys:
             raise RecordError(f"device entry: expected fields {sorted(keys)}")
         for k in keys - {"ballot_count"}:
@@ -61,7 +70,12 @@ class DeviceRecord:
         n = d["ballot_count"]
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise RecordError(f"device {d['device_id']}: ballot_count is not a non-negative integer")
-        return cls(d["device_id"], d["station_id"], d["opening_code"], d["closing_code"], n)
+        channel = d["channel"]
+        if channel not in CHANNELS:
+            raise RecordError(f"device {d['device_id']}: channel {channel!r} is not 'booth' or 'remote'")
+        return cls(
+            d["device_id"], d["station_id"], d["opening_code"], d["closing_code"], n, cast(Channel, channel)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,12 +97,21 @@ def _code_hex(code: Any) -> str:
 
 
 class VotingDevice:
-    """One ballot-marking device (in a polling station, or a remote-voting channel of one)."""
+    """One ballot-marking device (in a polling station, or a remote-voting channel of one).
 
-    def __init__(self, params: ElectionParameters, device_id: str, station_id: str) -> None:
+    ``channel``: ``"booth"`` for a station's device, ``"remote"`` for a station's remote-voting channel
+    (whose cast ballots carry the voter's revote tag; ``docs/record-format.md`` §5–§6).
+    """
+
+    def __init__(
+        self, params: ElectionParameters, device_id: str, station_id: str, channel: Channel = "booth"
+    ) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"device {device_id}: channel {channel!r} is not 'booth' or 'remote'")
         self.params = params
         self.device_id = device_id
         self.station_id = station_id
+        self.channel: Channel = channel
         self._chain = DeviceChain(device_id, params.base_hash)
         self._opening = _code_hex(self._chain.opening_code)
         self._pending: PendingBallot | None = None
@@ -151,5 +174,7 @@ class VotingDevice:
             )
         if self._closed is None:
             closing = _code_hex(self._chain.close())
-            self._closed = DeviceRecord(self.device_id, self.station_id, self._opening, closing, self._count)
+            self._closed = DeviceRecord(
+                self.device_id, self.station_id, self._opening, closing, self._count, self.channel
+            )
         return self._closed

@@ -224,7 +224,12 @@ def verify_range(
     context: tuple[HashPart, ...],
     what: str,
 ) -> None:
-    """Recompute every branch's commitments and check the challenges sum to the hash (EG 2.0 §3.3.5)."""
+    """Recompute every branch's commitments and check the challenges sum to the hash (EG 2.0 §3.3.5).
+
+    A commitment that is the identity is refused: ``g^v · α^c = 1`` gives ``α = g^(−v/c)``, i.e. the
+    encryption nonce, hence the plaintext (likewise ``K^(v−m·c) · β^c = 1`` gives ``β`` as a known power
+    of ``K``). An honest prover's commitments are the identity with probability 2^-256.
+    """
     n = len(allowed)
     if len(proof.challenges) != n or len(proof.responses) != n:
         raise InvalidProof(f"{what}: range proof has {len(proof.challenges)} branches, expected {n}")
@@ -234,6 +239,8 @@ def verify_range(
     for m, c, v in zip(allowed, proof.challenges, proof.responses, strict=True):
         commitments.append(g_tab.pow_mul(v, alpha**c))
         commitments.append(k_tab.pow_mul(v - m * c, beta**c))
+    if any(p.is_identity for p in commitments):
+        raise InvalidProof(f"{what}: a range-proof commitment is the identity (it would reveal the nonce)")
     expected = hash_to_scalar(_RANGE, *context, K, alpha, beta, *allowed, *commitments)
     if sum(proof.challenges) % Q != expected:
         raise InvalidProof(f"{what}: range proof challenges do not sum to the Fiat-Shamir hash")

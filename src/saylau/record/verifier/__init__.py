@@ -7,8 +7,10 @@ failure stops it with ``VerificationFailed`` naming the object and the check; ``
 checks that passed and the one that failed, for the CLI's table.
 
 Modules, one job each: ``runner`` (``RecordVerifier``: the checks in order), ``table`` (a check's row,
-its failure, progress hooks), ``state`` (what one check hands to the next), ``setup`` (files, manifest,
-parameters, guardians, devices), ``board`` (the record against its board, revote tags), ``ballots``
+its failure, progress hooks), ``state`` (what one check hands to the next), ``entries`` (its own
+parsers of a device entry and a ballot line), ``admission`` (every check on one ballot by itself, which
+the server also runs before it accepts a ballot), ``setup`` (files, manifest, parameters, guardians,
+devices), ``board`` (the record against its board, revote tags), ``ballots``
 (the streaming ballot pass, challenged openings), ``chains`` (tracking-code chains per device),
 ``supersessions`` ("superseded by" links), ``proofs`` (ballot proofs, inline or in a process pool) and
 ``tallies`` (tallies, decryptions, results).

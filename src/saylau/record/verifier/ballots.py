@@ -1,7 +1,9 @@
 """The ballot pass and the challenged openings (``docs/record-format.md`` §6–§8).
 
 ``check_ballots`` reads ``ballots.jsonl`` once, streaming: each line's structure, its unique id, device
-and station, its ballot style, its state; it walks the device chains (``DeviceChains``), collects the
+and station, the per-ballot admission checks (``admission.check_ballot_structure``, the same the server
+makes before accepting a ballot: id and sequence, style and region, contests, no identity ciphertext,
+revote-tag rule by channel and state), its state; it walks the device chains (``DeviceChains``), collects the
 "superseded by" links (``SupersessionLinks``) and the revote tags, adds cast ballots to the station sums,
 adds the entries the line implies to the board index, and feeds every ballot's proofs to a
 ``ProofRunner``. ``check_challenged`` then matches every challenged ballot with its opening.
@@ -9,26 +11,28 @@ adds the entries the line implies to the board index, and feeds every ballot's p
 
 from __future__ import annotations
 
-from saylau.crypto import ChallengedBallot, EncryptedBallot, verify_challenged_ballot
-from saylau.election.manifest import Manifest
-from saylau.errors import VerificationFailed
+from saylau.crypto import ChallengedBallot, verify_challenged_ballot
+from saylau.errors import InvalidBallot
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.tally import StationSums
+from saylau.record.verifier.admission import check_ballot_structure, check_position
 from saylau.record.verifier.chains import DeviceChains
+from saylau.record.verifier.entries import BallotLine
 from saylau.record.verifier.proofs import ProofRunner
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.supersessions import SupersessionLinks
 from saylau.record.verifier.table import CheckResult, fail
-from saylau.voting.submitted import SubmittedBallot
 
-__all__ = ["check_ballot_style", "check_ballots", "check_challenged"]
+__all__ = ["check_ballots", "check_challenged"]
 
 
 def check_ballots(s: VerifyState, check: CheckResult) -> None:
-    """One streaming pass: structure, grouping and sequence, style, states, chains, sums, proofs."""
+    """One streaming pass: structure, grouping and sequence, the admission checks, states, chains, sums."""
     m, params = s.need_manifest(), s.need_params()
     board = s.need_board()
+    rules = s.rules()
+    regions = {sid: loc.region_id for sid, loc in m.station_index().items()}
     seen: set[str] = set()
     chains = DeviceChains(s.devices, params.base_hash, check)
     links = SupersessionLinks(check)
@@ -40,7 +44,7 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
     try:
         for no, line in s.reader.raw_lines(fmt.BALLOTS):
             d = RecordReader.parse_line(line, fmt.BALLOTS, no)
-            sb = SubmittedBallot.from_dict(d)
+            sb = BallotLine.parse(d)
             b = sb.ballot
             where = f"ballot {sb.ballot_id} ({fmt.BALLOTS} line {no})"
             if sb.ballot_id in seen:
@@ -52,7 +56,18 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
             if sb.station_id != dev.station_id:
                 raise fail(check, f"{where}: station {sb.station_id} is not its device's {dev.station_id}")
             chains.add(sb, where)
-            check_ballot_style(m, b, where)
+            try:
+                sequence = check_ballot_structure(
+                    rules,
+                    b,
+                    device_id=sb.device_id,
+                    region_id=regions[sb.station_id],
+                    channel=dev.channel,
+                    state=sb.state,
+                )
+                check_position(sb.ballot_id, sequence, sb.sequence, sb.device_id)
+            except InvalidBallot as exc:
+                raise fail(check, f"{fmt.BALLOTS} line {no}: {exc}") from exc
             s.states[sb.state] += 1
             links.note(sb)
             if sb.state == "challenged":
@@ -77,22 +92,6 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
     s.chains = chains.walked
     links.check_links(s.reader)
     check.detail = ", ".join(f"{v} {k}" for k, v in s.states.items())
-
-
-def check_ballot_style(m: Manifest, b: EncryptedBallot, where: str) -> None:
-    """The ballot's contests and selections are those of its ballot style, in the manifest's order."""
-    try:
-        style = m.ballot_style(b.style_id)
-    except KeyError as exc:
-        raise VerificationFailed(f"{where}: unknown ballot style {b.style_id}") from exc
-    if tuple(c.contest_id for c in b.contests) != style.contest_ids:
-        raise VerificationFailed(f"{where}: contests differ from ballot style {b.style_id}")
-    for c in b.contests:
-        expected = tuple(sel.selection_id for sel in m.contest(c.contest_id).selections)
-        if tuple(sel.selection_id for sel in c.selections) != expected:
-            raise VerificationFailed(
-                f"{where}: selections of contest {c.contest_id} differ from the manifest"
-            )
 
 
 def check_challenged(s: VerifyState, check: CheckResult) -> None:

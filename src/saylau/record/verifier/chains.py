@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from saylau.crypto import EncryptedBallot, verify_device_chain
 from saylau.record import format as fmt
+from saylau.record.verifier.entries import BallotLine, DeviceEntry
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, fail
-from saylau.voting.device import DeviceRecord
-from saylau.voting.submitted import SubmittedBallot
 
 __all__ = ["DeviceChains", "check_chains"]
 
@@ -21,7 +20,7 @@ __all__ = ["DeviceChains", "check_chains"]
 class DeviceChains:
     """Groups the ballot pass's ballots by device and walks each device's chain; ``walked`` counts them."""
 
-    def __init__(self, devices: dict[str, DeviceRecord], base_hash: bytes, check: CheckResult) -> None:
+    def __init__(self, devices: dict[str, DeviceEntry], base_hash: bytes, check: CheckResult) -> None:
         """``devices`` in ``devices.json`` order; failures are reported under ``check``."""
         self.devices, self.base_hash, self.check = devices, base_hash, check
         self.walked = 0
@@ -31,7 +30,7 @@ class DeviceChains:
         self._current: str | None = None
         self._group: list[EncryptedBallot] = []
 
-    def add(self, sb: SubmittedBallot, where: str) -> None:
+    def add(self, sb: BallotLine, where: str) -> None:
         """The next ballot of the file (its device is known): contiguity, device order, sequence."""
         if sb.device_id != self._current:
             self.close_device()

@@ -14,9 +14,10 @@ import concurrent.futures as cf
 import json
 from typing import Any
 
-from saylau.crypto import ElectionParameters, EncryptedBallot, verify_ballot
+from saylau.crypto import ElectionParameters, EncryptedBallot
 from saylau.errors import SaylauError
 from saylau.record import format as fmt
+from saylau.record.verifier.admission import BallotRules, check_ballot_proofs
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, ProgressHook, fail
 
@@ -24,19 +25,19 @@ __all__ = ["ProofRunner", "check_proofs"]
 
 # --- worker side: proofs of a chunk of ballot lines ------------------------------------------------
 
-_WORKER_PARAMS: list[ElectionParameters] = []
+_WORKER_RULES: list[BallotRules] = []
 
 
 def _init_worker(params_dict: dict[str, Any]) -> None:
-    _WORKER_PARAMS[:] = [ElectionParameters.from_dict(params_dict)]
+    _WORKER_RULES[:] = [BallotRules(ElectionParameters.from_dict(params_dict), {})]
 
 
 def _verify_chunk(chunk: list[tuple[int, bytes]]) -> str | None:
     """Verify the proofs of a chunk; return the first failure's message (the caller raises)."""
-    params = _WORKER_PARAMS[0]
+    rules = _WORKER_RULES[0]
     for no, line in chunk:
-        try:  # the main process checks each line's canonical form; here only the proofs matter
-            verify_ballot(params, EncryptedBallot.from_dict(json.loads(line)["ballot"]))
+        try:  # the main process checks each line's canonical form and structure; here only the proofs
+            check_ballot_proofs(rules, EncryptedBallot.from_dict(json.loads(line)["ballot"]))
         except (SaylauError, KeyError, TypeError, ValueError) as exc:
             return f"{fmt.BALLOTS} line {no}: ballot proofs: {exc}"
     return None
@@ -55,6 +56,7 @@ class ProofRunner:
     def __init__(self, params: ElectionParameters, workers: int, chunk_size: int, tick: ProgressHook) -> None:
         """Start the pool when ``workers > 1``; ``tick`` reports each checked ballot under ``proofs``."""
         self.params, self.workers, self.chunk_size, self.tick = params, workers, chunk_size, tick
+        self._rules = BallotRules(params, {})  # the proofs need no ballot styles
         self.failure: str | None = None
         self.count = 0
         self._chunk: list[tuple[int, bytes]] = []
@@ -71,7 +73,7 @@ class ProofRunner:
             return
         if self._pool is None:
             try:
-                verify_ballot(self.params, ballot)
+                check_ballot_proofs(self._rules, ballot)
             except SaylauError as exc:
                 self.failure = f"{fmt.BALLOTS} line {no}: ballot proofs: {exc}"
                 return

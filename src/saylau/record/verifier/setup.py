@@ -10,15 +10,22 @@ from saylau.crypto import ElectionParameters, verify_guardian_record
 from saylau.crypto.tracking import opening_code
 from saylau.election.manifest import Manifest
 from saylau.record import format as fmt
+from saylau.record.verifier.entries import DeviceEntry
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, fail
-from saylau.voting.device import DeviceRecord
 
 __all__ = ["check_devices", "check_files", "check_guardians", "check_manifest", "check_parameters"]
 
 
 def check_files(s: VerifyState, check: CheckResult) -> None:
-    """``files.json`` lists every data file in order with its SHA-256 and size; sets the record hash."""
+    """``files.json`` lists every data file in order with its SHA-256 and size; sets the record hash.
+
+    The directory holds nothing else (``docs/record-format.md`` §2: no other file belongs to it).
+    """
+    known = {*fmt.DATA_FILES, fmt.FILES}
+    extra = sorted(p.name for p in s.reader.dir.iterdir() if p.name not in known)
+    if extra:
+        raise fail(check, f"record directory: {extra[0]!r} is not a file of {fmt.RECORD_FORMAT} (§2)")
     raw = s.reader.raw(fmt.FILES)
     doc = fmt.parse_canonical(raw, fmt.FILES)
     if not isinstance(doc, dict) or doc.get("format") != fmt.RECORD_FORMAT or set(doc) != {"format", "files"}:
@@ -77,14 +84,14 @@ def check_guardians(s: VerifyState, check: CheckResult) -> None:
 
 
 def check_devices(s: VerifyState, check: CheckResult) -> None:
-    """``devices.json``: each device once, at a known station, with the opening code its id implies."""
+    """``devices.json``: each device once, at a known station, its channel, the opening code of its id."""
     index = s.need_manifest().station_index()
     base_hash = s.need_params().base_hash
     doc = s.reader.json(fmt.DEVICES)
     if not isinstance(doc, dict) or set(doc) != {"format", "devices"} or doc["format"] != fmt.RECORD_FORMAT:
         raise fail(check, f"{fmt.DEVICES}: not a {fmt.RECORD_FORMAT} device list")
     for d in doc["devices"]:
-        rec = DeviceRecord.from_dict(d)
+        rec = DeviceEntry.parse(d)
         if rec.device_id in s.devices:
             raise fail(check, f"device {rec.device_id}: listed twice")
         if rec.station_id not in index:

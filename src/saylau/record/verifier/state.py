@@ -17,8 +17,9 @@ from saylau.record.board_check import BoardIndex
 from saylau.record.reader import RecordReader
 from saylau.record.revotes import RevoteLinks
 from saylau.record.tally import StationSums, TallyEntry
+from saylau.record.verifier.admission import BallotRules
+from saylau.record.verifier.entries import DeviceEntry
 from saylau.record.verifier.table import ProgressHook
-from saylau.voting.device import DeviceRecord
 
 __all__ = ["VerifyState"]
 
@@ -36,7 +37,7 @@ class VerifyState:
     record_hash: bytes = b""
     manifest: Manifest | None = None
     params: ElectionParameters | None = None
-    devices: dict[str, DeviceRecord] = field(default_factory=dict)
+    devices: dict[str, DeviceEntry] = field(default_factory=dict)
     devices_doc: list[dict[str, Any]] = field(default_factory=list)
     board: BoardIndex | None = None
     states: dict[str, int] = field(default_factory=lambda: {"cast": 0, "challenged": 0, "superseded": 0})
@@ -65,6 +66,10 @@ class VerifyState:
         if self.params is None:
             raise RecordError("parameters not loaded")
         return self.params
+
+    def rules(self) -> BallotRules:
+        """The per-ballot rules (``admission``) of the manifest and parameters checked so far."""
+        return BallotRules.from_manifest(self.need_manifest(), self.need_params())
 
     def need_board(self) -> BoardIndex:
         """The board index; ``RecordError`` if the board has not been read."""

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
+from saylau.record.verifier.entries import BallotLine
 from saylau.record.verifier.table import CheckResult, fail
-from saylau.voting.submitted import SubmittedBallot
 
 __all__ = ["SupersessionLinks"]
 
@@ -27,12 +27,12 @@ class SupersessionLinks:
         self._info: dict[str, tuple[str, str]] = {}  # (state, station) of ballots named as successors
         self._backward: set[str] = set()  # successors that came earlier in the file than their predecessor
 
-    def note(self, sb: SubmittedBallot) -> None:
+    def note(self, sb: BallotLine) -> None:
         """Keep the state and station of a ballot already named as a successor."""
         if sb.ballot_id in self._supersedes:
             self._info[sb.ballot_id] = (sb.state, sb.station_id)
 
-    def add(self, sb: SubmittedBallot, where: str, seen: set[str]) -> None:
+    def add(self, sb: BallotLine, where: str, seen: set[str]) -> None:
         """Record a superseded ballot's link (``seen``: the ballot ids read so far, this one included)."""
         succ = sb.superseded_by
         if succ is None:
