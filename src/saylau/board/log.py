@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from saylau.board.chain import BoardEntry, genesis_hash, make_entry, now_iso
+from saylau.board.chain import BoardEntry, Clock, format_time, genesis_hash, make_entry, system_clock
 from saylau.board.checkpoint import BoardSigner, Checkpoint
 from saylau.errors import BoardClosed, BoardError
 
@@ -94,7 +94,13 @@ class MemoryBoardStore:
 
 
 class BulletinBoard:
-    """Append published objects, sign checkpoints every ``checkpoint_every`` entries and at close."""
+    """Append published objects, sign checkpoints every ``checkpoint_every`` entries and at close.
+
+    Times come from ``clock`` (the server's clock by default; a simulated election day's in the demo)
+    and never go backwards: an entry's time is the later of the clock and the previous entry's time, a
+    periodic checkpoint carries the time of the entry it covers, and the final one the later of the
+    clock and the last entry's time (``docs/board-format.md``).
+    """
 
     def __init__(
         self,
@@ -102,6 +108,7 @@ class BulletinBoard:
         store: BoardStore,
         signer: BoardSigner,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        clock: Clock = system_clock,
     ) -> None:
         """Wrap ``store``; the caller serialises ``append`` calls (a lock or a database row lock)."""
         if checkpoint_every < 1:
@@ -110,6 +117,12 @@ class BulletinBoard:
         self.store = store
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self.clock = clock
+
+    def next_time(self, head: BoardEntry | None = None) -> str:
+        """The time the next entry gets: the clock's, unless the board's head is later."""
+        now = format_time(self.clock())
+        return now if head is None or head.time <= now else head.time
 
     def header(self) -> dict[str, Any]:
         """What a verifier needs besides the entries: id, public key, genesis hash, checkpoint period."""
@@ -141,12 +154,18 @@ class BulletinBoard:
                 f"board {self.board_id}: closed by its final checkpoint, cannot append at position {pos}"
             )
         entry = make_entry(
-            head, self.board_id, kind, payload, code=code, known_payload_hash=known_payload_hash
+            head,
+            self.board_id,
+            kind,
+            payload,
+            code=code,
+            time=self.next_time(head),
+            known_payload_hash=known_payload_hash,
         )
         self.store.append(entry)
         if (entry.position + 1) % self.checkpoint_every == 0:
             self.store.add_checkpoint(
-                self.signer.sign(self.board_id, entry.position, entry.entry_hash, now_iso(), final=False)
+                self.signer.sign(self.board_id, entry.position, entry.entry_hash, entry.time, final=False)
             )
         return entry
 
@@ -157,7 +176,7 @@ class BulletinBoard:
             raise BoardError(f"board {self.board_id}: cannot close an empty board")
         if self.is_closed():
             raise BoardClosed(f"board {self.board_id}: already closed at position {head.position}")
-        cp = self.signer.sign(self.board_id, head.position, head.entry_hash, now_iso(), final=True)
+        cp = self.signer.sign(self.board_id, head.position, head.entry_hash, self.next_time(head), final=True)
         self.store.add_checkpoint(cp)
         return cp
 
