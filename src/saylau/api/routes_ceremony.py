@@ -30,6 +30,7 @@ from saylau.election.manifest import Manifest
 from saylau.errors import AccessDenied, CeremonyError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import GuardianRow, GuardianShare, PartialDecryptionRow
+from saylau.voting.publish import guardian_payload, partial_decryption_payload
 
 __all__ = ["router"]
 
@@ -111,7 +112,7 @@ def post_guardian_record(
         session.add(
             GuardianRow(election_id=election_id, index=index, user_id=caller.user_id, record=body.record)
         )
-        entry = state.publish(session, election_id, "guardian", {"index": index, "record": body.record})
+        entry = state.publish(session, election_id, "guardian", guardian_payload(index, body.record))
         return 201, {"index": index, "board_position": entry.position}
 
     path = f"/elections/{election_id}/guardians/{index}/record"
@@ -256,7 +257,8 @@ def post_partial_decryption(
             raise ElectionStateError(f"guardian {index}: partial decryption already submitted")
         stored = body.model_dump()
         session.add(PartialDecryptionRow(election_id=election_id, index=index, body=stored))
-        entry = state.publish(session, election_id, "partial_decryption", {"index": index, **stored})
+        payload = partial_decryption_payload(index, [(p.scope, p.scope_id, p.partial) for p in body.partials])
+        entry = state.publish(session, election_id, "partial_decryption", payload)
         return 201, {"index": index, "board_position": entry.position}
 
     path = f"/elections/{election_id}/guardians/{index}/partial-decryption"

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from saylau.board.chain import BoardEntry, Clock, format_time, genesis_hash, make_entry, system_clock
+from saylau.board.chain import (
+    TIME_PATTERN,
+    BoardEntry,
+    Clock,
+    format_time,
+    genesis_hash,
+    make_entry,
+    system_clock,
+)
 from saylau.board.checkpoint import BoardSigner, Checkpoint
 from saylau.errors import BoardClosed, BoardError
 
@@ -135,6 +143,12 @@ class BulletinBoard:
             "checkpoint_every": self.checkpoint_every,
         }
 
+    @staticmethod
+    def _not_before(head: BoardEntry | None, time: str) -> str:
+        if not TIME_PATTERN.match(time):
+            raise ValueError(f"board time {time!r}: not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        return time if head is None or head.time <= time else head.time
+
     def is_closed(self) -> bool:
         """Whether a final checkpoint was issued."""
         return self.store.closed()
@@ -145,8 +159,14 @@ class BulletinBoard:
         payload: dict[str, Any],
         code: str | None = None,
         known_payload_hash: str | None = None,
+        time: str | None = None,
     ) -> BoardEntry:
-        """Publish one object; ``BoardClosed`` once closed (``known_payload_hash``: see make_entry)."""
+        """Publish one object; ``BoardClosed`` once closed (``known_payload_hash``: see make_entry).
+
+        ``time``: a board time the caller took from ``next_time`` (to check it before publishing, as the
+        server checks a cast ballot's time against its station's voting hours); default: the clock's.
+        Either way the entry's time is no earlier than the previous entry's.
+        """
         head = self.store.head()
         if self.is_closed():
             pos = 0 if head is None else head.position + 1
@@ -159,7 +179,7 @@ class BulletinBoard:
             kind,
             payload,
             code=code,
-            time=self.next_time(head),
+            time=self.next_time(head) if time is None else self._not_before(head, time),
             known_payload_hash=known_payload_hash,
         )
         self.store.append(entry)
