@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= build/demo
 
-.PHONY: demo test test-slow lint bench clean venv
+.PHONY: demo test test-slow lint bench clean venv js
 
 venv: $(STAMP)
 
@@ -15,16 +15,32 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Front-end packages from the npm registry (exact versions in package-lock.json), and the ES modules the
+# pages load copied into src/saylau/web/static/vendor/ (generated; see docs/booth-crypto.md).
+NODE_STAMP := node_modules/.installed-stamp
+VENDOR     := src/saylau/web/static/vendor/importmap.json
+
+js: $(VENDOR)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+$(VENDOR): $(NODE_STAMP) scripts/vendor-js.mjs
+	node scripts/vendor-js.mjs
+
 demo: $(STAMP)
 	$(VENV)/bin/saylau demo --out $(OUT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
-test: lint
+test: lint js
 	bash scripts/ensure-services.sh
 	$(VENV)/bin/pytest -q -n 2 -m "not slow"
+	node --test tests/web/js/
 
 test-slow: $(STAMP)
 	$(VENV)/bin/pytest -q -m slow
@@ -33,4 +49,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache node_modules src/saylau/web/static/vendor

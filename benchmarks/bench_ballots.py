@@ -120,7 +120,7 @@ def _decrypt_figures(params: ElectionParameters, ballots: list[Any], guardians: 
     accumulate_s = time.perf_counter() - t0
     OPS.reset()
     t0 = time.perf_counter()
-    partials = [partial_decrypt(g, tally) for g in guardians[:QUORUM]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[:QUORUM]]
     combine_decryption(params, tally, partials, max_count=len(ballots))
     decrypt_s = time.perf_counter() - t0
     return {

@@ -100,7 +100,7 @@ def run(n_ballots: int, rounds: int, unit_calls: int = 2000) -> dict[str, Any]:
     for b in ballots:
         tally.add_ballot(b)
     t0 = time.perf_counter()
-    partials = [partial_decrypt(g, tally) for g in guardians[1:]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[1:]]
     combine_decryption(params, tally, partials, n_ballots)
     decrypt_ms = (time.perf_counter() - t0) * 1e3
     national = key.K**8_300_000

@@ -47,7 +47,7 @@ FRAUDS: list[tuple[FraudKind, float, float]] = [
 
 def clean(generator: str, seed: int) -> StationResults:
     if generator == "kz":
-        from saylau.forensics.scenario_input import paper_results
+        from saylau.sim.forensics_input import paper_results
 
         return paper_results("kz-2022", seed=seed)
     return clean_election(np.random.default_rng(seed))

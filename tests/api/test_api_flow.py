@@ -170,11 +170,10 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
     assert r.status_code == 422 and "signature" in r.json()["detail"], r.text
     first = client.post(url, json=signed(figures), headers=el.h["station1"])
     assert first.status_code == 201, first.text
-    r = client.post(url, json=signed({**figures, "registered": 6}, version=2), headers=el.h["station1"])
+    recount = {**figures, "ballots_unused": 2, "ballots_spoiled": 1}
+    r = client.post(url, json=signed(recount, version=2), headers=el.h["station1"])
     assert r.status_code == 422 and "supersedes" in r.json()["detail"], r.text
-    fixed = signed(
-        {**figures, "registered": 6}, version=2, supersedes=first.json()["protocol_hash"], reason="recount"
-    )
+    fixed = signed(recount, version=2, supersedes=first.json()["protocol_hash"], reason="recount")
     assert client.post(url, json=fixed, headers=el.h["station1"]).status_code == 201
     assert [p["version"] for p in client.get(f"{P}/elections/{eid}/protocols").json()] == [1, 2]
 
@@ -194,7 +193,9 @@ def test_full_flow_with_revote_challenge_missing_guardian_and_verification(
             {
                 "scope": s["scope"],
                 "scope_id": s["scope_id"],
-                "partial": partial_decrypt(g, EncryptedTally.from_dict(s["encrypted"])).to_dict(),
+                "partial": partial_decrypt(
+                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
+                ).to_dict(),
             }
             for s in stored["scopes"]
         ]

@@ -95,7 +95,9 @@ def _tallied(client: TestClient) -> Tallied:
             {
                 "scope": s["scope"],
                 "scope_id": s["scope_id"],
-                "partial": partial_decrypt(g, EncryptedTally.from_dict(s["encrypted"])).to_dict(),
+                "partial": partial_decrypt(
+                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
+                ).to_dict(),
             }
             for s in scopes
         ]

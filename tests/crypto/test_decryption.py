@@ -54,7 +54,7 @@ def test_decryption_with_guardians_missing(
     guardians, _ = ceremony
     tally, truth = tallied
     present = [g for g in guardians if g.index not in missing]
-    partials = [partial_decrypt(g, tally) for g in present]
+    partials = [partial_decrypt(g, tally, published=params) for g in present]
     plaintext = combine_decryption(params, tally, partials, max_count=40)
     assert plaintext.counts == _expected(params, truth)
     assert plaintext.guardians == tuple(g.index for g in present)
@@ -66,7 +66,7 @@ def test_decryption_with_guardians_missing(
 def test_too_few_guardians(params, ceremony, tallied) -> None:
     guardians, _ = ceremony
     tally, _ = tallied
-    partials = [partial_decrypt(g, tally) for g in guardians[:2]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[:2]]
     with pytest.raises(DecryptionError, match="quorum is 3"):
         combine_decryption(params, tally, partials, 40)
     with pytest.raises(DecryptionError, match="twice"):
@@ -76,7 +76,7 @@ def test_too_few_guardians(params, ceremony, tallied) -> None:
 def test_forged_share_is_caught(params, ceremony, tallied) -> None:
     guardians, _ = ceremony
     tally, _ = tallied
-    good = partial_decrypt(guardians[0], tally)
+    good = partial_decrypt(guardians[0], tally, published=params)
     first = good.shares[0]
     forged = replace(good, shares=(replace(first, share=first.share * G), *good.shares[1:]))
     with pytest.raises(DecryptionError, match="guardian 1: share for president/cand-0"):
@@ -92,7 +92,8 @@ def test_forged_share_is_caught(params, ceremony, tallied) -> None:
 def test_lied_count_is_caught(params, ceremony, tallied) -> None:
     guardians, _ = ceremony
     tally, _ = tallied
-    plaintext = combine_decryption(params, tally, [partial_decrypt(g, tally) for g in guardians[:3]], 40)
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[:3]]
+    plaintext = combine_decryption(params, tally, partials, 40)
     counts = {c: dict(s) for c, s in plaintext.counts.items()}
     counts["president"]["cand-0"] += 1
     with pytest.raises(DecryptionError, match="president/cand-0"):
@@ -106,7 +107,7 @@ def test_lied_count_is_caught(params, ceremony, tallied) -> None:
 def test_max_count_too_small_fails(params, ceremony, tallied) -> None:
     guardians, _ = ceremony
     tally, truth = tallied
-    partials = [partial_decrypt(g, tally) for g in guardians[:3]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[:3]]
     with pytest.raises(DecryptionError, match="discrete log"):
         combine_decryption(params, tally, partials, max_count=max(truth.values()) - 1)
 
@@ -138,7 +139,7 @@ def test_national_tally_decrypts_well_under_a_second(params, ceremony) -> None:
         ct = encrypt(params.joint_key.K, count, random.randrange(1, Q)).to_dict()
         sel["alpha"], sel["beta"] = ct["alpha"], ct["beta"]
     tally = EncryptedTally.from_dict(layout)
-    partials = [partial_decrypt(g, tally) for g in guardians[2:]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[2:]]
     combine_decryption(params, tally, partials, 12_000_000)  # first use builds the baby-step table
     start = time.perf_counter()
     plaintext = combine_decryption(params, tally, partials, 12_000_000)
@@ -150,7 +151,7 @@ def test_national_tally_decrypts_well_under_a_second(params, ceremony) -> None:
 def test_empty_tally_decrypts_to_zeros(params, ceremony) -> None:
     guardians, _ = ceremony
     tally = EncryptedTally.empty(params.contests)
-    partials = [partial_decrypt(g, tally) for g in guardians[:3]]
+    partials = [partial_decrypt(g, tally, published=params) for g in guardians[:3]]
     plaintext = combine_decryption(params, tally, partials, max_count=1)
     assert all(v == 0 for sel in plaintext.counts.values() for v in sel.values())
     verify_plaintext_tally(params, tally, plaintext)
@@ -159,7 +160,7 @@ def test_empty_tally_decrypts_to_zeros(params, ceremony) -> None:
 def test_every_quorum_subset_decrypts_the_same(params, ceremony, tallied) -> None:
     guardians, _ = ceremony
     tally, truth = tallied
-    partials = {g.index: partial_decrypt(g, tally) for g in guardians}
+    partials = {g.index: partial_decrypt(g, tally, published=params) for g in guardians}
     for size in (3, 4, 5):
         for subset in combinations(sorted(partials), size):
             plaintext = combine_decryption(params, tally, [partials[i] for i in subset], 40)

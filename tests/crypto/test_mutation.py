@@ -60,7 +60,7 @@ def decrypted(params: ElectionParameters, ceremony: tuple[list[Guardian], JointP
     tally = EncryptedTally.empty(params.contests)
     for i in range(3):
         tally.add_ballot(encrypt_ballot(params, f"m-t{i}", "s", {"president": [f"cand-{i}"]})[0])
-    partials = [partial_decrypt(g, tally) for g in ceremony[0][:3]]
+    partials = [partial_decrypt(g, tally, published=params) for g in ceremony[0][:3]]
     plaintext = combine_decryption(params, tally, partials, 3)
     return json.dumps(tally.to_dict()), json.dumps(plaintext.to_dict())
 

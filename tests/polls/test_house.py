@@ -5,9 +5,9 @@ import pytest
 
 from saylau.election.scenario import load_scenario
 from saylau.errors import PollError
-from saylau.forensics.scenario_input import paper_results
 from saylau.polls.house import HouseEffect, calibrate, simulate_polls
 from saylau.polls.report import pollsters_from_scenario
+from saylau.sim.forensics_input import paper_results
 
 
 def test_expected_share_formula_by_hand() -> None:

@@ -6,7 +6,9 @@ each the ballots already stored under the batch's tracking codes, the voters' cr
 (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the write lock), and the cast
 ballots of remote voters who are revoting. Each ballot is then checked in memory exactly as before —
 election open, credential unused (or a remote revote where allowed), device chain (EG 2.0 §3.4.4: the
-ballot's previous code must be the device's last code), no other ballot under its code — and only after
+ballot's previous code must be the device's last code), no other ballot under its code or its ballot id
+(ids are chosen by the client; a reused one is a 409 naming it, checked here so that it never reaches
+the primary key and fails the whole commit group at flush) — and only after
 every check passed are its rows changed. A refused ballot changes nothing and gets its own exception.
 The ORM inserts the batch's ballot and board rows with multi-row statements at commit.
 
@@ -104,6 +106,7 @@ class _Loaded:
     tokens: dict[str, Token]
     devices: dict[str, Device]
     cast_by_voter: dict[str, list[Ballot]]
+    ids: dict[str, Ballot] = field(default_factory=dict)  # ballots stored under the batch's ballot ids
     entry_hashes: dict[str, str] = field(default_factory=dict)
 
 
@@ -165,6 +168,14 @@ class CastWriter:
                 select(Ballot).where(Ballot.election_id == election_id, Ballot.code.in_(codes))
             )
         }
+        ids = {
+            b.id: b
+            for b in session.scalars(
+                select(Ballot).where(
+                    Ballot.election_id == election_id, Ballot.id.in_({r.checked.ballot_id for r in reqs})
+                )
+            )
+        }
         hashes = {r.caller.token_hash for r in reqs}
         tokens = {
             t.token_hash: t
@@ -196,7 +207,7 @@ class CastWriter:
                 )
             ):
                 cast_by_voter.setdefault(str(b.voter_id), []).append(b)
-        return _Loaded(election, board, ballots, tokens, devices, cast_by_voter)
+        return _Loaded(election, board, ballots, tokens, devices, cast_by_voter, ids)
 
     def _entry_hash(self, loaded: _Loaded, code: str) -> str:
         found = loaded.entry_hashes.get(code)
@@ -224,6 +235,11 @@ class CastWriter:
             if dup.voter_id != caller.voter_id:
                 raise ElectionStateError(f"ballot with tracking code {ck.code}: cast by another voter")
             return 200, receipt(dup, self._entry_hash(loaded, ck.code), duplicate=True)
+        taken = loaded.ids.get(ck.ballot_id)
+        if taken is not None:  # ids are the client's choice: a reused one must not reach the primary key
+            raise ElectionStateError(
+                f"ballot id {ck.ballot_id!r}: already used by another ballot (tracking code {taken.code})"
+            )
         voter = str(caller.voter_id)
         earlier: list[Ballot] = []
         token = loaded.tokens.get(caller.token_hash)
@@ -313,5 +329,6 @@ class CastWriter:
         )
         session.add(row)
         loaded.ballots[ck.code] = row
+        loaded.ids[ck.ballot_id] = row
         loaded.entry_hashes[ck.code] = entry.entry_hash
         return 201, receipt(row, entry.entry_hash, duplicate=False)

@@ -14,6 +14,13 @@ together, in one savepoint, so it can load every row it needs with one query per
 insert the batch's rows with multi-row statements (casting: ~8 statements per ballot became ~8 per
 batch). The group writer returns one outcome per item (a result, or the exception refusing that item)
 and must check an item fully before changing anything for it, since refusals are not rolled back.
+Should the group's savepoint fail anyway (a write the checks missed breaks a constraint at flush, a bug in
+the group writer), everything of the group is rolled back and each item is written again alone in its own
+savepoint: only the item that fails alone gets the exception, and the others are committed with the batch.
+Nothing is lost silently: every item's caller is told either "accepted" after the commit, or the
+exception that refused it (and nothing of it is stored). If the commit itself fails (the database went
+away), every caller of the batch gets that error and nothing of the batch is stored; the writes are safe
+to send again (ballots are recognised by their tracking code, other writes by their idempotency key).
 
 Lingering: when the queue runs dry but callers have announced writes that are on their way
 (``expecting``: ballots whose proofs are being verified right now), the writer waits up to ``linger``
@@ -163,7 +170,8 @@ class GroupCommitter:
                 for run in _runs([it for it in batch if it.future.set_running_or_notify_cancel()]):
                     outcomes.extend(_write_run(session, run))
         except Exception as exc:  # the commit itself failed: nothing of the batch was stored
-            log.warning("batch of %d writes failed to commit: %s", len(batch), exc)
+            # the class only: a database error's text carries the statement's parameters (personal data)
+            log.warning("batch of %d writes failed to commit (%s)", len(batch), type(exc).__name__)
             for item in batch:
                 if not item.future.done():
                     item.future.set_exception(exc)
@@ -208,6 +216,11 @@ def _write_run(
                     raise RuntimeError(f"group writer returned {len(results)} outcomes for {len(run)} items")
     except Exception as exc:  # refused (a plain write) or failed (a whole group); the batch goes on
         _forget_cached_rows(session)
+        if len(run) > 1:
+            # one item broke the group (e.g. a constraint at flush): its savepoint rolled back the whole
+            # group, so each item is written again alone and only the culprit fails
+            log.warning("group of %d writes failed (%s); writing each alone", len(run), type(exc).__name__)
+            return [outcome for it in run for outcome in _write_run(session, [it])]
         return [(it, None, exc) for it in run]
     pairs = zip(run, results, strict=True)
     return [(it, None, r) if isinstance(r, BaseException) else (it, r, None) for it, r in pairs]

@@ -69,7 +69,7 @@ class UserIn(_In):
     role: Literal["cec", "station", "guardian", "pollster", "observer"]
     election_id: str | None = None
     station_id: str | None = None
-    guardian_index: int | None = Field(default=None, ge=1)
+    guardian_index: int | None = Field(default=None, ge=1, le=100)  # ElectionIn allows 100 guardians
 
 
 class ElectionIn(_In):
@@ -153,9 +153,15 @@ def create_user_endpoint(
     caller: Annotated[TokenInfo, Depends(require("create_user"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Create a login for a commission member, guardian, pollster or observer."""
+    """Create a login for a commission member, guardian, pollster or observer.
+
+    Its bindings must exist: an unknown election is 404; a station not in the election, a guardian index
+    outside ``1..n``, or a station or index given to a role that takes none is 422 naming the field.
+    """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
+        if body.election_id is not None:
+            get_election(session, body.election_id)  # 404 naming it
         user = create_user(
             session,
             body.username,

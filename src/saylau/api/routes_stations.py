@@ -8,8 +8,10 @@ Roll import, absentee transfers, check-in and remote registration go through
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from dataclasses import replace
+from datetime import date, datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Body, Depends, Header
@@ -32,7 +34,7 @@ from saylau.api.roll_import import (
 )
 from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
-from saylau.election.protocols import ProtocolBook, SignedProtocol
+from saylau.election.protocols import ProtocolBook, ProtocolFigures, SignedProtocol, StationFacts, reconcile
 from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected
 from saylau.store.accounts import TokenInfo, hash_token, token_info
 from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
@@ -41,10 +43,11 @@ from saylau.store.pollbook_store import (
     SqlVoterRoll,
     refresh_station_counts,
     save_roll,
+    station_facts,
 )
 from saylau.voting.publish import turnout_payload
 
-__all__ = ["csv_text", "router", "voter_pseudonym"]
+__all__ = ["csv_text", "router", "station_close", "voter_pseudonym"]
 
 router = APIRouter()
 
@@ -170,6 +173,32 @@ def _book(session: Session, election: Election, station: Station) -> ProtocolBoo
     return book
 
 
+def _decrypted(e: Election, station_id: str) -> dict[str, int] | None:
+    """The station's decrypted counts per option (summed over contests), once the tally is decrypted."""
+    if e.results is None:
+        return None
+    counts = e.results.get("stations", {}).get(station_id, {}).get("counts", {})
+    out: dict[str, int] = {}
+    for selections in counts.values():
+        for option, n in selections.items():
+            out[option] = out.get(option, 0) + int(n)
+    return out
+
+
+def _reconciliation(figures: ProtocolFigures, facts: StationFacts | None) -> dict[str, Any]:
+    """How a protocol compares with the roll, the pollbook and the decrypted tally (published with it)."""
+    if facts is None:
+        return {"status": "impossible", "against": [], "differences": [],
+                "detail": f"station {figures.station!r} is not a station of the election"}
+    against = ["roll", "pollbook"] + ([] if facts.decrypted is None else ["decrypted tally"])
+    try:
+        differences = reconcile(figures, facts)
+    except ProtocolRejected as exc:  # accepted before this check existed, or the records changed since
+        return {"status": "impossible", "against": against, "differences": [], "detail": str(exc)}
+    return {"status": "differs" if differences else "matches", "against": against,
+            "differences": [d.to_dict() for d in differences]}
+
+
 @router.post("/elections/{election_id}/stations/{station_id}/protocols", status_code=201, tags=["stations"])
 def submit_protocol(
     election_id: str,
@@ -182,7 +211,11 @@ def submit_protocol(
     """Accept a signed result protocol after ``saylau.election.protocols`` checks it.
 
     Signature, version chain and every control relation are checked; a correction is a new version
-    naming the hash of the one it replaces, with a reason.
+    naming the hash of the one it replaces, with a reason. Then the protocol is reconciled with the
+    station's records (``saylau.election.protocols.reconcile``): a ``registered`` that is not the roll's
+    count, or more ballots issued than voters checked in at the station, is refused (422 naming the
+    relation and both numbers); what can be true but differs (fewer ballots issued than check-ins) is
+    accepted and listed in ``reconciliation``, here and in ``GET .../protocols``.
     """
     bound_station(caller, election_id, station_id)
     if body.figures.station != station_id:
@@ -197,6 +230,10 @@ def submit_protocol(
             raise NotFound(f"station {station_id!r} of election {election_id!r} does not exist")
         state.board(session, election_id).store.head()  # lock: versions are numbered under the board lock
         _book(session, e, station).submit(body)  # raises ProtocolRejected naming the relation
+        facts = replace(station_facts(session, election_id, [station_id])[station_id],
+                        decrypted=_decrypted(e, station_id))
+        reconcile(body.figures, facts)  # raises ProtocolRejected naming the relation and the numbers
+        reconciliation = _reconciliation(body.figures, facts)
         session.add(
             ProtocolRow(
                 election_id=election_id,
@@ -212,6 +249,7 @@ def submit_protocol(
             "version": body.version,
             "protocol_hash": body.protocol_hash(),
             "board_position": entry.position,
+            "reconciliation": reconciliation,
         }
 
     path = f"/elections/{election_id}/stations/{station_id}/protocols"
@@ -222,15 +260,30 @@ def submit_protocol(
 def list_protocols(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_protocols"))]
 ) -> list[dict[str, Any]]:
-    """Every protocol version."""
+    """Every protocol version, each with its ``reconciliation`` against the station's records.
+
+    ``reconciliation``: ``status`` ``matches`` / ``differs`` / ``impossible``, ``against`` (what it was
+    compared with: ``roll``, ``pollbook`` and, once decrypted, ``decrypted tally``) and ``differences``
+    (relation, detail, the protocol's and the server's numbers). Computed when listed, so a protocol
+    entered before the decryption is compared with the decrypted tally as soon as there is one.
+    """
     with state.reading() as session:
-        get_election(session, election_id)
+        e = get_election(session, election_id)
         rows = session.scalars(
             select(ProtocolRow)
             .where(ProtocolRow.election_id == election_id)
             .order_by(ProtocolRow.station_id, ProtocolRow.version)
-        )
-        return [{"station_id": r.station_id, "version": r.version, "protocol": r.body} for r in rows]
+        ).all()
+        facts = station_facts(session, election_id, {r.station_id for r in rows})
+        out = []
+        for r in rows:
+            figures = ProtocolFigures.model_validate(r.body["figures"])
+            known = facts.get(r.station_id)
+            if known is not None:
+                known = replace(known, decrypted=_decrypted(e, r.station_id))
+            out.append({"station_id": r.station_id, "version": r.version, "protocol": r.body,
+                        "reconciliation": _reconciliation(figures, known)})
+        return out
 
 
 def csv_text(raw: bytes, what: str) -> str:
@@ -352,7 +405,45 @@ def voter_pseudonym(election_id: str, iin: str) -> str:
     return "voter-" + h.hexdigest()[:24]
 
 
-def _voter_token(session: Session, state: AppState, election_id: str, issued: IssuedCredential) -> None:
+def station_close(manifest: dict[str, Any], station_id: str) -> datetime:
+    """When the station's polls close (its local closing time on election day).
+
+    The manifest's closing wall-clock time, in the station's time zone, as the exit-poll embargo reads
+    it: 20:00 local in every zone for kz-2022.
+    """
+    closes = datetime.fromisoformat(manifest["voting_closes"])
+    zone = next(
+        (
+            s["time_zone"]
+            for r in manifest["regions"]
+            for d in r["districts"]
+            for s in d["stations"]
+            if s["station_id"] == station_id
+        ),
+        None,
+    )
+    if zone is None:  # not a station of the manifest (the roll's stations are): the manifest's own close
+        return closes
+    day = date.fromisoformat(manifest["election_date"])
+    return datetime.combine(day, time(closes.hour, closes.minute, closes.second), ZoneInfo(zone))
+
+
+def _expiry(state: AppState, e: Election, issued: IssuedCredential, now: datetime) -> datetime:
+    """A credential's expiry: in person ``voter_token_ttl`` (2 h); remote, the close of the voter's station.
+
+    A remote voter revotes until the polls close (the last vote counts), so the credential lasts until
+    their station's closing time, however early it was issued. Only when that time has already passed by
+    the server's clock (a past election replayed, as tests and demos do) does it get ``voter_token_ttl``.
+    Casting also needs the election open, so nothing is cast after the CEC closes it in any case.
+    """
+    if issued.check_in.channel == "remote":
+        close = station_close(e.manifest, issued.check_in.station_id)
+        if close > now:
+            return close
+    return now + state.settings.voter_token_ttl
+
+
+def _voter_token(session: Session, state: AppState, e: Election, issued: IssuedCredential) -> None:
     """Make the pollbook's one-time credential the voter's bearer token for casting (hash stored only).
 
     The grant also goes into the server's token cache, so the voter's cast needs no database read to
@@ -362,9 +453,9 @@ def _voter_token(session: Session, state: AppState, election_id: str, issued: Is
     """
     rec = issued.check_in
     row = Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                election_id=election_id, voter_id=voter_pseudonym(election_id, rec.iin),
+                election_id=e.id, voter_id=voter_pseudonym(e.id, rec.iin),
                 station_id=rec.station_id, channel=rec.channel,
-                expires_at=utcnow() + state.settings.voter_token_ttl)
+                expires_at=_expiry(state, e, issued, utcnow()))
     session.add(row)
     state.tokens.put(token_info(row, None))
 
@@ -395,7 +486,7 @@ def check_in(
         e = get_election(session, election_id)
         need_phase(e, "open")
         issued = _pollbook(session, e).check_in(body.iin, station_id, utcnow())
-        _voter_token(session, state, election_id, issued)
+        _voter_token(session, state, e, issued)
         return 201, {"credential": issued.credential, "channel": "station", "station_id": station_id}
 
     path = f"/elections/{election_id}/stations/{station_id}/checkin"
@@ -415,13 +506,18 @@ def remote_credential(
     The voter enters the national "has voted" set at their station, so they cannot also check in.
     ``revote_tag`` (hex) is the voter's revote tag, derived from their pseudonym (never the IIN): the
     voter's device puts it into every ballot it encrypts (``encrypt_ballot(..., revote_tag=)``).
+
+    The credential lasts until the voter's station closes (``_expiry``), so the voter can revote until
+    then and the last ballot counts: a ballot cast under pressure proves nothing about the counted one.
+    It does not hide that a revote happened: whoever noted the earlier tracking code sees it superseded
+    on the public board. A second credential for the same voter is refused (409).
     """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "setup", "open")
         issued = _pollbook(session, e).register_remote(body.iin, utcnow())
-        _voter_token(session, state, election_id, issued)
+        _voter_token(session, state, e, issued)
         tag = state.revote_tag(e.base_hash, voter_pseudonym(election_id, issued.check_in.iin))
         return 201, {"credential": issued.credential, "channel": "remote",
                      "station_id": issued.check_in.station_id, "revote_tag": tag}

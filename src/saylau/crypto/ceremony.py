@@ -28,6 +28,7 @@ from saylau.crypto.keys import (
     extended_base_hash,
     verify_guardian_record,
 )
+from saylau.crypto.params import ElectionParameters
 from saylau.errors import CeremonyError
 
 __all__ = ["EncryptedShare", "Guardian", "run_key_ceremony"]
@@ -197,6 +198,42 @@ class Guardian:
         if self._joint_key is None:
             raise CeremonyError(f"guardian {self.index}: key ceremony not finished")
         return self._joint_key
+
+    def check_published(self, params: ElectionParameters) -> None:
+        """Refuse (``CeremonyError``) published parameters that are not those of this guardian's ceremony.
+
+        The server publishes the joint key that voters encrypt to; a guardian must not lend its key share
+        to any other. Checked against what this guardian saw: the base hash ``H_B`` it was set up with
+        (which binds the manifest, ``n`` and ``k``), its own record, every other guardian's commitments
+        as received with their shares, ``K`` and ``H_E``. Call it when the key is published and again
+        before decrypting (``partial_decrypt`` does). The contests are bound by the manifest, which the
+        verifier checks against the parameters; this guardian checks only the ceremony's part.
+        """
+        i = self.index
+        where = f"guardian {i}: refusing the published election parameters, not those of its ceremony"
+        if params.base_hash != self.base_hash:
+            raise CeremonyError(
+                f"{where}: base hash {params.base_hash.hex()} is not {self.base_hash.hex()} "
+                "(another manifest, number of guardians or quorum)"
+            )
+        key, mine = params.joint_key, self.joint_key
+        if (key.n, key.quorum) != (self.n, self.k):
+            raise CeremonyError(
+                f"{where}: {key.quorum} of {key.n} guardians, the ceremony had {self.k} of {self.n}"
+            )
+        for published, seen in zip(key.guardian_records, mine.guardian_records, strict=True):
+            if published.commitments != seen.commitments:
+                what = (
+                    "its own commitments are not the ones it published"
+                    if seen.index == i
+                    else f"guardian {seen.index}'s commitments are not the ones it sent with its share"
+                )
+                raise CeremonyError(
+                    f"{where}: in the published joint key, {what} "
+                    f"(published K = {key.K.hex()}, the ceremony's K = {mine.K.hex()})"
+                )
+        if key.K != mine.K or params.extended_base_hash != self.extended_base_hash:
+            raise CeremonyError(f"{where}: joint key K = {key.K.hex()} is not {mine.K.hex()}")
 
     @property
     def extended_base_hash(self) -> bytes:

@@ -112,13 +112,21 @@ class PartialDecryption:
 
 
 def partial_decrypt(
-    guardian: Guardian, tally: EncryptedTally, rng: random.Random | None = None
+    guardian: Guardian,
+    tally: EncryptedTally,
+    rng: random.Random | None = None,
+    *,
+    published: ElectionParameters,
 ) -> PartialDecryption:
     """Compute ``M_i = A^P(i)`` and its proof for every selection of ``tally`` (EG 2.0 §3.6.1, §3.6.3).
 
-    The proofs bind ``H_E``, which the guardian derives from the ceremony it took part in. ``rng`` draws
-    the proof nonces (default: the OS CSPRNG; a seeded ``random.Random`` only for test vectors).
+    ``published`` are the election parameters as published (the key voters encrypted to): the guardian
+    first checks that they are its ceremony's (``Guardian.check_published``, ``CeremonyError`` if not),
+    so it never decrypts for a key it did not help make. The proofs bind ``H_E``, which the guardian
+    derives from the ceremony it took part in. ``rng`` draws the proof nonces (default: the OS CSPRNG; a
+    seeded ``random.Random`` only for test vectors).
     """
+    guardian.check_published(published)
     draw = random_scalar if rng is None else (lambda: rng.getrandbits(320) % (Q - 1) + 1)
     s_i = guardian.key_share
     vk = guardian.joint_key.verification_key(guardian.index)

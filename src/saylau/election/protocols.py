@@ -7,6 +7,11 @@ new version that names the hash of the version it replaces and a reason; old ver
 
 Signed bytes: the tag ``saylau/protocol/1`` followed by the RFC 8785 canonical JSON of the
 protocol body (election id, station, version, supersedes, reason, signing time, figures).
+
+:func:`reconcile` checks a protocol against what the server knows of its station (:class:`StationFacts`:
+the voter roll, the pollbook's check-ins and, once decrypted, the station's tally). What cannot be
+true is refused (``ProtocolRejected`` naming the relation and the numbers); what can be but differs is
+returned as :class:`Difference` entries, to be published beside the protocol.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -31,13 +36,17 @@ from saylau.election.aggregation import StationTable
 from saylau.errors import ProtocolRejected
 
 __all__ = [
+    "RECONCILIATION",
     "RELATIONS",
+    "Difference",
     "ProtocolBook",
     "ProtocolFigures",
     "Rejection",
     "SignedProtocol",
+    "StationFacts",
     "check_protocol",
     "public_key_hex",
+    "reconcile",
     "sign_protocol",
 ]
 
@@ -53,6 +62,16 @@ RELATIONS = (
     "ballots in boxes <= ballots issued",
 )
 """The control relations, in the order they are checked; messages quote these names."""
+
+
+RECONCILIATION = (
+    "registered = voters on the station's roll",
+    "ballots issued <= voters checked in at the station",
+    "ballots issued = voters checked in at the station",
+    "votes = the station's decrypted tally",
+)
+"""Relations between a protocol and the server's records (:func:`reconcile`); the first two are refused
+when broken, the last two flagged."""
 
 
 class ProtocolFigures(BaseModel):
@@ -288,3 +307,93 @@ class ProtocolBook:
             invalid=np.array([f.ballots_issued - f.valid for f in current], dtype=np.int64),
             votes=votes,
         )
+
+
+@dataclass(frozen=True)
+class StationFacts:
+    """What the server's records say of one station, to reconcile its protocol with.
+
+    ``registered`` voters are on the station's list now: ``listed`` were imported to it, of whom
+    ``transferred_out`` hold an absentee certificate for another station, and ``transferred_in`` came with
+    one from elsewhere. ``checked_in`` voters were issued a ballot credential at the station in person;
+    ``remote`` voters of the station registered for remote voting instead (no paper ballot). ``decrypted``
+    are the station's decrypted counts per option once the tally is decrypted (``None`` before); they
+    include the station's remote voters' last ballots, which are not on paper.
+    """
+
+    station: str
+    registered: int
+    listed: int
+    transferred_out: int
+    transferred_in: int
+    checked_in: int
+    remote: int
+    decrypted: Mapping[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A relation between the protocol and the server's records that does not hold (flagged, published)."""
+
+    relation: str
+    detail: str
+    protocol: Mapping[str, int]
+    server: Mapping[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The published form."""
+        return {
+            "relation": self.relation,
+            "detail": self.detail,
+            "protocol": dict(self.protocol),
+            "server": dict(self.server),
+        }
+
+
+def reconcile(p: ProtocolFigures, facts: StationFacts) -> list[Difference]:
+    """Check ``p`` against its station's records: refuse the impossible, list what differs.
+
+    Refused: a ``registered`` other than the roll's count (the roll is final once voting closed: imports
+    end at opening, transfers at the close), and more ballots issued than voters checked in at the
+    station (every paper ballot goes to a checked-in voter). Flagged: fewer ballots issued than voters
+    checked in (a voter left with the credential unused, or a miscount), and votes that differ from the
+    station's decrypted tally (the tally also holds the remote voters' ballots: ``server.remote_voters``).
+    """
+    if p.registered != facts.registered:
+        raise _reject(
+            p,
+            RECONCILIATION[0],
+            f"protocol {p.registered}, roll {facts.registered} (listed {facts.listed}, "
+            f"transferred out {facts.transferred_out}, transferred in {facts.transferred_in})",
+        )
+    if p.ballots_issued > facts.checked_in:
+        raise _reject(
+            p,
+            RECONCILIATION[1],
+            f"{p.ballots_issued} ballots issued > {facts.checked_in} voters checked in (pollbook)",
+        )
+    out: list[Difference] = []
+    if p.ballots_issued < facts.checked_in:
+        out.append(
+            Difference(
+                RECONCILIATION[2],
+                f"{facts.checked_in} voters checked in at the station, {p.ballots_issued} ballots issued",
+                {"ballots_issued": p.ballots_issued},
+                {"checked_in": facts.checked_in},
+            )
+        )
+    if facts.decrypted is not None:
+        options = sorted(set(p.votes) | set(facts.decrypted))
+        tally = facts.decrypted
+        differ = [o for o in options if p.votes.get(o, 0) != tally.get(o, 0)]
+        if differ:
+            out.append(
+                Difference(
+                    RECONCILIATION[3],
+                    ", ".join(f"{o}: protocol {p.votes.get(o, 0)}, tally {tally.get(o, 0)}" for o in differ)
+                    + f" ({facts.remote} remote voters' ballots are in the tally, not on paper)",
+                    {o: p.votes.get(o, 0) for o in differ},
+                    {**{o: tally.get(o, 0) for o in differ}, "remote_voters": facts.remote},
+                )
+            )
+    return out

@@ -1,7 +1,12 @@
 """Election forensics on station-level results: fingerprint, round numbers, digits, outliers, report.
 
-Import from the modules: ``data``, ``load``, ``fingerprint``, ``rounding``, ``digits``, ``outliers``,
-``suite``, ``plots``, ``report``, ``synthetic``, ``scenario_input``.
+The package exports the station-results containers other layers hand to it (``StationResults``,
+``TurnoutSnapshots``); the tests themselves are imported from the modules: ``data``, ``load``,
+``fingerprint``, ``rounding``, ``digits``, ``outliers``, ``suite``, ``plots``, ``report``, ``synthetic``.
+Forensics never imports the simulation: station results from a scenario's simulation are made by
+``saylau.sim.forensics_input``.
 """
 
-__all__: list[str] = []
+from saylau.forensics.data import StationResults, TurnoutSnapshots
+
+__all__ = ["StationResults", "TurnoutSnapshots"]

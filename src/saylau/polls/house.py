@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from saylau.errors import PollError
-from saylau.forensics.data import StationResults
+from saylau.forensics import StationResults
 from saylau.polls.design import SampleDesign, SamplingFrame, stratified_pps
 from saylau.polls.estimate import REFUSAL, InterviewData, PollEstimate, estimate
 

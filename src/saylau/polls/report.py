@@ -17,7 +17,7 @@ import numpy as np
 
 from saylau.election.scenario import Scenario
 from saylau.errors import PollError
-from saylau.forensics.data import StationResults
+from saylau.forensics import StationResults
 from saylau.polls.estimate import compare
 from saylau.polls.house import PollsterSpec, SimulatedPoll, simulate_polls
 

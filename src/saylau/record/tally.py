@@ -148,7 +148,7 @@ def decrypt_tallies(
     """Decrypt every tally with the guardians present (at least the quorum), with proofs."""
     entries = []
     for scope, sid, count, tally in tallies:
-        partials = [partial_decrypt(g, tally) for g in present]
+        partials = [partial_decrypt(g, tally, published=params) for g in present]
         plaintext = combine_decryption(params, tally, partials, max_count=max(count, 1))
         entries.append(TallyEntry(scope, sid, count, tally, plaintext))
     return entries

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saylau.errors import AccessDenied
-from saylau.store.models import Token, User, utcnow
+from saylau.store.models import Election, Station, Token, User, utcnow
 
 __all__ = [
     "DEFAULT_HASHER",
@@ -23,6 +23,7 @@ __all__ = [
     "TokenCache",
     "TokenInfo",
     "authenticate",
+    "check_bindings",
     "create_user",
     "hash_token",
     "issue_token",
@@ -72,13 +73,14 @@ def create_user(
     guardian_index: int | None = None,
     hasher: PasswordHasher = DEFAULT_HASHER,
 ) -> User:
-    """Add a login; a station commission must name its station, a guardian its index."""
+    """Add a login; a station commission must name its station, a guardian its index.
+
+    Every binding must exist (``check_bindings``), so no login is created for a station, guardian index
+    or election that is not there.
+    """
     if role not in ROLES or role == "voter":
         raise ValueError(f"field 'role': {role!r} is not a login role (one of cec, station, guardian, ...)")
-    if role == "station" and not (election_id and station_id):
-        raise ValueError("field 'station_id': a station commission is bound to one election and station")
-    if role == "guardian" and (guardian_index is None or not election_id):
-        raise ValueError("field 'guardian_index': a guardian is bound to one election and index")
+    check_bindings(session, role, election_id, station_id, guardian_index)
     if len(password) < 8:
         raise ValueError("field 'password': at least 8 characters")
     user = User(
@@ -95,6 +97,42 @@ def create_user(
     except IntegrityError as exc:
         raise ValueError(f"field 'username': {username!r} already exists") from exc
     return user
+
+
+def check_bindings(
+    session: Session,
+    role: str,
+    election_id: str | None,
+    station_id: str | None,
+    guardian_index: int | None,
+) -> None:
+    """Refuse (``ValueError`` naming the field) a binding the role does not take or that does not exist.
+
+    A station commission is bound to one station of one election, a guardian to one index ``1..n`` of one
+    election; other roles take no station or index, and any election named must exist.
+    """
+    if role == "station" and not (election_id and station_id):
+        raise ValueError("field 'station_id': a station commission is bound to one election and station")
+    if role == "guardian" and (guardian_index is None or not election_id):
+        raise ValueError("field 'guardian_index': a guardian is bound to one election and index")
+    if role != "station" and station_id is not None:
+        raise ValueError(f"field 'station_id': a {role} login is not bound to a station")
+    if role != "guardian" and guardian_index is not None:
+        raise ValueError(f"field 'guardian_index': a {role} login is not bound to a guardian index")
+    if election_id is None:
+        return
+    election = session.get(Election, election_id)
+    if election is None:
+        raise ValueError(f"field 'election_id': election {election_id!r} does not exist")
+    if station_id is not None and session.get(Station, (election_id, station_id)) is None:
+        raise ValueError(
+            f"field 'station_id': station {station_id!r} does not exist in election {election_id!r}"
+        )
+    if guardian_index is not None and not 1 <= guardian_index <= election.guardians:
+        raise ValueError(
+            f"field 'guardian_index': election {election_id!r} has guardians 1..{election.guardians}, "
+            f"not {guardian_index}"
+        )
 
 
 def authenticate(

@@ -7,7 +7,8 @@ savepoint and is answered with the station of the first). :class:`SqlVoterRoll` 
 :class:`~saylau.election.voter_roll.VoterRoll` whose lookups read the ``voters`` table, so that
 :class:`~saylau.election.pollbook.Pollbook` applies the library's rules (station list or transfer,
 age on election day) without loading the whole roll. :func:`save_roll` stores an imported roll
-(:func:`insert_voters` one batch of it).
+(:func:`insert_voters` one batch of it). :func:`station_facts` counts, per station, what a result
+protocol is reconciled with (roll, transfers, check-ins).
 
 Messages name voters only through :func:`~saylau.election.pollbook.masked` (last four IIN digits).
 """
@@ -25,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from saylau.election.pollbook import Channel, CheckIn, masked
+from saylau.election.protocols import StationFacts
 from saylau.election.voter_roll import AbsenteeCertificate, Voter, VoterRoll
 from saylau.errors import PollbookError, VoterRollError
 from saylau.store.models import CheckIn as CheckInRow
@@ -38,6 +40,7 @@ __all__ = [
     "insert_voters",
     "refresh_station_counts",
     "save_roll",
+    "station_facts",
     "station_regions",
 ]
 
@@ -311,3 +314,51 @@ def refresh_station_counts(session: Session, election_id: str) -> dict[str, int]
     for st in session.scalars(select(Station).where(Station.election_id == election_id)):
         st.registered = counts.get(st.id, 0)
     return counts
+
+
+def station_facts(
+    session: Session, election_id: str, station_ids: Iterable[str] | None = None
+) -> dict[str, StationFacts]:
+    """Roll and pollbook counts of the election's stations (or of ``station_ids``), a few grouped queries.
+
+    ``registered`` is the station's count on the roll now (``stations.registered``, refreshed by every
+    import and transfer); ``listed`` and ``transferred_out`` are read from the voters imported to the
+    station (indexed by station), so ``transferred_in = registered - listed + transferred_out``.
+    ``decrypted`` is left ``None``: the caller adds the tally.
+    """
+    wanted = None if station_ids is None else list(dict.fromkeys(station_ids))
+
+    def only(column: Any) -> list[Any]:
+        return [] if wanted is None else [column.in_(wanted)]
+
+    registered = {
+        str(sid): int(n)
+        for sid, n in session.execute(
+            select(Station.id, Station.registered).where(
+                Station.election_id == election_id, *only(Station.id)
+            )
+        ).all()
+    }
+    mine = (VoterRow.election_id == election_id, *only(VoterRow.station_id))
+    listed = {str(sid): int(n) for sid, n in session.execute(
+        select(VoterRow.station_id, func.count()).where(*mine).group_by(VoterRow.station_id)).all()}
+    moved = {str(sid): int(n) for sid, n in session.execute(
+        select(VoterRow.station_id, func.count()).where(*mine, VoterRow.transfer_to.is_not(None))
+        .group_by(VoterRow.station_id)).all()}
+    in_person: dict[str, int] = {}
+    remote: dict[str, int] = {}
+    for sid, ch, n in session.execute(
+        select(CheckInRow.station_id, CheckInRow.channel, func.count())
+        .where(CheckInRow.election_id == election_id, *only(CheckInRow.station_id))
+        .group_by(CheckInRow.station_id, CheckInRow.channel)
+    ).all():
+        counts = remote if ch == "remote" else in_person
+        counts[str(sid)] = counts.get(str(sid), 0) + int(n)
+    out: dict[str, StationFacts] = {}
+    for sid, reg in registered.items():
+        here, gone = listed.get(sid, 0), moved.get(sid, 0)
+        out[sid] = StationFacts(
+            station=sid, registered=reg, listed=here, transferred_out=gone, transferred_in=reg - here + gone,
+            checked_in=in_person.get(sid, 0), remote=remote.get(sid, 0),
+        )
+    return out

@@ -8,8 +8,11 @@ whose tag it is; the verifier then checks that in each tag group exactly the las
 every earlier one is superseded by the next (``docs/record-format.md`` §6.7), so a "superseded by"
 link cannot be redirected to another voter's ballot.
 
-Coercion: a coerced voter can still vote again; the tag says only that the shown ballot and the later
-one are the same voter's, which the published "superseded" link says already.
+Coercion: a coerced voter can still vote again until the polls close, so a ballot shown under pressure
+proves nothing about the counted one; the tag says only that the shown ballot and the later one are the
+same voter's, which the published "superseded" link says already. Revoting does not hide that it
+happened: a coercer who noted the tracking code sees it superseded on the public board. Nor does it help
+against a coercer who holds the credential, or the voter, until the close.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from saylau.forensics.data import StationResults, TurnoutSnapshots
+from saylau.forensics import StationResults, TurnoutSnapshots
 
 __all__ = ["paper_results"]
 
