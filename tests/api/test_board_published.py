@@ -74,7 +74,9 @@ def test_a_partial_decryption_arriving_during_decryption_is_in_the_results_and_t
             {
                 "scope": s["scope"],
                 "scope_id": s["scope_id"],
-                "partial": partial_decrypt(late, EncryptedTally.from_dict(s["encrypted"])).to_dict(),
+                "partial": partial_decrypt(
+                    late, EncryptedTally.from_dict(s["encrypted"]), published=t.el.params
+                ).to_dict(),
             }
             for s in scopes
         ]
