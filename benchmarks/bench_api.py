@@ -25,9 +25,10 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from rich.console import Console
@@ -52,12 +53,15 @@ def _manifest() -> dict[str, Any]:
         for s in OPTIONS
     ]
     stations = [{"station_id": f"st-{i}", "name": n(f"st-{i}"), "time_zone": "Asia/Almaty"} for i in range(2)]
+    # the server casts only within a station's voting hours, on its own clock: polls are open now
+    now = datetime.now(ZoneInfo("Asia/Almaty")).replace(microsecond=0)
+    opens, closes = now - timedelta(hours=2), now + timedelta(hours=10)
     return {
         "election_id": "bench",
         "name": n("bench"),
-        "election_date": "2022-11-20",
-        "voting_opens": "2022-11-20T07:00:00+06:00",
-        "voting_closes": "2022-11-20T20:00:00+06:00",
+        "election_date": opens.date().isoformat(),
+        "voting_opens": opens.isoformat(),
+        "voting_closes": closes.isoformat(),
         "contests": [
             {"contest_id": "president", "name": n("President"), "votes_allowed": 1, "selections": sels}
         ],

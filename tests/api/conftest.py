@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,21 @@ def manifest(election_id: str = "e2022") -> dict[str, Any]:
     }
 
 
+class ElectionDayClock:
+    """The server's board clock in these tests: election day of ``manifest()``, a millisecond per reading.
+
+    The verifier refuses a cast ballot whose board time is outside its station's voting hours (07:00–20:00
+    in Almaty on 2022-11-20), and the server refuses to cast one, so the tests run on that day.
+    """
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.start = start or datetime.fromisoformat("2022-11-20T08:00:00+06:00")
+        self._ticks = itertools.count(1)
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(milliseconds=next(self._ticks))
+
+
 @pytest.fixture
 def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
     settings = Settings(
@@ -104,6 +120,7 @@ def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
     )
     app = create_app(settings)
     state = app.state.saylau
+    state.clock = ElectionDayClock()
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
     with TestClient(app) as c:

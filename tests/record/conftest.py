@@ -17,7 +17,7 @@ def small_record(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
     pilot = pilot_election(stations=3, ballots=24, seed=7)
     result = run_demo(
         out, pilot.manifest, pilot.plan, guardians=3, quorum=2, missing=1,
-        challenge_rate=0.25, remote_rate=0.5, revote_rate=0.5, seed=7, workers=1,
+        challenge_rate=0.25, remote_rate=0.5, revote_rate=0.5, seed=7, workers=1, registered=pilot.registered,
     )
     assert result.states["challenged"] > 0 and result.states["superseded"] > 0
     return result

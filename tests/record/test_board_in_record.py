@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from record_tamper import read_lines, write_lines
 
 from saylau.board import BoardSigner, BulletinBoard, MemoryBoardStore
+from saylau.board.chain import parse_time
 from saylau.errors import VerificationFailed
 from saylau.record import format as fmt
 from saylau.record.demo import DemoResult
@@ -37,8 +38,11 @@ def rebuild_board(record: Path, change: Callable[[list[Entry]], list[Entry]]) ->
     """Rewrite the board the way its operator could: new entries, a fresh chain, re-signed checkpoints."""
     rows = read_lines(record / fmt.BOARD)
     header = rows[0]
-    board = BulletinBoard(header["board_id"], MemoryBoardStore(), BoardSigner.generate(), 8)
-    for e in change([r for r in rows if r["type"] == "entry"]):
+    items = [r for r in rows if r["type"] == "entry"]
+    now = [parse_time(items[0]["time"])]  # the entries keep their times (the board keeps them in order)
+    board = BulletinBoard(header["board_id"], MemoryBoardStore(), BoardSigner.generate(), 8, lambda: now[0])
+    for e in change(items):
+        now[0] = parse_time(e["time"]) if "time" in e else now[0]
         board.append(e["kind"], e["payload"], code=e["code"])
     board.close()
     write_lines(record / fmt.BOARD, list(board.export_rows()))
@@ -46,6 +50,11 @@ def rebuild_board(record: Path, change: Callable[[list[Entry]], list[Entry]]) ->
 
 def first(items: list[Entry], kind: str) -> int:
     return next(i for i, e in enumerate(items) if e["kind"] == kind)
+
+
+def closing(items: list[Entry]) -> int:
+    """The close of voting: the ``phase`` entry ``closed`` (an ``open`` one comes before it)."""
+    return next(i for i, e in enumerate(items) if e["kind"] == "phase" and e["payload"]["phase"] == "closed")
 
 
 def last_of_a_device(items: list[Entry]) -> int:
@@ -131,7 +140,7 @@ def test_board_entry_missing_from_the_record_is_caught(record_copy: Path) -> Non
     cast = next(d["ballot"] for d in lines if d["state"] == "cast")
 
     def add(items: list[Entry]) -> list[Entry]:
-        i = first(items, "phase")
+        i = closing(items)
         fake = {"ballot_id": cast["ballot_id"], "code": cast["code"], "by": "nobody"}
         return [*items[:i], {"kind": "superseded", "payload": fake, "code": cast["code"]}, *items[i:]]
 
@@ -175,7 +184,7 @@ def test_ballot_with_another_state_on_the_board_is_caught(record_copy: Path) -> 
 
 def test_wrong_closing_code_on_the_board_is_caught(record_copy: Path) -> None:
     def wrong(items: list[Entry]) -> list[Entry]:
-        i = first(items, "phase")
+        i = closing(items)
         items[i]["payload"]["devices"][0]["closing_code"] = "00" * 32
         return items
 
@@ -184,13 +193,16 @@ def test_wrong_closing_code_on_the_board_is_caught(record_copy: Path) -> None:
 
 
 def test_closing_codes_missing_from_the_board_are_caught(record_copy: Path) -> None:
-    rebuild_board(record_copy, lambda items: [e for e in items if e["kind"] != "phase"])
+    def drop(items: list[Entry]) -> list[Entry]:  # (the protocols, published after the close, too)
+        return [e for i, e in enumerate(items) if i != closing(items) and e["kind"] != "protocol"]
+
+    rebuild_board(record_copy, drop)
     fails(record_copy, "0 close-of-voting entries")
 
 
 def test_ballot_after_the_close_is_caught(record_copy: Path) -> None:
     def late(items: list[Entry]) -> list[Entry]:
-        i, j = last_of_a_device(items), first(items, "phase")
+        i, j = last_of_a_device(items), closing(items)
         return [*items[:i], *items[i + 1 : j + 1], items[i], *items[j + 1 :]]
 
     rebuild_board(record_copy, late)

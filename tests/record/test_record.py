@@ -13,11 +13,17 @@ from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.tally import StationSums, TallyEntry, decrypt_tallies, results_summary
 from saylau.record.verifier import verify_record
+from saylau.record.windows import VotingWindows
 from saylau.record.writer import write_record
 from saylau.sim.pilot import pilot_election
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import DeviceRecord, VotingDevice
-from saylau.voting.publish import result_payload, tally_payload
+from saylau.voting.publish import (
+    guardian_partials_payload,
+    guardian_record_payload,
+    result_payload,
+    tally_payload,
+)
 from saylau.voting.submitted import SubmittedBallot
 
 REVOTE_KEY = bytes(range(32))
@@ -30,7 +36,12 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     base = fmt.election_base_hash(manifest.manifest_hash(), 3, 2)
     guardians, key = run_key_ceremony(3, 2, base)
     params = ElectionParameters(base, key, manifest.contest_specs())
-    board = BulletinBoard(manifest.election_id, MemoryBoardStore(), BoardSigner.generate(), 4)
+    windows = VotingWindows(manifest)
+    at = max(windows.window(loc.station.station_id)[0] for loc in manifest.locations())
+    assert all(at < windows.window(loc.station.station_id)[1] for loc in manifest.locations())
+    board = BulletinBoard(manifest.election_id, MemoryBoardStore(), BoardSigner.generate(), 4, lambda: at)
+    for record in key.guardian_records:
+        board.append("guardian", guardian_record_payload(record))
     box = BallotBox(params, verify=True, revote_key=REVOTE_KEY, board=board)
     cast_secrets = []
     devices = []
@@ -57,6 +68,10 @@ def election(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
               for a, b, n, t in tallies]
     board.append("tally", tally_payload(scopes, 9))
     entries = decrypt_tallies(params, tallies, guardians[:2])
+    for g in guardians[:2]:
+        mine = [next(p for p in e.plaintext.partials if p.guardian_index == g.index) for e in entries]
+        scopes_ = [(e.scope, e.scope_id) for e in entries]
+        board.append("partial_decryption", guardian_partials_payload(g.index, scopes_, mine))
     board.append("result", result_payload(results_summary(manifest, entries)))
     board.close()
     out = tmp_path_factory.mktemp("rt") / "record"

@@ -1,14 +1,20 @@
-"""A second, minimal verifier written from docs/record-format.md alone (hashlib + coincurve, no saylau
-crypto code): if the document's byte-level description drifts from the implementation, this fails."""
+"""A second, minimal verifier written from docs/record-format.md and docs/board-format.md alone (hashlib +
+coincurve, and cryptography for Ed25519; no saylau code): if the documents' byte-level description drifts
+from the implementation, this fails."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from coincurve import PublicKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from saylau.record.demo import DemoResult
 
@@ -176,3 +182,134 @@ def test_an_independent_reading_of_the_format_doc(small_record: DemoResult) -> N
     a_, b_ = g**v * V**c, A**v * M**c
     ctx2 = (h_e, "partial-decryption", t_hash, i, enc["contest_id"], share["selection_id"], B)
     assert c == Hq("saylau/v1/chaum-pedersen", *ctx2, V, A, M, a_, b_)
+
+
+# --- docs/board-format.md and docs/record-format.md §3, §9, §11 -------------------------------------
+
+BOARD_TIME = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$")
+
+
+def jcs(obj: Any) -> bytes:
+    """RFC 8785 for these documents (no floats; keys ASCII or BMP): sorted keys, no spaces, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def board_hash(tag: str, obj: Any) -> str:
+    """board-format.md "Hashing": 8-byte big-endian lengths of the tag and of the canonical JSON."""
+    t, j = tag.encode(), jcs(obj)
+    return hashlib.sha256(len(t).to_bytes(8, "big") + t + len(j).to_bytes(8, "big") + j).hexdigest()
+
+
+def ed25519_verifies(key_hex: str, signature_hex: str, message: bytes) -> bool:
+    try:
+        key = Ed25519PublicKey.from_public_bytes(bytes.fromhex(key_hex))
+        key.verify(bytes.fromhex(signature_hex), message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def voting_hours(manifest: dict[str, Any], time_zone: str) -> tuple[str, str]:
+    """record-format.md §3: the local clock times of voting_opens / voting_closes, in the station's zone."""
+    day = date.fromisoformat(manifest["election_date"])
+    ends = []
+    for field in ("voting_opens", "voting_closes"):
+        clock = datetime.fromisoformat(manifest[field]).time()
+        ends.append(datetime.combine(day, clock, ZoneInfo(time_zone)))
+    if ends[1] <= ends[0]:
+        ends[1] += timedelta(days=1)
+    return tuple(e.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") for e in ends)  # type: ignore[return-value]
+
+
+def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult) -> None:
+    d: Path = small_record.out_dir
+    manifest = json.loads((d / "manifest.json").read_bytes())
+    params = json.loads((d / "parameters.json").read_bytes())
+    tallies = [json.loads(x) for x in (d / "tallies.jsonl").read_bytes().splitlines()]
+    rows = [json.loads(x) for x in (d / "board.jsonl").read_bytes().splitlines()]
+    # record-format.md §3: every name is {kk, ru, en}; §9: results.json's format value
+    named = [manifest, *manifest["regions"]]
+    named += [x for r in manifest["regions"] for x in r["districts"]]
+    named += [s for r in manifest["regions"] for x in r["districts"] for s in x["stations"]]
+    assert all(set(x["name"]) == {"kk", "ru", "en"} and all(x["name"].values()) for x in named)
+    assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/1"
+    # Rows: header, entries linked by hashes, checkpoints signed over the six fields, times in order
+    header = rows[0]
+    assert header["genesis_hash"] == board_hash("saylau/board/v1/genesis", {"board_id": header["board_id"]})
+    prev, last_time, signed = header["genesis_hash"], "", 0
+    entries = []
+    for row in rows[1:]:
+        assert BOARD_TIME.match(row["time"]) and row["time"] >= last_time
+        last_time = row["time"]
+        if row["type"] == "checkpoint":
+            statement = {k: row[k] for k in ("board_id", "position", "count", "entry_hash", "time", "final")}
+            assert set(row) == {*statement, "type", "signature"}
+            message = b"saylau/board/v1/checkpoint\x00" + jcs(statement)
+            assert ed25519_verifies(header["public_key"], row["signature"], message)
+            signed += 1
+            continue
+        assert row["payload_hash"] == board_hash("saylau/board/v1/payload", row["payload"])
+        fields = {k: row[k] for k in ("position", "time", "kind", "code", "payload_hash", "prev_hash")}
+        assert row["prev_hash"] == prev and row["entry_hash"] == board_hash("saylau/board/v1/entry", fields)
+        prev = row["entry_hash"]
+        entries.append(row)
+    assert signed >= 1 and rows[-1]["type"] == "checkpoint" and rows[-1]["final"]
+    # Entry kinds: the payloads' fields, as listed
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for e in entries:
+        kinds.setdefault(e["kind"], []).append(e["payload"])
+    fields_of = {
+        "manifest": {"manifest", "manifest_hash", "base_hash", "guardians", "quorum"},
+        "guardian": {"index", "record"},
+        "joint_key": {"parameters"},
+        "ballot": {"ballot", "device_id", "station_id", "state"},
+        "challenge": {"challenged", "device_id", "station_id"},
+        "superseded": {"ballot_id", "code", "by"},
+        "turnout": {"station_id", "at", "voted"},
+        "tally": {"scopes", "ballots"},
+        "partial_decryption": {"index", "partials"},
+        "result": {"results"},
+    }
+    for kind, fields in fields_of.items():
+        assert kinds[kind] and all(set(p) == fields for p in kinds[kind]), kind
+    opened, closed = kinds["phase"]
+    assert set(opened) == {"phase", "at"} and opened["phase"] == "open"
+    assert set(closed) == {"phase", "at", "devices"} and closed["phase"] == "closed"
+    assert kinds["manifest"][0]["manifest"] == manifest
+    h_m = hashlib.sha256((d / "manifest.json").read_bytes()).hexdigest()
+    assert kinds["manifest"][0]["manifest_hash"] == h_m
+    assert kinds["manifest"][0]["base_hash"] == params["election"]["base_hash"]
+    # record-format.md §11.8: guardian records and partial decryptions are the board's
+    records = params["election"]["joint_key"]["guardians"]
+    by_index = sorted(kinds["guardian"], key=lambda p: p["index"])
+    assert by_index == [{"index": r["index"], "record": r} for r in records]
+    present = [p["guardian_index"] for p in tallies[0]["plaintext"]["partials"]]
+    expected = [
+        {"index": i, "partials": [
+            {"scope": t["scope"], "scope_id": t["scope_id"],
+             "partial": next(p for p in t["plaintext"]["partials"] if p["guardian_index"] == i)}
+            for t in tallies
+        ]}
+        for i in present
+    ]
+    assert sorted(kinds["partial_decryption"], key=str) == sorted(expected, key=str)
+    # §11.7: every cast ballot's time within its station's voting hours
+    zones = {s["station_id"]: s["time_zone"] for r in manifest["regions"] for x in r["districts"]
+             for s in x["stations"]}
+    for e in entries:
+        if e["kind"] == "ballot":
+            opens, closes = voting_hours(manifest, zones[e["payload"]["station_id"]])
+            assert opens <= e["time"] <= closes
+    # Protocols: signed by the station key noted earlier, version 1, control relations
+    keys = {p["station_key"]["station_id"]: p["station_key"]["public_key"]
+            for p in kinds["note"] if "station_key" in p}
+    options = sorted(s["selection_id"] for c in manifest["contests"] for s in c["selections"])
+    assert kinds["protocol"]
+    for doc in kinds["protocol"]:
+        f = doc["figures"]
+        assert doc["signer"] == keys[f["station"]] and doc["version"] == 1 and doc["supersedes"] is None
+        body = {k: v for k, v in doc.items() if k != "signature"}
+        assert ed25519_verifies(doc["signer"], doc["signature"], b"saylau/protocol/1\x00" + jcs(body))
+        assert sorted(f["votes"]) == options and sum(f["votes"].values()) == f["valid"]
+        assert f["ballots_received"] == f["ballots_issued"] + f["ballots_unused"] + f["ballots_spoiled"]
+        assert f["valid"] + f["invalid"] == f["ballots_in_boxes"] <= f["ballots_issued"] <= f["registered"]

@@ -33,11 +33,14 @@ from saylau.api.common import Written, get_election, need_phase
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
+from saylau.election.manifest import Manifest
 from saylau.errors import AccessDenied, ElectionStateError, InvalidBallot, SaylauError
 from saylau.record.verifier.admission import check_position
+from saylau.record.windows import VotingWindows
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember
 from saylau.store.models import Ballot, Device, Election, Token
+from saylau.voting.publish import superseded_payload
 
 if TYPE_CHECKING:
     from saylau.api.state import AppState
@@ -144,6 +147,24 @@ class CastWriter:
     def __init__(self, state: AppState) -> None:
         """Bind to the application (board signer and settings)."""
         self.state = state
+        self._windows: dict[str, VotingWindows] = {}  # election id -> its stations' voting hours
+
+    def _voting_time(self, loaded: _Loaded, r: CastRequest) -> str:
+        """The board time the ballot will carry; ``ElectionStateError`` outside its station's hours.
+
+        The verifier refuses a cast ballot whose board time lies outside its station's voting hours
+        (``docs/record-format.md`` §11), so the server refuses to publish one.
+        """
+        e = loaded.election
+        windows = self._windows.get(e.id)
+        if windows is None:
+            windows = self._windows[e.id] = VotingWindows(Manifest.from_json_obj(e.manifest))
+        at = loaded.board.next_time(loaded.board.store.head())
+        if r.station_id in windows and not windows.contains(r.station_id, at):
+            raise ElectionStateError(
+                f"station {r.station_id}: voting is open {windows.describe(r.station_id)}, not at {at}"
+            )
+        return at
 
     def __call__(self, session: Session, requests: list[CastRequest]) -> list[Any]:
         """Store what passes its checks; one outcome (``Written`` or the refusing exception) per request."""
@@ -279,6 +300,7 @@ class CastWriter:
         check_position(ck.ballot_id, ck.sequence, position, r.device_id)  # the verifier's check
         if loaded.board.is_closed():
             raise ElectionStateError(f"board {e.id}: closed, accepts no more ballots")
+        at = self._voting_time(loaded, r) if r.kind == "cast" else None
         # every check passed: change the rows
         if device is None:  # the station's remote channel device, created at its first ballot
             device = Device(
@@ -304,19 +326,25 @@ class CastWriter:
             old.superseded_by = ck.ballot_id
             superseded.append(old.code)
             loaded.board.append(
-                "superseded", {"ballot_id": old.id, "code": old.code, "by": ck.ballot_id}, code=old.code
+                "superseded", superseded_payload(old.id, old.code, ck.ballot_id), code=old.code, time=at
             )
-        status, out = self._store(session, loaded, r, "ballot", sequence)
+        status, out = self._store(session, loaded, r, "ballot", sequence, at)
         loaded.cast_by_voter[voter] = [loaded.ballots[ck.code]]
         return status, {**out, "superseded": superseded}
 
     def _store(
-        self, session: Session, loaded: _Loaded, r: CastRequest, board_kind: str, sequence: int
+        self,
+        session: Session,
+        loaded: _Loaded,
+        r: CastRequest,
+        board_kind: str,
+        sequence: int,
+        at: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Publish the ballot on the board and add its row (every check has passed)."""
+        """Publish the ballot on the board (at board time ``at``, if given) and add its row."""
         ck = r.checked
         entry = loaded.board.append(
-            board_kind, r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash
+            board_kind, r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash, time=at
         )
         row = Ballot(
             election_id=loaded.election.id,

@@ -36,6 +36,7 @@ from saylau.store.models import (
     Election,
     PartialDecryptionRow,
 )
+from saylau.voting.publish import result_payload
 
 __all__ = ["decrypt", "tally", "verify"]
 
@@ -119,8 +120,23 @@ def decrypt(ctx: JobContext) -> dict[str, Any]:
     The results, their board entry and the board's final checkpoint are committed in one transaction:
     publishing the results closes the board. A job resumed after that transaction committed (its worker
     died before recording success) publishes and closes nothing again: it reports what was published.
+    Every partial decryption on the board goes into the results (the record verifier compares the
+    board's ``partial_decryption`` entries with the record's): one that arrived while this job computed
+    is seen under the board lock, and the decryption is computed again with it.
     """
     eid = _election(ctx)
+    for _ in range(_DECRYPT_ATTEMPTS):
+        done = _decrypt_once(ctx, eid)
+        if done is not None:
+            return done
+    raise DecryptionError(f"election {eid}: partial decryptions kept arriving while decrypting; run it again")
+
+
+_DECRYPT_ATTEMPTS = 5
+
+
+def _decrypt_once(ctx: JobContext, eid: str) -> dict[str, Any] | None:
+    """Decrypt with the partial decryptions stored now; ``None`` if another arrived meanwhile."""
     with ctx.state.reading() as session:
         e = session.get(Election, eid)
         if e is not None and e.phase == "decrypted" and e.tally is not None:
@@ -154,11 +170,19 @@ def decrypt(ctx: JobContext) -> dict[str, Any]:
         if e2.phase == "decrypted":  # another attempt of this job committed while this one computed
             return _published(session, eid, len(entries))
         need_phase(e2, "tallied")
+        board = ctx.state.board(session, eid)
+        board.store.head()  # lock: a partial decryption is published under this lock too
+        present = set(
+            session.scalars(
+                select(PartialDecryptionRow.index).where(PartialDecryptionRow.election_id == eid)
+            )
+        )
+        if present != {r.index for r in rows}:
+            return None  # (nothing written: the transaction ends unchanged)
         e2.tally = {**stored, "entries": [t.to_dict() for t in entries]}
         e2.results = results
         e2.phase = "decrypted"
-        board = ctx.state.board(session, eid)
-        entry = board.append("result", {"results": results})
+        entry = board.append("result", result_payload(results))
         final = board.close()
     return {"board_position": entry.position, "final_checkpoint": final.position, "scopes": len(entries)}
 

@@ -2,7 +2,9 @@
 
 Each guardian's secret stays on the guardian's side: the server stores public records (commitments and
 Schnorr proofs, verified on arrival), encrypted shares addressed to one guardian each (only that guardian
-may fetch them), and partial decryptions with their proofs.
+may fetch them), and partial decryptions with their proofs. Each record and each partial decryption is
+published on the board (``guardian``, ``partial_decryption``; ``docs/board-format.md``) in the form the
+election record carries it, so the record verifier can compare the two.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from saylau.election.manifest import Manifest
 from saylau.errors import AccessDenied, CeremonyError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import GuardianRow, GuardianShare, PartialDecryptionRow
+from saylau.voting.publish import guardian_record_payload, partial_decryption_payload
 
 __all__ = ["router"]
 
@@ -111,7 +114,8 @@ def post_guardian_record(
         session.add(
             GuardianRow(election_id=election_id, index=index, user_id=caller.user_id, record=body.record)
         )
-        entry = state.publish(session, election_id, "guardian", {"index": index, "record": body.record})
+        # published in its parsed form: the record verifier compares it with parameters.json's
+        entry = state.publish(session, election_id, "guardian", guardian_record_payload(rec))
         return 201, {"index": index, "board_position": entry.position}
 
     path = f"/elections/{election_id}/guardians/{index}/record"
@@ -242,6 +246,7 @@ def post_partial_decryption(
         scopes = e.tally["scopes"]
     if len(body.partials) != len(scopes):
         raise ValueError(f"field 'partials': {len(body.partials)} given, the tally has {len(scopes)} scopes")
+    parsed: list[tuple[str, str, dict[str, Any]]] = []
     for i, (given, scope) in enumerate(zip(body.partials, scopes, strict=True)):
         if (given.scope, given.scope_id) != (scope["scope"], scope["scope_id"]):
             want = f"{scope['scope']}/{scope['scope_id']}"
@@ -250,13 +255,16 @@ def post_partial_decryption(
         if partial.guardian_index != index:
             raise ValueError(f"field 'partials.{i}.partial.guardian_index': not guardian {index}")
         verify_partial_decryption(params, EncryptedTally.from_dict(scope["encrypted"]), partial)
+        parsed.append((given.scope, given.scope_id, partial.to_dict()))
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         if session.get(PartialDecryptionRow, (election_id, index)) is not None:
             raise ElectionStateError(f"guardian {index}: partial decryption already submitted")
         stored = body.model_dump()
         session.add(PartialDecryptionRow(election_id=election_id, index=index, body=stored))
-        entry = state.publish(session, election_id, "partial_decryption", {"index": index, **stored})
+        # published in its parsed form: the record verifier compares it with the record's tallies
+        payload = partial_decryption_payload(index, parsed)
+        entry = state.publish(session, election_id, "partial_decryption", payload)
         return 201, {"index": index, "board_position": entry.position}
 
     path = f"/elections/{election_id}/guardians/{index}/partial-decryption"

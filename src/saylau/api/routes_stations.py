@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,7 @@ from saylau.store.pollbook_store import (
     save_roll,
     station_facts,
 )
+from saylau.voting.publish import turnout_payload
 
 __all__ = ["csv_text", "router", "station_close", "voter_pseudonym"]
 
@@ -52,11 +53,23 @@ router = APIRouter()
 
 
 class TurnoutIn(BaseModel):
-    """Voters who received a ballot at this station by ``at`` (ISO time)."""
+    """Voters who received a ballot at this station by ``at`` (ISO 8601 date-time with a UTC offset)."""
 
     model_config = ConfigDict(extra="forbid")
     at: str = Field(min_length=10, max_length=40)
     voted: int = Field(ge=0)
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: str) -> str:
+        """The verifier refuses a turnout entry whose time is not a date-time with an offset."""
+        try:
+            at = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 date-time") from None
+        if at.tzinfo is None or at.utcoffset() is None:
+            raise ValueError("the time needs a UTC offset (e.g. 2022-11-20T12:00:00+06:00)")
+        return value
 
 
 class CheckInIn(BaseModel):
@@ -97,9 +110,8 @@ def submit_turnout(
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         need_phase(get_election(session, election_id), "open", "closed")
         session.add(TurnoutRow(election_id=election_id, station_id=station_id, at=body.at, voted=body.voted))
-        entry = state.publish(
-            session, election_id, "turnout", {"station_id": station_id, **body.model_dump()}
-        )
+        payload = turnout_payload(station_id, body.at, body.voted)
+        entry = state.publish(session, election_id, "turnout", payload)
         return 201, {"station_id": station_id, "board_position": entry.position}
 
     path = f"/elections/{election_id}/stations/{station_id}/turnout"

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from saylau.api.committer import GroupCommitter
 from saylau.api.settings import Settings
 from saylau.api.verify_pool import VerifyPool, params_for
-from saylau.board import BoardEntry, BoardSigner, BulletinBoard
+from saylau.board import BoardEntry, BoardSigner, BulletinBoard, Clock, system_clock
 from saylau.crypto import ElectionParameters
 from saylau.errors import ElectionStateError, SaylauError
 from saylau.store.accounts import DEFAULT_HASHER, TokenCache
@@ -69,6 +69,7 @@ class AppState:
     worker: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     hasher: PasswordHasher = DEFAULT_HASHER
+    clock: Clock = system_clock  # the board's time: the server's clock (tests inject election day's)
     committer: GroupCommitter = field(init=False)
     casts: Any = field(init=False)
     verifier: VerifyPool = field(init=False)
@@ -114,7 +115,7 @@ class AppState:
         store = boards.get(election_id)
         if store is None:
             store = boards[election_id] = SqlBoardStore(session, election_id, self._board_heads)
-        return BulletinBoard(election_id, store, self.signer, self.settings.checkpoint_every)
+        return BulletinBoard(election_id, store, self.signer, self.settings.checkpoint_every, self.clock)
 
     def publish(
         self, session: Session, election_id: str, kind: str, payload: dict[str, Any], code: str | None = None

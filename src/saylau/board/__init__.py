@@ -6,7 +6,18 @@ The format is documented in ``docs/board-format.md``.
 
 from __future__ import annotations
 
-from saylau.board.chain import KINDS, BoardEntry, genesis_hash, make_entry, payload_hash
+from saylau.board.chain import (
+    KINDS,
+    TIME_PATTERN,
+    BoardEntry,
+    Clock,
+    format_time,
+    genesis_hash,
+    make_entry,
+    parse_time,
+    payload_hash,
+    system_clock,
+)
 from saylau.board.checkpoint import BoardSigner, Checkpoint
 from saylau.board.log import DEFAULT_CHECKPOINT_EVERY, BoardStore, BulletinBoard, MemoryBoardStore
 from saylau.board.verify import (
@@ -21,18 +32,23 @@ from saylau.board.verify import (
 __all__ = [
     "DEFAULT_CHECKPOINT_EVERY",
     "KINDS",
+    "TIME_PATTERN",
     "BoardEntry",
     "BoardSigner",
     "BoardStore",
     "BoardSummary",
     "BulletinBoard",
     "Checkpoint",
+    "Clock",
     "MemoryBoardStore",
+    "format_time",
     "genesis_hash",
     "iter_jsonl",
     "make_entry",
+    "parse_time",
     "payload_hash",
     "read_jsonl",
+    "system_clock",
     "verify_board",
     "verify_board_file",
     "write_jsonl",

@@ -9,6 +9,8 @@ chained confirmation codes).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -18,11 +20,16 @@ from saylau.errors import BoardError
 
 __all__ = [
     "KINDS",
+    "TIME_PATTERN",
     "BoardEntry",
+    "Clock",
+    "format_time",
     "genesis_hash",
     "make_entry",
     "now_iso",
+    "parse_time",
     "payload_hash",
+    "system_clock",
 ]
 
 KINDS = frozenset(
@@ -49,9 +56,35 @@ KINDS = frozenset(
 )
 
 
+Clock = Callable[[], datetime]
+"""Where a board takes its times from: the server's clock, or a simulated election day's."""
+
+TIME_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z$")
+"""Board times: UTC, microseconds, ``Z`` (``2022-11-20T01:00:00.000000Z``); they sort as strings."""
+
+
+def system_clock() -> datetime:
+    """The machine's clock (UTC): the server's board time."""
+    return datetime.now(UTC)
+
+
+def format_time(at: datetime) -> str:
+    """A board time: ``at`` in UTC with microseconds and a ``Z`` suffix (``ValueError`` if naive)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(f"board time {at.isoformat()}: needs a UTC offset")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> datetime:
+    """Parse a board time written by ``format_time``; ``ValueError`` for any other form."""
+    if not isinstance(text, str) or not TIME_PATTERN.match(text):
+        raise ValueError(f"board time {text!r}: not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
 def now_iso() -> str:
     """The current UTC time as an ISO 8601 string with microseconds and a ``Z`` suffix."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return format_time(system_clock())
 
 
 def genesis_hash(board_id: str) -> str:

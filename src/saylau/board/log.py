@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Protocol
 
-from saylau.board.chain import BoardEntry, genesis_hash, make_entry, now_iso
+from saylau.board.chain import (
+    TIME_PATTERN,
+    BoardEntry,
+    Clock,
+    format_time,
+    genesis_hash,
+    make_entry,
+    system_clock,
+)
 from saylau.board.checkpoint import BoardSigner, Checkpoint
 from saylau.errors import BoardClosed, BoardError
 
@@ -94,7 +102,13 @@ class MemoryBoardStore:
 
 
 class BulletinBoard:
-    """Append published objects, sign checkpoints every ``checkpoint_every`` entries and at close."""
+    """Append published objects, sign checkpoints every ``checkpoint_every`` entries and at close.
+
+    Times come from ``clock`` (the server's clock by default; a simulated election day's in the demo)
+    and never go backwards: an entry's time is the later of the clock and the previous entry's time, a
+    periodic checkpoint carries the time of the entry it covers, and the final one the later of the
+    clock and the last entry's time (``docs/board-format.md``).
+    """
 
     def __init__(
         self,
@@ -102,6 +116,7 @@ class BulletinBoard:
         store: BoardStore,
         signer: BoardSigner,
         checkpoint_every: int = DEFAULT_CHECKPOINT_EVERY,
+        clock: Clock = system_clock,
     ) -> None:
         """Wrap ``store``; the caller serialises ``append`` calls (a lock or a database row lock)."""
         if checkpoint_every < 1:
@@ -110,6 +125,12 @@ class BulletinBoard:
         self.store = store
         self.signer = signer
         self.checkpoint_every = checkpoint_every
+        self.clock = clock
+
+    def next_time(self, head: BoardEntry | None = None) -> str:
+        """The time the next entry gets: the clock's, unless the board's head is later."""
+        now = format_time(self.clock())
+        return now if head is None or head.time <= now else head.time
 
     def header(self) -> dict[str, Any]:
         """What a verifier needs besides the entries: id, public key, genesis hash, checkpoint period."""
@@ -122,6 +143,12 @@ class BulletinBoard:
             "checkpoint_every": self.checkpoint_every,
         }
 
+    @staticmethod
+    def _not_before(head: BoardEntry | None, time: str) -> str:
+        if not TIME_PATTERN.match(time):
+            raise ValueError(f"board time {time!r}: not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
+        return time if head is None or head.time <= time else head.time
+
     def is_closed(self) -> bool:
         """Whether a final checkpoint was issued."""
         return self.store.closed()
@@ -132,8 +159,14 @@ class BulletinBoard:
         payload: dict[str, Any],
         code: str | None = None,
         known_payload_hash: str | None = None,
+        time: str | None = None,
     ) -> BoardEntry:
-        """Publish one object; ``BoardClosed`` once closed (``known_payload_hash``: see make_entry)."""
+        """Publish one object; ``BoardClosed`` once closed (``known_payload_hash``: see make_entry).
+
+        ``time``: a board time the caller took from ``next_time`` (to check it before publishing, as the
+        server checks a cast ballot's time against its station's voting hours); default: the clock's.
+        Either way the entry's time is no earlier than the previous entry's.
+        """
         head = self.store.head()
         if self.is_closed():
             pos = 0 if head is None else head.position + 1
@@ -141,12 +174,18 @@ class BulletinBoard:
                 f"board {self.board_id}: closed by its final checkpoint, cannot append at position {pos}"
             )
         entry = make_entry(
-            head, self.board_id, kind, payload, code=code, known_payload_hash=known_payload_hash
+            head,
+            self.board_id,
+            kind,
+            payload,
+            code=code,
+            time=self.next_time(head) if time is None else self._not_before(head, time),
+            known_payload_hash=known_payload_hash,
         )
         self.store.append(entry)
         if (entry.position + 1) % self.checkpoint_every == 0:
             self.store.add_checkpoint(
-                self.signer.sign(self.board_id, entry.position, entry.entry_hash, now_iso(), final=False)
+                self.signer.sign(self.board_id, entry.position, entry.entry_hash, entry.time, final=False)
             )
         return entry
 
@@ -157,7 +196,7 @@ class BulletinBoard:
             raise BoardError(f"board {self.board_id}: cannot close an empty board")
         if self.is_closed():
             raise BoardClosed(f"board {self.board_id}: already closed at position {head.position}")
-        cp = self.signer.sign(self.board_id, head.position, head.entry_hash, now_iso(), final=True)
+        cp = self.signer.sign(self.board_id, head.position, head.entry_hash, self.next_time(head), final=True)
         self.store.add_checkpoint(cp)
         return cp
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from saylau.board.chain import BoardEntry, genesis_hash
+from saylau.board.chain import TIME_PATTERN, BoardEntry, genesis_hash
 from saylau.board.checkpoint import Checkpoint, public_key_from_hex
 from saylau.errors import BoardError
 
@@ -94,6 +94,7 @@ def verify_board(
     last_cp: Checkpoint | None = None
     missing: int | None = None  # the first position due a checkpoint that did not get one
     prev = genesis_hash(board_id)
+    last_time = ""  # the time of the last row: board times never go backwards
     for row in it:
         kind = row.get("type")
         body = {k: v for k, v in row.items() if k != "type"}
@@ -103,6 +104,7 @@ def verify_board(
                 raise BoardError(msg)
             entry = BoardEntry.from_dict(body)
             entry.check(count, prev)
+            last_time = _check_time(f"board entry at position {count}", entry.time, last_time)
             if missing is None and _uncovered(count - 1, every, last_cp):
                 missing = count - 1  # a checkpoint after position count - 1 can no longer come
             count += 1
@@ -110,6 +112,7 @@ def verify_board(
         elif kind == "checkpoint":
             cp = Checkpoint.from_dict(body)
             _check_checkpoint(cp, board_id, count, head, public_key)
+            last_time = _check_time(f"board checkpoint at position {cp.position}", cp.time, last_time)
             if last_cp is not None and cp.position < last_cp.position:
                 raise BoardError(f"board checkpoint at position {cp.position}: out of order")
             last_cp = cp
@@ -139,6 +142,15 @@ def verify_board(
         checkpoints=checkpoints,
         final=final,
     )
+
+
+def _check_time(where: str, time: str, last: str) -> str:
+    """A row's time is a board time (UTC, microseconds, ``Z``) no earlier than the row before it."""
+    if not TIME_PATTERN.match(time):
+        raise BoardError(f"{where}: time {time[:40]!r} is not of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
+    if time < last:
+        raise BoardError(f"{where}: time {time} is before the previous row's {last} (times go backwards)")
+    return time
 
 
 def _uncovered(position: int, every: int, last_cp: Checkpoint | None) -> bool:

@@ -1,13 +1,15 @@
 """The election record against its bulletin board (``docs/record-format.md`` §11).
 
-The board's own chain and checkpoint signatures are checked by ``saylau.board.verify_board``, which
-also requires the final checkpoint (the board is closed when the results are published); this module
-streams ``board.jsonl`` through it once and keeps only what the cross-check needs: a 32-byte fingerprint
-per ballot, challenge and supersession entry, the positions of tagged (remote) ballots, the closing
-codes, and the last tally, result, manifest and joint-key entries. The record side adds the fingerprint
-of the entry each ballot line implies; the two multisets must be equal (sorted with numpy, 32 bytes per
-entry per side). On a mismatch a second pass over the files names the first object without its
-counterpart.
+The board's own chain, times and checkpoint signatures are checked by ``saylau.board.verify_board``,
+which also requires the final checkpoint (the board is closed when the results are published); this
+module streams ``board.jsonl`` through it once and keeps only what the cross-check needs: a 32-byte
+fingerprint per ballot, challenge and supersession entry, the positions of tagged (remote) ballots, the
+closing codes, the guardian records' and partial decryptions' payload hashes, and the last tally,
+result, manifest and joint-key entries; every cast ballot's time must lie in its station's voting hours,
+and turnout snapshots and protocols must be well formed (``saylau.record.board_published``). The record
+side adds the fingerprint of the entry each ballot line implies (payloads built by the verifier itself,
+``saylau.record.board_payloads``); the two multisets must be equal (sorted with numpy, 32 bytes per entry
+per side). On a mismatch a second pass over the files names the first object without its counterpart.
 """
 
 from __future__ import annotations
@@ -19,12 +21,21 @@ from typing import Any
 
 import numpy as np
 
-from saylau.board import BoardSummary, verify_board
+from saylau.board import BoardSummary, payload_hash, verify_board
 from saylau.crypto.tracking import opening_code
+from saylau.election.manifest import Manifest
 from saylau.errors import BoardError, VerificationFailed
 from saylau.record import format as fmt
+from saylau.record.board_payloads import (
+    ballot_entry,
+    challenge_entry,
+    guardian_entry,
+    partial_decryption_entry,
+    superseded_entry,
+)
+from saylau.record.board_published import PublishedObjects
 from saylau.record.reader import RecordReader
-from saylau.voting.publish import ballot_payload, challenge_payload, superseded_payload
+from saylau.record.windows import VotingWindows
 
 __all__ = ["BoardIndex", "challenge_fingerprint", "entry_fingerprint", "record_line_fingerprints"]
 
@@ -44,10 +55,10 @@ def record_line_fingerprints(d: dict[str, Any]) -> list[tuple[str, bytes]]:
     if d["state"] == "challenged":
         return []  # its entry is the opening, matched from challenged.jsonl
     out = [
-        ("ballot", entry_fingerprint("ballot", code, ballot_payload(ballot, d["device_id"], d["station_id"])))
+        ("ballot", entry_fingerprint("ballot", code, ballot_entry(ballot, d["device_id"], d["station_id"])))
     ]
     if d["state"] == "superseded":
-        payload = superseded_payload(ballot["ballot_id"], code, d["superseded_by"])
+        payload = superseded_entry(ballot["ballot_id"], code, d["superseded_by"])
         out.append(("superseded", entry_fingerprint("superseded", code, payload)))
     return out
 
@@ -55,7 +66,7 @@ def record_line_fingerprints(d: dict[str, Any]) -> list[tuple[str, bytes]]:
 def challenge_fingerprint(d: dict[str, Any], device_id: str, station_id: str) -> bytes:
     """The ``challenge`` entry a ``challenged.jsonl`` line implies."""
     code = d["ballot"]["code"]
-    return entry_fingerprint("challenge", code, challenge_payload(d, device_id, station_id))
+    return entry_fingerprint("challenge", code, challenge_entry(d, device_id, station_id))
 
 
 class BoardIndex:
@@ -64,7 +75,7 @@ class BoardIndex:
     def __init__(
         self,
         reader: RecordReader,
-        election_id: str,
+        manifest: Manifest,
         base_hash: bytes,
         public_key: str | None = None,
         require_final: bool = True,
@@ -75,7 +86,10 @@ class BoardIndex:
         results are published, which closes the board); a removed final checkpoint is then caught.
         """
         self.reader = reader
-        self.election_id = election_id
+        self.election_id = manifest.election_id
+        self.windows = VotingWindows(manifest)
+        options = [s.selection_id for c in manifest.contests for s in c.selections]
+        self.published = PublishedObjects(manifest.election_id, set(manifest.station_index()), options)
         self.base_hash = base_hash
         self.public_key = public_key
         self.require_final = require_final
@@ -124,6 +138,8 @@ class BoardIndex:
             self.board_fps += entry_fingerprint(kind, row.get("code"), payload)
             self._follow_chain(where, kind, payload)
             ballot = payload.get("ballot")
+            if kind == "ballot":
+                self._in_voting_hours(where, payload, str(row.get("time")))
             if kind == "ballot" and isinstance(ballot, dict) and "revote_tag" in ballot:
                 self.tagged_positions[str(ballot.get("ballot_id"))] = int(pos or 0)
         elif kind == "phase" and payload.get("phase") == "closed":
@@ -133,6 +149,22 @@ class BoardIndex:
             self.closed.append((int(pos or 0), devices))
         elif kind in ("tally", "result", "joint_key", "manifest"):
             self.last[kind] = (int(pos or 0), payload)
+        else:
+            closed = bool(self.closed)
+            self.published.observe(where, int(pos or 0), kind, payload, str(row.get("payload_hash")), closed)
+
+    def _in_voting_hours(self, where: str, payload: dict[str, Any], time: str) -> None:
+        """A cast ballot's board time lies within its station's voting hours (``VotingWindows``)."""
+        station = payload.get("station_id")
+        if not isinstance(station, str) or station not in self.windows:
+            raise VerificationFailed(f"{where}: station {station!r} is not in {fmt.MANIFEST}")
+        if not self.windows.contains(station, time):
+            ballot = payload.get("ballot")
+            bid = ballot.get("ballot_id") if isinstance(ballot, dict) else None
+            raise VerificationFailed(
+                f"{where}: ballot {bid} was cast at {time}, outside the voting hours of station {station} "
+                f"({self.windows.describe(station)})"
+            )
 
     def _follow_chain(self, where: str, kind: str, payload: dict[str, Any]) -> None:
         """A device's ballots and challenges appear on the board in its tracking-code chain order."""
@@ -236,6 +268,25 @@ class BoardIndex:
             raise VerificationFailed(
                 f"device {sorted(on_board)[0]}: closed on the board, not in {fmt.DEVICES}"
             )
+
+    def check_guardians(self, records: list[dict[str, Any]]) -> None:
+        """``parameters.json``'s guardian records are the board's ``guardian`` entries (payload hashes)."""
+        self.published.check_guardians(records, lambda r: payload_hash(guardian_entry(r)))
+
+    def check_partials(self, lines: list[dict[str, Any]]) -> int:
+        """Every guardian's partial decryptions in ``tallies.jsonl`` are its ``partial_decryption`` entry.
+
+        Returns the number of guardians whose partial decryptions were compared.
+        """
+        by_guardian: dict[int, list[tuple[str, str, dict[str, Any]]]] = {}
+        for line in lines:
+            for partial in line["plaintext"]["partials"]:
+                by_guardian.setdefault(partial["guardian_index"], []).append(
+                    (line["scope"], line["scope_id"], partial)
+                )
+        want = {i: payload_hash(partial_decryption_entry(i, scopes)) for i, scopes in by_guardian.items()}
+        self.published.check_partials(want)
+        return len(want)
 
     def check_published(self, kind: str, expected: Any, field: str, what: str) -> None:
         """The board's last ``kind`` entry carries ``expected`` under ``field`` (it must be on the board)."""

@@ -206,6 +206,8 @@ def run_election_day(
         seed=seed,
         workers=workers,
         progress=crypto_progress,
+        registered=pilot.registered,
+        turnout_times=sc.rules.turnout_reports_local,
     )
     mismatches = _pilot_mismatches(pilot, encrypted)
     if mismatches:

@@ -9,8 +9,9 @@ encrypted tally can be compared with the paper protocols station by station.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from saylau.election.scenario import Scenario, load_scenario
 from saylau.sim.apportion import apportion
 from saylau.sim.paper import PaperSimulation, simulate_paper
 
-__all__ = ["Pilot", "VotePlan", "pick_stations", "pilot_election", "pilot_plan"]
+__all__ = ["Pilot", "VotePlan", "pick_stations", "pilot_election", "pilot_plan", "pilot_registered"]
 
 VotePlan = Mapping[str, Mapping[str, int]]
 """Votes to cast per station id, per option id."""
@@ -34,6 +35,8 @@ class Pilot:
     plan: VotePlan
     paper: PaperSimulation
     station_ids: tuple[str, ...]
+    registered: Mapping[str, int] = field(default_factory=dict)
+    """Voters on each pilot station's roll: the paper roll scaled like its votes (for the protocols)."""
 
     @property
     def ballots(self) -> int:
@@ -95,6 +98,22 @@ def pilot_plan(table: StationTable, station_ids: tuple[str, ...], ballots: int) 
     return plan
 
 
+def pilot_registered(table: StationTable, plan: VotePlan) -> dict[str, int]:
+    """Each pilot station's roll, scaled from its paper roll by the pilot's share of its valid votes.
+
+    Rounded up, and never below the station's pilot voters, so the protocol's "voted <= registered" holds.
+    """
+    index = {sid: i for i, sid in enumerate(table.station)}
+    out: dict[str, int] = {}
+    for sid, votes in plan.items():
+        row = index[sid]
+        voters = sum(votes.values())
+        valid = int(table.valid[row])
+        scaled = math.ceil(int(table.registered[row]) * voters / valid) if valid else voters
+        out[sid] = max(scaled, voters)
+    return out
+
+
 def pilot_election(
     scenario: str | Scenario = "kz-2022",
     *,
@@ -111,4 +130,5 @@ def pilot_election(
     present = set(sim.table.station)
     chosen = tuple(s for s in chosen if s in present)
     manifest: Manifest = sc.to_manifest(station_ids=chosen)
-    return Pilot(manifest, pilot_plan(sim.table, chosen, ballots), sim, chosen)
+    plan = pilot_plan(sim.table, chosen, ballots)
+    return Pilot(manifest, plan, sim, chosen, pilot_registered(sim.table, plan))

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 from saylau.board import BulletinBoard
 from saylau.crypto import ChallengedBallot, ElectionParameters, verify_ballot
@@ -114,7 +113,7 @@ class BallotBox:
         self._voting_closed = True
         devices = self.devices()
         if self.board is not None:
-            at = datetime.now(UTC).isoformat()
+            at = self.board.clock().isoformat()  # the board's time: the simulated day's in the demo
             self.board.append("phase", closed_payload(devices, at))
         return devices
 

@@ -1,16 +1,19 @@
-"""The payloads the casting flow publishes on the bulletin board (server, demo and verifier alike).
+"""The payloads an election publishes on the bulletin board (server and demo alike).
 
-The server (``saylau.api``) and the demo's ballot box publish the same shapes, so that the record verifier
-can check an election record against its board entry by entry (``docs/record-format.md`` §11). Each
-function builds one entry's payload; the entry kinds are those of ``docs/board-format.md``.
+The server (``saylau.api``) and the demo publish the same shapes, so that the record verifier can check
+an election record against its board entry by entry (``docs/record-format.md`` §11). The verifier does
+not use this module: it builds the payloads it expects on its own, from ``docs/board-format.md``
+(``saylau.record.board_payloads``), so that a bug here is caught there. Each function builds one entry's
+payload; the entry kinds are those of ``docs/board-format.md``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from saylau.crypto import ChallengedBallot
+from saylau.crypto import ChallengedBallot, GuardianRecord, PartialDecryption
 from saylau.voting.device import DeviceRecord
 from saylau.voting.submitted import SubmittedBallot
 
@@ -18,11 +21,19 @@ __all__ = [
     "ballot_payload",
     "challenge_payload",
     "closed_payload",
+    "guardian_partials_payload",
+    "guardian_payload",
+    "guardian_record_payload",
+    "manifest_payload",
+    "open_payload",
+    "partial_decryption_payload",
     "published_ballot",
     "published_challenge",
     "result_payload",
+    "station_key_payload",
     "superseded_payload",
     "tally_payload",
+    "turnout_payload",
 ]
 
 
@@ -42,6 +53,66 @@ def challenge_payload(challenged: Mapping[str, Any], device_id: str, station_id:
 def superseded_payload(ballot_id: str, code: str, by: str) -> dict[str, Any]:
     """Kind ``superseded`` (code: the old ballot's tracking code): ``ballot_id`` replaced by ballot ``by``."""
     return {"ballot_id": ballot_id, "code": code, "by": by}
+
+
+def manifest_payload(
+    manifest: Mapping[str, Any], manifest_hash: str, base_hash: str, guardians: int, quorum: int
+) -> dict[str, Any]:
+    """Kind ``manifest``: the manifest, its hash, the base hash and the guardians ``n`` and quorum ``k``."""
+    return {
+        "manifest": dict(manifest),
+        "manifest_hash": manifest_hash,
+        "base_hash": base_hash,
+        "guardians": guardians,
+        "quorum": quorum,
+    }
+
+
+def guardian_payload(index: int, record: Mapping[str, Any]) -> dict[str, Any]:
+    """Kind ``guardian``: a guardian's public record (commitments and Schnorr proofs), as published."""
+    return {"index": index, "record": dict(record)}
+
+
+def guardian_record_payload(record: GuardianRecord) -> dict[str, Any]:
+    """The ``guardian`` payload of a ``GuardianRecord``."""
+    return guardian_payload(record.index, record.to_dict())
+
+
+def station_key_payload(station_id: str, public_key: str) -> dict[str, Any]:
+    """Kind ``note``: the key (raw Ed25519, hex) that signs a station's result protocols."""
+    return {"station_key": {"station_id": station_id, "public_key": public_key}}
+
+
+def open_payload(at: datetime) -> dict[str, Any]:
+    """Kind ``phase`` at the opening of voting."""
+    return {"phase": "open", "at": at.isoformat()}
+
+
+def turnout_payload(station_id: str, at: str, voted: int) -> dict[str, Any]:
+    """Kind ``turnout``: voters who received a ballot at ``station_id`` by ``at`` (ISO 8601 with offset)."""
+    return {"station_id": station_id, "at": at, "voted": voted}
+
+
+def partial_decryption_payload(
+    index: int, partials: Sequence[tuple[str, str, Mapping[str, Any]]]
+) -> dict[str, Any]:
+    """Kind ``partial_decryption``: a guardian's partial decryption of every scope, in tally order.
+
+    ``partials``: ``(scope, scope_id, partial)`` per scope, ``partial`` the ``PartialDecryption`` form.
+    """
+    return {
+        "index": index,
+        "partials": [{"scope": sc, "scope_id": sid, "partial": dict(p)} for sc, sid, p in partials],
+    }
+
+
+def guardian_partials_payload(
+    index: int, scopes: Sequence[tuple[str, str]], partials: Sequence[PartialDecryption]
+) -> dict[str, Any]:
+    """The ``partial_decryption`` payload of one guardian's ``PartialDecryption`` per scope."""
+    return partial_decryption_payload(
+        index, [(sc, sid, p.to_dict()) for (sc, sid), p in zip(scopes, partials, strict=True)]
+    )
 
 
 def closed_payload(devices: Iterable[DeviceRecord], at: str) -> dict[str, Any]:

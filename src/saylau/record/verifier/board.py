@@ -1,9 +1,10 @@
 """The record against its bulletin board (``docs/record-format.md`` §11) and the revote tags (§6.7).
 
-``check_board`` streams ``board.jsonl`` once through ``BoardIndex`` (chain, checkpoints, signatures, and
-the compact index the later comparisons need); ``check_board_match`` compares the ballots, challenges,
-closing codes, tallies, results, parameters and manifest with the board; ``check_revote_tags`` orders
-each revote-tag group by board position.
+``check_board`` streams ``board.jsonl`` once through ``BoardIndex`` (chain, times, checkpoints,
+signatures, cast ballots within their station's voting hours, well-formed turnout and protocols, and the
+compact index the later comparisons need); ``check_board_match`` compares the ballots, challenges,
+closing codes, guardian records, partial decryptions, tallies, results, parameters and manifest with the
+board; ``check_revote_tags`` orders each revote-tag group by board position.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ __all__ = ["check_board", "check_board_match", "check_revote_tags"]
 
 def check_board(s: VerifyState, check: CheckResult) -> None:
     """The board's hash chain and signed checkpoints, its id, and (if pinned) its key."""
-    index = s.board = BoardIndex(
-        s.reader, s.need_manifest().election_id, s.need_params().base_hash, s.board_public_key
-    )
+    index = s.board = BoardIndex(s.reader, s.need_manifest(), s.need_params().base_hash, s.board_public_key)
     summary = index.read_board(lambda n: s.tick("board", n))
     check.count = summary.count
     final = "closed (final checkpoint)" if summary.final else "not closed"
-    check.detail = f"{summary.checkpoints} checkpoints, {final}, key {summary.public_key[:16]}…"
+    published = index.published
+    check.detail = (
+        f"{summary.checkpoints} checkpoints, {final}, key {summary.public_key[:16]}…; "
+        f"{len(published.protocols)} station protocols, {published.turnout} turnout snapshots"
+    )
 
 
 def check_board_match(s: VerifyState, check: CheckResult) -> None:
@@ -39,7 +42,12 @@ def check_board_match(s: VerifyState, check: CheckResult) -> None:
     index.check_optional("joint_key", params, "parameters", f"{fmt.PARAMETERS} (election parameters)")
     m = s.need_manifest()
     index.check_optional("manifest", m.manifest_hash().hex(), "manifest_hash", f"{fmt.MANIFEST} hash")
-    check.detail = f"{check.count} ballot/challenge/revote entries, {len(s.devices)} closing codes"
+    index.check_guardians(params["joint_key"]["guardians"])
+    partials = index.check_partials([d for _, d in s.reader.lines(fmt.TALLIES)])
+    check.detail = (
+        f"{check.count} ballot/challenge/revote entries, {len(s.devices)} closing codes, "
+        f"{len(params['joint_key']['guardians'])} guardian records, {partials} guardians' partial decryptions"
+    )
 
 
 def check_revote_tags(s: VerifyState, check: CheckResult) -> None:
