@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from saylau.errors import AccessDenied
 from saylau.store.models import Token, User, utcnow
+from saylau.store.passwords import check_password
 
 __all__ = [
     "DEFAULT_HASHER",
@@ -79,8 +80,7 @@ def create_user(
         raise ValueError("field 'station_id': a station commission is bound to one election and station")
     if role == "guardian" and (guardian_index is None or not election_id):
         raise ValueError("field 'guardian_index': a guardian is bound to one election and index")
-    if len(password) < 8:
-        raise ValueError("field 'password': at least 8 characters")
+    check_password(password, username)
     user = User(
         username=username,
         password_hash=hasher.hash(password),
