@@ -7,9 +7,10 @@ Every request passes here before authentication, routing and parsing:
 2. the body is limited per route (:func:`route_limits`, sized to the largest legitimate payload):
    a ``Content-Length`` above the limit is refused at once, and the body is counted as it arrives
    (the header may be missing or lie), so nothing past the limit is ever read (413 naming the limit);
-3. a route whose limit exceeds ``EARLY_AUTH_BYTES`` checks the bearer token and the caller's role
-   before reading any of the body (401/403), so an anonymous client cannot make the server hold
-   a voter roll's worth of memory;
+3. a route allowing a large body (a voter roll, a batch of ballots, a manifest: those of
+   :func:`route_limits` that name their endpoint) checks the bearer token and the caller's role before
+   reading any of the body (401/403), so an anonymous client cannot make the server hold a voter roll's
+   worth of memory;
 4. a JSON body is checked for refused characters and numbers (422 naming the JSON path), a CSV
    upload for NUL bytes (422 naming line and column; the voter roll's rows are checked one by one by
    ``saylau.election.voter_roll`` instead, so a partial import can skip a bad row).
@@ -35,7 +36,6 @@ from saylau.errors import AccessDenied
 
 __all__ = [
     "DEFAULT_BODY_BYTES",
-    "EARLY_AUTH_BYTES",
     "InputGuard",
     "RouteLimit",
     "route_limits",
@@ -51,8 +51,6 @@ KIB = 1024
 MIB = 1024 * KIB
 DEFAULT_BODY_BYTES = 1 * MIB
 """Any route not listed in ``route_limits``: a ballot (~4 KiB with 7 options), a protocol, a share."""
-EARLY_AUTH_BYTES = 1 * MIB
-"""Routes allowing more than this check the bearer token before reading the body."""
 
 Kind = Literal["json", "csv", "raw"]
 
@@ -65,7 +63,7 @@ class RouteLimit:
     pattern: re.Pattern[str]
     limit: int
     kind: Kind = "json"
-    endpoint: str | None = None  # the ``roles.ENDPOINT_ROLES`` name, for the early bearer check
+    endpoint: str | None = None  # the ``roles.ENDPOINT_ROLES`` name: bearer checked before the body
 
 
 def _route(
@@ -197,7 +195,7 @@ class InputGuard:
             return
         rule = self._limit(scope["method"], scope.get("path", ""))
         limit = DEFAULT_BODY_BYTES if rule is None else rule.limit
-        if rule is not None and rule.endpoint is not None and rule.limit > EARLY_AUTH_BYTES:
+        if rule is not None and rule.endpoint is not None:
             refused = await self._early_auth(rule, headers)
             if refused is not None:
                 status, message = refused

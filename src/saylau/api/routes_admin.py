@@ -446,7 +446,10 @@ def upload_signatures(
         app_row = _application(session, election_id, applicant_id, lock=True)
         roll = SqlVoterRoll(session, election_id)
         reader = csv.DictReader(io.StringIO(text))
-        roll.preload((line.get("iin") or "").strip() for line in reader)
+        try:
+            roll.preload((line.get("iin") or "").strip() for line in reader)
+        except csv.Error as exc:  # check_signatures would name the line; the preload reads it first
+            raise ValueError(f"field 'body': the signature sheet is not readable as CSV ({exc})") from None
         report = check_signatures(text, applicant_id, roll, e.voting_age,
                                   (rules.nomination_start, rules.nomination_end))
         published = report.to_dict()

@@ -42,7 +42,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from saylau.errors import RollImportError, VoterRollError
+from saylau.errors import ElectionError, RollImportError, VoterRollError
 
 __all__ = [
     "AbsenteeCertificate",
@@ -315,15 +315,27 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
                  station=station), []
 
 
-def csv_rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
-    """CSV rows of a file path, a whole CSV text, or lines already read (the roll and signature sheets)."""
+def csv_rows(source: Path | str | Iterable[str], what: str = "voter-roll file",
+             error: type[ElectionError] = RollImportError) -> Iterator[list[str]]:
+    """CSV rows of a file path, a whole CSV text, or lines already read (the roll and signature sheets).
+
+    Text the CSV reader cannot read (a field over its 128 KiB limit, a NUL byte) raises ``error``
+    naming ``what`` and the line, instead of the reader's bare ``csv.Error``.
+    """
+    def read(lines: Iterable[str]) -> Iterator[list[str]]:
+        reader = csv.reader(lines)
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise error(f"{what}: line {reader.line_num}: not readable as CSV ({exc})") from None
+
     if isinstance(source, Path):
         with source.open(newline="", encoding="utf-8") as fh:
-            yield from csv.reader(fh)
+            yield from read(fh)
     elif isinstance(source, str):
-        yield from csv.reader(io.StringIO(source))
+        yield from read(io.StringIO(source))
     else:
-        yield from csv.reader(source)
+        yield from read(source)
 
 
 def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str, str],
