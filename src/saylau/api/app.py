@@ -39,6 +39,10 @@ _HANDLERS_MODULE = jobs_handlers.__name__  # importing it registers the job hand
 def create_app(settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
     """Build the application: engine, migrations, key files, input guard, routes, error handlers, jobs."""
     settings = settings or Settings()
+    # the key files first: one that is not private is refused before any database is touched
+    signer = load_board_signer(settings.board_key_path)
+    revote_key = load_revote_key(settings.revote_key_path)
+    pseudonym_key = load_pseudonym_key(settings.pseudonym_key_path)
     engine = make_engine(settings.database_url, settings.db_schema, settings.pool_size)
     if settings.migrate:
         upgrade(engine)
@@ -46,9 +50,9 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        signer=load_board_signer(settings.board_key_path),
-        revote_key=load_revote_key(settings.revote_key_path),
-        pseudonym_key=load_pseudonym_key(settings.pseudonym_key_path),
+        signer=signer,
+        revote_key=revote_key,
+        pseudonym_key=pseudonym_key,
         hasher=password_hasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
