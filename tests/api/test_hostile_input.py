@@ -17,8 +17,6 @@ from typing import Any
 import pytest
 
 from saylau.api import Settings, create_app
-from saylau.api.limits import DEFAULT_BODY_BYTES, InputGuard
-from saylau.api.textguard import HostileInput, check_csv_bytes, check_json_body
 from saylau.store.accounts import create_user
 
 from .conftest import CSV, PASSWORD, VOTERS, P, TestClient, login, manifest, roll_csv, setup_election
@@ -114,6 +112,8 @@ def test_nul_and_control_characters_are_refused_naming_the_field(client: TestCli
 
 
 def test_free_text_may_have_lines_and_nothing_else_may() -> None:
+    from saylau.api.textguard import HostileInput, check_csv_bytes, check_json_body
+
     check_json_body(b'{"grounds": "first line\\nsecond line\\ttabbed", "evidence": {"note": "a\\r\\nb"}}')
     names = {"kk": "Қазақстан", "ru": "Казахстан", "en": "Kazakhstan é"}
     check_json_body(json.dumps({"name": names}).encode())  # escaped as \u04.. and \u00e9: allowed
@@ -208,14 +208,14 @@ def test_bodies_are_limited_per_route_before_authentication(small_client: TestCl
     # every other route: 1 MiB
     huge = {"manifest": manifest(), "guardians": 3, "quorum": 2, "pad": "y" * (16 * 1024 * 1024)}
     refused(c.post(f"{P}/elections", json=huge, headers=cec), 413, "16 MiB")
-    r = c.post(f"{P}/elections/{E}/stations/st-1/turnout", content=b"[" + b"1," * DEFAULT_BODY_BYTES + b"1]",
+    r = c.post(f"{P}/elections/{E}/stations/st-1/turnout", content=b"[" + b"1," * (1 << 20) + b"1]",
                headers={**cec, "Content-Type": "application/json"})
     refused(r, 413, "1 MiB")
 
 
 def _run_guard(chunks: list[bytes], headers: list[tuple[bytes, bytes]], limit: int) -> tuple[int, int, bool]:
     """Drive ``InputGuard`` directly: (status answered, chunks it read, whether the app was reached)."""
-    from saylau.api.limits import RouteLimit
+    from saylau.api.limits import InputGuard, RouteLimit
 
     reached = False
     read = 0

@@ -10,9 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from saylau.api.logins import LoginLimiter, TooManyLogins
 from saylau.cli import app as cli
-from saylau.store.passwords import check_password
 
 from .conftest import PASSWORD, P, TestClient, login
 from .test_hostile_input import open_client, settings_for
@@ -49,6 +47,8 @@ def test_failed_logins_are_throttled_per_account_and_address(throttled: TestClie
 
 
 def test_the_limiter_window_slides_and_a_success_clears_the_account() -> None:
+    from saylau.api.logins import LoginLimiter, TooManyLogins
+
     now = [1000.0]
     limiter = LoginLimiter(account_failures=2, address_failures=100, window_seconds=60, clock=lambda: now[0])
     limiter.failed("cec", "10.0.0.1")
@@ -84,6 +84,8 @@ def test_the_limiter_window_slides_and_a_success_clears_the_account() -> None:
     ],
 )
 def test_weak_passwords_are_refused(password: str, rule: str) -> None:
+    from saylau.store.passwords import check_password
+
     with pytest.raises(ValueError, match=rule) as caught:
         check_password(password, "cec")
     assert password not in str(caught.value)

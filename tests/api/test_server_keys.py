@@ -12,7 +12,6 @@ from sqlalchemy import select
 
 from saylau.api import create_app
 from saylau.api.routes_stations import voter_pseudonym
-from saylau.api.settings import default_data_dir
 from saylau.errors import SaylauError
 from saylau.store.models import Token
 
@@ -58,6 +57,8 @@ def test_key_files_are_made_in_a_private_data_directory(
 
 
 def test_the_default_data_directory_follows_xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from saylau.api.settings import default_data_dir
+
     monkeypatch.delenv("SAYLAU_DATA_DIR", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     assert default_data_dir() == tmp_path / "xdg" / "saylau"
