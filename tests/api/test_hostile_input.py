@@ -95,16 +95,22 @@ def test_nul_and_control_characters_are_refused_naming_the_field(client: TestCli
     refused(r, 422, "field 'username'", "U+007F")
     # path parameters (a station id, a tracking code) and query parameters
     r = client.get(f"{P}/elections/e%002022")
-    refused(r, 422, "path segment", "U+0000")
+    refused(r, 422, "path parameter 'election_id'", "U+0000")
     r = client.get(f"{P}/elections/{E}/board/codes/ab%00cd")
-    refused(r, 422, "path segment", "U+0000")
+    refused(r, 422, "path parameter 'code'", "U+0000")
     r = client.post(f"{P}/elections/{E}/stations/st%001/turnout", json={"at": "2022-11-20T10:00:00+06:00",
                                                                         "voted": 1}, headers=cec)
-    refused(r, 422, "path segment")
+    refused(r, 422, "path parameter 'station_id'")
     r = client.get(f"{P}/elections/{E}/exit-polls/estimate", params={"pollster": "p\x00"})
     refused(r, 422, "query parameter 'pollster'")
     r = client.get(f"{P}/elections", headers={**cec, "Idempotency-Key": "k\x01"})
     refused(r, 422, "Idempotency-Key")
+    r = client.get(f"{P}/nowhere%00")  # no route: the segment is named
+    refused(r, 422, "path segment 'nowhere")
+    # JSON nested beyond the parser's limit: 422, not the parser's RecursionError (500 before)
+    deep = b"[" * 100_000
+    r = client.post(f"{P}/elections", content=deep, headers={**cec, "Content-Type": "application/json"})
+    refused(r, 422, "nested too deeply")
     # nothing was stored
     assert client.get(f"{P}/elections").json() == []
     assert client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
@@ -173,7 +179,7 @@ def test_station_fields_and_paths_refuse_hostile_values(client: TestClient) -> N
     r = client.post(url, json={"at": at + "\x00", "voted": 1}, headers=st)
     refused(r, 422, "field 'at'")
     r = client.get(f"{P}/elections/{E}/board/codes/{'0' * 63}%00")
-    refused(r, 422, "path segment")
+    refused(r, 422, "path parameter 'code'")
     r = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"iin": VOTERS[0][:11] + "\x00"},
                     headers=st)
     refused(r, 422, "field 'iin'")

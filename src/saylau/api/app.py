@@ -112,5 +112,6 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         state=state,
         prefix=API_PREFIX,
         limits=route_limits(settings.max_roll_bytes, settings.max_sheet_bytes),
+        paths=lambda: app.openapi()["paths"],
     )
     return app

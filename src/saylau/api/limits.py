@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -128,12 +128,24 @@ class _TooLarge(Exception):
 class InputGuard:
     """ASGI middleware applying the checks of this module; ``state`` resolves bearer tokens."""
 
-    def __init__(self, app: ASGIApp, state: Any, prefix: str, limits: list[RouteLimit]) -> None:
-        """Wrap ``app``; ``prefix`` is the API prefix the route patterns are relative to."""
+    def __init__(
+        self,
+        app: ASGIApp,
+        state: Any,
+        prefix: str,
+        limits: list[RouteLimit],
+        paths: Callable[[], Iterable[str]] = tuple,
+    ) -> None:
+        """Wrap ``app``; ``prefix``: the API prefix of the patterns; ``paths()``: the route templates.
+
+        The templates (``/api/v1/elections/{election_id}``) are read only to name the path parameter a
+        refusal is about.
+        """
         self.app = app
         self.state = state
         self.prefix = prefix
         self.limits = limits
+        self.paths = paths
 
     def _limit(self, method: str, path: str) -> RouteLimit | None:
         if not path.startswith(self.prefix):
@@ -144,10 +156,24 @@ class InputGuard:
                 return rule
         return None
 
+    def _path_parameter(self, path: str, index: int) -> str:
+        """The name of the path parameter at segment ``index`` of ``path`` (for the refusal's message)."""
+        segments = path.split("/")
+        for template in self.paths():
+            parts = template.split("/")
+            if len(parts) != len(segments) or not parts[index].startswith("{"):
+                continue
+            if all(p == s or p.startswith("{") for p, s in zip(parts, segments, strict=True)):
+                return f"path parameter '{parts[index][1:-1]}'"
+        return f"path segment {segments[index][:32]!r}"
+
     def _check_url(self, scope: Scope, headers: dict[bytes, bytes]) -> None:
         path: str = scope.get("path", "")
         for i, segment in enumerate(path.split("/")):
-            check_text(segment, f"path segment {i} ({segment[:32]!r})")
+            try:
+                check_text(segment, "path")
+            except HostileInput as exc:
+                raise HostileInput(str(exc).replace("path", self._path_parameter(path, i), 1)) from None
         query: bytes = scope.get("query_string", b"")
         if query:
             for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):

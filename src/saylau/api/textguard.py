@@ -136,14 +136,17 @@ def _walk(doc: Any, strings: bool) -> None:
 def check_json_body(body: bytes) -> None:
     """Refuse a JSON body holding a refused character or number (``HostileInput`` names the path).
 
-    A body that is not JSON at all is left to the route (its parser reports the syntax error).
+    A body that is not JSON at all is left to the route (its parser reports the syntax error); one
+    nested beyond the parser's recursion limit is refused here (the route's parser would fail with 500).
     """
     if not body:
         return
     bad: list[_Bad] = []
     try:
         doc = _loads(body, bad)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise HostileInput("field 'body': JSON nested too deeply") from None
+    except ValueError:
         return
     suspect = _SUSPECT.search(body) is not None
     if bad or suspect:
