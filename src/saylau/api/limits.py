@@ -76,11 +76,11 @@ def _route(
 def route_limits(roll_bytes: int, sheet_bytes: int) -> list[RouteLimit]:
     """The routes whose largest legitimate body differs from ``DEFAULT_BODY_BYTES``.
 
-    Measured (docs/api.md, "Limits"): the kz-2022 manifest of 10,101 stations is 3.8 MiB; a batch of
-    1000 kz-2022 ballots (7 options, each with credential and device) is 4.0 MiB; a guardian's
-    partial decryptions of every scope (10,101 stations, 20 regions, the nation) ~25 MiB; a voter-roll
-    row ~90 bytes (so the default 256 MiB takes ~2.8 M voters: a large region; upload a national roll
-    in parts, e.g. per region).
+    Measured (docs/api.md, "Hostile input"): the kz-2022 manifest of 10,101 stations is 3.8 MiB; a
+    batch of 1000 kz-2022 ballots (7 options, each with credential and device) 4.0 MiB; a guardian's
+    partial decryptions of every scope (10,101 stations, 20 regions, the nation) 21.7 MiB; a voter-roll
+    row 80-120 bytes (so the default 256 MiB takes ~2.5 M voters, a large region: a national roll goes
+    up in parts, e.g. per region).
     """
     return [
         _route("POST", "/auth/login", 4 * KIB),
