@@ -47,9 +47,19 @@ _REFUSED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _REFUSED_FREE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # raw bytes that can decode to a refused character in JSON text: a \u escape of C0/DEL/C1 or of a
 # surrogate, a short escape (\b \f \n \r \t), DEL, or the UTF-8 encoding of a C1 character
-_SUSPECT = re.compile(
-    rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\[bfnrt]|\x7f|\xc2[\x80-\x9f]"
-)
+_ESCAPES = re.compile(rb"\\u00[0189][0-9a-fA-F]|\\u007[fF]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\[bfnrt]")
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _suspect(body: bytes) -> bool:
+    """Whether ``body`` may hold a refused character (byte searches first: a ballot has no backslash)."""
+    return (
+        (b"\\" in body and _ESCAPES.search(body) is not None)
+        or b"\x7f" in body
+        or (b"\xc2" in body and _C1.search(body) is not None)
+    )
+
+
 _NAMES = {0: "NUL", 9: "TAB", 10: "LF", 13: "CR", 0x7F: "DEL"}
 
 
@@ -148,7 +158,7 @@ def check_json_body(body: bytes) -> None:
         raise HostileInput("field 'body': JSON nested too deeply") from None
     except ValueError:
         return
-    suspect = _SUSPECT.search(body) is not None
+    suspect = _suspect(body)
     if bad or suspect:
         _walk(doc, strings=suspect)
 
