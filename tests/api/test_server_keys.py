@@ -87,3 +87,22 @@ def test_voter_pseudonyms_are_keyed_and_stable_across_restarts(
     again = create_app(settings_for(database, tmp_path, revote_key_file=tmp_path / "revote.key"))
     assert again.state.saylau.pseudonym_key == key
     again.state.saylau.engine.dispose()
+
+
+def test_serve_refuses_to_make_new_keys_beside_old_ones(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from saylau.cli import app as cli
+
+    for var in ("SAYLAU_BOARD_KEY", "SAYLAU_REVOTE_KEY", "SAYLAU_PSEUDONYM_KEY", "SAYLAU_DATA_DIR",
+                "SAYLAU_DATABASE_URL"):
+        monkeypatch.setenv(var, "")  # so that what `serve` sets in the environment is undone after
+        monkeypatch.delenv(var)
+    monkeypatch.setenv("SAYLAU_DATABASE_URL", f"sqlite:///{tmp_path / 'db.sqlite'}")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "saylau-board.pem").write_text("an old key\n")
+    r = CliRunner().invoke(cli, ["serve", "--data-dir", str(tmp_path / "data")])
+    assert r.exit_code == 2 and "move the key files" in r.output and "--board-key" in r.output, r.output
+    assert not (tmp_path / "data").exists()  # nothing made

@@ -117,6 +117,7 @@ def serve(
         os.environ["SAYLAU_BOARD_KEY"] = str(board_key.resolve())
     if revote_key is not None:
         os.environ["SAYLAU_REVOTE_KEY"] = str(revote_key.resolve())
+    _refuse_keys_left_behind()
     os.environ["SAYLAU_JOB_WORKERS"] = str(job_workers)
     os.environ["SAYLAU_CHECKPOINT_EVERY"] = str(checkpoint_every)
     os.environ["SAYLAU_VERIFY_PROCESSES"] = str(verify_processes)
@@ -149,6 +150,29 @@ def serve(
         workers=workers,
         log_level=log_level,
     )
+
+
+def _refuse_keys_left_behind() -> None:
+    """Refuse to start with fresh keys while the old ones sit in the working directory.
+
+    Before the data directory, the server wrote ``saylau-board.pem`` (and ``saylau-revote.key``) into
+    whatever directory it started in. Starting such a server now would silently make new keys in the
+    data directory: a board signed by another key, and revote tags returning voters do not match.
+    """
+    from saylau.api.settings import BOARD_KEY_NAME, default_data_dir
+
+    if os.environ.get("SAYLAU_BOARD_KEY"):
+        return
+    data = default_data_dir()
+    old, new = Path.cwd() / BOARD_KEY_NAME, data / BOARD_KEY_NAME
+    if old.exists() and not new.exists() and old.resolve() != new.resolve():
+        typer.echo(
+            f"error: {old} is a board key where earlier versions kept it, and the data directory {data} has "
+            f"none: move the key files (saylau-board.pem, saylau-revote.key) into {data} (mode 0600), or "
+            f"pass --board-key {old}",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
