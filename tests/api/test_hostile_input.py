@@ -285,3 +285,20 @@ def test_errors_never_echo_a_huge_value(client: TestClient) -> None:
     r = client.post(f"{P}/elections/{E}/roll", content=rows, headers={**cec, **CSV})
     refused(r, 422, "line 2", "not readable as CSV")
     assert len(r.content) < 5000
+
+
+def test_a_batch_refusal_never_echoes_a_huge_value(client: TestClient) -> None:
+    from saylau.voting.device import VotingDevice
+
+    el = setup_election(client)
+    assert el.params is not None
+    st = el.h["station1"]
+    r = client.post(f"{P}/elections/{E}/stations/st-1/checkin", json={"iin": VOTERS[0]}, headers=st)
+    assert r.status_code == 201, r.text
+    device = VotingDevice(el.params, "st-1-d1", "st-1")
+    ballot = device.encrypt({"president": ["cand-a"]}, "main").ballot.to_dict()
+    ballot["contests"][0]["contest_id"] = "c" * 500_000
+    item = {"credential": r.json()["credential"], "ballot": ballot, "device_id": "st-1-d1"}
+    r = client.post(f"{P}/elections/{E}/ballots/batch", json={"ballots": [item]}, headers=st)
+    assert r.status_code == 200 and r.json()["refused"] == 1, r.text[:300]
+    assert len(r.content) < 5000, len(r.content)
