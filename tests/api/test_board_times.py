@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from saylau.board import read_jsonl
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, Election, P, TestClient, setup_election
+from .conftest import VOTERS, Election, P, TestClient, register_devices, setup_election
 
 
 def _entries(client: TestClient, eid: str) -> list[dict[str, object]]:
@@ -39,6 +39,7 @@ class _Voter:
 
 def test_board_times_are_the_servers_clock(client: TestClient) -> None:
     el = setup_election(client, open_it=False)
+    register_devices(client, el, "st-1-d1")
     state = client.app.state.saylau  # type: ignore[attr-defined]
     fixed = datetime(2022, 11, 20, 3, 0, tzinfo=UTC)
     state.clock = lambda: fixed
@@ -58,6 +59,7 @@ def test_board_times_are_the_servers_clock(client: TestClient) -> None:
 
 def test_cast_outside_the_stations_voting_hours_is_refused(client: TestClient) -> None:
     el = setup_election(client)
+    register_devices(client, el, "st-1-d1")
     assert el.params is not None
     state = client.app.state.saylau  # type: ignore[attr-defined]
     device = VotingDevice(el.params, "st-1-d1", "st-1")

@@ -127,9 +127,9 @@ def test_a_credential_casts_once(client: TestClient) -> None:
 
     with state.reading() as s:
         owners = set(s.scalars(select(Ballot.voter_id)))
-    assert owners == {voter_pseudonym(E, VOTERS[0])}
+    assert owners == {voter_pseudonym(state.pseudonym_key, E, VOTERS[0])}
     me = client.get(f"{P}/me", headers=voter).json()
-    assert me["voter_id"] == voter_pseudonym(E, VOTERS[0]) and VOTERS[0] not in str(me)
+    assert me["voter_id"] == voter_pseudonym(state.pseudonym_key, E, VOTERS[0]) and VOTERS[0] not in str(me)
 
 
 def test_a_check_in_caches_the_same_grant_the_database_holds(client: TestClient) -> None:

@@ -51,8 +51,9 @@ def test_remote_ballots_need_their_voters_tag_and_in_person_ballots_none(
     # the tag is HMAC(k_R, H_B, pseudonym): recomputed here from the key file, distinct per voter
     key = (tmp_path / "revote.key").read_text().strip()
     slots = RevoteSlots(bytes.fromhex(key), context=el.params.base_hash)
-    assert tag6 == slots.slot(voter_pseudonym(eid, VOTERS[6]).encode())
-    assert tag8 == slots.slot(voter_pseudonym(eid, VOTERS[8]).encode()) != tag6
+    pseudonym_key = bytes.fromhex((tmp_path / "saylau-pseudonym.key").read_text().strip())
+    assert tag6 == slots.slot(voter_pseudonym(pseudonym_key, eid, VOTERS[6]).encode())
+    assert tag8 == slots.slot(voter_pseudonym(pseudonym_key, eid, VOTERS[8]).encode()) != tag6
     url = f"{P}/elections/{eid}/ballots"
     register_devices(client, el, "st-1-d1")
 

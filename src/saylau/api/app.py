@@ -21,10 +21,11 @@ from saylau.api import (
     routes_voting,
 )
 from saylau.api.errors import install_error_handlers
+from saylau.api.limits import InputGuard, route_limits
+from saylau.api.logins import LoginLimiter
 from saylau.api.settings import Settings
-from saylau.api.state import AppState, load_revote_key
+from saylau.api.state import AppState, load_board_signer, load_pseudonym_key, load_revote_key
 from saylau.api.worker import Worker
-from saylau.board import BoardSigner
 from saylau.store.accounts import password_hasher
 from saylau.store.engine import make_engine, make_sessionmaker
 from saylau.store.migrate import upgrade
@@ -37,8 +38,12 @@ _HANDLERS_MODULE = jobs_handlers.__name__  # importing it registers the job hand
 
 
 def create_app(settings: Settings | None = None, start_worker: bool = True) -> FastAPI:
-    """Build the application: engine, migrations, board and revote keys, routes, error handlers, jobs."""
+    """Build the application: engine, migrations, key files, input guard, routes, error handlers, jobs."""
     settings = settings or Settings()
+    # the key files first: one that is not private is refused before any database is touched
+    signer = load_board_signer(settings.board_key_path)
+    revote_key = load_revote_key(settings.revote_key_path)
+    pseudonym_key = load_pseudonym_key(settings.pseudonym_key_path)
     engine = make_engine(settings.database_url, settings.db_schema, settings.pool_size)
     if settings.migrate:
         upgrade(engine)
@@ -46,11 +51,17 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        signer=BoardSigner.from_file(settings.board_key_file),
-        revote_key=load_revote_key(settings.revote_key_path),
+        signer=signer,
+        revote_key=revote_key,
+        pseudonym_key=pseudonym_key,
         hasher=password_hasher(
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
+    )
+    state.logins = LoginLimiter(
+        settings.login_account_failures,
+        settings.login_address_failures,
+        settings.login_window.total_seconds(),
     )
     if engine.dialect.name == "sqlite":
         reader = make_engine(settings.database_url, for_writing=False)
@@ -97,4 +108,12 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         return {"status": "ok", "version": __version__}
 
     install_error_handlers(app)
+    # outermost: sizes, hostile text and the bearer check of large uploads come before anything else
+    app.add_middleware(
+        InputGuard,
+        state=state,
+        prefix=API_PREFIX,
+        limits=route_limits(settings.max_roll_bytes, settings.max_sheet_bytes),
+        paths=lambda: app.openapi()["paths"],
+    )
     return app

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import BrokenExecutor
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from saylau.api.logins import TooManyLogins
 from saylau.errors import (
     AccessDenied,
     BoardClosed,
@@ -23,7 +25,13 @@ from saylau.errors import (
 )
 from saylau.store.idempotency import IdempotencyConflict
 
-__all__ = ["NotFound", "install_error_handlers", "status_for"]
+__all__ = ["MAX_MESSAGE", "MAX_TOKEN", "NotFound", "clip", "install_error_handlers", "status_for"]
+
+MAX_TOKEN = 100
+"""Longest run of non-blank characters an error message repeats (a value echoed in it is cut)."""
+MAX_MESSAGE = 2000
+"""Longest error message answered (the rest is cut, saying how much)."""
+_LONG = re.compile(rf"\S{{{MAX_TOKEN + 1},}}")
 
 
 class NotFound(LookupError):
@@ -33,6 +41,7 @@ class NotFound(LookupError):
 def status_for(exc: BaseException) -> int:
     """The HTTP status for an exception raised by an endpoint."""
     table: list[tuple[type[BaseException], int]] = [
+        (TooManyLogins, 429),
         (AccessDenied, 403),
         (EmbargoError, 403),
         (ElectionStateError, 409),
@@ -54,8 +63,22 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
+def clip(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` with every echoed value longer than ``MAX_TOKEN`` cut, and at most ``limit`` characters.
+
+    Error messages name the field and often quote the value refused; a 50 MB value must not come back
+    (twice) in the answer, nor fill a log line.
+    """
+    if len(text) <= MAX_TOKEN:
+        return text
+    text = _LONG.sub(lambda m: f"{m.group()[:40]}…[{len(m.group())} characters]", text)
+    if len(text) > limit:
+        text = f"{text[:limit]}…[{len(text) - limit} more characters]"
+    return text
+
+
 def _message(exc: BaseException) -> str:
-    return str(exc.args[0]) if exc.args else type(exc).__name__
+    return clip(str(exc.args[0]) if exc.args else type(exc).__name__)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -63,8 +86,11 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def saylau_error(request: Request, exc: Exception) -> JSONResponse:
         del request
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyLogins) else None
         return JSONResponse(
-            {"detail": _message(exc), "error": type(exc).__name__}, status_code=status_for(exc)
+            {"detail": _message(exc), "error": type(exc).__name__},
+            status_code=status_for(exc),
+            headers=headers,
         )
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
@@ -74,9 +100,9 @@ def install_error_handlers(app: FastAPI) -> None:
         parts = []
         for err in errors:
             loc = [str(p) for p in err.get("loc", ()) if p != "body"]
-            parts.append(f"field '{'.'.join(loc) or 'body'}': {err.get('msg', 'invalid')}")
+            parts.append(clip(f"field '{'.'.join(loc) or 'body'}': {err.get('msg', 'invalid')}", 500))
         return JSONResponse(
-            {"detail": "; ".join(parts), "error": "ValidationError", "fields": [p for p in parts]},
+            {"detail": clip("; ".join(parts)), "error": "ValidationError", "fields": parts[:100]},
             status_code=422,
         )
 

@@ -8,17 +8,19 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from saylau.api.app import create_app
-from saylau.api.settings import Settings
+from saylau.api.settings import Settings, default_data_dir
 from saylau.store.engine import database_url
 
 __all__ = ["app_from_env", "settings_from_env"]
 
 
 def settings_from_env() -> Settings:
-    """``Settings`` from ``SAYLAU_*`` variables (database, board key, job threads, checkpoints, verifiers)."""
+    """``Settings`` from ``SAYLAU_*`` variables (database, data directory and keys, threads, verifiers)."""
+    board_key = os.environ.get("SAYLAU_BOARD_KEY")
     return Settings(
         database_url=database_url(),
-        board_key_file=Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem")),
+        data_dir=default_data_dir(),
+        board_key_file=Path(board_key) if board_key else None,
         job_workers=int(os.environ.get("SAYLAU_JOB_WORKERS", "2")),
         checkpoint_every=int(os.environ.get("SAYLAU_CHECKPOINT_EVERY", "1000")),
         verify_processes=int(os.environ.get("SAYLAU_VERIFY_PROCESSES", str(os.cpu_count() or 1))),

@@ -11,7 +11,7 @@ import io
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Header
+from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -29,7 +29,7 @@ from saylau.election.manifest import Manifest
 from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.registration import Appeal, Decision, RegistrationBook
 from saylau.election.signatures import check_signatures
-from saylau.errors import ElectionStateError
+from saylau.errors import AccessDenied, ElectionStateError
 from saylau.record.format import election_base_hash
 from saylau.store.accounts import TokenInfo, authenticate, create_user, issue_token
 from saylau.store.models import (
@@ -48,6 +48,8 @@ from saylau.store.pollbook_store import SqlVoterRoll
 __all__ = ["router"]
 
 router = APIRouter()
+MAX_GUARDIANS = 100
+MAX_COUNT = 2**31 - 1  # the largest count an INTEGER column holds (PostgreSQL)
 
 
 class _In(BaseModel):
@@ -65,11 +67,11 @@ class UserIn(_In):
     """A new login."""
 
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=1, max_length=200)  # the policy: saylau.store.passwords
     role: Literal["cec", "station", "guardian", "pollster", "observer"]
     election_id: str | None = None
     station_id: str | None = None
-    guardian_index: int | None = Field(default=None, ge=1, le=100)  # ElectionIn allows 100 guardians
+    guardian_index: int | None = Field(default=None, ge=1, le=MAX_GUARDIANS)
 
 
 class ElectionIn(_In):
@@ -81,12 +83,12 @@ class ElectionIn(_In):
     """
 
     manifest: dict[str, Any]
-    guardians: int = Field(ge=1, le=100)
-    quorum: int = Field(ge=1, le=100)
+    guardians: int = Field(ge=1, le=MAX_GUARDIANS)
+    quorum: int = Field(ge=1, le=MAX_GUARDIANS)
     remote_revoting: bool = True
     voting_age: int = Field(default=18, ge=0, le=150)
     candidacy_rules: CandidacyRules | None = None
-    registered_at_nomination: int | None = Field(default=None, ge=0)
+    registered_at_nomination: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class ApplicationIn(_In):
@@ -115,12 +117,20 @@ class AppealIn(_In):
 @router.post("/auth/login", tags=["auth"])
 def login(
     body: LoginIn,
+    request: Request,
     state: StateDep,
     _: Annotated[TokenInfo, Depends(require("login"))],
 ) -> dict[str, Any]:
-    """Exchange a username and password for a bearer token."""
-    with state.reading() as session:  # argon2 runs outside any write lock
-        user = authenticate(session, body.username, body.password, state.hasher)
+    """Exchange a username and password for a bearer token (failed logins are throttled: 429)."""
+    address = request.client.host if request.client is not None else "unknown"
+    state.logins.check(body.username, address)
+    try:
+        with state.reading() as session:  # argon2 runs outside any write lock
+            user = authenticate(session, body.username, body.password, state.hasher)
+    except AccessDenied:
+        state.logins.failed(body.username, address)
+        raise
+    state.logins.succeeded(body.username)
     with state.transaction() as session:
         token = issue_token(session, user.role, state.settings.token_ttl, user=user)
         return {
@@ -442,7 +452,10 @@ def upload_signatures(
         app_row = _application(session, election_id, applicant_id, lock=True)
         roll = SqlVoterRoll(session, election_id)
         reader = csv.DictReader(io.StringIO(text))
-        roll.preload((line.get("iin") or "").strip() for line in reader)
+        try:
+            roll.preload((line.get("iin") or "").strip() for line in reader)
+        except csv.Error as exc:  # check_signatures would name the line; the preload reads it first
+            raise ValueError(f"field 'body': the signature sheet is not readable as CSV ({exc})") from None
         report = check_signatures(text, applicant_id, roll, e.voting_age,
                                   (rules.nomination_start, rules.nomination_end))
         published = report.to_dict()

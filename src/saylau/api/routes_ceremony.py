@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
@@ -37,6 +37,8 @@ from saylau.voting.publish import guardian_record_payload, partial_decryption_pa
 __all__ = ["router"]
 
 router = APIRouter()
+MAX_GUARDIANS = 100  # as ElectionIn.guardians
+GuardianIndex = Annotated[int, Path(ge=1, le=MAX_GUARDIANS)]
 
 
 class RecordIn(BaseModel):
@@ -50,7 +52,7 @@ class ShareIn(BaseModel):
     """One encrypted share for one recipient."""
 
     model_config = ConfigDict(extra="forbid")
-    recipient: int = Field(ge=1)
+    recipient: int = Field(ge=1, le=MAX_GUARDIANS)
     share: dict[str, Any]
 
 
@@ -86,7 +88,7 @@ def _as_guardian(caller: TokenInfo, election_id: str, index: int) -> None:
 @router.post("/elections/{election_id}/guardians/{index}/record", status_code=201, tags=["ceremony"])
 def post_guardian_record(
     election_id: str,
-    index: int,
+    index: GuardianIndex,
     body: RecordIn,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("post_guardian_record"))],
@@ -138,7 +140,7 @@ def list_guardians(
 @router.post("/elections/{election_id}/guardians/{index}/shares", status_code=201, tags=["ceremony"])
 def post_shares(
     election_id: str,
-    index: int,
+    index: GuardianIndex,
     body: SharesIn,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("post_shares"))],
@@ -166,7 +168,7 @@ def post_shares(
 @router.get("/elections/{election_id}/guardians/{index}/shares", tags=["ceremony"])
 def get_shares(
     election_id: str,
-    index: int,
+    index: GuardianIndex,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("get_shares"))],
 ) -> list[dict[str, Any]]:
@@ -184,7 +186,7 @@ def get_shares(
 @router.post("/elections/{election_id}/guardians/{index}/finish", tags=["ceremony"])
 def finish_guardian(
     election_id: str,
-    index: int,
+    index: GuardianIndex,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("finish_guardian"))],
 ) -> dict[str, Any]:
@@ -230,7 +232,7 @@ def make_joint_key(
 )
 def post_partial_decryption(
     election_id: str,
-    index: int,
+    index: GuardianIndex,
     body: PartialIn,
     state: StateDep,
     caller: Annotated[TokenInfo, Depends(require("post_partial_decryption"))],

@@ -8,6 +8,7 @@ Roll import, absentee transfers, check-in and remote registration go through
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Annotated, Any
@@ -57,7 +58,7 @@ class TurnoutIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     at: str = Field(min_length=10, max_length=40)
-    voted: int = Field(ge=0)
+    voted: int = Field(ge=0, le=2**31 - 1)  # an INTEGER column
 
     @field_validator("at")
     @classmethod
@@ -392,17 +393,21 @@ def _pollbook(session: Session, e: Election) -> Pollbook:
                     e.voting_age)
 
 
-def voter_pseudonym(election_id: str, iin: str) -> str:
+def voter_pseudonym(key: bytes, election_id: str, iin: str) -> str:
     """The id ballots and voter tokens carry instead of the IIN (whose first six digits are a birth date).
 
-    Stable per voter and election (a remote revote finds the earlier ballots by it); a domain-separated
-    SHA-256, so messages and the ballots table hold no personal data.
+    Stable per voter and election (a remote revote finds the earlier ballots by it), and keyed: an
+    HMAC-SHA-256 under the server's pseudonym key (``AppState.pseudonym_key``, a file in the data
+    directory) of the length-prefixed election id and IIN, so that a leaked database's pseudonyms cannot
+    be recomputed from the few million possible IINs (an unkeyed hash could, in minutes).
     """
-    h = hashlib.sha256()
-    for part in (b"saylau/voter-pseudonym/v1", election_id.encode(), iin.encode()):
-        h.update(len(part).to_bytes(4, "big"))
-        h.update(part)
-    return "voter-" + h.hexdigest()[:24]
+    if len(key) < 16:
+        raise ValueError("voter pseudonym: the key must have at least 16 bytes")
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    for part in (b"saylau/voter-pseudonym/v2", election_id.encode(), iin.encode()):
+        mac.update(len(part).to_bytes(4, "big"))
+        mac.update(part)
+    return "voter-" + mac.hexdigest()[:24]
 
 
 def station_close(manifest: dict[str, Any], station_id: str) -> datetime:
@@ -453,7 +458,7 @@ def _voter_token(session: Session, state: AppState, e: Election, issued: IssuedC
     """
     rec = issued.check_in
     row = Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                election_id=e.id, voter_id=voter_pseudonym(e.id, rec.iin),
+                election_id=e.id, voter_id=voter_pseudonym(state.pseudonym_key, e.id, rec.iin),
                 station_id=rec.station_id, channel=rec.channel,
                 expires_at=_expiry(state, e, issued, utcnow()))
     session.add(row)
@@ -518,7 +523,8 @@ def remote_credential(
         need_phase(e, "setup", "open")
         issued = _pollbook(session, e).register_remote(body.iin, utcnow())
         _voter_token(session, state, e, issued)
-        tag = state.revote_tag(e.base_hash, voter_pseudonym(election_id, issued.check_in.iin))
+        pseudonym = voter_pseudonym(state.pseudonym_key, election_id, issued.check_in.iin)
+        tag = state.revote_tag(e.base_hash, pseudonym)
         return 201, {"credential": issued.credential, "channel": "remote",
                      "station_id": issued.check_in.station_id, "revote_tag": tag}
 

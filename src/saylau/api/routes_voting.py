@@ -24,7 +24,7 @@ from saylau.api.admission import admission_for, election_rules
 from saylau.api.auth import StateDep, require
 from saylau.api.cast_batch import CastRequest, check_revote_tag
 from saylau.api.common import bound_election, get_election, idempotency_ref
-from saylau.api.errors import NotFound, status_for
+from saylau.api.errors import NotFound, clip, status_for
 from saylau.api.verify_pool import Admission
 from saylau.board import write_jsonl
 from saylau.errors import AccessDenied, BoardError, ElectionStateError, InvalidBallot
@@ -125,7 +125,7 @@ def _voter_for(info: TokenInfo | AccessDenied, election_id: str, station_id: str
 
 
 def _refusal(index: int, exc: BaseException) -> dict[str, Any]:
-    message = str(exc.args[0]) if exc.args else type(exc).__name__
+    message = clip(str(exc.args[0]) if exc.args else type(exc).__name__)
     return {"index": index, "status": status_for(exc), "error": type(exc).__name__, "detail": message}
 
 

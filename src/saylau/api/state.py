@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from saylau.api.committer import GroupCommitter
+from saylau.api.logins import LoginLimiter
 from saylau.api.settings import Settings
 from saylau.api.verify_pool import VerifyPool, params_for
 from saylau.board import BoardEntry, BoardSigner, BulletinBoard, Clock, system_clock
@@ -26,9 +28,55 @@ from saylau.store.board_store import SqlBoardStore
 from saylau.store.models import Election
 from saylau.voting.revote import RevoteSlots
 
-__all__ = ["AppState", "load_revote_key"]
+__all__ = [
+    "AppState",
+    "check_private_file",
+    "load_board_signer",
+    "load_pseudonym_key",
+    "load_revote_key",
+    "private_parent",
+]
 
 REVOTE_KEY_BYTES = 32
+
+
+def private_parent(path: Path) -> None:
+    """Create the directory of a key file if missing, with mode 0700 (only the server's user enters)."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path.parent, 0o700)  # mkdir's mode is reduced by the umask, never widened: make it exact
+
+
+def check_private_file(path: Path, what: str) -> None:
+    """Refuse a key file that group or others may read or write (``SaylauError`` saying how to fix it)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise SaylauError(
+            f"{what} file {path}: mode {mode:04o} lets group or others read or change it; a server key "
+            f"must be private to its user (chmod 600 {path})"
+        )
+
+
+def _load_secret(path: Path, what: str, create: bool) -> bytes:
+    """A 32-byte secret (hex in the file), created once with mode 0600 in a private directory."""
+    if path.exists():
+        check_private_file(path, what)
+        text = path.read_text(encoding="ascii", errors="replace").strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError as exc:
+            raise SaylauError(f"{what} file {path}: not hexadecimal") from exc
+        if len(key) != REVOTE_KEY_BYTES:
+            raise SaylauError(f"{what} file {path}: key is {len(key)} bytes, not {REVOTE_KEY_BYTES}")
+        return key
+    if not create:
+        raise SaylauError(f"{what} file {path}: does not exist")
+    key = secrets.token_bytes(REVOTE_KEY_BYTES)
+    private_parent(path)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key.hex() + "\n")
+    return key
 
 
 def load_revote_key(path: Path, create: bool = True) -> bytes:
@@ -37,23 +85,26 @@ def load_revote_key(path: Path, create: bool = True) -> bytes:
     It derives every remote voter's revote tag (``docs/record-format.md`` §6), so it must outlive
     restarts: a new key would give returning voters a tag that no longer matches their earlier ballots.
     """
+    return _load_secret(path, "revote key", create)
+
+
+def load_pseudonym_key(path: Path, create: bool = True) -> bytes:
+    """The key of voter pseudonyms (``HMAC-SHA-256(key, election, IIN)``), created once with mode 0600.
+
+    Without it a leaked database's pseudonyms cannot be brute-forced back to IINs (an IIN has ~30 bits
+    of entropy once the birth date is guessed). It must outlive restarts: a voter's pseudonym finds
+    their earlier remote ballots and derives their revote tag.
+    """
+    return _load_secret(path, "voter-pseudonym key", create)
+
+
+def load_board_signer(path: Path) -> BoardSigner:
+    """The board's signing key, created once (mode 0600) in a private directory; refused if not private."""
     if path.exists():
-        text = path.read_text(encoding="ascii", errors="replace").strip()
-        try:
-            key = bytes.fromhex(text)
-        except ValueError as exc:
-            raise SaylauError(f"revote key file {path}: not hexadecimal") from exc
-        if len(key) != REVOTE_KEY_BYTES:
-            raise SaylauError(f"revote key file {path}: key is {len(key)} bytes, not {REVOTE_KEY_BYTES}")
-        return key
-    if not create:
-        raise SaylauError(f"revote key file {path}: does not exist")
-    key = secrets.token_bytes(REVOTE_KEY_BYTES)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as fh:
-        fh.write(key.hex() + "\n")
-    return key
+        check_private_file(path, "board key")
+    else:
+        private_parent(path)
+    return BoardSigner.from_file(path)
 
 
 @dataclass
@@ -65,6 +116,7 @@ class AppState:
     sessions: sessionmaker[Session]
     signer: BoardSigner
     revote_key: bytes = field(repr=False)
+    pseudonym_key: bytes = field(default=b"", repr=False)
     read_sessions: sessionmaker[Session] | None = None
     worker: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -77,6 +129,7 @@ class AppState:
     admission_rules: dict[str, Any] = field(default_factory=dict)  # election id -> admission.ElectionRules
     _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
+    logins: LoginLimiter = field(default_factory=LoginLimiter)
     _revote_slots: dict[str, RevoteSlots] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:

@@ -38,6 +38,7 @@ from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExec
 from dataclasses import dataclass, field
 from typing import Any
 
+from saylau.api import orphans
 from saylau.board.hashing import TAG_PAYLOAD, canonical_json, canonical_object, tagged_hash_bytes
 from saylau.crypto import ChallengedBallot, ElectionParameters, EncryptedBallot, verify_challenged_ballot
 from saylau.record.verifier.admission import BallotRules, check_admission, check_ballot_structure
@@ -227,8 +228,14 @@ class VerifyPool:
             if self._executor is None:
                 if self.processes > 0:
                     ctx = multiprocessing.get_context("forkserver")
-                    ctx.set_forkserver_preload([__name__])
-                    self._executor = ProcessPoolExecutor(self.processes, mp_context=ctx)
+                    os.environ[orphans.SERVER_PID_ENV] = str(os.getpid())  # the forkserver exits with us
+                    ctx.set_forkserver_preload([orphans.__name__, __name__])
+                    self._executor = ProcessPoolExecutor(
+                        self.processes,
+                        mp_context=ctx,
+                        initializer=orphans.exit_with_server,  # so do the workers, even after SIGKILL
+                        initargs=(os.getpid(),),
+                    )
                 else:
                     self._executor = ThreadPoolExecutor(2, thread_name_prefix="saylau-verify")
             return self._executor

@@ -48,8 +48,12 @@ def iter_jsonl(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
+
+        def constant(text: str, number: int = number) -> Any:  # NaN / Infinity are not JSON numbers
+            raise BoardError(f"board file line {number}: {text} is not a JSON number")
+
         try:
-            row = json.loads(line)
+            row = json.loads(line, parse_constant=constant)
         except json.JSONDecodeError as exc:
             raise BoardError(f"board file line {number}: not JSON ({exc.msg})") from exc
         if not isinstance(row, dict):

@@ -45,24 +45,46 @@ def user_add(
     from saylau.store.accounts import create_user
     from saylau.store.engine import make_engine, make_sessionmaker
     from saylau.store.migrate import upgrade
+    from saylau.store.passwords import check_password
 
     password = os.environ.get("SAYLAU_PASSWORD") or typer.prompt(
         "password", hide_input=True, confirmation_prompt=True
     )
+    try:
+        check_password(password, username)  # before touching the database
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     engine = make_engine(database_url)
     upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        user = create_user(session, username, password, role, election_id, station_id, guardian_index)
-        typer.echo(f"user {user.username} ({user.role}) created")
-    engine.dispose()
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            user = create_user(session, username, password, role, election_id, station_id, guardian_index)
+            typer.echo(f"user {user.username} ({user.role}) created")
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
 
 
 def serve(
     host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     port: int = typer.Option(8000, help="TCP port"),
     database_url: str = typer.Option(None, "--database-url", help="default: $SAYLAU_DATABASE_URL or sqlite"),
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir",
+            help="directory of the server's key files, created 0700 "
+            "(default: $SAYLAU_DATA_DIR, $XDG_DATA_HOME/saylau or ~/.local/share/saylau)",
+        ),
+    ] = None,
     board_key: Annotated[
-        Path | None, typer.Option("--board-key", help="Ed25519 key file of the board (created if missing)")
+        Path | None,
+        typer.Option(
+            "--board-key", help="Ed25519 key file of the board (made if missing; default: in the data dir)"
+        ),
     ] = None,
     revote_key: Annotated[
         Path | None,
@@ -89,27 +111,37 @@ def serve(
 
     url = resolve_url(database_url)
     os.environ["SAYLAU_DATABASE_URL"] = url
+    if data_dir is not None:
+        os.environ["SAYLAU_DATA_DIR"] = str(data_dir.resolve())
     if board_key is not None:
-        os.environ["SAYLAU_BOARD_KEY"] = str(board_key)
+        os.environ["SAYLAU_BOARD_KEY"] = str(board_key.resolve())
     if revote_key is not None:
-        os.environ["SAYLAU_REVOTE_KEY"] = str(revote_key)
+        os.environ["SAYLAU_REVOTE_KEY"] = str(revote_key.resolve())
+    _refuse_keys_left_behind()
     os.environ["SAYLAU_JOB_WORKERS"] = str(job_workers)
     os.environ["SAYLAU_CHECKPOINT_EVERY"] = str(checkpoint_every)
     os.environ["SAYLAU_VERIFY_PROCESSES"] = str(verify_processes)
     engine = make_engine(url)
     upgrade(engine)  # once, before the worker processes start
     engine.dispose()
-    from saylau.board import BoardSigner
+    from saylau.api.factory import settings_from_env
+    from saylau.api.state import load_board_signer, load_pseudonym_key, load_revote_key
+    from saylau.errors import SaylauError
 
-    key_file = Path(os.environ.get("SAYLAU_BOARD_KEY", "saylau-board.pem"))
-    typer.echo(f"board key {key_file}: public key {BoardSigner.from_file(key_file).public_key_hex}")
-    from saylau.api.settings import revote_key_path
-    from saylau.api.state import load_revote_key
-
-    revote_file = revote_key_path(None, key_file)
-    os.environ["SAYLAU_REVOTE_KEY"] = str(revote_file)  # the worker processes load this one
-    load_revote_key(revote_file)  # created once here, before the worker processes start
-    typer.echo(f"revote key {revote_file}: loaded (secret; never printed)")
+    settings = settings_from_env()
+    try:  # every key created once here, before the worker processes start; each refused if not private
+        signer = load_board_signer(settings.board_key_path)
+        load_revote_key(settings.revote_key_path)
+        load_pseudonym_key(settings.pseudonym_key_path)
+    except (SaylauError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    os.environ["SAYLAU_BOARD_KEY"] = str(settings.board_key_path.resolve())  # the workers load these
+    os.environ["SAYLAU_REVOTE_KEY"] = str(settings.revote_key_path.resolve())
+    os.environ["SAYLAU_PSEUDONYM_KEY"] = str(settings.pseudonym_key_path.resolve())
+    typer.echo(f"board key {settings.board_key_path}: public key {signer.public_key_hex}")
+    typer.echo(f"revote key {settings.revote_key_path}, voter-pseudonym key {settings.pseudonym_key_path}: "
+               "loaded (secret; never printed)")
     uvicorn.run(
         "saylau.api.factory:app_from_env",
         factory=True,
@@ -118,6 +150,29 @@ def serve(
         workers=workers,
         log_level=log_level,
     )
+
+
+def _refuse_keys_left_behind() -> None:
+    """Refuse to start with fresh keys while the old ones sit in the working directory.
+
+    Before the data directory, the server wrote ``saylau-board.pem`` (and ``saylau-revote.key``) into
+    whatever directory it started in. Starting such a server now would silently make new keys in the
+    data directory: a board signed by another key, and revote tags returning voters do not match.
+    """
+    from saylau.api.settings import BOARD_KEY_NAME, default_data_dir
+
+    if os.environ.get("SAYLAU_BOARD_KEY"):
+        return
+    data = default_data_dir()
+    old, new = Path.cwd() / BOARD_KEY_NAME, data / BOARD_KEY_NAME
+    if old.exists() and not new.exists() and old.resolve() != new.resolve():
+        typer.echo(
+            f"error: {old} is a board key where earlier versions kept it, and the data directory {data} has "
+            f"none: move the key files (saylau-board.pem, saylau-revote.key) into {data} (mode 0600), or "
+            f"pass --board-key {old}",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -61,7 +61,7 @@ class SignatureSubmission(_Frozen):
     """
 
     sheet: str | None = Field(default=None, min_length=1, description="path of the sheet CSV")
-    counts_per_region: dict[str, int] | None = Field(
+    counts_per_region: dict[str, Annotated[int, Field(le=2**31 - 1)]] | None = Field(
         default=None, description="valid signatures per region id, when no sheet is checked"
     )
 
@@ -80,10 +80,10 @@ class Applicant(_Frozen):
     full_name: PersonName
     date_of_birth: date
     citizen_by_birth: bool
-    residence_years: int = Field(ge=0, description="years of permanent residence up to the election")
+    residence_years: int = Field(ge=0, le=200, description="years of permanent residence up to the election")
     state_language_test: LanguageTestResult
     higher_education: bool
-    service_years: float = Field(ge=0, description="years in civil service or an elected office")
+    service_years: float = Field(ge=0, le=200, description="years in civil service or an elected office")
     entitled_to_vote: bool = True
     nominator: Nominator
     signatures: SignatureSubmission = Field(default_factory=SignatureSubmission)
@@ -99,21 +99,21 @@ class CandidacyRules(_Frozen):
     ``spread_min_region_fraction`` of the required signature count.
     """
 
-    min_age: int = Field(ge=0)
-    residence_years: int = Field(ge=0)
+    min_age: int = Field(ge=0, le=200)
+    residence_years: int = Field(ge=0, le=200)
     language_test_required: bool
     higher_education_required: bool
-    service_years: float = Field(ge=0)
+    service_years: float = Field(ge=0, le=200)
     citizenship_by_birth_required: bool = True
     allowed_nominator_types: list[NominatorType] = Field(min_length=1)
     signature_threshold: float = Field(ge=0, le=1)
     spread_min_region_share: float = Field(ge=0, le=1)
     spread_min_region_fraction: float = Field(ge=0, le=1)
-    fee_amount: Decimal = Field(ge=0)
+    fee_amount: Decimal = Field(ge=0, le=10**15)
     currency: str = Field(min_length=3, max_length=3, description="ISO 4217 code of fee amounts")
     nomination_start: date
     nomination_end: date
-    decision_deadline_days: int = Field(ge=0, description="days after the application to decide")
+    decision_deadline_days: int = Field(ge=0, le=3650, description="days after the application to decide")
 
     @model_validator(mode="after")
     def _window_ordered(self) -> CandidacyRules:

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import rfc8785
@@ -63,6 +63,10 @@ RELATIONS = (
 )
 """The control relations, in the order they are checked; messages quote these names."""
 
+MAX_COUNT = 2**31 - 1
+Count = Annotated[int, Field(le=MAX_COUNT)]
+"""A protocol figure: at most 2^31 - 1 (a negative one is refused by the first control relation)."""
+
 
 RECONCILIATION = (
     "registered = voters on the station's roll",
@@ -80,15 +84,15 @@ class ProtocolFigures(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     station: str = Field(min_length=1)
-    registered: int
-    ballots_received: int
-    ballots_issued: int
-    ballots_unused: int
-    ballots_spoiled: int
-    ballots_in_boxes: int
-    valid: int
-    invalid: int
-    votes: dict[str, int]
+    registered: Count
+    ballots_received: Count
+    ballots_issued: Count
+    ballots_unused: Count
+    ballots_spoiled: Count
+    ballots_in_boxes: Count
+    valid: Count
+    invalid: Count
+    votes: dict[str, Count]
 
 
 def _reject(p: ProtocolFigures, relation: str, detail: str) -> ProtocolRejected:
@@ -141,7 +145,7 @@ class SignedProtocol(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     election_id: str
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=10_000)
     supersedes: str | None = Field(default=None, description="hash of the version this one corrects")
     reason: str = ""
     signed_at: datetime

@@ -103,7 +103,7 @@ def check_signatures(source: Path | str | Iterable[str], applicant_id: str, roll
     ``RegistrationError``: the sheet cannot be processed at all.
     """
     regions = set(roll.station_regions.values())
-    rows = csv_rows(source)
+    rows = csv_rows(source, "signature sheet", RegistrationError)
     header = [h.strip() for h in next(rows, [])]
     missing = [c for c in COLUMNS if c not in header]
     if missing:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import csv
 import heapq
 import io
+import re
 import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -41,7 +42,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from saylau.errors import RollImportError, VoterRollError
+from saylau.errors import ElectionError, RollImportError, VoterRollError
 
 __all__ = [
     "AbsenteeCertificate",
@@ -256,9 +257,30 @@ class RollImport:
     rows_read: int
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _shown(value: str) -> str:
+    """A value quoted in a row problem: cut to 40 characters (a refusal must not echo a huge field)."""
+    return repr(value[:40] + ("…" if len(value) > 40 else ""))
+
+
+def _control_problems(row: Mapping[str, str], n: int) -> list[RowProblem]:
+    """Every field holding a control character (NUL cannot be stored on PostgreSQL; none is a name)."""
+    out = []
+    for name, value in row.items():
+        found = _CONTROL.search(value)
+        if found is not None:
+            out.append(RowProblem(n, name, f"control character U+{ord(found.group()):04X} at character "
+                                           f"{found.start() + 1}; control characters are refused"))
+    return out
+
+
 def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str],
                regions: set[str]) -> tuple[Voter | None, list[RowProblem]]:
-    problems: list[RowProblem] = []
+    problems = _control_problems(row, n)
+    if problems:
+        return None, problems
     iin = row["iin"].strip()
     encoded: date | None = None
     try:
@@ -272,17 +294,17 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
     try:
         dob = date.fromisoformat(row["date_of_birth"].strip())
     except ValueError:
-        problems.append(RowProblem(n, "date_of_birth", f"{row['date_of_birth']!r} is not a date YYYY-MM-DD"))
+        problems.append(RowProblem(n, "date_of_birth", "not a date YYYY-MM-DD"))
     if dob is not None and encoded is not None and encoded != dob:
-        problems.append(RowProblem(n, "date_of_birth",
-                                   f"{dob} differs from the date encoded in the IIN ({encoded})"))
+        # neither date is quoted: a refusal is logged with a failed job, and a birth date is personal
+        problems.append(RowProblem(n, "date_of_birth", "differs from the date encoded in the IIN"))
     region = row["region"].strip()
     if region not in regions:
-        problems.append(RowProblem(n, "region", f"unknown region {region!r}"))
+        problems.append(RowProblem(n, "region", f"unknown region {_shown(region)}"))
     station = (row.get("station") or "").strip()
     if station:
         if station not in station_regions:
-            problems.append(RowProblem(n, "station", f"unknown station {station!r}"))
+            problems.append(RowProblem(n, "station", f"unknown station {_shown(station)}"))
         elif region in regions and station_regions[station] != region:
             problems.append(RowProblem(n, "station", f"station {station!r} is in region "
                                        f"{station_regions[station]!r}, not {region!r}"))
@@ -293,15 +315,27 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
                  station=station), []
 
 
-def csv_rows(source: Path | str | Iterable[str]) -> Iterator[list[str]]:
-    """CSV rows of a file path, a whole CSV text, or lines already read (the roll and signature sheets)."""
+def csv_rows(source: Path | str | Iterable[str], what: str = "voter-roll file",
+             error: type[ElectionError] = RollImportError) -> Iterator[list[str]]:
+    """CSV rows of a file path, a whole CSV text, or lines already read (the roll and signature sheets).
+
+    Text the CSV reader cannot read (a field over its 128 KiB limit, a NUL byte) raises ``error``
+    naming ``what`` and the line, instead of the reader's bare ``csv.Error``.
+    """
+    def read(lines: Iterable[str]) -> Iterator[list[str]]:
+        reader = csv.reader(lines)
+        try:
+            yield from reader
+        except csv.Error as exc:
+            raise error(f"{what}: line {reader.line_num}: not readable as CSV ({exc})") from None
+
     if isinstance(source, Path):
         with source.open(newline="", encoding="utf-8") as fh:
-            yield from csv.reader(fh)
+            yield from read(fh)
     elif isinstance(source, str):
-        yield from csv.reader(io.StringIO(source))
+        yield from read(io.StringIO(source))
     else:
-        yield from csv.reader(source)
+        yield from read(source)
 
 
 def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str, str],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from typing import Any, Final
 
 from saylau.crypto.hazmat.hashing import hash_bytes
@@ -85,9 +86,15 @@ def parse_canonical(data: bytes, what: str) -> Any:
     """
     unusual: list[str] = []  # floats, or integers outside the IEEE-754 safe range
 
+    def _constant(text: str) -> float:  # NaN, Infinity, -Infinity: not JSON (RFC 8259 §6)
+        raise RecordError(f"{what}: {text} is not a JSON number")
+
     def _float(text: str) -> float:
         unusual.append(text)
-        return float(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise RecordError(f"{what}: {text[:40]} overflows a 64-bit float")
+        return value
 
     def _int(text: str) -> int:
         n = int(text)
@@ -96,7 +103,7 @@ def parse_canonical(data: bytes, what: str) -> Any:
         return n
 
     try:
-        obj = json.loads(data, parse_float=_float, parse_int=_int)
+        obj = json.loads(data, parse_float=_float, parse_int=_int, parse_constant=_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise RecordError(f"{what}: not valid JSON ({exc})") from exc
     if not unusual and data.isascii():

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from saylau.errors import AccessDenied
 from saylau.store.models import Election, Station, Token, User, utcnow
+from saylau.store.passwords import check_password
 
 __all__ = [
     "DEFAULT_HASHER",
@@ -81,8 +82,7 @@ def create_user(
     if role not in ROLES or role == "voter":
         raise ValueError(f"field 'role': {role!r} is not a login role (one of cec, station, guardian, ...)")
     check_bindings(session, role, election_id, station_id, guardian_index)
-    if len(password) < 8:
-        raise ValueError("field 'password': at least 8 characters")
+    check_password(password, username)
     user = User(
         username=username,
         password_hash=hasher.hash(password),

@@ -7,6 +7,7 @@ connection uses WAL journaling, ``synchronous=FULL`` (a commit is on disk before
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -27,6 +28,24 @@ def database_url(explicit: str | None = None) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+class _NoRows(logging.Filter):
+    """Drop SQLAlchemy's debug lines that print fetched rows (a voter's IIN, names, date of birth)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (isinstance(record.msg, str) and record.msg.startswith("Row "))
+
+
+def _quiet_personal_data() -> None:
+    """Keep personal data out of SQLAlchemy's logging, whatever level an operator sets.
+
+    Engines are made with ``hide_parameters=True`` (no SQL parameters in log lines or in exception
+    messages, which a 500 would log), and row lines are filtered out of the engine logger.
+    """
+    engine_log = logging.getLogger("sqlalchemy.engine.Engine")
+    if not any(isinstance(f, _NoRows) for f in engine_log.filters):
+        engine_log.addFilter(_NoRows())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
@@ -59,8 +78,11 @@ def make_engine(
     engine (``for_writing=False``) uses plain deferred transactions, which WAL lets run beside a writer.
     """
     url = database_url(url)
+    _quiet_personal_data()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate if for_writing else _sqlite_begin_deferred)
         return engine
@@ -70,7 +92,12 @@ def make_engine(
             raise ValueError(f"schema name {schema!r} must be alphanumeric with underscores")
         connect_args["options"] = f"-csearch_path={schema}"
     return create_engine(
-        url, connect_args=connect_args, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        url,
+        connect_args=connect_args,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 
