@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 test: lint js
 	bash scripts/ensure-services.sh
+	bash scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -q -n 2 -m "not slow"
 	node --test tests/web/js/
 
