@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= build/demo
 
-.PHONY: demo test test-slow lint bench clean venv js
+.PHONY: demo test test-slow lint bench clean venv js messages
 
 venv: $(STAMP)
 
@@ -39,6 +39,7 @@ lint: $(STAMP)
 
 test: lint js
 	bash scripts/ensure-services.sh
+	bash scripts/ensure-chromium.sh
 	$(VENV)/bin/pytest -q -n 2 -m "not slow"
 	node --test tests/web/js/
 
@@ -50,3 +51,15 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache node_modules src/saylau/web/static/vendor
+
+# Interface strings (docs/web.md): extract them from the templates and src/saylau/web/*.py into
+# messages.pot and merge new ones into every language's messages.po (the .po files are compiled in
+# memory when the server starts; no .mo file is built or committed).
+LOCALE := src/saylau/web/locale
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _ -k gettext -k ngettext:1,2 -k N_ --no-location \
+		--sort-output --project saylau -o $(LOCALE)/messages.pot .
+	for po in $(LOCALE)/*/LC_MESSAGES/messages.po; do \
+		$(VENV)/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i $(LOCALE)/messages.pot \
+			-d $(LOCALE) -l $$(basename $$(dirname $$(dirname $$po))); \
+	done

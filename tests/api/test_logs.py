@@ -19,7 +19,17 @@ from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.voter_roll import make_iin
 from saylau.voting.device import VotingDevice
 
-from .conftest import CSV, PASSWORD, VOTERS, P, TestClient, register_devices, roll_csv, setup_election, wait_job
+from .conftest import (
+    CSV,
+    PASSWORD,
+    VOTERS,
+    P,
+    TestClient,
+    register_devices,
+    roll_csv,
+    setup_election,
+    wait_job,
+)
 
 PEOPLE = [  # (IIN, last name, first name, date of birth): on the roll, and looked for in the logs
     (make_iin(date(1971, 5, 17), True, 300 + i), last, first, date(1971, 5, 17))
@@ -106,7 +116,9 @@ def test_a_hostile_election_logs_no_personal_data_or_secret(
     stored = client.get(f"{P}/elections/{eid}/tally").json()
     for g in el.guardians[:2]:
         partials = [{"scope": s["scope"], "scope_id": s["scope_id"],
-                     "partial": partial_decrypt(g, EncryptedTally.from_dict(s["encrypted"]), published=el.params).to_dict()}
+                     "partial": partial_decrypt(
+                         g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
+                     ).to_dict()}
                     for s in stored["scopes"]]
         r = client.post(f"{P}/elections/{eid}/guardians/{g.index}/partial-decryption",
                         json={"partials": partials}, headers=el.h[f"guardian{g.index}"])

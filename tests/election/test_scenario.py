@@ -55,7 +55,7 @@ def test_local_time_uses_station_zone(kz) -> None:
 def test_options_and_published_consistent(kz) -> None:
     assert kz.against_all == "against_all"
     assert sum(kz.published.votes.values()) == kz.published.valid == 7940478
-    assert kz.option("tokayev").name.ru == "Касым-Жомарт Токаев"
+    assert kz.option("tokayev").name.get("ru") == "Касым-Жомарт Токаев"
     with pytest.raises(ScenarioError, match="no option 'nobody'"):
         kz.option("nobody")
 

@@ -15,7 +15,7 @@ from saylau.election.territory import (
 )
 from saylau.errors import ScenarioError
 
-N = LocalizedName(kk="К", ru="Р", en="E")
+N = LocalizedName.of(kk="К", ru="Р", en="E")
 
 
 def _t(regions=None, districts=None, stations=None) -> Territory:
@@ -78,13 +78,18 @@ def test_region_without_district() -> None:
 
 
 def test_names_by_language() -> None:
-    assert N.get("ru") == "Р" and N.get("de") == "E"
+    assert N.get("ru") == "Р"
+    with pytest.raises(KeyError, match="no 'de' text"):
+        N.get("de")
 
 
 def test_csv_errors(tmp_path: Path) -> None:
     p = tmp_path / "districts.csv"
-    p.write_text("id,region,name_kk,name_ru\nd1,r1,a,b\n", encoding="utf-8")
-    with pytest.raises(ScenarioError, match="missing column\\(s\\) name_en"):
+    p.write_text("id,region\nd1,r1\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="no name column"):
+        load_districts_csv(p)
+    p.write_text("id,name_kk\nd1,a\n", encoding="utf-8")
+    with pytest.raises(ScenarioError, match="missing column\\(s\\) region"):
         load_districts_csv(p)
     s = tmp_path / "stations.csv"
     s.write_text("id,district,expected_size\ns1,d1,10\ns 2,d1,10\n", encoding="utf-8")

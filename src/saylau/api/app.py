@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from saylau import __version__
+from saylau import __version__, web
 from saylau.api import (
     jobs_handlers,
     routes_admin,
@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         return {"status": "ok", "version": __version__}
 
     install_error_handlers(app)
+    web.install(app)  # the pages and /static (saylau.web)
     # outermost: sizes, hostile text and the bearer check of large uploads come before anything else
     app.add_middleware(
         InputGuard,

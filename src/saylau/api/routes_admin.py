@@ -25,7 +25,7 @@ from saylau.api.routes_stations import csv_text
 from saylau.api.state import AppState
 from saylau.crypto import DeviceChain
 from saylau.election.eligibility import EligibilityContext
-from saylau.election.manifest import Manifest
+from saylau.election.manifest import Manifest, plain_language
 from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.registration import Appeal, Decision, RegistrationBook
 from saylau.election.signatures import check_signatures
@@ -224,7 +224,7 @@ def create_election(
             raise ElectionStateError(f"election {manifest.election_id}: already defined")
         e = Election(
             id=manifest.election_id,
-            name=manifest.name.en,
+            name=manifest.name.get(plain_language(manifest.languages)),
             phase="setup",
             manifest=manifest.to_json_obj(),
             guardians=body.guardians,
@@ -245,7 +245,7 @@ def create_election(
                     election_id=e.id,
                     id=loc.station.station_id,
                     region=loc.region_id,
-                    name=loc.station.name.en,
+                    name=loc.station.name.get(plain_language(manifest.languages)),
                 )
             )
         session.add(BoardHead(election_id=e.id, position=-1, entry_hash=None, closed=False))

@@ -74,7 +74,9 @@ def results(
     directory: Annotated[Path, typer.Argument(help="results directory written by `saylau simulate`")],
     as_json: Annotated[bool, typer.Option("--json", help="national totals and decision as JSON")] = False,
     level: Annotated[str, typer.Option(help="country or region")] = "country",
-    lang: Annotated[str, typer.Option(help="kk, ru or en")] = "en",
+    lang: Annotated[
+        str | None, typer.Option(help="a language of the scenario (default: en where given, else its first)")
+    ] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="partial results: only protocols reported by this UTC time")
     ] = None,
@@ -82,6 +84,7 @@ def results(
     """Show the results of a results directory (re-aggregated from its station files)."""
     from rich.console import Console
 
+    from saylau.election.manifest import plain_language
     from saylau.election.results_io import load_results
     from saylau.errors import SaylauError
 
@@ -91,6 +94,13 @@ def results(
     except SaylauError as exc:
         Console(stderr=True).print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from exc
+    if lang is None:
+        lang = plain_language(res.languages)
+    elif lang not in res.languages:
+        Console(stderr=True).print(
+            f"[red]error:[/red] --lang {lang!r}: the election's languages are {', '.join(res.languages)}"
+        )
+        raise typer.Exit(2)
     if as_of is not None:
         _partial(res, as_of, as_json, lang)
         return
@@ -105,12 +115,14 @@ def results(
         console.print(line)
 
 
-def results_table(res: LoadedResults, level: str = "country", lang: str = "en") -> Table:
+def results_table(res: LoadedResults, level: str = "country", lang: str | None = None) -> Table:
     """The country or regional results table of a loaded results directory."""
     from rich.table import Table
 
     from saylau.election.aggregation import aggregate
+    from saylau.election.manifest import plain_language
 
+    lang = lang or plain_language(res.languages)
     names = res.names(lang)
     order = tuple(r for r in res.region_names if r in set(res.table.region))
     lt = (

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from saylau.election.manifest import Contest, Manifest
+from saylau.election.manifest import Contest, Manifest, plain_language
 from saylau.errors import SaylauError
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
@@ -65,13 +65,14 @@ def _checks_table(checks: list[CheckResult], title: str) -> Table:
 
 def _result_table(contest: Contest, counts: dict[str, int], what: str) -> Table:
     total = sum(counts.values())
-    table = Table(title=f"{contest.name.en}: {what}")
+    lang = plain_language(contest.name.languages)
+    table = Table(title=f"{contest.name.get(lang)}: {what}")
     table.add_column("option")
     table.add_column("votes", justify="right")
     table.add_column("share", justify="right")
     for sel in sorted(contest.selections, key=lambda s: -counts.get(s.selection_id, 0)):
         n = counts.get(sel.selection_id, 0)
-        table.add_row(sel.name.en, f"{n:,}", f"{100 * n / total:.2f}%" if total else "-")
+        table.add_row(sel.name.get(lang), f"{n:,}", f"{100 * n / total:.2f}%" if total else "-")
     return table
 
 
@@ -135,7 +136,7 @@ def _registration_table(day: ElectionDay) -> Table:
     table.add_column("applicant")
     table.add_column("decision")
     table.add_column("rules failed, with the reason")
-    names = {a.id: a.full_name.en for a in day.scenario.applicants}
+    names = {a.id: a.full_name.get(day.scenario.column_language) for a in day.scenario.applicants}
     for d in day.registration:
         failed = [f"{o.rule_id}: {o.reason}" for o in d.outcomes if not o.passed]
         status = "[green]registered[/green]" if d.status == "registered" else "[red]refused[/red]"
@@ -157,8 +158,9 @@ def _pilot_table(day: ElectionDay) -> Table:
             ok = "[red]no[/red]" if e.scope_id in mismatched else "[green]yes[/green]"
             table.add_row(e.scope_id, index[e.scope_id].region_id, f"{e.ballot_count:,}", ok)
     counts = day.encrypted.nation_counts()
+    lang = plain_language(day.encrypted.manifest.languages)
     table.caption = "pilot total: " + ", ".join(
-        f"{s.name.en} {counts.get(s.selection_id, 0):,}" for s in contest.selections
+        f"{s.name.get(lang)} {counts.get(s.selection_id, 0):,}" for s in contest.selections
     )
     return table
 

@@ -12,18 +12,28 @@ RFC 8785 (JSON Canonicalization Scheme); the manifest hash is SHA-256 of those b
 from __future__ import annotations
 
 import hashlib
+import re
 import zoneinfo
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import rfc8785
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from saylau.crypto import ContestSpec
 from saylau.errors import ScenarioError
 
 __all__ = [
+    "LANGUAGE_CODE",
     "MANIFEST_FORMAT",
     "BallotStyle",
     "Contest",
@@ -35,6 +45,7 @@ __all__ = [
     "Selection",
     "StationLocation",
     "canonical_json",
+    "plain_language",
 ]
 
 MANIFEST_FORMAT: Literal["saylau-manifest/1"] = "saylau-manifest/1"
@@ -52,23 +63,63 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=False)
 
 
-class LocalizedText(_Frozen):
-    """A name in the three languages the election publishes in (Kazakh, Russian, English)."""
+LANGUAGE_CODE = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+"""A BCP 47 language code as scenarios and manifests write it (``kk``, ``ru``, ``en``, ``de``, ``pt-BR``)."""
 
-    kk: str = Field(min_length=1)
-    ru: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+
+def plain_language(languages: Sequence[str]) -> str:
+    """The language for plain-text output and file headers: English where given, else the first."""
+    return "en" if "en" in languages else languages[0]
+
+
+class LocalizedText(RootModel[dict[str, str]]):
+    """A name in each of the election's languages: a mapping language code → non-empty text.
+
+    The JSON form is an object keyed by language code (``{"kk": …, "ru": …, "en": …}``); which
+    languages an election uses is data (the scenario's ``languages``), not fixed here.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    @field_validator("root")
+    @classmethod
+    def _texts(cls, value: dict[str, str]) -> dict[str, str]:
+        if not value:
+            raise ValueError("a name needs at least one language")
+        for lang, text in value.items():
+            if not re.match(LANGUAGE_CODE, lang):
+                raise ValueError(f"{lang!r} is not a language code")
+            if not text:
+                raise ValueError(f"the {lang!r} text is empty")
+        return value
 
     @classmethod
-    def same(cls, text: str) -> LocalizedText:
+    def of(cls, **texts: str) -> LocalizedText:
+        """``LocalizedText.of(kk=…, ru=…, en=…)``."""
+        return cls(texts)
+
+    @classmethod
+    def same(cls, text: str, languages: Iterable[str] = ("kk", "ru", "en")) -> LocalizedText:
         """The same text in every language (proper names, codes)."""
-        return cls(kk=text, ru=text, en=text)
+        return cls(dict.fromkeys(languages, text))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages this text is given in, in the order written."""
+        return tuple(self.root)
 
     def get(self, lang: str) -> str:
-        """The text in ``lang`` (``kk``, ``ru`` or ``en``)."""
-        if lang not in ("kk", "ru", "en"):
-            raise ValueError(f"unknown language {lang!r}; expected kk, ru or en")
-        return str(getattr(self, lang))
+        """The text in ``lang``; raises ``KeyError`` naming the language and those the text has."""
+        try:
+            return self.root[lang]
+        except KeyError:
+            raise KeyError(
+                f"no {lang!r} text (given in {', '.join(self.root)})"
+            ) from None
+
+    def missing(self, languages: Iterable[str]) -> list[str]:
+        """Those of ``languages`` this text lacks."""
+        return [lang for lang in languages if lang not in self.root]
 
 
 class Selection(_Frozen):
@@ -171,8 +222,32 @@ class Manifest(_Frozen):
             raise ValueError("voting times must carry a UTC offset")
         return value
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The election's languages: those of its name, in the order written (the first is the default)."""
+        return self.name.languages
+
+    def names(self) -> Iterator[tuple[str, LocalizedText]]:
+        """Every name in the manifest with where it is, for checks."""
+        yield "name", self.name
+        for c in self.contests:
+            yield f"contest {c.contest_id}", c.name
+            for sel in c.selections:
+                yield f"selection {sel.selection_id}", sel.name
+                if sel.nominated_by is not None:
+                    yield f"selection {sel.selection_id} nominated_by", sel.nominated_by
+        for r in self.regions:
+            yield f"region {r.region_id}", r.name
+            for d in r.districts:
+                yield f"district {d.district_id}", d.name
+                for st in d.stations:
+                    yield f"station {st.station_id}", st.name
+
     @model_validator(mode="after")
     def _check(self) -> Manifest:
+        for where, text in self.names():
+            if lacking := text.missing(self.languages):
+                raise ValueError(f"{where}: name lacks the election's language(s) {', '.join(lacking)}")
         if self.voting_opens >= self.voting_closes:
             raise ValueError("voting_opens must be before voting_closes")
         contest_ids = [c.contest_id for c in self.contests]

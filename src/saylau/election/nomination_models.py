@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from saylau.election.manifest import LocalizedText
+
 __all__ = [
     "Applicant",
     "CandidacyRules",
@@ -37,12 +39,8 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class PersonName(_Frozen):
-    """An applicant's full name as printed in each of the election's languages."""
-
-    kk: str = Field(min_length=1)
-    ru: str = Field(min_length=1)
-    en: str = Field(min_length=1)
+PersonName = LocalizedText
+"""An applicant's full name as printed in each of the election's languages."""
 
 
 class Nominator(_Frozen):

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from saylau.election.aggregation import LevelTable, StationTable, aggregate
+from saylau.election.manifest import plain_language
 from saylau.election.protocols import ProtocolBook
 from saylau.election.rules import Decision, ElectoralRules, decide
 from saylau.election.scenario import Option, Scenario
@@ -78,7 +79,7 @@ def write_results(
 ) -> Decision:
     """Write the four files; ``meta`` holds the ``stations_meta.csv`` columns other than station."""
     out.mkdir(parents=True, exist_ok=True)
-    names = {o.id: o.name.en for o in scenario.options}
+    names = {o.id: o.name.get(scenario.column_language) for o in scenario.options}
     with (out / "stations.csv").open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, lineterminator="\n")
         w.writerow(["station", "region", "registered", "voted", *(names[o] for o in table.options)])
@@ -175,8 +176,14 @@ class LoadedResults:
     summary: dict[str, Any]
     reported_at: tuple[datetime | None, ...] = ()
 
-    def names(self, lang: str = "en") -> dict[str, str]:
-        """Option id → display name in ``lang``."""
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages the option names are given in (the scenario's)."""
+        return self.options[0].name.languages
+
+    def names(self, lang: str | None = None) -> dict[str, str]:
+        """Option id → display name in ``lang`` (default: English where given, else the first language)."""
+        lang = lang or plain_language(self.languages)
         return {o.id: o.name.get(lang) for o in self.options}
 
     def decision(self) -> Decision:
@@ -241,7 +248,8 @@ def load_results(directory: Path) -> LoadedResults:
         )
     options = tuple(Option.model_validate(o) for o in summary["options"])
     rules = ElectoralRules.model_validate(summary["rules"])
-    header_names = [o.name.en for o in options]
+    lang = plain_language(options[0].name.languages)
+    header_names = [o.name.get(lang) for o in options]
     with (directory / "stations.csv").open(newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         expected = ["station", "region", "registered", "voted", *header_names]

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from saylau.election.manifest import LANGUAGE_CODE, plain_language
 from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.rules import ElectoralRules
 from saylau.election.territory import (
@@ -51,6 +52,11 @@ __all__ = [
 ]
 
 SCENARIO_FILE = "scenario.toml"
+_STATION_NAME = {
+    "kk": "{id} сайлау учаскесі",
+    "ru": "Избирательный участок {id}",
+    "en": "Polling station {id}",
+}
 _ID = r"^[A-Za-z0-9_.-]+$"
 
 
@@ -185,7 +191,11 @@ class Scenario(_Model):
     election_id: str = Field(pattern=_ID)
     date: date
     title: LocalizedName
-    languages: list[str] = Field(min_length=1)
+    languages: list[Annotated[str, Field(pattern=LANGUAGE_CODE)]] = Field(min_length=1)
+    station_name: dict[str, str] = Field(
+        default_factory=lambda: dict(_STATION_NAME),
+        description="per language, the name given to a polling station; {id} is its id",
+    )
     territory: TerritorySpec
     options: list[Option] = Field(min_length=2)
     rules: ElectoralRules = Field(default_factory=ElectoralRules)
@@ -199,15 +209,21 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Scenario:
-        for lang in ("kk", "ru", "en"):
-            if lang not in self.languages:
-                raise ValueError(f"languages must include {lang!r} (names are given in kk, ru and en)")
+        if len(set(self.languages)) != len(self.languages):
+            raise ValueError(f"languages: duplicate in {self.languages}")
+        if lacking := [lang for lang in self.languages if lang not in self.station_name]:
+            raise ValueError(f"station_name: no name for language(s) {', '.join(lacking)}")
+        for where, text in self._names():
+            if lacking := text.missing(self.languages):
+                raise ValueError(f"{where}: name lacks the scenario's language(s) {', '.join(lacking)}")
         ids = [o.id for o in self.options]
         if len(set(ids)) != len(ids):
             raise ValueError(f"options: duplicate id in {ids}")
-        en = [o.name.en for o in self.options]
-        if len(set(en)) != len(en):
-            raise ValueError(f"options: English names must be unique (they head result columns): {en}")
+        heads = [o.name.get(self.column_language) for o in self.options]
+        if len(set(heads)) != len(heads):
+            raise ValueError(
+                f"options: {self.column_language} names must be unique (they head result columns): {heads}"
+            )
         if sum(o.kind == "against_all" for o in self.options) > 1:
             raise ValueError("options: at most one option of kind 'against_all'")
         if not any(o.kind == "candidate" for o in self.options):
@@ -241,7 +257,28 @@ class Scenario(_Model):
                     raise ValueError(f"simulation.pollsters: {pm.pollster!r} has no published exit poll")
         return self
 
+    def _names(self) -> Iterator[tuple[str, LocalizedName]]:
+        yield "title", self.title
+        yield "country.name", self.country.name
+        for r in self.territory.regions:
+            yield f"territory.regions.{r.id}.name", r.name
+        for o in self.options:
+            yield f"options.{o.id}.name", o.name
+            if o.nominator is not None:
+                yield f"options.{o.id}.nominator", o.nominator
+        for a in self.applicants:
+            yield f"applicants.{a.id}.full_name", a.full_name
+
     # --- derived ---------------------------------------------------------------------------------
+
+    @property
+    def column_language(self) -> str:
+        """The language of option names in result-file headers and plain-text output.
+
+        English where the scenario has it (the files stay readable to international observers),
+        else the scenario's first language.
+        """
+        return plain_language(self.languages)
 
     @property
     def path(self) -> Path:
@@ -290,7 +327,7 @@ class Scenario(_Model):
         from saylau.election import manifest as mf
 
         def text(n: LocalizedName) -> Any:
-            return mf.LocalizedText(kk=n.kk, ru=n.ru, en=n.en)
+            return mf.LocalizedText({lang: n.get(lang) for lang in self.languages})
 
         terr = self.territory_index
         by_district: dict[str, list[Any]] = {d.id: [] for d in terr.districts}
@@ -308,9 +345,7 @@ class Scenario(_Model):
                     mf.PollingStation(
                         station_id=s.id,
                         name=mf.LocalizedText(
-                            kk=f"{s.id} сайлау учаскесі",
-                            ru=f"Избирательный участок {s.id}",
-                            en=f"Polling station {s.id}",
+                            {lang: self.station_name[lang].format(id=s.id) for lang in self.languages}
                         ),
                         time_zone=terr.time_zone(s.id),
                         abroad=r.kind == "abroad",
@@ -400,6 +435,10 @@ def load_scenario(ref: str | Path) -> Scenario:
     except ValidationError as exc:
         raise _field_error(toml_path, exc) from exc
     districts = load_districts_csv(directory / scenario.territory.districts)
+    for d in districts:
+        if lacking := d.name.missing(scenario.languages):
+            where = directory / scenario.territory.districts
+            raise ScenarioError(f"{where}: district {d.id}: no name in {', '.join(lacking)}")
     stations = load_stations_csv(directory / scenario.territory.stations)
     territory = Territory(list(scenario.territory.regions), districts, stations)
     pub = scenario.published

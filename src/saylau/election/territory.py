@@ -17,6 +17,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from saylau.election.manifest import LocalizedText as LocalizedName
 from saylau.errors import ScenarioError
 
 __all__ = [
@@ -51,19 +52,6 @@ def tz_offset(time_zone: str, on: date) -> timedelta:
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LocalizedName(_Model):
-    """A name in each of the election's languages (Kazakh, Russian, English by default)."""
-
-    kk: str = Field(min_length=1)
-    ru: str = Field(min_length=1)
-    en: str = Field(min_length=1)
-
-    def get(self, lang: str) -> str:
-        """The name in ``lang``, falling back to English for an unknown language."""
-        value = getattr(self, lang, None)
-        return value if isinstance(value, str) else self.en
 
 
 class _Offset(_Model):
@@ -124,8 +112,11 @@ def _row_error(path: Path, lineno: int, exc: ValidationError) -> ScenarioError:
 
 
 def load_districts_csv(path: Path) -> list[District]:
-    """Read ``districts.csv`` (id, region, name_kk, name_ru, name_en[, time_zone])."""
-    rows = _read_csv(path, ("id", "region", "name_kk", "name_ru", "name_en"))
+    """Read ``districts.csv`` (id, region, one ``name_<lang>`` column per language[, time_zone])."""
+    rows = _read_csv(path, ("id", "region"))
+    langs = [c.removeprefix("name_") for c in (rows[0] if rows else {}) if c.startswith("name_")]
+    if rows and not langs:
+        raise ScenarioError(f"{path}: no name column (name_<language>, e.g. name_kk)")
     out: list[District] = []
     for lineno, row in enumerate(rows, start=2):
         try:
@@ -133,7 +124,7 @@ def load_districts_csv(path: Path) -> list[District]:
                 District(
                     id=row["id"],
                     region=row["region"],
-                    name=LocalizedName(kk=row["name_kk"], ru=row["name_ru"], en=row["name_en"]),
+                    name=LocalizedName({lang: row[f"name_{lang}"] for lang in langs}),
                     time_zone=row.get("time_zone") or None,
                 )
             )

@@ -29,7 +29,7 @@ def paper_results(scenario: str = "kz-2022", seed: int = 1, scale: float = 1.0) 
         return 60 * int(h) + int(m)
 
     hours = np.array([(minutes(t) - minutes(opening)) / 60 for t in snaps.times], dtype=np.float64)
-    names = [o.name.en for o in sim.scenario.options]
+    names = [o.name.get(sim.scenario.column_language) for o in sim.scenario.options]
     ids = np.asarray(table.station, dtype=np.str_)
     return StationResults(
         stations=ids,

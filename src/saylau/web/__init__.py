@@ -1,1 +1,20 @@
-"""saylau.web."""
+"""saylau.web: the pages the saylau server renders itself (Jinja2 + gettext), and their static files.
+
+``install(app)`` mounts them on the FastAPI application; see docs/web.md.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from saylau.web.pages import router
+from saylau.web.rendering import STATIC_DIR
+from saylau.web.static_files import CachedStaticFiles
+
+__all__ = ["install"]
+
+
+def install(app: FastAPI) -> None:
+    """Mount the pages and ``/static`` (the CSS, the booth's modules and the vendored npm modules)."""
+    app.include_router(router)
+    app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
