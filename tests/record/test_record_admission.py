@@ -8,7 +8,9 @@ before the server and the verifier shared these checks.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,12 @@ from saylau.record.verifier import admission, ballots, proofs, verify_record
 from saylau.record.writer import write_record
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import Channel, DeviceRecord
-from saylau.voting.publish import result_payload, tally_payload
+from saylau.voting.publish import (
+    guardian_partials_payload,
+    guardian_record_payload,
+    result_payload,
+    tally_payload,
+)
 from saylau.voting.submitted import SubmittedBallot
 
 
@@ -91,7 +98,13 @@ class Tiny:
     """A small election written into a record, one call per ballot."""
 
     def __init__(self) -> None:
-        self.board = BulletinBoard("tiny", MemoryBoardStore(), BoardSigner.generate(), 8)
+        ticks = itertools.count()
+        # on election day inside st-1's and st-2's voting hours (the verifier checks every ballot's time)
+        start = datetime(2022, 11, 20, 3, 0, tzinfo=UTC)
+        clock = lambda: start + timedelta(milliseconds=next(ticks))  # noqa: E731
+        self.board = BulletinBoard("tiny", MemoryBoardStore(), BoardSigner.generate(), 8, clock=clock)
+        for record in PARAMS.joint_key.guardian_records:  # the ceremony's records are on the board
+            self.board.append("guardian", guardian_record_payload(record))
         self.box = BallotBox(PARAMS, verify=False, revote_key=bytes(32), board=self.board)
         self.devices: dict[str, _Device] = {}
 
@@ -147,6 +160,10 @@ class Tiny:
         ]
         self.board.append("tally", tally_payload(scopes, cast))
         entries = decrypt_tallies(PARAMS, tallies, GUARDIANS[:2])
+        scope_ids = [(e.scope, e.scope_id) for e in entries]
+        for g in GUARDIANS[:2]:  # each present guardian's shares are on the board
+            mine = [next(p for p in e.plaintext.partials if p.guardian_index == g.index) for e in entries]
+            self.board.append("partial_decryption", guardian_partials_payload(g.index, scope_ids, mine))
         self.board.append("result", result_payload(results_summary(MANIFEST, entries)))
         self.board.close()
         write_record(
