@@ -34,10 +34,25 @@ def _tallies(audit: Path, change: int = 0) -> Path:
 
 def test_audit_commands_end_to_end(tmp_path: Path) -> None:
     results, audit = tmp_path / "results", tmp_path / "audit"
-    sim = runner.invoke(app, ["simulate", "kz-2022", "--paper", "--scale", "0.02", "--seed", "2", "--out", str(results)])
+    sim = runner.invoke(
+        app, ["simulate", "kz-2022", "--paper", "--scale", "0.02", "--seed", "2", "--out", str(results)]
+    )
     assert sim.exit_code == 0, sim.output
     res = runner.invoke(
-        app, ["audit", "start", str(results), "--rolls", ROLLS, "--observer", "A", "--observer", "B", "--out", str(audit)]
+        app,
+        [
+            "audit",
+            "start",
+            str(results),
+            "--rolls",
+            ROLLS,
+            "--observer",
+            "A",
+            "--observer",
+            "B",
+            "--out",
+            str(audit),
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "awaiting tallies" in res.output and (audit / "sample-round-1.csv").exists()
@@ -57,8 +72,14 @@ def test_audit_commands_end_to_end(tmp_path: Path) -> None:
 
 def test_bad_input_is_named(tmp_path: Path) -> None:
     results, audit = tmp_path / "results", tmp_path / "audit"
-    runner.invoke(app, ["simulate", "kz-2022", "--paper", "--scale", "0.01", "--seed", "2", "--out", str(results)])
-    res = runner.invoke(app, ["audit", "start", str(results), "--rolls", "12ab", "--observer", "A", "--out", str(audit)])
+    runner.invoke(
+        app, ["simulate", "kz-2022", "--paper", "--scale", "0.01", "--seed", "2", "--out", str(results)]
+    )
+    res = runner.invoke(
+        app, ["audit", "start", str(results), "--rolls", "12ab", "--observer", "A", "--out", str(audit)]
+    )
     assert res.exit_code == 2 and "rolls" in res.output
-    res = runner.invoke(app, ["audit", "start", str(results), "--rolls", ROLLS, "--observer", "A", "--kind", "x"])
+    res = runner.invoke(
+        app, ["audit", "start", str(results), "--rolls", ROLLS, "--observer", "A", "--kind", "x"]
+    )
     assert res.exit_code == 2 and "--kind" in res.output

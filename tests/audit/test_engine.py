@@ -24,15 +24,22 @@ def kz() -> PaperSimulation:
 
 def totals(a: int, b: int, c: int, aa: int, invalid: int = 10) -> Totals:
     valid = a + b + c + aa
-    return Totals(registered=3 * (valid + invalid) // 2, took_part=valid + invalid, valid=valid,
-                  votes={"a": a, "b": b, "c": c, "aa": aa}, against_all="aa")
+    return Totals(
+        registered=3 * (valid + invalid) // 2,
+        took_part=valid + invalid,
+        valid=valid,
+        votes={"a": a, "b": b, "c": c, "aa": aa},
+        against_all="aa",
+    )
 
 
 def test_kz_rules_give_one_supermajority_assertion(kz: PaperSimulation) -> None:
     sc = kz.scenario
     from saylau.audit.sources import reported_totals
 
-    decision, assertions = derive_assertions(sc.rules, reported_totals(kz.table, sc.against_all), kz.table.options)
+    decision, assertions = derive_assertions(
+        sc.rules, reported_totals(kz.table, sc.against_all), kz.table.options
+    )
     assert decision.outcome == "winner" and decision.winner == "tokayev"
     (a,) = assertions
     assert a.kind == "supermajority" and a.support == ("tokayev",) and a.threshold == sc.rules.majority
@@ -63,7 +70,9 @@ def test_runoff_assertions() -> None:
 
 
 def test_unauditable_outcome_is_refused() -> None:
-    low = Totals(registered=1000, took_part=100, valid=90, votes={"a": 60, "b": 30, "c": 0, "aa": 0}, against_all="aa")
+    low = Totals(
+        registered=1000, took_part=100, valid=90, votes={"a": 60, "b": 30, "c": 0, "aa": 0}, against_all="aa"
+    )
     with pytest.raises(AuditError, match="invalid_turnout"):
         derive_assertions(ElectoralRules(), low, OPTS)
 

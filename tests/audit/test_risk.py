@@ -48,7 +48,11 @@ def test_bravo_round_size_matches_arlo(p_w: float, p_r: float, q: float, expecte
     # Arlo solves a normal approximation, then checks a binomial quantile and divides by p_w + p_r;
     # we compute the stopping probability exactly from both binomials. Tolerance: 0.5% relative.
     total = 10000
-    reported = {"w": round(p_w * total), "l": round(p_r * total), "o": total - round(p_w * total) - round(p_r * total)}
+    reported = {
+        "w": round(p_w * total),
+        "l": round(p_r * total),
+        "o": total - round(p_w * total) - round(p_r * total),
+    }
     got = bravo_quantile(pairwise(), reported, 0.1, q)
     assert abs(got - expected) <= 0.005 * expected, (ARLO, got, expected)
 
@@ -109,7 +113,13 @@ def _manifest(rows: dict[str, tuple[int, int, int]]) -> BallotManifest:
         election_id="e",
         options=("w", "l"),
         batches=tuple(
-            Batch(station=s, region="r", storage="x", ballots=w + lo + inv, reported={"w": w, "l": lo, "invalid": inv})
+            Batch(
+                station=s,
+                region="r",
+                storage="x",
+                ballots=w + lo + inv,
+                reported={"w": w, "l": lo, "invalid": inv},
+            )
             for s, (w, lo, inv) in rows.items()
         ),
     )

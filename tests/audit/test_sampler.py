@@ -51,7 +51,11 @@ def test_sampler_doctest_vectors() -> None:
     ], RIVEST
     # USAGE_EXAMPLES.md examples 4 and 5: drop extends a sample consistently
     assert [t.id for t in consistent_sample(range(100), "41", take=5, with_replacement=False)] == [
-        "73", "51", "17", "58", "38"
+        "73",
+        "51",
+        "17",
+        "58",
+        "38",
     ], "ron-rivest/consistent_sampler USAGE_EXAMPLES.md example 4"
     later = consistent_sample(range(100), "41", take=5, drop=5, with_replacement=False)
     assert [t.id for t in later] == ["42", "39", "20", "11", "67"], "USAGE_EXAMPLES.md example 5"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
+from saylau.forensics import suite
 from saylau.forensics.data import StationResults
 from saylau.forensics.pvalue import RESOLVE, adaptive_null
 from saylau.forensics.rounding import round_number_test
-from saylau.forensics import suite
 from saylau.sim.fraud import round_protocols
 
 

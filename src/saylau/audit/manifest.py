@@ -51,7 +51,9 @@ class BallotManifest(BaseModel):
                 raise AuditError(f"manifest: station {b.station!r} is listed twice")
             seen.add(b.station)
             if set(b.reported) != cats:
-                raise AuditError(f"manifest: station {b.station!r} reports {sorted(b.reported)}, not {sorted(cats)}")
+                raise AuditError(
+                    f"manifest: station {b.station!r} reports {sorted(b.reported)}, not {sorted(cats)}"
+                )
             if sum(b.reported.values()) != b.ballots or min(b.reported.values()) < 0:
                 raise AuditError(
                     f"manifest: station {b.station!r}: reported counts sum to {sum(b.reported.values())}, "
@@ -102,6 +104,12 @@ def manifest_from_protocols(
         region = regions.get(p.station, "")
         place = (storage or {}).get(p.station) or f"archive of the {region} election commission"
         batches.append(
-            Batch(station=p.station, region=region, storage=place, ballots=p.valid + p.invalid, reported=reported)
+            Batch(
+                station=p.station,
+                region=region,
+                storage=place,
+                ballots=p.valid + p.invalid,
+                reported=reported,
+            )
         )
     return BallotManifest(election_id=election_id, options=opts, batches=tuple(batches))

@@ -8,9 +8,10 @@ Samples are drawn with replacement (``saylau.audit.sampler``), so no finite-popu
   reported share of ``support`` among ``support ∪ against`` and ``t`` the threshold, a ballot for
   ``support`` multiplies ``T`` by ``s/t``, one for ``against`` by ``(1−s)/(1−t)``, any other by 1.
 * **ALPHA** (Stark, "ALPHA: audit that learns from previously hand-audited ballots", AoAS 2023): on the
-  assorter values ``x ∈ [0, u]`` with null mean ``μ = ½``, ``T_i = T_{i−1}·(x_i η_i/μ + (u−x_i)(u−η_i)/(u−μ))/u``
-  with the truncated-shrinkage estimate ``η_i = min(u(1−10⁻⁶), max((dη₀ + S_{i−1})/(d+i−1), μ + ε_i))``,
-  ``ε_i = (η₀−μ)/(2√(d+i−1))``, ``η₀`` the reported assorter mean.
+  assorter values ``x ∈ [0, u]`` with null mean ``μ = ½``,
+  ``T_i = T_{i−1}·(x_i η_i/μ + (u−x_i)(u−η_i)/(u−μ))/u`` with the truncated-shrinkage estimate
+  ``η_i = min(u(1−10⁻⁶), max((dη₀ + S_{i−1})/(d+i−1), μ + ε_i))``, ``ε_i = (η₀−μ)/(2√(d+i−1))``,
+  ``η₀`` the reported assorter mean.
 * **Batch comparison** (SHANGRLA, Stark 2020, §3.2, stations as batches drawn uniformly): batch ``p``
   of ``n_p`` ballots has overstatement ``ω_p = Σ A(reported) − Σ A(hand count)``; with ``P`` batches,
   ``N`` ballots, ``ū = u·P·max n_p/N`` and reported assorter margin ``v = 2Ā_c − 1``, the batch's
@@ -78,7 +79,9 @@ def bravo_risk(a: Assertion, reported: Mapping[str, int], categories: Sequence[s
     return risk_from(bravo_log_steps(a, reported, categories))
 
 
-def alpha_martingale(x: FloatArray, u: float, eta0: float, d: float = ALPHA_D, fixed: bool = False) -> FloatArray:
+def alpha_martingale(
+    x: FloatArray, u: float, eta0: float, d: float = ALPHA_D, fixed: bool = False
+) -> FloatArray:
     """Running ``log T`` of ALPHA on values ``x`` in ``[0, u]`` (``fixed``: ``η = η₀`` throughout)."""
     if eta0 <= MU:
         raise AuditError(f"ALPHA: the alternative mean {eta0:.6f} must exceed {MU}")

@@ -118,7 +118,9 @@ def consistent_sample(
     want = drop + take
     if want == 0:
         return []
-    return draw_from_firsts(smallest_first_tickets(ids, seed, want), take, drop=drop, with_replacement=with_replacement)
+    return draw_from_firsts(
+        smallest_first_tickets(ids, seed, want), take, drop=drop, with_replacement=with_replacement
+    )
 
 
 def smallest_first_tickets(ids: Iterable[Hashable], seed: str, k: int) -> list[tuple[str, str]]:

@@ -119,23 +119,35 @@ def run_audit(
     """Play an audit of ``reported`` against the paper ``truth`` to its end."""
     manifest = manifest_from_table(election_id, reported)
     ceremony = DiceCeremony(
-        rolls=rolls, observers=("simulation",), held_at="2022-11-21T10:00:00+06:00", manifest_hash=manifest.hash()
+        rolls=rolls,
+        observers=("simulation",),
+        held_at="2022-11-21T10:00:00+06:00",
+        manifest_hash=manifest.hash(),
     )
-    rec = plan_audit(manifest, rules, reported_totals(reported, against_all), ceremony, kind, risk_limit, **options)  # type: ignore[arg-type]
+    rec = plan_audit(
+        manifest,
+        rules,
+        reported_totals(reported, against_all),
+        ceremony,
+        kind,
+        risk_limit,
+        quantile=float(options.get("quantile", 0.9)),
+        escalation=float(options.get("escalation", 2.0)),
+        full_count_at=float(options.get("full_count_at", 0.5)),
+        max_rounds=int(options.get("max_rounds", 5)),
+    )
     index = {s: i for i, s in enumerate(truth.station)}
     while rec.status == "in_progress":
         rnd = rec.rounds[-1]
         if kind == "batch_comparison":
-            tallies: dict[str, object] = {d.station: station_counts(truth, index[d.station]) for d in rnd.draws}
-        else:
-            tallies = {
-                d.id: _readings(truth, index, d.station, d.position or 0) for d in rnd.draws
+            tallies: dict[str, object] = {
+                d.station: station_counts(truth, index[d.station]) for d in rnd.draws
             }
+        else:
+            tallies = {d.id: _readings(truth, index, d.station, d.position or 0) for d in rnd.draws}
         rec = enter_round(rec, tallies)
     full = rec.status == "full_hand_count"
     if full:
         rec = enter_full_count(rec, {s: station_counts(truth, i) for i, s in enumerate(truth.station)})
     distinct = len({d.id for r in rec.rounds for d in r.draws})
     return SimulatedAudit(rec, len(rec.rounds), rec.drawn, distinct, rec.status == "confirmed", full)
-
-

@@ -70,7 +70,9 @@ def verify_audit(rec: AuditRecord, published: BallotManifest | None = None) -> A
         raise _fail(f"manifest hash {h} differs from the recorded {rec.manifest_hash} or the ceremony's")
     if published is not None and published.hash() != h:
         raise _fail("the manifest differs from the one built from the published protocols")
-    out.add("manifest", f"{len(rec.manifest.batches)} stations, {rec.manifest.total:,} ballots, hash {h[:16]}…")
+    out.add(
+        "manifest", f"{len(rec.manifest.batches)} stations, {rec.manifest.total:,} ballots, hash {h[:16]}…"
+    )
     out.add("seed", f"{len(rec.ceremony.rolls)} dice rolls, observers {', '.join(rec.ceremony.observers)}")
     counted = rec.manifest.reported_totals()
     if any(counted[o] != rec.reported.votes.get(o) for o in rec.manifest.options):

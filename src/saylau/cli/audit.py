@@ -42,7 +42,9 @@ def _save(rec: AuditRecord, out: Path) -> None:
             w.writerow(["ticket", "id", "generation", "station", "position", "storage"])
             where = rec.manifest.by_station()
             for d in rnd.draws:
-                w.writerow([d.ticket, d.id, d.generation, d.station, d.position or "", where[d.station].storage])
+                w.writerow(
+                    [d.ticket, d.id, d.generation, d.station, d.position or "", where[d.station].storage]
+                )
 
 
 def audit_table(rec: AuditRecord) -> Table:
@@ -91,7 +93,9 @@ def start(
     try:
         res, manifest, reported = results_inputs(results)
         ceremony = DiceCeremony(
-            rolls=rolls, observers=tuple(observer), manifest_hash=manifest.hash(),
+            rolls=rolls,
+            observers=tuple(observer),
+            manifest_hash=manifest.hash(),
             held_at=held_at or datetime.now(UTC).isoformat(timespec="seconds"),
         )
         rec = plan_audit(manifest, res.rules, reported, ceremony, kind, risk_limit)  # type: ignore[arg-type]
@@ -99,7 +103,9 @@ def start(
         raise _fail(exc) from exc
     _save(rec, out)
     console = Console()
-    console.print(f"manifest: {len(manifest.batches):,} stations, {manifest.total:,} ballots, hash {rec.manifest_hash}")
+    console.print(
+        f"manifest: {len(manifest.batches):,} stations, {manifest.total:,} ballots, hash {rec.manifest_hash}"
+    )
     console.print(f"estimates: {json.dumps(rec.estimates)}")
     console.print(audit_table(rec))
     console.print(f"sample for the audit boards: {out}/sample-round-1.csv")
@@ -115,7 +121,9 @@ def _read_tallies(rec: AuditRecord, path: Path) -> dict[str, Any]:
             try:
                 out[r["station"]] = {c: int(r[c]) for c in (*rec.manifest.options, "invalid")}
             except (KeyError, TypeError, ValueError) as exc:
-                raise ValueError(f"{path} line {no}: needs station and an integer per option and invalid") from exc
+                raise ValueError(
+                    f"{path} line {no}: needs station and an integer per option and invalid"
+                ) from exc
         return out
     try:
         return {r["id"]: r["category"] for r in rows}
@@ -161,13 +169,17 @@ def full_count(
         raise _fail(exc) from exc
     _save(rec, audit_dir)
     d = rec.full_count_decision
-    Console().print(f"full hand count: outcome {d.outcome if d else '?'}; " + " ".join(d.explain() if d else []))
+    Console().print(
+        f"full hand count: outcome {d.outcome if d else '?'}; " + " ".join(d.explain() if d else [])
+    )
 
 
 @audit_app.command("verify")
 def verify(
     audit_dir: Annotated[Path, typer.Argument(help="audit directory or audit.json")],
-    results: Annotated[Path | None, typer.Option(help="the published results, to rebuild the manifest")] = None,
+    results: Annotated[
+        Path | None, typer.Option(help="the published results, to rebuild the manifest")
+    ] = None,
 ) -> None:
     """Recompute the audit from scratch: manifest, seed, assertions, sample, risks, decisions."""
     from rich.console import Console

@@ -228,7 +228,7 @@ def demo(
         console.print(f"  {step}: {seconds:.1f} s")
     console.print(
         f"written to {out}: registration.json, results/, record/ (hash "
-        f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, audit/audit.json, summary.json"
+        f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, audit/, summary.json"
     )
 
 

@@ -172,7 +172,9 @@ def _audit_round(sc: Scenario, paper: PaperRun, out: Path, seed: int) -> Any:
 
     rolls = "".join(str(d) for d in np.random.default_rng(seed).integers(0, 10, 20))  # simulated dice
     t = paper.sim.table
-    done = run_audit(sc.election_id, t, t, sc.rules, sc.against_all, "batch_comparison", 0.05, rolls, max_rounds=1)
+    done = run_audit(
+        sc.election_id, t, t, sc.rules, sc.against_all, "batch_comparison", 0.05, rolls, max_rounds=1
+    )
     out.mkdir(parents=True, exist_ok=True)
     (out / "audit.json").write_text(done.record.model_dump_json(indent=1), encoding="utf-8")
     return done.record
@@ -257,6 +259,8 @@ def run_election_day(
     audit = _audit_round(sc, paper, out / "audit", seed)
     timings["risk-limiting audit (one round, batch comparison)"] = time.perf_counter() - t0
 
-    day = ElectionDay(out, sc, book, paper, pilot, encrypted, mismatches, polls, report, released, timings, audit)
+    day = ElectionDay(
+        out, sc, book, paper, pilot, encrypted, mismatches, polls, report, released, timings, audit
+    )
     (out / "summary.json").write_text(json.dumps(day.summary(), ensure_ascii=False, indent=1))
     return day
