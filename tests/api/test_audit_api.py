@@ -55,10 +55,8 @@ def test_audit_through_the_api(client: TestClient) -> None:
     t = _tallied(client)
     eid, cec = t.el.id, t.el.h["cec"]
     keys = {"st-1": t.protocol_key, "st-2": Ed25519PrivateKey.generate()}
-    r = client.post(
-        f"{P}/elections/{eid}/stations/st-2/key", json={"public_key": public_key_hex(keys["st-2"].public_key())},
-        headers=cec,
-    )  # fmt: skip
+    pub = public_key_hex(keys["st-2"].public_key())
+    r = client.post(f"{P}/elections/{eid}/stations/st-2/key", json={"public_key": pub}, headers=cec)
     assert r.status_code == 200, r.text
     start = {"kind": "bravo", "risk_limit": 0.1, "rolls": ROLLS, "observers": ["Golos", "OSCE"],
              "held_at": "2022-11-21T10:00:00+06:00"}  # fmt: skip
