@@ -133,3 +133,33 @@ def test_verify_catches_every_change(kz: PaperSimulation) -> None:
     tampered(risk=True)
     tampered(draw=True)
     assert rnd.station_tallies is not None
+
+
+def test_a_ballot_drawn_again_must_read_the_same(kz: PaperSimulation) -> None:
+    from saylau.audit.ceremony import DiceCeremony
+    from saylau.audit.engine import enter_round, plan_audit
+    from saylau.audit.sources import manifest_from_table, reported_totals
+
+    sc = kz.scenario
+    m = manifest_from_table("kz", kz.table)
+    cer = DiceCeremony(
+        rolls=ROLLS, observers=("x",), held_at="2022-11-21T10:00:00+06:00", manifest_hash=m.hash()
+    )
+    rec = plan_audit(m, sc.rules, reported_totals(kz.table, sc.against_all), cer, "batch_comparison", 0.05)
+    first = rec.rounds[0]
+    # round 1 reads every station as the leader's landslide loss: the risk stays high, round 2 is drawn
+    bad = {d.station: {**m.by_station()[d.station].reported} for d in first.draws}
+    for counts in bad.values():
+        counts["abden"] += counts["tokayev"]
+        counts["tokayev"] = 0
+    rec = enter_round(rec, bad)
+    assert rec.status == "in_progress" and len(rec.rounds) == 2
+    again = [d.station for d in rec.rounds[1].draws if d.station in bad]
+    honest = {d.station: dict(m.by_station()[d.station].reported) for d in rec.rounds[1].draws}
+    assert again  # with replacement, 38 + 38 draws of ~200 stations meet again
+    with pytest.raises(AuditError, match="earlier round"):  # ... and must be read the same way
+        enter_round(rec.model_copy(deep=True), honest)
+    consistent = {st: bad.get(st, c) for st, c in honest.items()}
+    with pytest.raises(AuditError, match="was not sampled"):
+        enter_round(rec.model_copy(deep=True), {**consistent, "nowhere": {}})
+    assert enter_round(rec, consistent).rounds[1].risks is not None

@@ -38,3 +38,17 @@ def test_round_numbers_at_floor_print_no_plain_p(clean_one: StationResults) -> N
     assert r.p_at_floor and r.replications == 500 and r.z_score > 5
     outcome = suite.TestOutcome("round_numbers", float(r.statistic), r.p_value, {"p_text": r.p_text})
     assert outcome.as_dict()["p_text"].startswith("p < 1/501")
+
+
+def test_cli_table_prints_the_bound_not_a_plain_p() -> None:
+    from rich.console import Console
+
+    from saylau.cli.forensics import forensics_table
+
+    text = "p < 1/2001 = 0.0005 (z = 7.6, normal tail ≈ 1.5e-14)"
+    summary = {"tests": {"round_numbers": {"statistic": 812.0, "p_value": 1 / 2001, "p_text": text,
+                                           "skipped": None, "calibrated": True}}}  # fmt: skip
+    console = Console(width=200, record=True)
+    console.print(forensics_table(summary))
+    out = console.export_text()
+    assert "p < 1/2001" in out and "z = 7.6" in out and "0.0005 " not in out.replace("= 0.0005", "")

@@ -238,7 +238,24 @@ def plan_audit(
     return rec
 
 
+def _earlier(rec: AuditRecord, rnd: Round) -> dict[str, Any]:
+    """What earlier rounds read for each ballot or station (a later draw of it must read the same)."""
+    seen: dict[str, Any] = {}
+    for r in rec.rounds[: rnd.number - 1]:
+        seen.update((r.station_tallies if rec.kind == "batch_comparison" else r.ballot_tallies) or {})
+    return seen
+
+
 def _check_tallies(rec: AuditRecord, rnd: Round, tallies: Mapping[str, Any]) -> None:
+    earlier = _earlier(rec, rnd)
+    for key, value in tallies.items():
+        if key not in earlier:
+            continue
+        before, now = earlier[key], dict(value) if isinstance(value, Mapping) else value
+        if (dict(before) if isinstance(before, Mapping) else before) != now:
+            raise AuditError(
+                f"round {rnd.number}: {key} was read as {before!r} in an earlier round, now {now!r}"
+            )
     cats = {*rec.manifest.options, INVALID}
     if rec.kind == "batch_comparison":
         need = {d.station for d in rnd.draws}
