@@ -28,6 +28,7 @@ from scipy import stats
 
 from saylau.audit.engine import AuditKind
 from saylau.audit.simulate import falsify_to_win, lower_leader, run_audit
+from saylau.audit.sources import manifest_from_table
 from saylau.election.aggregation import StationTable
 from saylau.election.scenario import Scenario, load_scenario
 from saylau.sim.paper import simulate_paper
@@ -53,8 +54,11 @@ def honest(
     sc: Scenario, table: StationTable, kind: AuditKind, alpha: float, reps: int, rng: np.random.Generator
 ) -> str:
     draws, first, rounds, est = [], 0, [], 0
+    manifest = manifest_from_table(sc.election_id, table)
     for _ in range(reps):
-        done = run_audit(sc.election_id, table, table, sc.rules, sc.against_all, kind, alpha, rolls(rng))
+        done = run_audit(
+            sc.election_id, table, table, sc.rules, sc.against_all, kind, alpha, rolls(rng), manifest
+        )
         est = max(max(e.values()) for e in done.record.estimates.values())
         draws.append(done.drawn)
         rounds.append(done.rounds)
@@ -79,8 +83,11 @@ def falsified(
     reported, _ = falsify_to_win(truth, "tokayev", fraction, target, rng)
     rep_share = reported.votes[:, reported.options.index("tokayev")].sum() / reported.valid.sum()
     misses, draws, runoffs = 0, [], 0
+    manifest = manifest_from_table(sc.election_id, reported)
     for _ in range(reps):
-        done = run_audit(sc.election_id, reported, truth, sc.rules, sc.against_all, kind, alpha, rolls(rng))
+        done = run_audit(
+            sc.election_id, reported, truth, sc.rules, sc.against_all, kind, alpha, rolls(rng), manifest
+        )
         misses += done.confirmed
         draws.append(done.drawn)
         d = done.record.full_count_decision

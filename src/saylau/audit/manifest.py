@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 
 import rfc8785
 from pydantic import BaseModel, ConfigDict, Field
@@ -78,7 +79,11 @@ class BallotManifest(BaseModel):
         return out
 
     def hash(self) -> str:
-        """SHA-256 (hex) of the canonical JSON of the manifest."""
+        """SHA-256 (hex) of the canonical JSON of the manifest (computed once: the model is frozen)."""
+        return self._digest
+
+    @cached_property
+    def _digest(self) -> str:
         return hashlib.sha256(rfc8785.dumps(self.model_dump(mode="json"))).hexdigest()
 
     def ballot_ids(self) -> Iterable[tuple[str, int]]:

@@ -16,6 +16,7 @@ import numpy as np
 from saylau.audit.assertions import INVALID
 from saylau.audit.ceremony import DiceCeremony
 from saylau.audit.engine import AuditKind, AuditRecord, enter_full_count, enter_round, plan_audit
+from saylau.audit.manifest import BallotManifest
 from saylau.audit.sources import manifest_from_table, reported_totals, station_counts
 from saylau.election.aggregation import StationTable
 from saylau.election.rules import ElectoralRules
@@ -114,10 +115,14 @@ def run_audit(
     kind: AuditKind,
     risk_limit: float,
     rolls: str,
+    manifest: BallotManifest | None = None,
     **options: float,
 ) -> SimulatedAudit:
-    """Play an audit of ``reported`` against the paper ``truth`` to its end."""
-    manifest = manifest_from_table(election_id, reported)
+    """Play an audit of ``reported`` against the paper ``truth`` to its end.
+
+    ``manifest``: the manifest of ``reported`` if already built (it is the same for every dice roll).
+    """
+    manifest = manifest or manifest_from_table(election_id, reported)
     ceremony = DiceCeremony(
         rolls=rolls,
         observers=("simulation",),
