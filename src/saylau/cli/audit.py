@@ -233,6 +233,52 @@ def simulate(
     Console().print(audit_table(done.record))
 
 
+@audit_app.command("estimate")
+def estimate(
+    results: Annotated[Path, typer.Argument(help="results directory (station protocols)")],
+    risk_limit: Annotated[list[float], typer.Option(help="risk limits (repeat)")] = [0.01, 0.05, 0.10],  # noqa: B006
+) -> None:
+    """Initial sample sizes per audit type and risk limit, if the protocols are right (no dice needed)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from saylau.audit.assertions import derive_assertions
+    from saylau.audit.engine import _estimates
+    from saylau.audit.sources import results_inputs
+    from saylau.errors import SaylauError
+
+    try:
+        res, manifest, reported = results_inputs(results)
+        _, assertions = derive_assertions(res.rules, reported, manifest.options)
+        table = Table(
+            title=f"first-round sizes: {len(manifest.batches):,} stations, {manifest.total:,} ballots"
+        )
+        for col in (
+            "assertion",
+            "risk limit",
+            "batch comparison (stations)",
+            "BRAVO ASN",
+            "BRAVO 90%",
+            "ALPHA 90%",
+        ):
+            table.add_column(col, justify="right")
+        for alpha in risk_limit:
+            sizes = {k: _estimates(k, assertions, manifest, alpha, 0.9, "estimate") for k in KINDS}  # type: ignore[arg-type]
+            for a in assertions:
+                b, br, al = sizes["batch_comparison"][a.id], sizes["bravo"][a.id], sizes["alpha"][a.id]
+                table.add_row(
+                    a.id,
+                    f"{alpha:g}",
+                    f"{b['no_discrepancy']:,}",
+                    f"{br['asn']:,}",
+                    f"{br['q0.9']:,}",
+                    f"{al['q0.9']:,}",
+                )
+    except SaylauError as exc:
+        raise _fail(exc) from exc
+    Console().print(table)
+
+
 def register(app: typer.Typer) -> None:
     """Add the ``audit`` command group to the application."""
     app.add_typer(audit_app, name="audit")
