@@ -163,3 +163,33 @@ def test_a_ballot_drawn_again_must_read_the_same(kz: PaperSimulation) -> None:
     with pytest.raises(AuditError, match="was not sampled"):
         enter_round(rec.model_copy(deep=True), {**consistent, "nowhere": {}})
     assert enter_round(rec, consistent).rounds[1].risks is not None
+
+
+def test_repeated_audits_catch_falsified_runoffs(kz: PaperSimulation) -> None:
+    """Small version of benchmarks/audit_eval.py: the miss rate must stay within the risk limit."""
+    from saylau.audit.sources import manifest_from_table
+
+    sc = kz.scenario
+    rng = np.random.default_rng(8)
+    truth = lower_leader(kz.table, "tokayev", 0.48, rng)
+    reported, _ = falsify_to_win(truth, "tokayev", 0.6, 0.70, rng)
+    manifest = manifest_from_table("kz", reported)
+    runs, misses = 30, 0
+    for _ in range(runs):
+        rolls = "".join(str(d) for d in rng.integers(0, 10, 20))
+        done = run_audit(
+            "kz", reported, truth, sc.rules, sc.against_all, "batch_comparison", 0.1, rolls, manifest
+        )
+        misses += done.confirmed
+        if not done.confirmed:
+            d = done.record.full_count_decision
+            assert d is not None and d.outcome == "runoff"
+    assert misses <= 0.1 * runs
+    honest = manifest_from_table("kz", kz.table)
+    sizes = [
+        run_audit(
+            "kz", kz.table, kz.table, sc.rules, sc.against_all, "batch_comparison", 0.1, f"{k:020d}", honest
+        ).drawn
+        for k in range(10)
+    ]
+    assert sizes == [sizes[0]] * 10  # protocols right: the estimate, every time
