@@ -24,7 +24,7 @@ from saylau.audit.ceremony import DiceCeremony
 from saylau.audit.estimate import alpha_polling_quantile, bravo_asn, bravo_quantile, comparison_size
 from saylau.audit.manifest import BallotManifest
 from saylau.audit.risk import alpha_polling_risk, bravo_risk, comparison_risk
-from saylau.audit.sampler import draw_from_firsts, sha256_hex, smallest_first_tickets
+from saylau.audit.sampler import TicketStream, sha256_hex, smallest_first_tickets
 from saylau.election.rules import Decision, ElectoralRules, Totals, decide
 from saylau.errors import AuditError
 
@@ -139,24 +139,29 @@ def _ids(rec: AuditRecord) -> Any:
     return rec.manifest.ballot_ids()
 
 
-_FIRSTS: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
-"""The smallest first tickets per (seed, manifest hash, kind): a ballot manifest is hashed once."""
+_STREAMS: dict[tuple[str, str, str], TicketStream] = {}
+"""Draw streams per (seed, manifest hash, kind): a manifest's ballots are hashed once, rounds extend."""
 
 
-def _firsts(rec: AuditRecord, want: int) -> list[tuple[str, str]]:
+def forget_streams() -> None:
+    """Drop the cached draw streams (verification recomputes every draw from the seed)."""
+    _STREAMS.clear()
+
+
+def _stream(rec: AuditRecord, want: int) -> TicketStream:
     key = (rec.ceremony.seed, rec.manifest_hash, rec.kind)
-    have = _FIRSTS.get(key)
-    if have is None or len(have) < min(want, rec.population):
-        if len(_FIRSTS) > 8:
-            _FIRSTS.clear()
-        k = min(rec.population, max(8 * want, 2 * len(have or []), 5000))
-        have = _FIRSTS[key] = smallest_first_tickets(_ids(rec), rec.ceremony.seed, k)
+    have = _STREAMS.get(key)
+    if have is None or (want > have.capacity and have.capacity < rec.population):
+        if len(_STREAMS) > 8:
+            _STREAMS.clear()
+        k = min(rec.population, max(8 * want, 2 * (have.capacity if have else 0), 5000))
+        have = _STREAMS[key] = TicketStream(smallest_first_tickets(_ids(rec), rec.ceremony.seed, k))
     return have
 
 
 def draw_round(rec: AuditRecord, size: int) -> Round:
     """The next ``size`` draws of the consistent sample (``drop`` = draws of the earlier rounds)."""
-    tickets = draw_from_firsts(_firsts(rec, rec.drawn + size), size, drop=rec.drawn)
+    tickets = _stream(rec, rec.drawn + size).upto(rec.drawn + size)[rec.drawn :]
     draws = []
     for t in tickets:
         if rec.kind == "batch_comparison":

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "Ticket",
+    "TicketStream",
     "consistent_sample",
     "draw_from_firsts",
     "first_ticket_number",
@@ -143,15 +144,36 @@ def draw_from_firsts(
     firsts: Sequence[tuple[str, str]], take: int, *, drop: int = 0, with_replacement: bool = True
 ) -> list[Ticket]:
     """Draws ``drop + 1 … drop + take`` given at least the ``drop + take`` smallest first tickets."""
-    heap: list[Ticket] = [Ticket(n, text, 1) for n, text in firsts]
+    heap: list[tuple[str, str, int]] = [(n, text, 1) for n, text in firsts]
     heapq.heapify(heap)
     out: list[Ticket] = []
     while heap and len(out) < drop + take:
-        t = heapq.heappop(heap)
-        out.append(t)
+        number, text, gen = heapq.heappop(heap)
+        out.append(Ticket(number, text, gen))
         if with_replacement:
-            heapq.heappush(heap, Ticket(next_ticket_number(t.number), t.id, t.generation + 1))
+            heapq.heappush(heap, (next_ticket_number(number), text, gen + 1))
     return out[drop:]
+
+
+class TicketStream:
+    """Draws in order from the ``k`` smallest first tickets, extended lazily (valid for ``k`` draws)."""
+
+    def __init__(self, firsts: Sequence[tuple[str, str]], with_replacement: bool = True) -> None:
+        """Start the heap from the first tickets."""
+        self.capacity = len(firsts)
+        self.with_replacement = with_replacement
+        self._heap: list[tuple[str, str, int]] = [(n, text, 1) for n, text in firsts]
+        heapq.heapify(self._heap)
+        self.drawn: list[Ticket] = []
+
+    def upto(self, n: int) -> list[Ticket]:
+        """The first ``n`` draws (``n`` must not exceed ``capacity`` unless the frame is exhausted)."""
+        while len(self.drawn) < n and self._heap:
+            number, text, gen = heapq.heappop(self._heap)
+            self.drawn.append(Ticket(number, text, gen))
+            if self.with_replacement:
+                heapq.heappush(self._heap, (next_ticket_number(number), text, gen + 1))
+        return self.drawn[:n]
 
 
 def sample_ids(tickets: Sequence[Ticket]) -> list[str]:

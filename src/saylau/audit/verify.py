@@ -24,6 +24,7 @@ from saylau.audit.engine import (
     Round,
     _estimates,
     draw_round,
+    forget_streams,
     full_count_decision,
     measure,
     next_step,
@@ -64,6 +65,7 @@ def _same(a: float, b: float) -> bool:
 
 def verify_audit(rec: AuditRecord, published: BallotManifest | None = None) -> AuditCheck:
     """Recompute ``rec``; raise ``VerificationFailed`` naming the first thing that differs."""
+    forget_streams()  # nothing the audit's own run computed is reused
     out = AuditCheck()
     h = rec.manifest.hash()
     if h != rec.manifest_hash or rec.ceremony.manifest_hash != h:
