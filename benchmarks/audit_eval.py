@@ -138,12 +138,11 @@ def projection_eval(sc: Scenario, runs: int, seed: int, leader: float | None) ->
         order = np.sort(stamps)
         for f in FRACTIONS:
             rep = stamps <= order[max(0, int(f * len(order)) - 1)]
-            p = project(table, sim.settlement, rep, sc.rules, sc.against_all)
+            p = project(table, sim.settlement, rep, sc.rules, sc.against_all, sim.abroad)
             lo, hi = p.intervals["tokayev"]
             cover[f][0] += lo <= final[w] <= hi
-            cover[f][1] += all(
-                p.intervals[o][0] <= final[k] <= p.intervals[o][1] for k, o in enumerate(table.options)
-            )
+            inside = [p.intervals[o][0] <= final[k] <= p.intervals[o][1] for k, o in enumerate(table.options)]
+            cover[f][1] += float(np.mean(inside))
             width[f].append(hi - lo)
             naive_err[f].append(table.votes[rep, w].sum() / table.valid[rep].sum() - final[w])
             key = "open" if p.decision == "too close to call" else "right" if p.decision == truth else "wrong"

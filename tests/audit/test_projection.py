@@ -75,3 +75,16 @@ def test_close_race_is_not_called_early(sim: PaperSimulation) -> None:
     assert everything.shares["tokayev"] == pytest.approx(_final(t, "tokayev"))
     with pytest.raises(ElectionError, match="no station"):
         project(t, sim.settlement, np.zeros(len(t), dtype=bool), sc.rules, sc.against_all)
+
+
+def test_a_kind_with_no_report_gets_the_widest_honest_interval(sim: PaperSimulation) -> None:
+    sc, t = sim.scenario, sim.table
+    urban = np.array(sim.settlement) == "urban"
+    only_cities = project(t, sim.settlement, urban, sc.rules, sc.against_all, sim.abroad)
+    some_villages = project(t, sim.settlement, urban | (np.arange(len(t)) % 7 == 0), sc.rules, sc.against_all)
+    lo, hi = only_cities.intervals["tokayev"]
+    assert lo <= _final(t, "tokayev") <= hi
+    # no village has reported: the villages' ratio is only known to lie in its range (Popoviciu bound)
+    wide = hi - lo
+    narrow = some_villages.intervals["tokayev"][1] - some_villages.intervals["tokayev"][0]
+    assert wide > 5 * narrow

@@ -7,8 +7,10 @@ projection post-stratifies by **region × settlement** (urban/rural): the list o
 registered voters is known before the night, so each cell's not-yet-reported stations are projected
 from the reported ones of the same cell by a ratio estimator on registered voters,
 ``Ŷ_c = X_c · Σ_reported y / Σ_reported x``. A cell with fewer than two reports borrows the ratio of
-the reported cells of the same settlement type in other regions (villages from villages), with their
-between-region variance.
+the reported cells of the same kind in other regions (villages from villages; stations abroad are a
+kind of their own), with their between-region variance; when no cell of its kind has reported, its
+ratio is only known to lie in its possible range, and its variance is the largest such a ratio can
+have (Popoviciu's bound).
 
 Interval: the shares are ratios ``p_o = Y_o / Y_valid``; their variance is linearised
 (``z_i = (y_{o,i} − p̂_o v_i) / Ŷ_valid``) and summed over cells as for a stratified ratio estimator
@@ -90,13 +92,19 @@ def _cells(
 
 
 def _ratio_totals(
-    y: FloatArray, x: FloatArray, cell: npt.NDArray[np.int64], seen: BoolArray, kind_of: npt.NDArray[np.int64]
+    y: FloatArray,
+    x: FloatArray,
+    cell: npt.NDArray[np.int64],
+    seen: BoolArray,
+    kind_of: npt.NDArray[np.int64],
+    width: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Projected totals of every column of ``y`` and their variances (linearised per column).
 
-    ``kind_of[c]`` is cell ``c``'s settlement type: a cell with fewer than two reports borrows the
-    ratio of the reported cells of its type (all reported cells if none of its type has reported),
-    with the between-cell variance of those ratios.
+    ``kind_of[c]`` is cell ``c``'s kind (urban, rural, abroad): a cell with fewer than two reports
+    borrows the ratio of the reported cells of its kind, with the between-cell variance of those
+    ratios. With no such cell, it borrows every reported cell's ratio and its variance is the largest
+    a ratio confined to an interval of ``width`` (per column) can have, ``width²/4`` (Popoviciu).
     """
     n_cells = len(kind_of)
     total = np.zeros(y.shape[1])
@@ -120,10 +128,13 @@ def _ratio_totals(
             var += M[c] ** 2 * (1 - m[c] / M[c]) * e.var(axis=0, ddof=1) / m[c]
             continue
         donors = known & (kind_of == kind_of[c])
-        if not donors.any():
+        if donors.sum() >= 2:
+            r = ry[donors].sum(0) / rx[donors].sum()
+            spread = cell_ratio[donors].var(axis=0, ddof=1)
+        else:
             donors = known if known.any() else m > 0
-        r = ry[donors].sum(0) / rx[donors].sum()
-        spread = cell_ratio[donors].var(axis=0, ddof=1) if donors.sum() > 1 else (r**2)
+            r = ry[donors].sum(0) / rx[donors].sum()
+            spread = (width if width is not None else np.abs(r)) ** 2 / 4
         rest = X[c] - rx[c]
         total += ry[c] + rest * r
         var += rest**2 * spread
@@ -136,10 +147,17 @@ def project(
     reported: BoolArray,
     rules: ElectoralRules,
     against_all: str | None,
+    abroad: BoolArray | None = None,
 ) -> Projection:
-    """The projection from the stations where ``reported`` is true (the registered voters of all known)."""
+    """The projection from the stations where ``reported`` is true (the registered voters of all known).
+
+    ``abroad`` marks stations abroad: their own kind of cell (lists there are made on the day, so they
+    are not like any domestic cell).
+    """
     if not reported.any():
         raise ElectionError("projection: no station has reported yet")
+    if abroad is not None:
+        settlement = tuple("abroad" if a else s for s, a in zip(settlement, abroad, strict=True))
     cell, keys = _cells(table, settlement)
     kinds = sorted({k for _, k in keys})
     kind_of = np.array([kinds.index(k) for _, k in keys], dtype=np.int64)
@@ -152,7 +170,9 @@ def project(
     z = (table.votes - np.outer(table.valid, [shares[o] for o in table.options])) / valid_hat
     turnout = float(tot[-1] / x.sum())
     zt = (table.voted - turnout * x)[:, None] / x.sum()
-    _, var = _ratio_totals(np.column_stack([z, zt]), x, cell, reported, kind_of)
+    # z / x lies in an interval of width 1/V (shares) or 1/X (turnout): the bound for unknown kinds
+    width = np.array([1 / valid_hat] * len(table.options) + [1 / x.sum()])
+    _, var = _ratio_totals(np.column_stack([z, zt]), x, cell, reported, kind_of, width)
     half = Z95 * np.sqrt(np.maximum(var, 0.0))
     intervals = {
         o: (shares[o] - float(half[k]), shares[o] + float(half[k])) for k, o in enumerate(table.options)
