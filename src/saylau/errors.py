@@ -21,7 +21,8 @@ Every failure raises; no function signals failure by returning ``None``.
     │   ├── PollbookError         a check-in is refused (already voted, wrong station ...)
     │   ├── TurnoutError          a turnout snapshot is refused (decreasing, off schedule, too high)
     │   ├── ProtocolRejected      a polling-station protocol breaks a control relation
-    │   └── ElectionStateError    an action does not fit the election's phase
+    │   ├── ElectionStateError    an action does not fit the election's phase
+    │   └── AuditError            a risk-limiting audit step is refused (bad manifest, seed, tally)
     ├── PollError                 exit polls
     │   └── EmbargoError          estimates requested before the polls closed
     ├── ForensicsError            forensic input cannot be analysed
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 __all__ = [
     "AccessDenied",
+    "AuditError",
     "BoardClosed",
     "BoardError",
     "CeremonyError",
@@ -143,6 +145,10 @@ class EmbargoError(PollError):
 
 class ForensicsError(SaylauError):
     """Forensic input cannot be analysed."""
+
+
+class AuditError(ElectionError):
+    """A risk-limiting audit cannot take this step: bad manifest, seed, sample or hand tally."""
 
 
 class AccessDenied(SaylauError):

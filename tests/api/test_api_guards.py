@@ -134,6 +134,19 @@ CALLS: dict[str, tuple[str, str, str]] = {
     ),
     "get_job": ("GET", "/jobs/{job_id}", "/jobs/x"),
     "resume_job": ("POST", "/jobs/{job_id}/resume", "/jobs/x/resume"),
+    "publish_audit_manifest": (
+        "POST", "/elections/{election_id}/audit/manifest", f"/elections/{E}/audit/manifest"
+    ),
+    "start_audit": ("POST", "/elections/{election_id}/audit", f"/elections/{E}/audit"),
+    "enter_audit_tallies": (
+        "POST",
+        "/elections/{election_id}/audit/rounds/{number}/tallies",
+        f"/elections/{E}/audit/rounds/1/tallies",
+    ),
+    "enter_audit_full_count": (
+        "POST", "/elections/{election_id}/audit/full-count", f"/elections/{E}/audit/full-count"
+    ),
+    "get_audit": ("GET", "/elections/{election_id}/audit", f"/elections/{E}/audit"),
 }
 
 

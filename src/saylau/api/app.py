@@ -13,6 +13,7 @@ from saylau import __version__, web
 from saylau.api import (
     jobs_handlers,
     routes_admin,
+    routes_audit,
     routes_ceremony,
     routes_devices,
     routes_polls,
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         routes_stations,
         routes_polls,
         routes_results,
+        routes_audit,
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 

@@ -65,4 +65,5 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "exit_poll_estimate": _ANY,
     "get_job": frozenset({"cec", "observer", "guardian", "station", "pollster"}),
     "resume_job": frozenset({"cec"}),
+    "publish_audit_manifest": frozenset({"cec"}), "start_audit": frozenset({"cec"}), "enter_audit_tallies": frozenset({"cec"}), "enter_audit_full_count": frozenset({"cec"}), "get_audit": _ANY,  # noqa: E501
 }

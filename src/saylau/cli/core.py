@@ -222,11 +222,15 @@ def demo(
     released = day.embargo_until.isoformat()
     console.print(f"exit polls released at {released} (the last domestic station closed)")
     console.print(forensics_table(day.forensics))
+    if day.audit is not None:
+        from saylau.cli.audit import audit_table
+
+        console.print(audit_table(day.audit))
     for step, seconds in {**day.timings, **day.encrypted.timings}.items():
         console.print(f"  {step}: {seconds:.1f} s")
     console.print(
         f"written to {out}: registration.json, results/, record/ (hash "
-        f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, summary.json"
+        f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, audit/, summary.json"
     )
 
 

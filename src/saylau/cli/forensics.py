@@ -97,7 +97,7 @@ def forensics_table(summary: dict[str, Any], alpha: float = 0.05) -> Table:
         else:
             verdict = "ANOMALY" if p < alpha else "ok"
         stat = "—" if t["statistic"] is None else f"{t['statistic']:.4g}"
-        table.add_row(name, stat, "—" if p is None else f"{p:.3g}", verdict)
+        table.add_row(name, stat, "—" if p is None else (t.get("p_text") or f"{p:.3g}"), verdict)
     return table
 
 

@@ -21,6 +21,7 @@ from scipy import stats
 
 from saylau.errors import ForensicsError
 from saylau.forensics.data import StationResults
+from saylau.forensics.pvalue import adaptive_null
 
 __all__ = [
     "BENFORD_SECOND",
@@ -52,6 +53,9 @@ class DigitTest:
     mc_statistic: float | None = None
     mc_p_value: float | None = None
     replications: int = 0
+    mc_p_text: str = ""
+    mc_p_at_floor: bool = False
+    mc_z_score: float = 0.0
 
 
 def station_counts(results: StationResults, include_voted: bool = True) -> npt.NDArray[np.int64]:
@@ -111,19 +115,31 @@ def _digit_test(
     sel = bases >= min_count
     c, b = counts[sel], bases[sel]
     rate = np.clip(c / np.maximum(b, 1), 0.0, 1.0)
-    sims = np.empty((replications, 10), dtype=np.float64)
-    for r in range(replications):
-        draw = rng.binomial(b, rate)
-        draw = draw[draw >= min_count]
-        freq = np.bincount(digit_of(draw), minlength=10).astype(np.float64)
-        sims[r] = freq / max(freq.sum(), 1.0)
-    mean = sims.mean(axis=0)
+
+    def freqs(b: int) -> npt.NDArray[np.float64]:
+        out = np.empty((b, 10), dtype=np.float64)
+        for r in range(b):
+            draw = rng.binomial(b_, rate)
+            draw = draw[draw >= min_count]
+            f = np.bincount(digit_of(draw), minlength=10).astype(np.float64)
+            out[r] = f / max(f.sum(), 1.0)
+        return out
+
+    b_ = b
+    first = freqs(replications)
+    mean = first.mean(axis=0)
     safe = np.maximum(mean, 1e-12)
     t_obs = float(np.sum((observed / n - mean) ** 2 / safe) * n)
-    t_null = np.sum((sims - mean) ** 2 / safe, axis=1) * n
-    p = (1 + int(np.sum(t_null >= t_obs))) / (1 + replications)
+    pending = [first]
+
+    def distances(k: int) -> npt.NDArray[np.float64]:
+        sims = pending.pop() if pending else freqs(k)  # the first batch also fixes the null mean
+        return np.asarray(np.sum((sims - mean) ** 2 / safe, axis=1) * n, dtype=np.float64)
+
+    _, mc = adaptive_null(distances, t_obs, replications)
     return DigitTest(
-        name, observed, expected, test.statistic, test.p_value, n, test.mean_digit, t_obs, p, replications
+        name, observed, expected, test.statistic, test.p_value, n, test.mean_digit, t_obs, mc.p_value,
+        mc.replications, mc.text(), mc.at_floor, mc.z_score,
     )
 
 

@@ -58,11 +58,13 @@ table{border-collapse:collapse;margin:1rem 0}td,th{border:1px solid #ccc;padding
 <tr class="{{ 'alarm' if t.calibrated and t.p_value is not none and t.p_value < alpha else 'ok' }}">
 <td>{{ name }}</td>
 <td>{{ "%.4g"|format(t.statistic) if t.statistic is not none else "—" }}</td>
-<td>{{ "%.3g"|format(t.p_value) if t.p_value is not none else "—" }}</td>
+<td>{{ t.p_text if t.p_text else "—" }}</td>
 <td>{% if t.skipped %}skipped: {{ t.skipped }}{% elif not t.calibrated %}not calibrated (see the _mc row)
 {% elif t.p_value < alpha %}anomaly{% else %}no anomaly{% endif %}</td>
 <td>{{ descriptions[name] }}</td></tr>{% endfor %}</table>
-<p>A p-value below α says the data are unlikely under that test's clean model; docs/forensics.md gives each
+<p>A Monte-Carlo p-value whose null draws never reached the observation is shown as
+"p &lt; 1/(B+1)" with its z-score and the normal tail, never as a plain number: it is a bound.
+A p-value below α says the data are unlikely under that test's clean model; docs/forensics.md gives each
 test's measured false-alarm rate on clean simulated elections, which is the number to weigh it by.</p>
 <h2>Plots</h2>
 {% for img in images %}<p><img src="{{ img }}" alt="{{ img }}"></p>{% endfor %}

@@ -7,7 +7,8 @@ because below 100 every count is within half a step of some whole percentage.
 The statistic is the number of integer values among the stations' turnouts and winner's shares.
 Its null distribution is simulated as in the paper: every station's counts are redrawn binomially with
 the station's own observed rate and base, and the integer values counted again; the one-sided
-Monte-Carlo p-value is ``(1 + #{T_b ≥ T}) / (1 + B)``.
+Monte-Carlo p-value is ``(1 + #{T_b ≥ T}) / (1 + B)``, with replications added until it is resolved
+or capped, and reported as ``< 1/(B+1)`` with the z-score at its floor (``saylau.forensics.pvalue``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import numpy.typing as npt
 
 from saylau.errors import ForensicsError
 from saylau.forensics.data import IntArray, StationResults
+from saylau.forensics.pvalue import MonteCarloP, adaptive_null
 
 __all__ = ["RoundNumberTest", "integer_percent", "round_number_test"]
 
@@ -36,6 +38,9 @@ class RoundNumberTest:
     p_value: float
     replications: int
     stations_used: int
+    p_at_floor: bool = False
+    p_text: str = ""
+    normal_tail: float = 1.0
 
 
 def integer_percent(counts: IntArray, base: IntArray) -> npt.NDArray[np.bool_]:
@@ -50,8 +55,12 @@ def round_number_test(
     replications: int = 200,
     min_base: int = 100,
     chunk: int = 20,
+    max_replications: int | None = None,
 ) -> RoundNumberTest:
-    """Count integer turnouts and winner's shares and compare with a binomial Monte-Carlo null."""
+    """Count integer turnouts and winner's shares and compare with a binomial Monte-Carlo null.
+
+    ``replications`` null draws first, more (up to ``max_replications``, default 10×) until resolved.
+    """
     if replications < 1:
         raise ValueError("replications must be at least 1")
     reg, voted = results.registered, results.voted
@@ -66,26 +75,36 @@ def round_number_test(
     obs_t = int(integer_percent(t_v, t_reg).sum())
     obs_s = int(integer_percent(s_w, s_val).sum())
     observed = obs_t + obs_s
-    null = np.empty(replications, dtype=np.int64)
     pt, ps = np.clip(t_v / t_reg, 0.0, 1.0), np.clip(s_w / s_val, 0.0, 1.0)
-    for start in range(0, replications, chunk):
-        b = min(chunk, replications - start)
-        sim_t = rng.binomial(t_reg, pt, size=(b, len(t_reg)))
-        sim_s = rng.binomial(s_val, ps, size=(b, len(s_val)))
-        null[start : start + b] = integer_percent(sim_t, t_reg).sum(axis=1) + integer_percent(
-            sim_s, s_val
-        ).sum(axis=1)
-    mean, sd = float(null.mean()), float(null.std(ddof=1)) if replications > 1 else 0.0
-    p_value = (1 + int(np.sum(null >= observed))) / (1 + replications)
-    z = (observed - mean) / sd if sd > 0 else 0.0
+
+    def draw(b_total: int) -> IntArray:
+        out = np.empty(b_total, dtype=np.int64)
+        for start in range(0, b_total, chunk):
+            b = min(chunk, b_total - start)
+            sim_t = rng.binomial(t_reg, pt, size=(b, len(t_reg)))
+            sim_s = rng.binomial(s_val, ps, size=(b, len(s_val)))
+            out[start : start + b] = integer_percent(sim_t, t_reg).sum(axis=1) + integer_percent(
+                sim_s, s_val
+            ).sum(axis=1)
+        return out
+
+    null, mc = adaptive_null(draw, observed, replications, max_replications)
+    mean, sd = float(null.mean()), float(null.std(ddof=1)) if null.size > 1 else 0.0
+    return _result(obs_t, obs_s, mean, sd, mc, int(max(t_ok.sum(), s_ok.sum())))
+
+
+def _result(obs_t: int, obs_s: int, mean: float, sd: float, mc: MonteCarloP, used: int) -> RoundNumberTest:
     return RoundNumberTest(
         observed_turnout=obs_t,
         observed_share=obs_s,
-        statistic=observed,
+        statistic=obs_t + obs_s,
         null_mean=mean,
         null_sd=sd,
-        z_score=z,
-        p_value=p_value,
-        replications=replications,
-        stations_used=int(max(t_ok.sum(), s_ok.sum())),
+        z_score=mc.z_score,
+        p_value=mc.p_value,
+        replications=mc.replications,
+        stations_used=used,
+        p_at_floor=mc.at_floor,
+        p_text=mc.text(),
+        normal_tail=mc.tail,
     )

@@ -49,11 +49,19 @@ class TestOutcome:
     result: Any = field(default=None, repr=False)
     calibrated: bool = True
 
+    def p_text(self) -> str | None:
+        """The p-value as it should be read: ``< 1/(B+1)`` with the z-score at a Monte-Carlo floor."""
+        text = self.details.get("p_text") or self.details.get("mc_p_text") if self.calibrated else None
+        if text:
+            return str(text)
+        return None if self.p_value is None else f"p = {self.p_value:.3g}"
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (without the raw result object)."""
         return {
             "statistic": self.statistic,
             "p_value": self.p_value,
+            "p_text": self.p_text(),
             "details": self.details,
             "skipped": self.skipped,
             "calibrated": self.calibrated,

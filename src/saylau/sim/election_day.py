@@ -12,7 +12,9 @@
 4. exit polls: the scenario's pollsters interview voters at sampled stations; their estimates stay
    under embargo until the last station in the country closes (the day checks the embargo refuses a
    minute before and releases at the close), then are compared with the official result;
-5. forensics on the station protocols: an HTML report with plots and a p-value per test.
+5. forensics on the station protocols: an HTML report with plots and a p-value per test;
+6. one round of a risk-limiting batch-comparison audit of the protocols against the paper (here the
+   simulated paper equals the protocols), from a simulated dice ceremony (``saylau.audit``).
 
 Each step reports through a ``progress(step)`` callback; nothing here prints.
 """
@@ -60,6 +62,7 @@ class ElectionDay:
     forensics: dict[str, Any]
     embargo_until: datetime
     timings: dict[str, float] = field(default_factory=dict)
+    audit: Any = None
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able digest of the day (written as ``summary.json``)."""
@@ -95,6 +98,10 @@ class ElectionDay:
             "forensics": {
                 name: {"p_value": t["p_value"], "calibrated": t["calibrated"], "skipped": t["skipped"]}
                 for name, t in self.forensics["tests"].items()
+            },
+            "audit": None if self.audit is None else {
+                "kind": self.audit.kind, "status": self.audit.status, "draws": self.audit.drawn,
+                "max_risk": self.audit.max_risk(),
             },
             "timings_s": {k: round(v, 2) for k, v in self.timings.items()},
         }
@@ -155,6 +162,22 @@ def _pilot_mismatches(pilot: Pilot, result: DemoResult) -> list[str]:
         if any(got.get(o, 0) != n for o, n in plan.items()):
             wrong.append(sid)
     return wrong
+
+
+def _audit_round(sc: Scenario, paper: PaperRun, out: Path, seed: int) -> Any:
+    """One round of a batch-comparison audit; the audit boards find the paper as the protocols say."""
+    import numpy as np
+
+    from saylau.audit.simulate import run_audit
+
+    rolls = "".join(str(d) for d in np.random.default_rng(seed).integers(0, 10, 20))  # simulated dice
+    t = paper.sim.table
+    done = run_audit(
+        sc.election_id, t, t, sc.rules, sc.against_all, "batch_comparison", 0.05, rolls, max_rounds=1
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "audit.json").write_text(done.record.model_dump_json(indent=1), encoding="utf-8")
+    return done.record
 
 
 def run_election_day(
@@ -234,6 +257,12 @@ def run_election_day(
     timings["forensics report"] = time.perf_counter() - t0
     tick("forensics written")
 
-    day = ElectionDay(out, sc, book, paper, pilot, encrypted, mismatches, polls, report, released, timings)
+    t0 = time.perf_counter()
+    audit = _audit_round(sc, paper, out / "audit", seed)
+    timings["risk-limiting audit (one round, batch comparison)"] = time.perf_counter() - t0
+
+    day = ElectionDay(
+        out, sc, book, paper, pilot, encrypted, mismatches, polls, report, released, timings, audit
+    )
     (out / "summary.json").write_text(json.dumps(day.summary(), ensure_ascii=False, indent=1))
     return day
