@@ -17,11 +17,13 @@ from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_prot
 from .conftest import P, TestClient, wait_job
 from .test_board_close import _board, _decrypt, _entries, _tallied
 
+# the paper must reconcile with the roll (5 voters at each station) and the pollbook's check-ins
+# (st-1: 3, st-2: 1, made by ``_tallied``): the server refuses an impossible protocol
 PAPER = {
-    "st-1": {"registered": 600, "issued": 400, "unused": 199, "spoiled": 1,
-             "votes": {"cand-a": 260, "cand-b": 110, "against-all": 20}, "invalid": 10},
-    "st-2": {"registered": 500, "issued": 300, "unused": 200, "spoiled": 0,
-             "votes": {"cand-a": 190, "cand-b": 90, "against-all": 15}, "invalid": 5},
+    "st-1": {"registered": 5, "issued": 3, "unused": 2, "spoiled": 0,
+             "votes": {"cand-a": 3, "cand-b": 0, "against-all": 0}, "invalid": 0},
+    "st-2": {"registered": 5, "issued": 1, "unused": 4, "spoiled": 0,
+             "votes": {"cand-a": 1, "cand-b": 0, "against-all": 0}, "invalid": 0},
 }  # fmt: skip
 ORDER = ("cand-a", "cand-b", "against-all", "invalid")
 ROLLS = "73016482957310462851"
@@ -59,7 +61,8 @@ def test_audit_through_the_api(client: TestClient) -> None:
     r = client.post(f"{P}/elections/{eid}/stations/st-2/key", json={"public_key": pub}, headers=cec)
     assert r.status_code == 200, r.text
     start = {"kind": "bravo", "risk_limit": 0.1, "rolls": ROLLS, "observers": ["Golos", "OSCE"],
-             "held_at": "2022-11-21T10:00:00+06:00"}  # fmt: skip
+             "held_at": "2022-11-21T10:00:00+06:00",
+             "rules": {"min_turnout": 0.3}}  # fmt: skip  # 4 of 10 voted: this test's rules take 30 %
 
     # no protocol of st-2 yet: the manifest cannot be built
     r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=_protocol("st-1", keys["st-1"], eid),
@@ -75,7 +78,7 @@ def test_audit_through_the_api(client: TestClient) -> None:
     r = client.post(f"{P}/elections/{eid}/audit", json=start, headers=cec)
     assert r.status_code == 409 and "manifest before the dice" in r.json()["detail"], r.text
     r = client.post(f"{P}/elections/{eid}/audit/manifest", headers=cec)
-    assert r.status_code == 201 and r.json()["ballots"] == 700, r.text
+    assert r.status_code == 201 and r.json()["ballots"] == 4, r.text
     r = client.post(f"{P}/elections/{eid}/audit", json={**start, "rolls": "1234"}, headers=cec)
     assert r.status_code == 422 and "rolls" in r.json()["detail"], r.text
     assert client.get(f"{P}/elections/{eid}/audit").status_code == 404  # nothing was stored
@@ -85,33 +88,28 @@ def test_audit_through_the_api(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     audit = r.json()
     assert [a["id"] for a in audit["assertions"]] == ["supermajority:cand-a"]
-    assert audit["rounds"][0]["size"] == max(audit["estimates"]["supermajority:cand-a"].values())
+    # 4 ballots: the first round BRAVO needs reaches half the population, so the audit calls a full count
+    assert audit["status"] == "full_hand_count" and audit["rounds"] == [], audit
+    assert min(audit["estimates"]["supermajority:cand-a"].values()) >= 2
     assert client.get(f"{P}/elections/{eid}/audit").json() == audit  # public, rebuilt from the board
+    r = client.post(f"{P}/elections/{eid}/audit/rounds/1/tallies", json={"ballots": {}}, headers=cec)
+    assert r.status_code == 409, r.text  # no round awaits hand tallies
 
-    # hand readings by round; a missing ballot is named and nothing is stored
-    number = 1
-    while audit["status"] == "in_progress":
-        draws = audit["rounds"][-1]["draws"]
-        readings = {d["id"]: _reading(d["station"], d["position"]) for d in draws}
-        url = f"{P}/elections/{eid}/audit/rounds/{number}/tallies"
-        partial = dict(list(readings.items())[1:])
-        r = client.post(url, json={"ballots": partial}, headers=cec)
-        assert r.status_code == 422 and draws[0]["id"] in r.json()["detail"], r.text
-        r = client.post(url, json={"stations": {}}, headers=cec)
-        assert r.status_code == 422 and "'ballots'" in r.json()["detail"], r.text
-        r = client.post(url, json={"ballots": readings}, headers=cec)
-        assert r.status_code == 201, r.text
-        audit = r.json()
-        number += 1
-    assert audit["status"] == "confirmed" and audit["max_risk"] <= 0.1
-    assert client.get(f"{P}/elections/{eid}/audit").json() == audit
-    r = client.post(f"{P}/elections/{eid}/audit/rounds/{number}/tallies", json={"ballots": {}}, headers=cec)
-    assert r.status_code == 409, r.text
+    # the full hand count: every station, named when missing; its outcome stands
+    url = f"{P}/elections/{eid}/audit/full-count"
+    counts = {st: {**p["votes"], "invalid": p["invalid"]} for st, p in PAPER.items()}  # type: ignore[dict-item]
+    r = client.post(url, json={"stations": {"st-1": counts["st-1"]}}, headers=cec)
+    assert r.status_code == 422 and "st-2" in r.json()["detail"], r.text
+    r = client.post(url, json={"stations": counts}, headers=cec)
+    assert r.status_code == 201, r.text
+    audit = client.get(f"{P}/elections/{eid}/audit").json()
+    assert audit["status"] == "full_count_done", audit
 
     rows = _board(client, eid)
     kinds = [e["payload"]["audit"] for e in _entries(rows) if e["code"] == "audit"]
     assert {e["kind"] for e in _entries(rows) if e["code"] == "audit"} == {"note"}
-    assert kinds[:3] == ["audit_manifest", "audit_start", "audit_round"] and kinds[-1] == "audit_tallies"
+    # round 0's "tallies" entry records the call for a full count
+    assert kinds == ["audit_manifest", "audit_start", "audit_tallies", "audit_full_count"], kinds
     verify_board(rows, rows[0]["public_key"], require_final=False)
 
     # the record verifier takes the board with its audit entries; after publication, no more audit steps

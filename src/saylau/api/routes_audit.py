@@ -27,7 +27,7 @@ from saylau.audit.engine import AuditKind, AuditRecord, Round, enter_full_count,
 from saylau.audit.manifest import BallotManifest, manifest_from_protocols
 from saylau.election.manifest import Manifest
 from saylau.election.protocols import ProtocolFigures
-from saylau.election.rules import ElectoralRules, Totals
+from saylau.election.rules import Decision, ElectoralRules, Totals
 from saylau.errors import AuditError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import ProtocolRow, Station
@@ -129,7 +129,7 @@ def _replay(entries: list[tuple[str, dict[str, Any]]]) -> tuple[BallotManifest |
             rec.status = payload["status"]
         elif kind == "audit_full_count" and rec is not None:
             rec.full_count = payload["stations"]
-            rec.full_count_decision = payload["decision"]
+            rec.full_count_decision = Decision.model_validate(payload["decision"])
             rec.status = "full_count_done"
     return manifest, rec
 

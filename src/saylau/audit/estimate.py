@@ -46,13 +46,18 @@ def _p(a: Assertion, reported: Mapping[str, int]) -> tuple[float, float, float]:
 def bravo_asn(a: Assertion, reported: Mapping[str, int], alpha: float) -> int:
     """BRAVO's average sample number for ``a`` at risk limit ``alpha``."""
     ps, pa, s = _p(a, reported)
-    up, down = math.log(s / a.threshold), math.log((1 - s) / (1 - a.threshold))
-    return math.ceil((math.log(1 / alpha) + up / 2) / (ps * up + pa * down))
+    up = math.log(s / a.threshold)
+    # unanimous (pa = 0, s = 1): no ballot against is expected, its term vanishes
+    drift = ps * up + (pa * math.log((1 - s) / (1 - a.threshold)) if pa else 0.0)
+    return math.ceil((math.log(1 / alpha) + up / 2) / drift)
 
 
 def _bravo_stop_probability(n: int, ps: float, pa: float, s: float, t: float, need: float) -> float:
-    up, down = math.log(s / t), math.log((1 - s) / (1 - t))
+    up = math.log(s / t)
     m = np.arange(n + 1)
+    if s >= 1:  # unanimous: every relevant ballot is for support, T = (s/t)^m
+        return float(np.sum(stats.binom.pmf(m, n, ps + pa) * (m * up >= need - 1e-12)))
+    down = math.log((1 - s) / (1 - t))
     # smallest k with k·up + (m−k)·down ≥ need, for each m
     kmin = np.ceil((need - m * down) / (up - down) - 1e-12)
     tail = stats.binom.sf(kmin - 1, m, s)

@@ -67,7 +67,9 @@ def _shares(a: Assertion, reported: Mapping[str, int]) -> float:
 def bravo_log_steps(a: Assertion, reported: Mapping[str, int], categories: Sequence[str]) -> FloatArray:
     """Running ``log T`` of BRAVO over the sampled ballots' categories."""
     s = _shares(a, reported)
-    up, down = np.log(s / a.threshold), np.log((1 - s) / (1 - a.threshold))
+    up = float(np.log(s / a.threshold))
+    # a unanimous report (s = 1) bets everything: one ballot against makes T = 0 (log T = −inf) for good
+    down = float(np.log((1 - s) / (1 - a.threshold))) if s < 1 else -np.inf
     steps = np.array(
         [up if c in a.support else down if c in a.against else 0.0 for c in categories], dtype=np.float64
     )
