@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from saylau.cli import admin, audit, core, forensics, server
+from saylau.cli import admin, audit, core, forensics, ops, server
 
 __all__ = ["app", "main"]
 
@@ -19,7 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for _area in (core, admin, forensics, server, audit):
+for _area in (core, admin, forensics, server, audit, ops):
     _area.register(app)
 
 
