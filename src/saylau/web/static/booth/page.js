@@ -105,7 +105,9 @@ async function api(method, path, { token, body } = {}) {
   return json;
 }
 
-const chainMoved = (exc) => exc instanceof ApiError && exc.status === 409 && /does not chain/.test(exc.message);
+/** Another ballot took this chain position first: "does not chain", or the positional id is taken. */
+const chainMoved = (exc) =>
+  exc instanceof ApiError && exc.status === 409 && /does not chain|already used by another ballot/.test(exc.message);
 
 /** The device's chain head from the public device list (its opening code before its first ballot). */
 async function chainHead() {
