@@ -50,6 +50,25 @@ def _decrypted(server: BoothServer) -> None:
     assert wait_job(c, cec, job["id"])["state"] == "succeeded"  # type: ignore[arg-type]
 
 
+def _saylau(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(SAYLAU), *args], capture_output=True, text=True, timeout=300)
+
+
+def _check_opening(server: BoothServer, tmp: Path, opening: dict[str, Any], shown: str, tag: str) -> None:
+    """``saylau check-opening`` accepts the downloaded opening and the code the voter saw; not a forgery."""
+    params = tmp / "parameters.json"
+    params.write_text(server.http.get(f"{P}/elections/{server.eid}").text)
+    path = tmp / "opening.json"
+    path.write_text(json.dumps(opening))
+    done = _saylau("check-opening", str(path), "--parameters", str(params), "--code", shown, "--revote-tag", tag)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "president: abden" in done.stdout and "with your revote tag" in done.stdout
+    assert _saylau("check-opening", str(path), "--parameters", str(params), "--code", shown).returncode == 1
+    path.write_text(json.dumps({**opening, "choices": {"president": ["tokayev"]}}))
+    refused = _saylau("check-opening", str(path), "--parameters", str(params))
+    assert refused.returncode == 1 and "REFUSED" in refused.stderr
+
+
 def test_browser_ballots_verify_in_the_final_record(booth_server: BoothServer, page: Any, tmp_path: Path) -> None:
     # kiosk at st-1: challenge, then cast
     start_kiosk(page, booth_server)
@@ -68,9 +87,11 @@ def test_browser_ballots_verify_in_the_final_record(booth_server: BoothServer, p
     shown = choose_and_encrypt(remote, "abden")
     remote.click("#challenge")
     remote.wait_for_selector("#step-challenged:not([hidden])")
-    opened_code = json.loads(
+    opening = json.loads(
         remote.evaluate("fetch(document.getElementById('challenged-download').href).then(r => r.text())")
-    )["ballot"]["code"]
+    )
+    opened_code = opening["ballot"]["code"]
+    _check_opening(booth_server, tmp_path, opening, shown, tag)
     assert opened_code != shown  # the opened form carries no revote tag, so its code differs
     assert shown in remote.inner_text("#challenged-code") and opened_code in remote.inner_text("#challenged-code")
     assert board_states(booth_server, opened_code) == ["challenge"]
@@ -94,8 +115,5 @@ def test_browser_ballots_verify_in_the_final_record(booth_server: BoothServer, p
         tar.extractall(tmp_path, filter="data")
     record = tmp_path / "record"
     assert len((record / "challenged.jsonl").read_text().splitlines()) == 2
-    done = subprocess.run(
-        [str(SAYLAU), "verify", str(record), "--quiet", "--expect-hash", r.headers["Saylau-Record-Hash"]],
-        capture_output=True, text=True, timeout=300,
-    )
+    done = _saylau("verify", str(record), "--quiet", "--expect-hash", r.headers["Saylau-Record-Hash"])
     assert done.returncode == 0, done.stdout + done.stderr

@@ -232,5 +232,8 @@ def demo(
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
+    from saylau.cli.opening import check_opening
+
     app.command("verify")(verify)
+    app.command("check-opening")(check_opening)
     app.command("demo")(demo)
