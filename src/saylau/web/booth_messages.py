@@ -21,7 +21,6 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "signed_in": N_("Signed in. You have not voted yet: choose on the next screen."),
     "bad_credential": N_("This credential was not accepted: %(detail)s"),
     "bad_revote_tag": N_("The revote tag must be 64 hexadecimal characters (0–9, a–f), as printed with your credential."),
-    "not_remote": N_("This credential is not a remote-voting credential. Vote at your polling station."),
     "choose_first": N_("Choose one option before you continue."),
     "choose_n": N_("Choose exactly %(n)s options in “%(contest)s” before you continue."),
     "encrypting": N_("Your browser is encrypting your ballot and building its proofs. Nothing has been sent."),
@@ -44,7 +43,6 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "checkin_failed": N_("The voter could not be checked in: %(detail)s"),
     "voter_started": N_("The booth is ready for the voter. They have not voted yet."),
     "resumed": N_("The page was reloaded: the choice was not kept. Nothing has been cast; choose again."),
-    "copied": N_("Tracking code copied."),
 }
 """Message id → English text (the gettext message id)."""
 
