@@ -130,3 +130,35 @@ def test_a_reload_keeps_the_credential_not_the_choice(booth_server: BoothServer,
     assert not page.is_checked(f"#opt-president-{CHOSEN}")
     code = choose_and_encrypt(page, CHOSEN)
     assert cast(page) == code
+
+
+def test_remote_channel_moved_by_another_voter_re_encrypts_and_asks_again(
+    booth_server: BoothServer, page: Any
+) -> None:
+    """Remote voters of a station share its ``<station>-remote`` chain: a ballot that lost its position
+    (409) is encrypted again on the new head, and the voter decides again on the new code."""
+    from saylau.crypto import DeviceChain, encrypt_ballot
+
+    credential, tag, station = booth_server.remote_credential(0)  # VOTERS[0]: st-1
+    other, other_tag, other_station = booth_server.remote_credential(2)  # st-1 as well
+    assert station == other_station == "st-1"
+    sign_in(page, booth_server, credential, tag)
+    first = choose_and_encrypt(page, CHOSEN)
+    params = booth_server.election.params
+    assert params is not None
+    device = "st-1-remote"
+    chain = DeviceChain(device, params.base_hash)
+    ballot, _ = encrypt_ballot(params, f"{device}-000000", "main", {"president": ["abden"]}, chain,
+                               revote_tag=bytes.fromhex(other_tag))
+    r = booth_server.http.post(f"{API_PREFIX}/elections/{booth_server.eid}/ballots",
+                               json={"ballot": ballot.to_dict(), "device_id": device},
+                               headers={"Authorization": f"Bearer {other}"})
+    assert r.status_code == 201, r.text
+    page.click("#cast")
+    page.wait_for_function("document.getElementById('booth-status').textContent.includes('encrypted again')")
+    assert page.evaluate("document.body.dataset.step") == "encrypted"
+    second = str(page.text_content("#encrypted-code")).strip()
+    assert second != first and "NOT cast" in page.inner_text("#step-encrypted")
+    assert cast(page) == second
+    assert board_states(booth_server, second) == ["ballot"]
+    assert [d["ballot_count"] for d in booth_server.devices("st-1")] == [2]
