@@ -42,7 +42,9 @@ def booth_manifest() -> dict[str, Any]:
     kz_doc = sc.to_manifest(station_ids=[first]).to_json_obj()
     doc["name"] = kz_doc["name"]
     doc["contests"] = kz_doc["contests"]
-    doc["ballot_styles"] = [{"style_id": "main", "contest_ids": [c["contest_id"] for c in kz_doc["contests"]]}]
+    doc["ballot_styles"] = [
+        {"style_id": "main", "contest_ids": [c["contest_id"] for c in kz_doc["contests"]]}
+    ]
     return doc
 
 
@@ -82,10 +84,18 @@ def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
     import uvicorn
 
     settings = Settings(
-        database_url=database.url, db_schema=database.schema,
-        board_key_file=tmp_path / "board.pem", revote_key_file=tmp_path / "revote.key",
-        checkpoint_every=4, job_poll_seconds=0.05, job_workers=1, pool_size=4, verify_processes=0,
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
+        database_url=database.url,
+        db_schema=database.schema,
+        board_key_file=tmp_path / "board.pem",
+        revote_key_file=tmp_path / "revote.key",
+        checkpoint_every=4,
+        job_poll_seconds=0.05,
+        job_workers=1,
+        pool_size=4,
+        verify_processes=0,
+        argon2_time_cost=1,
+        argon2_memory_kib=8,
+        argon2_parallelism=1,
     )
     app = create_app(settings)
     state = app.state.saylau
@@ -113,4 +123,3 @@ def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
         server.should_exit = True
         thread.join(30)
         state.engine.dispose()
-

@@ -64,7 +64,9 @@ def test_every_step_says_whether_the_vote_is_cast(booth_server: BoothServer, pag
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru", "en"])
-def test_booth_in_each_language_on_a_phone_by_keyboard(booth_server: BoothServer, browser: Any, lang: str) -> None:
+def test_booth_in_each_language_on_a_phone_by_keyboard(
+    booth_server: BoothServer, browser: Any, lang: str
+) -> None:
     context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
     page = context.new_page()
     try:

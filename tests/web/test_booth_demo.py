@@ -18,7 +18,9 @@ def test_demo_server_prints_what_a_newcomer_needs_and_its_booth_works(tmp_path: 
     ready, stop = threading.Event(), threading.Event()
     result: list[DemoElection] = []
     thread = threading.Thread(
-        target=lambda: result.append(serve_demo(tmp_path, "kz-2022", port, lines.append, ready=ready, stop=stop)),
+        target=lambda: result.append(
+            serve_demo(tmp_path, "kz-2022", port, lines.append, ready=ready, stop=stop)
+        ),
         daemon=True,
     )
     thread.start()

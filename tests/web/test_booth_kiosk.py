@@ -11,7 +11,13 @@ from saylau.api import API_PREFIX
 
 from .booth_server import BoothServer, booth_server
 from .conftest import axe_check, screenshot
-from .test_booth_remote import assert_choice_never_sent, board_states, cast, choose_and_encrypt, record_requests
+from .test_booth_remote import (
+    assert_choice_never_sent,
+    board_states,
+    cast,
+    choose_and_encrypt,
+    record_requests,
+)
 
 __all__ = ["booth_server"]
 
@@ -71,7 +77,8 @@ def test_kiosk_resumes_after_a_refusal_and_a_reload(booth_server: BoothServer, p
     # "does not chain"); the kiosk re-reads the head and re-encrypts, and nothing advanced on refusal
     other = booth_server.http.post(
         f"{API_PREFIX}/elections/{booth_server.eid}/stations/st-1/checkin",
-        json={"iin": VOTERS[4]}, headers=booth_server.election.h["station1"],
+        json={"iin": VOTERS[4]},
+        headers=booth_server.election.h["station1"],
     ).json()["credential"]
     _cast_from_python(booth_server, other, DEVICE)
     page.click("#cast")
@@ -93,7 +100,9 @@ def _cast_from_python(server: BoothServer, credential: str, device: str) -> None
     head = next(d for d in server.devices("st-1") if d["device_id"] == device)
     params = server.election.params
     assert params is not None
-    chain = DeviceChain.resume(device, params.base_hash, bytes.fromhex(head["last_code"]), head["ballot_count"])
+    chain = DeviceChain.resume(
+        device, params.base_hash, bytes.fromhex(head["last_code"]), head["ballot_count"]
+    )
     ballot, _ = encrypt_ballot(
         params, f"{device}-{head['ballot_count']:06d}", "main", {"president": ["tokayev"]}, chain
     )

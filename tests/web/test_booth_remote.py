@@ -81,7 +81,9 @@ def board_states(server: BoothServer, code: str) -> list[str]:
     return [e["kind"] for e in r.json()["entries"]]
 
 
-def test_remote_voter_casts_and_the_choice_never_leaves_the_browser(booth_server: BoothServer, page: Any) -> None:
+def test_remote_voter_casts_and_the_choice_never_leaves_the_browser(
+    booth_server: BoothServer, page: Any
+) -> None:
     credential, tag, _station = booth_server.remote_credential(0)
     requests = record_requests(page)
     sign_in(page, booth_server, credential, tag)
@@ -148,11 +150,19 @@ def test_remote_channel_moved_by_another_voter_re_encrypts_and_asks_again(
     assert params is not None
     device = "st-1-remote"
     chain = DeviceChain(device, params.base_hash)
-    ballot, _ = encrypt_ballot(params, f"{device}-000000", "main", {"president": ["abden"]}, chain,
-                               revote_tag=bytes.fromhex(other_tag))
-    r = booth_server.http.post(f"{API_PREFIX}/elections/{booth_server.eid}/ballots",
-                               json={"ballot": ballot.to_dict(), "device_id": device},
-                               headers={"Authorization": f"Bearer {other}"})
+    ballot, _ = encrypt_ballot(
+        params,
+        f"{device}-000000",
+        "main",
+        {"president": ["abden"]},
+        chain,
+        revote_tag=bytes.fromhex(other_tag),
+    )
+    r = booth_server.http.post(
+        f"{API_PREFIX}/elections/{booth_server.eid}/ballots",
+        json={"ballot": ballot.to_dict(), "device_id": device},
+        headers={"Authorization": f"Bearer {other}"},
+    )
     assert r.status_code == 201, r.text
     page.click("#cast")
     page.wait_for_function("document.getElementById('booth-status').textContent.includes('encrypted again')")

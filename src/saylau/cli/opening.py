@@ -38,8 +38,11 @@ def _parameters(doc: Any) -> Any:
 def _opening(doc: Any) -> Any:
     """The opening from the file: itself, a board payload ``{"challenged": …}``, or a code lookup reply."""
     if isinstance(doc, dict) and isinstance(doc.get("entries"), list):
-        found = [e["payload"]["challenged"] for e in doc["entries"]
-                 if isinstance(e, dict) and e.get("kind") == "challenge"]
+        found = [
+            e["payload"]["challenged"]
+            for e in doc["entries"]
+            if isinstance(e, dict) and e.get("kind") == "challenge"
+        ]
         if len(found) != 1:
             raise typer.BadParameter("the lookup reply holds no challenged ballot", param_hint="FILE")
         return found[0]
@@ -56,8 +59,12 @@ def _read(path: Path, what: str) -> Any:
 
 
 def check_opening(
-    file: Annotated[Path, typer.Argument(help="the opening (JSON), as downloaded from the booth or the board")],
-    parameters: Annotated[Path, typer.Option(help="parameters.json of the record, or the API's election reply")],
+    file: Annotated[
+        Path, typer.Argument(help="the opening (JSON), as downloaded from the booth or the board")
+    ],
+    parameters: Annotated[
+        Path, typer.Option(help="parameters.json of the record, or the API's election reply")
+    ],
     code: Annotated[str | None, typer.Option(help="the tracking code you wrote down (hex)")] = None,
     revote_tag: Annotated[str | None, typer.Option(help="your revote tag (remote voters; hex)")] = None,
 ) -> None:

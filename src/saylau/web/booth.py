@@ -38,20 +38,22 @@ def _contests(manifest: dict[str, Any], lang: str) -> list[dict[str, Any]]:
     """The contests as the page shows them: names in ``lang``, "against all" marked."""
     out = []
     for c in manifest["contests"]:
-        out.append({
-            "contest_id": c["contest_id"],
-            "name": _text(c["name"], lang),
-            "votes_allowed": c["votes_allowed"],
-            "selections": [
-                {
-                    "selection_id": s["selection_id"],
-                    "name": _text(s["name"], lang),
-                    "kind": s["kind"],
-                    "nominated_by": _text(s["nominated_by"], lang) if s.get("nominated_by") else "",
-                }
-                for s in c["selections"]
-            ],
-        })
+        out.append(
+            {
+                "contest_id": c["contest_id"],
+                "name": _text(c["name"], lang),
+                "votes_allowed": c["votes_allowed"],
+                "selections": [
+                    {
+                        "selection_id": s["selection_id"],
+                        "name": _text(s["name"], lang),
+                        "kind": s["kind"],
+                        "nominated_by": _text(s["nominated_by"], lang) if s.get("nominated_by") else "",
+                    }
+                    for s in c["selections"]
+                ],
+            }
+        )
     return out
 
 
@@ -83,13 +85,23 @@ def _booth(election_id: str, request: Request, state: StateDep, mode: str) -> Re
         "lang": page.lang,
         "open": phase == "open" and params is not None,
         "election": params,
-        "styles": [{"style_id": s["style_id"], "contest_ids": s["contest_ids"],
-                    "region_ids": s.get("region_ids", [])} for s in styles],
+        "styles": [
+            {
+                "style_id": s["style_id"],
+                "contest_ids": s["contest_ids"],
+                "region_ids": s.get("region_ids", []),
+            }
+            for s in styles
+        ],
         # a style per region needs the station's region; with one national style nothing is sent
         "station_regions": {
             st["station_id"]: r["region_id"]
-            for r in manifest["regions"] for d in r["districts"] for st in d["stations"]
-        } if regional else {},
+            for r in manifest["regions"]
+            for d in r["districts"]
+            for st in d["stations"]
+        }
+        if regional
+        else {},
         "contests": _contests(manifest, page.lang),
         "messages": script_messages(page),
     }

@@ -60,7 +60,8 @@ def election_day_clock(manifest: dict[str, Any]) -> Callable[[], datetime]:
 def _manifest(scenario: str) -> dict[str, Any]:
     sc = load_scenario(scenario)
     ids = [s.id for s in sc.territory_index.stations[:STATIONS]]
-    return sc.to_manifest(station_ids=ids).to_json_obj()
+    doc: dict[str, Any] = sc.to_manifest(station_ids=ids).to_json_obj()
+    return doc
 
 
 def _ok(r: httpx.Response) -> Any:
@@ -72,25 +73,52 @@ def _ok(r: httpx.Response) -> Any:
 def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElection:
     """Define, key, fill and open the election through the API; issue the credentials."""
     eid = manifest["election_id"]
-    cec = {"Authorization": "Bearer " + _ok(c.post(f"{P}/auth/login",
-                                                    json={"username": "cec", "password": password}))["token"]}
-    base = bytes.fromhex(_ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2},
-                                    headers=cec))["base_hash"])
+    cec = {
+        "Authorization": "Bearer "
+        + _ok(c.post(f"{P}/auth/login", json={"username": "cec", "password": password}))["token"]
+    }
+    base = bytes.fromhex(
+        _ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2}, headers=cec))[
+            "base_hash"
+        ]
+    )
     guardians = [Guardian.generate(i, 3, 2, base) for i in (1, 2, 3)]
     heads: dict[int, dict[str, str]] = {}
     for g in guardians:
-        _ok(c.post(f"{P}/users", headers=cec, json={"username": f"guardian{g.index}", "password": password,
-                                                    "role": "guardian", "election_id": eid,
-                                                    "guardian_index": g.index}))
+        _ok(
+            c.post(
+                f"{P}/users",
+                headers=cec,
+                json={
+                    "username": f"guardian{g.index}",
+                    "password": password,
+                    "role": "guardian",
+                    "election_id": eid,
+                    "guardian_index": g.index,
+                },
+            )
+        )
         token = _ok(c.post(f"{P}/auth/login", json={"username": f"guardian{g.index}", "password": password}))
         heads[g.index] = {"Authorization": f"Bearer {token['token']}"}
-        _ok(c.post(f"{P}/elections/{eid}/guardians/{g.index}/record",
-                   json={"record": g.public_record().to_dict()}, headers=heads[g.index]))
+        _ok(
+            c.post(
+                f"{P}/elections/{eid}/guardians/{g.index}/record",
+                json={"record": g.public_record().to_dict()},
+                headers=heads[g.index],
+            )
+        )
     records = {g.index: GuardianRecord.from_dict(g.public_record().to_dict()) for g in guardians}
     for g in guardians:
-        shares = [{"recipient": o, "share": g.share_for(o, records[o]).to_dict()} for o in records if o != g.index]
-        _ok(c.post(f"{P}/elections/{eid}/guardians/{g.index}/shares", json={"shares": shares},
-                   headers=heads[g.index]))
+        shares = [
+            {"recipient": o, "share": g.share_for(o, records[o]).to_dict()} for o in records if o != g.index
+        ]
+        _ok(
+            c.post(
+                f"{P}/elections/{eid}/guardians/{g.index}/shares",
+                json={"shares": shares},
+                headers=heads[g.index],
+            )
+        )
     for g in guardians:
         for item in _ok(c.get(f"{P}/elections/{eid}/guardians/{g.index}/shares", headers=heads[g.index])):
             g.receive_share(EncryptedShare.from_dict(item["share"]), records[item["sender"]])
@@ -106,30 +134,59 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
                 for _ in range(VOTERS_PER_STATION):
                     born = date(1970, 1, 1) + timedelta(days=97 * n)
                     iin = make_iin(born, n % 2 == 1, 100 + n)
-                    rows.append(f"{iin},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}")
+                    rows.append(
+                        f"{iin},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}"
+                    )
                     by_station.setdefault(st["station_id"], []).append(iin)
                     n += 1
-    _ok(c.post(f"{P}/elections/{eid}/roll", content="\n".join(rows) + "\n",
-               headers={**cec, "Content-Type": "text/csv"}))
+    _ok(
+        c.post(
+            f"{P}/elections/{eid}/roll",
+            content="\n".join(rows) + "\n",
+            headers={**cec, "Content-Type": "text/csv"},
+        )
+    )
     _ok(c.post(f"{P}/elections/{eid}/open", headers=cec))
     stations = list(by_station)
-    remote = []
+    remote: list[tuple[str, str]] = []
     for station in stations[1:]:  # remote voters of the other stations
         for iin in by_station[station][:2]:
             if len(remote) < REMOTE:
                 out = _ok(c.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": iin}, headers=cec))
                 remote.append((out["credential"], out["revote_tag"]))
     kiosk_station = stations[0]
-    _ok(c.post(f"{P}/users", headers=cec, json={"username": "commission", "password": password,
-                                                "role": "station", "election_id": eid,
-                                                "station_id": kiosk_station}))
-    return DemoElection(str(c.base_url).rstrip("/"), eid, remote, kiosk_station, ("commission", password),
-                        by_station[kiosk_station])
+    _ok(
+        c.post(
+            f"{P}/users",
+            headers=cec,
+            json={
+                "username": "commission",
+                "password": password,
+                "role": "station",
+                "election_id": eid,
+                "station_id": kiosk_station,
+            },
+        )
+    )
+    return DemoElection(
+        str(c.base_url).rstrip("/"),
+        eid,
+        remote,
+        kiosk_station,
+        ("commission", password),
+        by_station[kiosk_station],
+    )
 
 
-def serve_demo(out: Path, scenario: str, port: int, echo: Callable[[str], None],
-               host: str = "127.0.0.1", ready: threading.Event | None = None,
-               stop: threading.Event | None = None) -> DemoElection:
+def serve_demo(
+    out: Path,
+    scenario: str,
+    port: int,
+    echo: Callable[[str], None],
+    host: str = "127.0.0.1",
+    ready: threading.Event | None = None,
+    stop: threading.Event | None = None,
+) -> DemoElection:
     """Serve the demo election until interrupted (or until ``stop`` is set); returns what it printed."""
     import uvicorn
 
@@ -140,9 +197,15 @@ def serve_demo(out: Path, scenario: str, port: int, echo: Callable[[str], None],
     shutil.rmtree(where, ignore_errors=True)  # a fresh election each time
     where.mkdir(parents=True)
     password = secrets.token_urlsafe(12)
-    settings = Settings(database_url=f"sqlite:///{where / 'saylau.db'}", data_dir=where / "keys",
-                        board_key_file=where / "keys" / "board.pem", revote_key_file=where / "keys" / "revote.key",
-                        pseudonym_key_file=where / "keys" / "pseudonym.key", verify_processes=0, job_workers=1)
+    settings = Settings(
+        database_url=f"sqlite:///{where / 'saylau.db'}",
+        data_dir=where / "keys",
+        board_key_file=where / "keys" / "board.pem",
+        revote_key_file=where / "keys" / "revote.key",
+        pseudonym_key_file=where / "keys" / "pseudonym.key",
+        verify_processes=0,
+        job_workers=1,
+    )
     app = create_app(settings)
     state = app.state.saylau
     manifest = _manifest(scenario)
@@ -182,6 +245,8 @@ def _print(d: DemoElection, echo: Callable[[str], None]) -> None:
     for credential, tag in d.remote:
         echo(f"    credential {credential}  revote tag {tag}")
     echo(f"  polling-station kiosk: {d.url}/elections/{d.election_id}/kiosk")
-    echo(f"    commission login {d.station_login[0]} / {d.station_login[1]}, booth device id "
-         f"{d.station_id}-kiosk-1, voters' IINs to check in: {', '.join(d.kiosk_iins)}")
+    echo(
+        f"    commission login {d.station_login[0]} / {d.station_login[1]}, booth device id "
+        f"{d.station_id}-kiosk-1, voters' IINs to check in: {', '.join(d.kiosk_iins)}"
+    )
     echo(f"  API documentation: {d.url}/docs")
