@@ -5,7 +5,9 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 OUT    ?= build/demo
 
-.PHONY: demo test test-slow lint bench clean venv js messages
+PORT   ?= 8000
+
+.PHONY: demo serve-demo test test-slow lint bench clean venv js messages
 
 venv: $(STAMP)
 
@@ -31,6 +33,10 @@ $(VENDOR): $(NODE_STAMP) scripts/vendor-js.mjs
 
 demo: $(STAMP)
 	$(VENV)/bin/saylau demo --out $(OUT)
+
+# the demo, then a server with an open election to try in a browser (Ctrl-C stops it)
+serve-demo: $(STAMP) js
+	$(VENV)/bin/saylau demo --out $(OUT) --serve --port $(PORT)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

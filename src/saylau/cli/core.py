@@ -176,6 +176,8 @@ def demo(
     missing: Annotated[int, typer.Option(help="guardians absent at decryption")] = 1,
     workers: Annotated[int, typer.Option(help="processes for verification")] = _default_workers(),
     seed: Annotated[int, typer.Option(help="seed of the simulated voters (never of any nonce)")] = 2022,
+    serve: Annotated[bool, typer.Option(help="then serve an open election to try in a browser")] = False,
+    port: Annotated[int, typer.Option(help="the --serve server's port")] = 8000,
 ) -> None:
     """Run a complete election day: nomination, paper count, verifiable pilot, exit polls, forensics."""
     from saylau.cli.admin import results_table
@@ -232,9 +234,19 @@ def demo(
         f"written to {out}: registration.json, results/, record/ (hash "
         f"{day.encrypted.record_hash.hex()}), exitpolls/, forensics/index.html, audit/, summary.json"
     )
+    if serve:
+        from saylau.web.booth_demo import serve_demo
+
+        serve_demo(out, scenario, port, console.print)
+    else:
+        console.print("to open the pages and try the booth in a browser: make serve-demo "
+                      "(or saylau demo --serve [--port P])")
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
+    from saylau.cli.opening import check_opening
+
     app.command("verify")(verify)
+    app.command("check-opening")(check_opening)
     app.command("demo")(demo)

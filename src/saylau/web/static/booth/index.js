@@ -7,3 +7,4 @@ export { openChallengedBallot, verifyChallengedBallot } from './challenge.js';
 export { InvalidBallot, NO_DEVICE_CODE, ballotHash, ballotFromDict, trackingCode } from './ballot_types.js';
 export { loadElection, prepareElection } from './election.js';
 export { InvalidProof } from './proofs.js';
+export { openingCode, remoteDeviceId, withoutRevoteTag } from './chain.js';
