@@ -20,7 +20,7 @@ __all__ = ["EXTRA_OF_COMMAND", "EXTRA_OF_MODULE", "debug_enabled", "describe", "
 
 EXTRA_OF_MODULE: dict[str, str] = {
     **dict.fromkeys(
-        ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg", "argon2", "httpx",
+        ("fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "psycopg", "argon2",
          "multipart", "python_multipart", "babel"),
         "server",
     ),
