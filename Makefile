@@ -7,15 +7,33 @@ OUT    ?= build/demo
 
 PORT   ?= 8000
 
-.PHONY: demo serve-demo test test-slow lint bench clean venv js messages
+.PHONY: demo serve-demo test test-slow lint bench clean venv js messages lock
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Installs exactly the versions of requirements/dev.lock, each checked against its sha256 hash, then saylau
+# itself without resolving anything; then checks that the lock covers pyproject.toml's dependencies.
+$(STAMP): pyproject.toml requirements/dev.lock requirements/core.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) scripts/check_lock.py
 	touch $(STAMP)
+
+# The lock files: every package of the core and of every extra (dev.lock; core.lock: the core alone, what
+# `pip install saylau` brings), pinned with hashes, for CPython 3.11 on Linux x86_64 (manylinux_2_28).
+# Regenerate them after changing a dependency in pyproject.toml (`make venv` refuses a lock that misses
+# one): `make lock` keeps every other pin as it is; `make lock UPGRADE=--upgrade` moves all to the newest.
+# Then commit pyproject.toml with requirements/*.lock, and run `make venv`.
+UV_VERSION := 0.13.8
+LOCK_FLAGS := --generate-hashes --python-version 3.11 --python-platform x86_64-manylinux_2_28 \
+	--custom-compile-command "make lock" --quiet $(UPGRADE)
+
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(VENV)/bin/uv || $(PY) -m pip install --quiet uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements/dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements/core.lock
 
 # Front-end packages from the npm registry (exact versions in package-lock.json), and the ES modules the
 # pages load copied into src/saylau/web/static/vendor/ (generated; see docs/booth-crypto.md).

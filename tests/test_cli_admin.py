@@ -133,7 +133,7 @@ def test_bad_published_region_rejected(tmp_path: Path) -> None:
     from saylau.election.scenario import load_scenario
     from saylau.errors import ScenarioError
 
-    src = Path(__file__).resolve().parents[1] / "scenarios" / "kz-2022"
+    src = Path(__file__).resolve().parents[1] / "src" / "saylau" / "scenarios" / "kz-2022"
     shutil.copytree(src, tmp_path / "sc")
     toml = tmp_path / "sc" / "scenario.toml"
     toml.write_text(

@@ -6,7 +6,7 @@ import pytest
 from saylau.election.scenario import load_scenario, resolve_scenario
 from saylau.errors import ScenarioError
 
-KZ = Path(__file__).resolve().parents[2] / "scenarios" / "kz-2022"
+KZ = Path(__file__).resolve().parents[2] / "src" / "saylau" / "scenarios" / "kz-2022"
 
 
 @pytest.fixture(scope="module")
@@ -156,3 +156,19 @@ def test_kz_applicants_meet_or_fail_the_rules_as_documented(kz) -> None:
     assert "nominator_type" in failed["fictional-zhaksylykov"]
     assert failed["fictional-ospanova"] == {"signature_threshold", "regional_spread"}
     assert failed["fictional-kemelbekov"] == {"residence", "election_fee"}
+
+
+def test_kz_2022_is_found_inside_the_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An installed wheel has no source checkout: the shipped scenario is found from any directory."""
+    from saylau.election.scenario import PACKAGED_SCENARIOS
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SAYLAU_SCENARIOS", raising=False)
+    assert resolve_scenario("kz-2022") == PACKAGED_SCENARIOS / "kz-2022"
+
+
+def test_local_scenarios_come_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SAYLAU_SCENARIOS", raising=False)
+    shutil.copytree(KZ, tmp_path / "scenarios" / "kz-2022")
+    monkeypatch.chdir(tmp_path)
+    assert resolve_scenario("kz-2022") == tmp_path / "scenarios" / "kz-2022"

@@ -23,7 +23,7 @@ __all__ = ["register", "results", "results_table", "simulate"]
 
 def simulate(
     scenario: Annotated[
-        str, typer.Argument(help="scenario name under $SAYLAU_SCENARIOS or scenarios/, or a path")
+        str, typer.Argument(help="scenario name ($SAYLAU_SCENARIOS, ./scenarios or shipped) or a path")
     ],
     out: Annotated[Path, typer.Option("--out", help="results directory to write")],
     scale: Annotated[float, typer.Option(help="fraction of voters (and stations) to simulate")] = 1.0,

@@ -167,7 +167,7 @@ def _pilot_table(day: ElectionDay) -> Table:
 
 def demo(
     out: Annotated[Path, typer.Option(help="where to write the day's outputs")] = Path("build/demo"),
-    scenario: Annotated[str, typer.Option(help="scenario name under scenarios/ or a path")] = "kz-2022",
+    scenario: Annotated[str, typer.Option(help="scenario name or a path")] = "kz-2022",
     scale: Annotated[float, typer.Option(help="share of the scenario's voters simulated on paper")] = 1.0,
     pilot_stations: Annotated[int, typer.Option(help="stations voting end-to-end verifiably")] = 20,
     pilot_ballots: Annotated[int, typer.Option(help="voters in the verifiable pilot")] = 3000,

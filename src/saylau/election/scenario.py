@@ -6,8 +6,9 @@ options, rules, candidacy rules and applicants, published figures, simulation mo
 raises :class:`~saylau.errors.ScenarioError` naming the file and the field at fault.
 
 Scenarios are found by name in ``$SAYLAU_SCENARIOS`` (a ``os.pathsep``-separated list of
-directories), then in ``scenarios/`` of the source checkout, then in ``./scenarios``; or given
-as a path. The format is documented in ``docs/scenario-format.md``.
+directories), then in ``./scenarios``, then among the scenarios shipped inside the package
+(``saylau/scenarios/``, so an installed wheel runs ``saylau demo``); or given as a path. The
+format is documented in ``docs/scenario-format.md``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from saylau.election.territory import (
 from saylau.errors import ScenarioError
 
 __all__ = [
+    "PACKAGED_SCENARIOS",
     "SCENARIO_FILE",
     "Country",
     "Option",
@@ -52,6 +54,8 @@ __all__ = [
 ]
 
 SCENARIO_FILE = "scenario.toml"
+PACKAGED_SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+"""The scenarios shipped inside the package (package data: ``kz-2022``)."""
 _STATION_NAME = {
     "kk": "{id} сайлау учаскесі",
     "ru": "Избирательный участок {id}",
@@ -393,9 +397,8 @@ def scenario_search_path() -> list[Path]:
     env = os.environ.get("SAYLAU_SCENARIOS")
     if env:
         out.extend(Path(p) for p in env.split(os.pathsep) if p)
-    repo = Path(__file__).resolve().parents[3] / "scenarios"
-    out.append(repo)
     out.append(Path.cwd() / "scenarios")
+    out.append(PACKAGED_SCENARIOS)
     return out
 
 

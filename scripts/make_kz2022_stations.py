@@ -15,7 +15,8 @@ same files byte for byte):
   districts are the 53 countries with a station (68 stations; the per-country list below is a model
   of the consular network, not the CEC's list), each station with the IANA zone of its city.
 
-Run: ``python scenarios/kz-2022/make_stations.py`` (numpy needed).
+Run: ``python scripts/make_kz2022_stations.py`` (numpy needed); it writes into
+``src/saylau/scenarios/kz-2022/``, the scenario shipped inside the package.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
+HERE = Path(__file__).resolve().parents[1] / "src" / "saylau" / "scenarios" / "kz-2022"
 SEED = 20221120
 
 CITY_DISTRICTS = {
