@@ -99,7 +99,8 @@ def tile_map(tiles: Sequence[Tile], title: str, desc: str, ident: str, columns: 
     cols = max(1, min(columns, len(tiles)))
     rows = (len(tiles) + cols - 1) // cols
     width, height = cols * (size + gap), max(1, rows) * (size + gap)
-    parts = [_head(width, height, title, desc, ident)]
+    head = _head(width, height, title, desc, ident)
+    parts = [Markup(str(head).replace('class="chart"', f'class="chart" style="max-width: {width * 2}px"', 1))]
     for i, t in enumerate(tiles):
         x, y = (i % cols) * (size + gap), (i // cols) * (size + gap)
         parts.append(Markup(

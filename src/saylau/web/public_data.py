@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.routes_results import published_results
-from saylau.store.models import BoardHead, Election, ProtocolRow, Station, TurnoutRow
+from saylau.store.models import Election, ProtocolRow, Station, TurnoutRow
 
-__all__ = ["ResultsData", "TurnoutPoint", "data_version", "results_data"]
+__all__ = ["ResultsData", "TurnoutPoint", "results_data"]
 
 
 @dataclass(frozen=True)
@@ -45,13 +45,6 @@ class ResultsData:
     registered: dict[str, int]
     station_region: dict[str, str]
     protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def data_version(session: Session, election_id: str) -> tuple[str, int]:
-    """The election's phase and board position (every published turnout, protocol and result moves it)."""
-    head = session.get(BoardHead, election_id)
-    e = session.get(Election, election_id)
-    return ("" if e is None else e.phase, -2 if head is None else head.position)
 
 
 def _curve(snapshots: list[tuple[str, str, int]], registered: dict[str, int], zones: dict[str, str],

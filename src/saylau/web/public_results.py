@@ -10,6 +10,7 @@ board position, which every published turnout snapshot, protocol and result move
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -22,18 +23,34 @@ from saylau.api.errors import NotFound
 from saylau.api.routes_polls import embargo_for, exit_poll_estimate
 from saylau.election.manifest import LocalizedText
 from saylau.errors import SaylauError
-from saylau.store.models import ExitPollDesign
+from saylau.polls.embargo import Embargo
+from saylau.store.models import BoardHead, Election, ExitPollDesign
 from saylau.web.i18n import LANG_COOKIE
 from saylau.web.public_charts import PALETTE, Bar, Tile, bar_chart, line_chart, tile_map
-from saylau.web.public_data import ResultsData, data_version, results_data
+from saylau.web.public_data import ResultsData, results_data
 from saylau.web.public_decision import OUTCOMES, explain, rule_facts
 from saylau.web.rendering import _ENV, Page, cached
 
 __all__ = ["not_found", "router", "text"]
 
 router = APIRouter(include_in_schema=False)
-_CACHE: OrderedDict[tuple[str, str, str, int], str] = OrderedDict()
 _CACHE_SIZE = 256
+
+
+@dataclass
+class _Cache:
+    """One server's rendered pages and each election's fixed facts (the manifest never changes)."""
+
+    pages: OrderedDict[tuple[str, str, str, int], str] = field(default_factory=OrderedDict)
+    facts: dict[str, tuple[tuple[str, ...], Embargo]] = field(default_factory=dict)
+
+
+def _cache(request: Request) -> _Cache:
+    """The application's cache (one per server: tests run several apps in one process)."""
+    c = getattr(request.app.state, "public_pages", None)
+    if c is None:
+        c = request.app.state.public_pages = _Cache()
+    return c
 
 
 def text(names: dict[str, str], lang: str) -> str:
@@ -185,28 +202,42 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
 
 @router.get("/elections/{election_id}/results")
 def results_page(election_id: str, request: Request, state: StateDep) -> Response:
-    """Turnout, results with charts and a map, protocols received, the decision, exit polls."""
+    """Turnout, results with charts and a map, protocols received, the decision, exit polls.
+
+    A cached page costs one small query (phase and board position) and its ETag; the election row,
+    with its large JSON columns, is read only when the page must be rendered again.
+    """
+    cache = _cache(request)
     with state.reading() as session:
-        try:
-            e = get_election(session, election_id)
-        except NotFound:
+        row = session.execute(
+            select(Election.phase, BoardHead.position)
+            .join(BoardHead, BoardHead.election_id == Election.id, isouter=True)
+            .where(Election.id == election_id)
+        ).first()
+        if row is None:
             return not_found(request, election_id)
-        page = Page(request, tuple(e.manifest["name"]))
-        phase, position = data_version(session, election_id)
-        embargo = embargo_for(e)
-        key = (election_id, request.url.query, phase + ("+polls" if embargo.lifted() else ""), position)
-        html = _CACHE.get(key)
+        phase, position = str(row[0]), -2 if row[1] is None else int(row[1])
+        facts = cache.facts.get(election_id)
+        if facts is None:
+            e = get_election(session, election_id)
+            facts = cache.facts[election_id] = (tuple(e.manifest["name"]), embargo_for(e))
+        languages, embargo = facts
+        page = Page(request, languages)
+        lifted = embargo.lifted()
+        key = (election_id, request.url.query, phase + ("+polls" if lifted else ""), position)
+        html = cache.pages.get(key)
         if html is None:
+            e = get_election(session, election_id)
             d = results_data(session, e)
             options = list(e.manifest["contests"][0]["selections"])
-            polls = _exit_polls(state, session, e, page, options) if embargo.lifted() and phase not in (
+            polls = _exit_polls(state, session, e, page, options) if lifted and phase not in (
                 "setup", "open") else []
             ctx = _context(page, d, polls, embargo)
     if html is None:
         html = _ENV.get_template("public_results.html").render(
             page=page, lang=page.lang, _=page.gettext, gettext=page.gettext, ngettext=page.ngettext,
             election_id=election_id, **ctx)
-        _CACHE[key] = html
-        while len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        cache.pages[key] = html
+        while len(cache.pages) > _CACHE_SIZE:
+            cache.pages.popitem(last=False)
     return send(page, html)
