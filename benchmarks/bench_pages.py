@@ -24,11 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _seed(tmp: Path) -> tuple[str, str]:
     sys.path[:0] = [str(ROOT / "tests"), str(ROOT)]
-    from conftest import Database  # the test suite's helpers run the election through the API
-    from web.public_seed import serve_decrypted
+    from web.public_seed import Db, serve_decrypted  # the tests' helpers run the election via the API
 
     url = f"sqlite:///{tmp / 'saylau.db'}"
-    gen = serve_decrypted(Database("sqlite", url, None), tmp)
+    gen = serve_decrypted(Db(url, None), tmp)
     live = next(gen)
     gen.close()  # stop the in-process server; the subprocess below serves the same database
     return url, live.election_id

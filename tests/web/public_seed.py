@@ -9,8 +9,10 @@ uvicorn for the browser.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,7 +31,6 @@ from api.conftest import (
     setup_election,
     wait_job,
 )
-from conftest import Database
 from saylau.api import API_PREFIX, Settings, create_app
 from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
@@ -41,6 +42,31 @@ from .conftest import _free_port
 P = API_PREFIX
 CHOICES = [("v0", "st-1", "cand-a"), ("v1", "st-2", "cand-b"), ("v2", "st-1", "cand-a"),
            ("v3", "st-2", "cand-a"), ("v4", "st-1", "against-all")]
+
+
+@dataclass(frozen=True)
+class Db:
+    """A database for the seeded server (the fields of the suite's ``Database``)."""
+
+    url: str
+    schema: str | None
+
+
+def databases(backend: str, tmp: Path) -> Iterator[Db]:
+    """A SQLite file in ``tmp``, or a fresh schema on the local PostgreSQL (dropped afterwards)."""
+    if backend == "sqlite":
+        yield Db(f"sqlite:///{tmp / 'saylau.db'}", None)
+        return
+    import psycopg
+
+    url = os.environ.get("SAYLAU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield Db(url, schema)
+        finally:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @dataclass(frozen=True)
@@ -57,7 +83,7 @@ class Decrypted:
         return r.json()
 
 
-def _settings(db: Database, tmp: Path, workers: int) -> Settings:
+def _settings(db: Db, tmp: Path, workers: int) -> Settings:
     return Settings(
         database_url=db.url, db_schema=db.schema, board_key_file=tmp / "board.pem",
         revote_key_file=tmp / "revote.key", checkpoint_every=4, job_poll_seconds=0.05, job_workers=workers,
@@ -126,7 +152,7 @@ def run_election(client: TestClient) -> str:
     return eid
 
 
-def serve_decrypted(db: Database, tmp: Path) -> Iterator[Decrypted]:
+def serve_decrypted(db: Db, tmp: Path) -> Iterator[Decrypted]:
     """Run the election on ``db``, then serve it with uvicorn on a loopback port."""
     import uvicorn
 

@@ -18,7 +18,7 @@ from saylau.store.accounts import TokenInfo
 from saylau.store.jobs import create_job, resume_job
 from saylau.store.models import Election, Job, Station
 
-__all__ = ["ELECTORAL_RULES", "job_view", "published_results", "router"]
+__all__ = ["DERIVED", "ELECTORAL_RULES", "job_view", "published_results", "router"]
 
 ELECTORAL_RULES = ElectoralRules()
 """The result rules the server applies: the defaults of ``ElectoralRules`` (kz-2022's rules).
@@ -124,29 +124,33 @@ def _decisions(e: Election, nation: dict[str, Any], registered: int) -> dict[str
     return out
 
 
-def published_results(session: Session, e: Election) -> dict[str, Any]:
-    """The decrypted results with turnout (registered, took part, share) per scope and the rule decision.
+DERIVED = ("turnout", "rules", "decision")
+"""The keys ``GET /results`` adds to the board's ``result`` payload (figures derived when read)."""
 
-    ``registered`` is the stations' count on the voter roll; ``took_part`` the ballots counted.
+
+def published_results(session: Session, e: Election) -> dict[str, Any]:
+    """The decrypted results (as on the board) plus ``turnout`` per scope, the ``rules`` and the ``decision``.
+
+    ``turnout``: ``nation``, ``regions`` and ``stations``, each ``registered`` (the stations' count on the
+    voter roll), ``took_part`` (ballots counted) and ``share``.
     """
     assert e.results is not None
     regs = {sid: (region, n) for sid, region, n in session.execute(
         select(Station.id, Station.region, Station.registered).where(Station.election_id == e.id))}
     raw = e.results
-    stations = {sid: {**r, "turnout": _turnout(r["ballots"], regs.get(sid, ("", 0))[1])}
-                for sid, r in raw["stations"].items()}
     per_region: dict[str, int] = {}
     for region, n in regs.values():
         per_region[region] = per_region.get(region, 0) + n
-    regions = {rid: {**r, "turnout": _turnout(r["ballots"], per_region.get(rid, 0))}
-               for rid, r in raw["regions"].items()}
     registered = sum(per_region.values())
-    nation = {**raw["nation"], "turnout": _turnout(raw["nation"]["ballots"], registered)}
+    turnout = {
+        "nation": _turnout(raw["nation"]["ballots"], registered),
+        "regions": {rid: _turnout(r["ballots"], per_region.get(rid, 0)) for rid, r in raw["regions"].items()},
+        "stations": {sid: _turnout(r["ballots"], regs.get(sid, ("", 0))[1])
+                     for sid, r in raw["stations"].items()},
+    }
     return {
         **raw,
-        "nation": nation,
-        "regions": regions,
-        "stations": stations,
+        "turnout": turnout,
         "rules": ELECTORAL_RULES.model_dump(mode="json"),
         "decision": _decisions(e, raw["nation"], registered),
     }

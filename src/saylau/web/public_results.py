@@ -156,8 +156,8 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
     nat = res["nation"]
     nrows = _bars(page, options, nat["counts"].get(cid, {}), sum(nat["counts"].get(cid, {}).values()))
     ctx["nation"] = {"rows": nrows, "ballots": page.number(nat["ballots"]),
-                     "registered": page.number(nat["turnout"]["registered"]),
-                     "turnout": page.percent(nat["turnout"]["share"] or 0, 2)}
+                     "registered": page.number(res["turnout"]["nation"]["registered"]),
+                     "turnout": page.percent(res["turnout"]["nation"]["share"] or 0, 2)}
     ctx["nation_chart"] = _chart(nrows, page.gettext("Results, whole country"),
                                  page.gettext("Share of valid votes for each option; the table gives the "
                                               "same figures."), "nation")
@@ -172,7 +172,8 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
         top = max(rows, key=lambda x: x["votes"])
         regions.append({"id": rid, "name": region_names[rid], "rows": rows,
                         "ballots": page.number(rr["ballots"]),
-                        "turnout": page.percent(rr["turnout"]["share"] or 0, 2), "leader": top["name"],
+                        "turnout": page.percent(res["turnout"]["regions"][rid]["share"] or 0, 2),
+                        "leader": top["name"],
                         "leader_share": top["share_text"]})
         tiles.append(Tile(region_names[rid][:10], f'{region_names[rid]}: {top["name"]} {top["share_text"]}',
                           top["colour"], 0.35 + 0.65 * top["share"]))
@@ -184,7 +185,8 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
     ctx["stations"] = [
         {"id": sid, "name": station_names.get(sid, sid),
          "region": region_names.get(d.station_region.get(sid, ""), ""),
-         "ballots": page.number(s["ballots"]), "turnout": page.percent(s["turnout"]["share"] or 0, 1),
+         "ballots": page.number(s["ballots"]),
+         "turnout": page.percent(res["turnout"]["stations"][sid]["share"] or 0, 1),
          "votes": [page.number(int(s["counts"].get(cid, {}).get(o["selection_id"], 0))) for o in options]}
         for sid, s in sorted(res["stations"].items())]
     ctx["options"] = [names[o["selection_id"]] for o in options]
