@@ -12,11 +12,20 @@ from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.record_export import record_archive
+from saylau.election.rules import ElectoralRules, Totals, decide
+from saylau.errors import ElectionError
 from saylau.store.accounts import TokenInfo
 from saylau.store.jobs import create_job, resume_job
-from saylau.store.models import Job
+from saylau.store.models import Election, Job, Station
 
-__all__ = ["job_view", "router"]
+__all__ = ["DERIVED", "ELECTORAL_RULES", "job_view", "published_results", "router"]
+
+ELECTORAL_RULES = ElectoralRules()
+"""The result rules the server applies: the defaults of ``ElectoralRules`` (kz-2022's rules).
+
+An election's own rule parameters are not stored by the server yet (no column holds them); the
+results publish the parameters applied, so anyone can see (and recompute) what was decided and why.
+"""
 
 router = APIRouter()
 
@@ -91,7 +100,60 @@ def get_results(
         e = get_election(session, election_id)
         if e.results is None:
             raise NotFound(f"election {election_id}: no results yet")
-        return e.results
+        return published_results(session, e)
+
+
+def _turnout(took_part: int, registered: int) -> dict[str, Any]:
+    share = took_part / registered if registered else None
+    return {"registered": registered, "took_part": took_part, "share": share}
+
+
+def _decisions(e: Election, nation: dict[str, Any], registered: int) -> dict[str, Any]:
+    """Each contest's rule decision from the national counts (``error`` when the totals do not allow one)."""
+    out: dict[str, Any] = {}
+    for contest in e.manifest["contests"]:
+        cid = contest["contest_id"]
+        votes = {k: int(v) for k, v in nation["counts"].get(cid, {}).items()}
+        against = next((s["selection_id"] for s in contest["selections"] if s["kind"] == "against_all"), None)
+        try:
+            totals = Totals(registered=registered, took_part=nation["ballots"], valid=sum(votes.values()),
+                            votes=votes, against_all=against)
+            out[cid] = {**decide(ELECTORAL_RULES, totals).model_dump(mode="json"), "error": None}
+        except ElectionError as exc:
+            out[cid] = {"outcome": None, "error": str(exc)}
+    return out
+
+
+DERIVED = ("turnout", "rules", "decision")
+"""The keys ``GET /results`` adds to the board's ``result`` payload (figures derived when read)."""
+
+
+def published_results(session: Session, e: Election) -> dict[str, Any]:
+    """The decrypted results (as on the board) plus ``turnout`` per scope, the ``rules`` and the ``decision``.
+
+    ``turnout``: ``nation``, ``regions`` and ``stations``, each ``registered`` (the stations' count on the
+    voter roll), ``took_part`` (ballots counted) and ``share``.
+    """
+    assert e.results is not None
+    regs = {sid: (region, n) for sid, region, n in session.execute(
+        select(Station.id, Station.region, Station.registered).where(Station.election_id == e.id))}
+    raw = e.results
+    per_region: dict[str, int] = {}
+    for region, n in regs.values():
+        per_region[region] = per_region.get(region, 0) + n
+    registered = sum(per_region.values())
+    turnout = {
+        "nation": _turnout(raw["nation"]["ballots"], registered),
+        "regions": {rid: _turnout(r["ballots"], per_region.get(rid, 0)) for rid, r in raw["regions"].items()},
+        "stations": {sid: _turnout(r["ballots"], regs.get(sid, ("", 0))[1])
+                     for sid, r in raw["stations"].items()},
+    }
+    return {
+        **raw,
+        "turnout": turnout,
+        "rules": ELECTORAL_RULES.model_dump(mode="json"),
+        "decision": _decisions(e, raw["nation"], registered),
+    }
 
 
 @router.get("/elections/{election_id}/record", tags=["record"], response_class=Response)

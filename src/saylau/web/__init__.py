@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from saylau.web.booth import router as booth_router
 from saylau.web.pages import router
+from saylau.web.public import router as public_router
 from saylau.web.rendering import STATIC_DIR
 from saylau.web.static_files import CachedStaticFiles
 
@@ -19,4 +20,5 @@ def install(app: FastAPI) -> None:
     """Mount the pages and ``/static`` (the CSS, the booth's modules and the vendored npm modules)."""
     app.include_router(router)
     app.include_router(booth_router)
+    app.include_router(public_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")

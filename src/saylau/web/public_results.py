@@ -1,0 +1,245 @@
+"""The public results page: turnout, results with charts and a map, protocols, the decision, exit polls.
+
+Turnout through the day; results by country, region and station; the protocols received so far; the
+rule decision explained; the exit polls (after the embargo) beside the official result.
+
+The page is cached per (election, language, data version): the data version is the election's phase and
+board position, which every published turnout snapshot, protocol and result moves (docs/web.md).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from saylau.api.auth import StateDep
+from saylau.api.common import get_election
+from saylau.api.errors import NotFound
+from saylau.api.routes_polls import embargo_for, exit_poll_estimate
+from saylau.election.manifest import LocalizedText
+from saylau.errors import SaylauError
+from saylau.polls.embargo import Embargo
+from saylau.store.models import BoardHead, Election, ExitPollDesign
+from saylau.web.i18n import LANG_COOKIE
+from saylau.web.public_charts import PALETTE, Bar, Tile, bar_chart, line_chart, tile_map
+from saylau.web.public_data import ResultsData, results_data
+from saylau.web.public_decision import OUTCOMES, explain, rule_facts
+from saylau.web.rendering import _ENV, Page, cached
+
+__all__ = ["not_found", "router", "text"]
+
+router = APIRouter(include_in_schema=False)
+_CACHE_SIZE = 256
+
+
+@dataclass
+class _Cache:
+    """One server's rendered pages and each election's fixed facts (the manifest never changes)."""
+
+    pages: OrderedDict[tuple[str, str, str, int], str] = field(default_factory=OrderedDict)
+    facts: dict[str, tuple[tuple[str, ...], Embargo]] = field(default_factory=dict)
+
+
+def _cache(request: Request) -> _Cache:
+    """The application's cache (one per server: tests run several apps in one process)."""
+    c = getattr(request.app.state, "public_pages", None)
+    if c is None:
+        c = request.app.state.public_pages = _Cache()
+    return c
+
+
+def text(names: dict[str, str], lang: str) -> str:
+    """A manifest name in ``lang``, else in its first language."""
+    t = LocalizedText(names)
+    return t.get(lang) if lang in t.root else t.get(t.languages[0])
+
+
+def not_found(request: Request, election_id: str) -> Response:
+    """The 404 page for an unknown election."""
+    response = Page(request, ("en",)).render("not_found.html", election_id=election_id)
+    response.status_code = 404
+    return response
+
+
+def send(page: Page, html: str, max_age: int = 10) -> Response:
+    """``html`` with its ETag (304 when unchanged); remembers a language chosen by ``?lang=``."""
+    response = cached(page.request, html, max_age)
+    if page.request.query_params.get("lang") == page.lang:
+        response.set_cookie(LANG_COOKIE, page.lang, max_age=365 * 86400, samesite="lax")
+        response.headers["Cache-Control"] = f"private, max-age={max_age}"
+    return response
+
+
+def _bars(
+    page: Page, options: list[dict[str, Any]], counts: dict[str, int], total: int
+) -> list[dict[str, Any]]:
+    rows = []
+    for i, s in enumerate(options):
+        n = int(counts.get(s["selection_id"], 0))
+        share = n / total if total else 0.0
+        rows.append({"id": s["selection_id"], "name": text(s["name"], page.lang), "votes": n, "share": share,
+                     "votes_text": page.number(n), "share_text": page.percent(share, 2),
+                     "colour": PALETTE[i % len(PALETTE)]})
+    return rows
+
+
+def _chart(rows: list[dict[str, Any]], title: str, desc: str, ident: str) -> Any:
+    return bar_chart([Bar(r["name"], r["share"], f'{r["share_text"]} ({r["votes_text"]})', r["colour"])
+                      for r in rows], title, desc, ident)
+
+
+def _exit_polls(state: Any, session: Any, e: Any, page: Page, options: list[dict[str, Any]]) -> list[Any]:
+    pollsters = session.scalars(select(ExitPollDesign.pollster).where(ExitPollDesign.election_id == e.id))
+    out = []
+    for pollster in sorted(pollsters):
+        try:
+            est = exit_poll_estimate(e.id, state, None, pollster)  # type: ignore[arg-type]
+        except (SaylauError, NotFound):
+            continue  # no interviews yet (the embargo is checked before this is called)
+        rows = []
+        for s in options:
+            x = est["estimates"].get(s["selection_id"])
+            if x is not None:
+                rows.append({"name": text(s["name"], page.lang), "share": page.percent(x["share"], 1),
+                             "low": page.percent(x["low"], 1), "high": page.percent(x["high"], 1)})
+        out.append({"pollster": pollster, "rows": rows, "respondents": page.number(est["respondents"]),
+                    "confidence": page.percent(est["confidence"], 0)})
+    return out
+
+
+def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict[str, Any]:
+    m, lang = d.manifest, page.lang
+    contest = m["contests"][0]
+    options = list(contest["selections"])
+    names = {s["selection_id"]: text(s["name"], lang) for s in options}
+    region_names = {r["region_id"]: text(r["name"], lang) for r in m["regions"]}
+    station_names = {s["station_id"]: text(s["name"], lang) for r in m["regions"] for dd in r["districts"]
+                     for s in dd["stations"]}
+    ctx: dict[str, Any] = {"name": text(m["name"], lang), "contest": text(contest["name"], lang),
+                           "stations_total": len(station_names), "exit_polls": polls,
+                           "embargo_lifted": embargo.lifted(),
+                           "embargo_at": page.datetime(embargo.last_close, embargo.last_zone)}
+    # turnout through the day
+    ctx["turnout"] = [{"clock": p.clock, "voted": page.number(p.voted), "share": page.percent(p.share, 1)}
+                      for p in d.turnout]
+    ctx["turnout_chart"] = line_chart(
+        [(p.clock, p.share) for p in d.turnout], [page.percent(p.share, 0) for p in d.turnout],
+        page.gettext("Turnout through the day, whole country"),
+        page.gettext("Share of registered voters who had voted at each local report time; "
+                     "the table below gives the same figures."), "turnout") if d.turnout else None
+    ctx["turnout_regions"] = [
+        {"name": region_names[rid], "points": {p.clock: page.percent(p.share, 1) for p in pts}}
+        for rid, pts in d.turnout_by_region.items()]
+    # protocols received so far (the paper count, as it arrives)
+    reported = len(d.protocols)
+    ctx["protocols"] = {"reported": page.number(reported), "total": page.number(len(station_names)),
+                        "share": page.percent(reported / len(station_names) if station_names else 0, 1)}
+    if reported:
+        votes: dict[str, int] = {}
+        for f in d.protocols.values():
+            for k, v in f["votes"].items():
+                votes[k] = votes.get(k, 0) + int(v)
+        prows = _bars(page, options, votes, sum(votes.values()))
+        ctx["protocol_rows"] = prows
+        ctx["protocol_chart"] = _chart(prows, page.gettext("Protocols received so far"),
+                                       page.gettext("Share of valid votes in the protocols received."),
+                                       "protocols")
+    res = d.results
+    if res is None:
+        return ctx
+    cid = contest["contest_id"]
+    nat = res["nation"]
+    nrows = _bars(page, options, nat["counts"].get(cid, {}), sum(nat["counts"].get(cid, {}).values()))
+    ctx["nation"] = {"rows": nrows, "ballots": page.number(nat["ballots"]),
+                     "registered": page.number(res["turnout"]["nation"]["registered"]),
+                     "turnout": page.percent(res["turnout"]["nation"]["share"] or 0, 2)}
+    ctx["nation_chart"] = _chart(nrows, page.gettext("Results, whole country"),
+                                 page.gettext("Share of valid votes for each option; the table gives the "
+                                              "same figures."), "nation")
+    regions, tiles = [], []
+    for r in m["regions"]:
+        rid = r["region_id"]
+        rr = res["regions"].get(rid)
+        if rr is None:
+            continue
+        counts = rr["counts"].get(cid, {})
+        rows = _bars(page, options, counts, sum(counts.values()))
+        top = max(rows, key=lambda x: x["votes"])
+        regions.append({"id": rid, "name": region_names[rid], "rows": rows,
+                        "ballots": page.number(rr["ballots"]),
+                        "turnout": page.percent(res["turnout"]["regions"][rid]["share"] or 0, 2),
+                        "leader": top["name"],
+                        "leader_share": top["share_text"]})
+        tiles.append(Tile(region_names[rid][:10], f'{region_names[rid]}: {top["name"]} {top["share_text"]}',
+                          top["colour"], 0.35 + 0.65 * top["share"]))
+    ctx["regions"] = regions
+    ctx["legend"] = [{"name": o["name"], "colour": o["colour"]} for o in nrows]
+    ctx["map"] = tile_map(tiles, page.gettext("Map of regions by leading option"),
+                          page.gettext("One tile per region, coloured by the leading option; darker means a "
+                                       "larger share. The table of regions gives the same figures."), "map")
+    ctx["stations"] = [
+        {"id": sid, "name": station_names.get(sid, sid),
+         "region": region_names.get(d.station_region.get(sid, ""), ""),
+         "ballots": page.number(s["ballots"]),
+         "turnout": page.percent(res["turnout"]["stations"][sid]["share"] or 0, 1),
+         "votes": [page.number(int(s["counts"].get(cid, {}).get(o["selection_id"], 0))) for o in options]}
+        for sid, s in sorted(res["stations"].items())]
+    ctx["options"] = [names[o["selection_id"]] for o in options]
+    dec = res["decision"].get(cid, {})
+    if dec.get("outcome"):
+        ctx["decision"] = {
+            "outcome": page.gettext(OUTCOMES[dec["outcome"]]),
+            "winner": names.get(dec["winner"] or "", ""),
+            "runoff": [names.get(o, o) for o in dec["runoff"]],
+            "reasons": explain(page, dec["reasons"], names),
+        }
+        ctx["rules"] = rule_facts(page, res["rules"])
+    return ctx
+
+
+@router.get("/elections/{election_id}/results")
+def results_page(election_id: str, request: Request, state: StateDep) -> Response:
+    """Turnout, results with charts and a map, protocols received, the decision, exit polls.
+
+    A cached page costs one small query (phase and board position) and its ETag; the election row,
+    with its large JSON columns, is read only when the page must be rendered again.
+    """
+    cache = _cache(request)
+    with state.reading() as session:
+        row = session.execute(
+            select(Election.phase, BoardHead.position)
+            .join(BoardHead, BoardHead.election_id == Election.id, isouter=True)
+            .where(Election.id == election_id)
+        ).first()
+        if row is None:
+            return not_found(request, election_id)
+        phase, position = str(row[0]), -2 if row[1] is None else int(row[1])
+        facts = cache.facts.get(election_id)
+        if facts is None:
+            e = get_election(session, election_id)
+            facts = cache.facts[election_id] = (tuple(e.manifest["name"]), embargo_for(e))
+        languages, embargo = facts
+        page = Page(request, languages)
+        lifted = embargo.lifted()
+        key = (election_id, request.url.query, phase + ("+polls" if lifted else ""), position)
+        html = cache.pages.get(key)
+        if html is None:
+            e = get_election(session, election_id)
+            d = results_data(session, e)
+            options = list(e.manifest["contests"][0]["selections"])
+            polls = _exit_polls(state, session, e, page, options) if lifted and phase not in (
+                "setup", "open") else []
+            ctx = _context(page, d, polls, embargo)
+    if html is None:
+        html = _ENV.get_template("public_results.html").render(
+            page=page, lang=page.lang, _=page.gettext, gettext=page.gettext, ngettext=page.ngettext,
+            election_id=election_id, **ctx)
+        cache.pages[key] = html
+        while len(cache.pages) > _CACHE_SIZE:
+            cache.pages.popitem(last=False)
+    return send(page, html)
