@@ -19,7 +19,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from saylau.api import API_PREFIX, Settings, create_app
-from saylau.crypto import ElectionParameters, Guardian, GuardianRecord
+from saylau.crypto import ElectionParameters, EncryptedTally, Guardian, GuardianRecord, partial_decrypt
 from saylau.election.voter_roll import make_iin
 from saylau.store.accounts import create_user
 
@@ -230,5 +230,30 @@ def register_devices(client: TestClient, el: Election, *device_ids: str) -> None
             f"{P}/elections/{el.id}/stations/{station}/devices",
             json={"device_id": device_id},
             headers=el.h[f"station{station.removeprefix('st-')}"],
+        )
+        assert r.status_code == 201, r.text
+
+
+def tally_and_share(client: TestClient, el: Election, guardians: list[Guardian]) -> None:
+    """Run the tally job, then each of ``guardians`` posts its partial decryption of every scope."""
+    cec = el.h["cec"]
+    job = client.post(f"{P}/elections/{el.id}/tally", headers=cec).json()
+    assert wait_job(client, cec, job["id"])["state"] == "succeeded"
+    scopes = client.get(f"{P}/elections/{el.id}/tally").json()["scopes"]
+    for g in guardians:
+        partials = [
+            {
+                "scope": s["scope"],
+                "scope_id": s["scope_id"],
+                "partial": partial_decrypt(
+                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
+                ).to_dict(),
+            }
+            for s in scopes
+        ]
+        r = client.post(
+            f"{P}/elections/{el.id}/guardians/{g.index}/partial-decryption",
+            json={"partials": partials},
+            headers=el.h[f"guardian{g.index}"],
         )
         assert r.status_code == 201, r.text

@@ -20,7 +20,6 @@ from sqlalchemy import update
 
 from saylau.api.routes_results import DERIVED
 from saylau.board import BulletinBoard, read_jsonl, verify_board
-from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.manifest import canonical_json
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.errors import VerificationFailed
@@ -30,7 +29,16 @@ from saylau.record.writer import write_files_manifest
 from saylau.store.models import Job, utcnow
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, Election, P, TestClient, register_devices, setup_election, wait_job
+from .conftest import (
+    VOTERS,
+    Election,
+    P,
+    TestClient,
+    register_devices,
+    setup_election,
+    tally_and_share,
+    wait_job,
+)
 from .test_registration_api import applicant
 
 BOARD_CHECK = "bulletin board: hash chain and signed checkpoints"
@@ -89,26 +97,7 @@ def _tallied(client: TestClient) -> Tallied:
     )
     assert r.status_code == 200, r.text
     assert client.post(f"{P}/elections/{eid}/close", headers=cec).status_code == 200
-    job = client.post(f"{P}/elections/{eid}/tally", headers=cec).json()
-    assert wait_job(client, cec, job["id"])["state"] == "succeeded"
-    scopes = client.get(f"{P}/elections/{eid}/tally").json()["scopes"]
-    for g in el.guardians[:2]:
-        partials = [
-            {
-                "scope": s["scope"],
-                "scope_id": s["scope_id"],
-                "partial": partial_decrypt(
-                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
-                ).to_dict(),
-            }
-            for s in scopes
-        ]
-        r = client.post(
-            f"{P}/elections/{eid}/guardians/{g.index}/partial-decryption",
-            json={"partials": partials},
-            headers=el.h[f"guardian{g.index}"],
-        )
-        assert r.status_code == 201, r.text
+    tally_and_share(client, el, el.guardians[:2])  # the third guardian is missing
     return Tallied(el, devices, unused, key)
 
 

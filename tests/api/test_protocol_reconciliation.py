@@ -13,11 +13,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.voting.device import VotingDevice
 
-from .conftest import VOTERS, P, TestClient, register_devices, setup_election, wait_job
+from .conftest import VOTERS, P, TestClient, register_devices, setup_election, tally_and_share, wait_job
 
 
 def _figures(station: str, registered: int, issued: int, votes: dict[str, int], **kw: int) -> dict[str, Any]:
@@ -132,26 +131,7 @@ def test_protocols_are_refused_when_impossible_and_flagged_when_they_differ(clie
 
     # after decryption the listing compares with the station's decrypted tally: st-1's tally holds the
     # remote voter's ballot (against-all), which is not on paper
-    job = client.post(f"{P}/elections/{eid}/tally", headers=cec).json()
-    assert wait_job(client, cec, job["id"])["state"] == "succeeded"
-    scopes = client.get(f"{P}/elections/{eid}/tally").json()["scopes"]
-    for g in el.guardians[:2]:
-        partials = [
-            {
-                "scope": s["scope"],
-                "scope_id": s["scope_id"],
-                "partial": partial_decrypt(
-                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
-                ).to_dict(),
-            }
-            for s in scopes
-        ]
-        r = client.post(
-            f"{P}/elections/{eid}/guardians/{g.index}/partial-decryption",
-            json={"partials": partials},
-            headers=el.h[f"guardian{g.index}"],
-        )
-        assert r.status_code == 201, r.text
+    tally_and_share(client, el, el.guardians[:2])  # the third guardian is missing
     job = client.post(f"{P}/elections/{eid}/decrypt", headers=cec).json()
     assert wait_job(client, cec, job["id"])["state"] == "succeeded"
     listed = {

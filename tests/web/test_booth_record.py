@@ -16,9 +16,8 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-from api.conftest import wait_job
+from api.conftest import tally_and_share, wait_job
 from saylau.api import API_PREFIX as P
-from saylau.crypto import EncryptedTally, partial_decrypt
 
 from .booth_server import BoothServer, booth_server
 from .test_booth_kiosk import check_in, start_kiosk
@@ -34,26 +33,7 @@ def _decrypted(server: BoothServer) -> None:
     cec = el.h["cec"]
     assert el.params is not None
     assert c.post(f"{P}/elections/{el.id}/close", headers=cec).status_code == 200
-    job = c.post(f"{P}/elections/{el.id}/tally", headers=cec).json()
-    assert wait_job(c, cec, job["id"])["state"] == "succeeded"  # type: ignore[arg-type]
-    scopes = c.get(f"{P}/elections/{el.id}/tally").json()["scopes"]
-    for g in el.guardians[:2]:  # the third guardian is missing
-        partials = [
-            {
-                "scope": s["scope"],
-                "scope_id": s["scope_id"],
-                "partial": partial_decrypt(
-                    g, EncryptedTally.from_dict(s["encrypted"]), published=el.params
-                ).to_dict(),
-            }
-            for s in scopes
-        ]
-        r = c.post(
-            f"{P}/elections/{el.id}/guardians/{g.index}/partial-decryption",
-            json={"partials": partials},
-            headers=el.h[f"guardian{g.index}"],
-        )
-        assert r.status_code == 201, r.text
+    tally_and_share(c, el, el.guardians[:2])  # the third guardian is missing
     job = c.post(f"{P}/elections/{el.id}/decrypt", headers=cec).json()
     assert wait_job(c, cec, job["id"])["state"] == "succeeded"  # type: ignore[arg-type]
 
