@@ -7,8 +7,6 @@ own helpers; the server's board clock is on election day so that casts are insid
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +27,7 @@ from saylau.api import API_PREFIX, Settings, create_app
 from saylau.election.scenario import load_scenario
 from saylau.store.accounts import create_user
 
-from .conftest import _free_port
+from .conftest import ThreadedServer
 
 __all__ = ["BoothServer", "booth_manifest", "booth_server"]
 
@@ -81,7 +79,6 @@ class BoothServer:
 @pytest.fixture
 def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
     """uvicorn in a thread on the test's database, election day's clock, the election open."""
-    import uvicorn
 
     settings = Settings(
         database_url=database.url,
@@ -102,17 +99,8 @@ def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
     state.clock = ElectionDayClock()
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the saylau server did not start")
-        time.sleep(0.05)
+    live = ThreadedServer(app)
+    port = live.port
     url = f"http://127.0.0.1:{port}"
     http = httpx.Client(base_url=url, timeout=60)
     try:
@@ -120,6 +108,5 @@ def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
         yield BoothServer(url, http, election, state)
     finally:
         http.close()
-        server.should_exit = True
-        thread.join(30)
+        live.stop()
         state.engine.dispose()

@@ -44,6 +44,33 @@ class LiveServer:
     kz_zones: tuple[str, ...]
 
 
+class ThreadedServer:
+    """A saylau app served by uvicorn in a thread on a free loopback port, until ``stop``."""
+
+    def __init__(self, app: Any) -> None:
+        """Start serving ``app``; raise if the server has not started within 30 s."""
+        import uvicorn
+
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", ws="none", lifespan="on"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise AssertionError("the saylau server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Ask the server to exit and wait for its thread."""
+        self._server.should_exit = True
+        self._thread.join(30)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,7 +90,6 @@ def _kz_manifest() -> tuple[dict[str, Any], tuple[str, ...]]:
 @pytest.fixture
 def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
     """A uvicorn server in a thread of this process, on the test's database, with the elections defined."""
-    import uvicorn
 
     settings = Settings(
         database_url=database.url, db_schema=database.schema,
@@ -75,17 +101,8 @@ def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
     state = app.state.saylau
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the saylau server did not start")
-        time.sleep(0.05)
+    live = ThreadedServer(app)
+    port = live.port
     url = f"http://127.0.0.1:{port}"
     kz, zones = _kz_manifest()
     alpen = load_scenario(ALPEN).to_manifest().to_json_obj()
@@ -98,8 +115,7 @@ def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
     try:
         yield LiveServer(url, kz["election_id"], alpen["election_id"], zones)
     finally:
-        server.should_exit = True
-        thread.join(30)
+        live.stop()
         state.engine.dispose()
 
 

@@ -10,8 +10,6 @@ uvicorn for the browser.
 from __future__ import annotations
 
 import os
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,7 +35,7 @@ from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_prot
 from saylau.store.accounts import create_user
 from saylau.voting.device import VotingDevice
 
-from .conftest import _free_port
+from .conftest import ThreadedServer
 
 P = API_PREFIX
 CHOICES = [("v0", "st-1", "cand-a"), ("v1", "st-2", "cand-b"), ("v2", "st-1", "cand-a"),
@@ -154,7 +152,6 @@ def run_election(client: TestClient) -> str:
 
 def serve_decrypted(db: Db, tmp: Path) -> Iterator[Decrypted]:
     """Run the election on ``db``, then serve it with uvicorn on a loopback port."""
-    import uvicorn
 
     app = create_app(_settings(db, tmp, workers=1))
     state = app.state.saylau
@@ -165,20 +162,10 @@ def serve_decrypted(db: Db, tmp: Path) -> Iterator[Decrypted]:
         eid = run_election(client)
     state.engine.dispose()
     app = create_app(_settings(db, tmp, workers=0))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the saylau server did not start")
-        time.sleep(0.05)
+    live = ThreadedServer(app)
+    port = live.port
     try:
         yield Decrypted(f"http://127.0.0.1:{port}", eid)
     finally:
-        server.should_exit = True
-        thread.join(30)
+        live.stop()
         app.state.saylau.engine.dispose()
