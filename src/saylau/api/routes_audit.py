@@ -22,12 +22,13 @@ from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.state import AppState
+from saylau.audit.board_replay import AUDIT_CODE, audit_from_board
 from saylau.audit.ceremony import DiceCeremony
-from saylau.audit.engine import AuditKind, AuditRecord, Round, enter_full_count, enter_round, plan_audit
+from saylau.audit.engine import AuditKind, AuditRecord, enter_full_count, enter_round, plan_audit
 from saylau.audit.manifest import BallotManifest, manifest_from_protocols
 from saylau.election.manifest import Manifest
 from saylau.election.protocols import ProtocolFigures
-from saylau.election.rules import Decision, ElectoralRules, Totals
+from saylau.election.rules import ElectoralRules, Totals
 from saylau.errors import AuditError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import ProtocolRow, Station
@@ -35,7 +36,6 @@ from saylau.store.models import ProtocolRow, Station
 __all__ = ["AUDIT_CODE", "router"]
 
 router = APIRouter()
-AUDIT_CODE = "audit"
 _PHASES = ("closed", "tallied")
 
 
@@ -97,41 +97,16 @@ def _build_manifest(session: Session, election_id: str, manifest_doc: dict[str, 
 
 def _entries(state: AppState, session: Session, election_id: str) -> list[tuple[str, dict[str, Any]]]:
     """``(step, payload)`` of the audit's board entries, in board order."""
-    out = []
-    for e in state.board(session, election_id).store.by_code(AUDIT_CODE):
-        if e.kind == "note" and isinstance(e.payload.get("audit"), str):
-            out.append((str(e.payload["audit"]), {k: v for k, v in e.payload.items() if k != "audit"}))
-    return out
+    return [
+        (str(e.payload["audit"]), {k: v for k, v in e.payload.items() if k != "audit"})
+        for e in state.board(session, election_id).store.by_code(AUDIT_CODE)
+        if e.kind == "note" and isinstance(e.payload.get("audit"), str)
+    ]
 
 
 def _publish(state: AppState, session: Session, election_id: str, step: str, payload: dict[str, Any]) -> Any:
     """A ``note`` entry under the code ``audit``: the board's closed vocabulary has no audit kinds."""
     return state.publish(session, election_id, "note", {"audit": step, **payload}, code=AUDIT_CODE)
-
-
-def _replay(entries: list[tuple[str, dict[str, Any]]]) -> tuple[BallotManifest | None, AuditRecord | None]:
-    """The published manifest and the audit as the board's ``audit_*`` entries say."""
-    manifest: BallotManifest | None = None
-    rec: AuditRecord | None = None
-    for kind, payload in entries:
-        if kind == "audit_manifest":
-            manifest = BallotManifest.model_validate(payload["manifest"])
-        elif kind == "audit_start" and manifest is not None:
-            rec = AuditRecord.model_validate({**payload, "manifest": manifest, "rounds": []})
-        elif kind == "audit_round" and rec is not None:
-            rec.rounds.append(Round.model_validate(payload))
-        elif kind == "audit_tallies" and rec is not None and payload["round"] == 0:
-            rec.status = payload["status"]  # the estimate alone called for a full hand count
-        elif kind == "audit_tallies" and rec is not None:
-            rnd = rec.rounds[payload["round"] - 1]
-            rnd.ballot_tallies, rnd.station_tallies = payload.get("ballots"), payload.get("stations")
-            rnd.risks, rnd.decision = payload["risks"], payload["decision"]
-            rec.status = payload["status"]
-        elif kind == "audit_full_count" and rec is not None:
-            rec.full_count = payload["stations"]
-            rec.full_count_decision = Decision.model_validate(payload["decision"])
-            rec.status = "full_count_done"
-    return manifest, rec
 
 
 def _publish_progress(
@@ -213,7 +188,7 @@ def start_audit(
         e = get_election(session, election_id, lock=True)
         need_phase(e, *_PHASES)
         entries = _entries(state, session, election_id)
-        manifest, rec = _replay(entries)
+        manifest, rec = audit_from_board(entries)
         if manifest is None:
             raise ElectionStateError(f"election {election_id}: publish the audit manifest before the dice")
         if rec is not None:
@@ -274,7 +249,7 @@ def start_audit(
 
 
 def _current(state: AppState, session: Session, election_id: str) -> AuditRecord:
-    _, rec = _replay(_entries(state, session, election_id))
+    _, rec = audit_from_board(_entries(state, session, election_id))
     if rec is None:
         raise NotFound(f"election {election_id!r} has no audit")
     return rec

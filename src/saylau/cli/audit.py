@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from saylau.audit.engine import AuditRecord
+    from saylau.audit.manifest import BallotManifest
 
 __all__ = ["audit_table", "register"]
 
@@ -176,7 +177,13 @@ def full_count(
 
 @audit_app.command("verify")
 def verify(
-    audit_dir: Annotated[Path, typer.Argument(help="audit directory or audit.json")],
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="audit directory or audit.json (the CLI's audit), or the server's: a board JSONL file "
+            "(GET /elections/{id}/board) or an election record directory holding board.jsonl"
+        ),
+    ],
     results: Annotated[
         Path | None, typer.Option(help="the published results, to rebuild the manifest")
     ] = None,
@@ -191,19 +198,40 @@ def verify(
 
     console = Console()
     try:
-        rec = _load(audit_dir)
-        published = results_inputs(results)[1] if results is not None else None
+        rec, published = _load_any(source)
+        if results is not None:
+            published = results_inputs(results)[1]
         done = verify_audit(rec, published)
     except SaylauError as exc:
         console.print(f"[red]AUDIT VERIFICATION FAILED[/red]: {exc}")
         raise typer.Exit(code=1) from exc
-    table = Table(title=f"audit {audit_dir} recomputed from scratch")
+    table = Table(title=f"audit {source} recomputed from scratch")
     table.add_column("check")
     table.add_column("recomputed")
     for name, detail in done.checks:
         table.add_row(name, detail)
     console.print(table)
     console.print(f"[green]audit verified[/green]: {rec.status}")
+
+
+def _load_any(source: Path) -> tuple[AuditRecord, BallotManifest | None]:
+    """The audit record in ``source``, and for a board the manifest its own protocols give."""
+    from saylau.audit.board_replay import audit_from_board, audit_steps, protocols_manifest
+    from saylau.board.verify import iter_jsonl
+    from saylau.errors import VerificationFailed
+
+    board = source / "board.jsonl" if source.is_dir() and not (source / "audit.json").exists() else source
+    if board.suffix != ".jsonl":
+        return _load(source), None
+    try:
+        with board.open(encoding="utf-8") as fh:
+            rows = list(iter_jsonl(fh))
+    except OSError as exc:
+        raise VerificationFailed(f"{board}: cannot be read ({exc.strerror})") from exc
+    _, rec = audit_from_board(audit_steps(rows))
+    if rec is None:
+        raise VerificationFailed(f"{board}: the board holds no audit (no audit_start entry)")
+    return rec, protocols_manifest(rows, rec.manifest)
 
 
 @audit_app.command("simulate")
