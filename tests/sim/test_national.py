@@ -89,3 +89,12 @@ def test_leftover_work_of_another_run_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SaylauError, match="other parameters"):
         run_national(tmp_path, MINI, OPTIONS, verify=False)
     run_national(tmp_path, MINI, OPTIONS, verify=False, restart=True)
+
+
+@pytest.mark.slow
+def test_local_cluster_of_processes_writes_the_same_record(serial, tmp_path: Path) -> None:
+    """The distributed path with real worker processes (tasks and results pickled over TCP)."""
+    _, result = serial
+    with DaskExecutor(None, workers=2, processes=True) as cluster:
+        dask = run_national(tmp_path, MINI, OPTIONS, executor=cluster, verify=False)
+    assert dask.record_hash == result.record_hash
