@@ -108,6 +108,9 @@ class NationalResult:
     executor: str
     record_bytes: int
     timings: dict[str, float] = field(default_factory=dict)
+    """Wall-clock seconds per phase."""
+    cpu_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    """CPU seconds per phase: ``client`` (this process) and ``workers`` (the executor's or verifier's)."""
     peak_rss_mb: dict[str, float] = field(default_factory=dict)
     checks: list[Any] = field(default_factory=list)
 
@@ -125,11 +128,33 @@ def _noop(task: str, advance: int, total: int | None = None) -> None:
     del task, advance, total
 
 
-def _peak_rss_mb() -> dict[str, float]:
-    """Peak resident memory of this process and of its largest finished child (Linux: KiB)."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"main": round(own, 1), "largest_worker": round(children, 1)}
+def _cpu(who: int) -> float:
+    r = resource.getrusage(who)
+    return float(r.ru_utime + r.ru_stime)
+
+
+def _children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+class _Phases:
+    """Wall and CPU seconds of each phase; CPU of this process and of reaped children (the verifier's)."""
+
+    def __init__(self) -> None:
+        self.wall: dict[str, float] = {}
+        self.cpu: dict[str, dict[str, float]] = {}
+        self._start = (0.0, 0.0, 0.0)
+
+    def start(self) -> None:
+        self._start = (time.perf_counter(), _cpu(resource.RUSAGE_SELF), _cpu(resource.RUSAGE_CHILDREN))
+
+    def stop(self, phase: str, worker_cpu: float = 0.0) -> None:
+        wall, own, children = self._start
+        self.wall[phase] = time.perf_counter() - wall
+        self.cpu[phase] = {
+            "client": round(_cpu(resource.RUSAGE_SELF) - own, 3),
+            "workers": round(_cpu(resource.RUSAGE_CHILDREN) - children + worker_cpu, 3),
+        }
 
 
 @dataclass
@@ -202,8 +227,8 @@ def run_national(
         raise ValueError(f"missing guardians must be in 0..{opts.guardians - opts.quorum}")
     pool = executor or SerialExecutor()
     tick: ProgressHook = progress or _noop
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
+    phases = _Phases()
+    phases.start()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     seed = opts.seed
     holder: dict[str, Any] = {}
@@ -232,7 +257,7 @@ def run_national(
     manifest, params = plan.manifest, holder["params"]
     guardians = holder["guardians"]
     options_ids = [s.selection_id for s in manifest.contests[0].selections]
-    timings["plan and key ceremony"] = time.perf_counter() - t0
+    phases.stop("plan and key ceremony")
 
     # 3. stations
     work_root = out / "work"
@@ -251,14 +276,18 @@ def run_national(
     tick("encrypting", 0, voters)
     tick("encrypting", sum(sum(plan.tasks[i].votes) for i in done))
     todo = (task for task in plan.tasks if task.index not in done)
-    t0 = time.perf_counter()
+    phases.start()
+    station_cpu, worker_rss = 0.0, 0.0
     for _, station in pool.imap_unordered(run_station, todo):
+        station_cpu += station.cpu_s
+        worker_rss = max(worker_rss, station.rss_mb)
         work.save(station)
         tick("encrypting", sum(plan.tasks[station.index].votes))
-    timings["stations (vote, encrypt, prove, tally, sign)"] = time.perf_counter() - t0
+    inline = isinstance(pool, SerialExecutor)  # then the tasks' CPU is already the client's
+    phases.stop("stations (vote, encrypt, prove, tally, sign)", 0.0 if inline else station_cpu)
 
     # 4. tally
-    t0 = time.perf_counter()
+    phases.start()
     devices: list[DeviceRecord] = []
     tallies: list[EncryptedTally] = []
     cast_counts: list[int] = []
@@ -278,10 +307,10 @@ def run_national(
         encryptions += s["encryptions"]
     scopes = _roll_up(manifest, params, tallies, cast_counts)
     del tallies
-    timings["tally roll-up"] = time.perf_counter() - t0
+    phases.stop("tally roll-up")
 
     # 5. decryption
-    t0 = time.perf_counter()
+    phases.start()
     absent = set(range(2, 2 + opts.missing))  # guardian 2 (and up) stays home, as in the demo
     present = [g for g in guardians if g.index not in absent]
     dctx = canonical_json({
@@ -293,13 +322,15 @@ def run_national(
     ]
     entries: list[TallyEntry | None] = [None] * len(scopes)
     tick("decrypting", 0, len(scopes))
-    for b, decrypted_lines in pool.imap_unordered(decrypt_scopes, batches):
+    decrypt_cpu = 0.0
+    for b, (decrypted_lines, cpu) in pool.imap_unordered(decrypt_scopes, batches):
+        decrypt_cpu += cpu
         for j, line in enumerate(decrypted_lines):
             entries[b * DECRYPT_BATCH + j] = TallyEntry.from_dict(line)
         tick("decrypting", len(decrypted_lines))
     del batches
     final = [e for e in entries if e is not None]
-    timings["decryption (guardians present, with proofs)"] = time.perf_counter() - t0
+    phases.stop("decryption (guardians present, with proofs)", 0.0 if inline else decrypt_cpu)
 
     generated = dict.fromkeys(options_ids, 0)
     contest_id = manifest.contests[0].contest_id
@@ -314,7 +345,7 @@ def run_national(
         raise ElectionError(f"decrypted national tally {decrypted} differs from the votes cast {generated}")
 
     # 6. board and record
-    t0 = time.perf_counter()
+    phases.start()
     signer = BoardSigner(Ed25519PrivateKey.from_private_bytes(simulation_bytes(seed, "board-key")))
     record_dir = out / "record"
     ballots_on_board = states["cast"] + states["challenged"] + states["superseded"]
@@ -377,20 +408,20 @@ def run_national(
     record_hash = write_record_stream(
         record_dir, manifest, params, devices, lines("ballots"), lines("challenged"), final, board_rows()
     )
-    timings["board and record"] = time.perf_counter() - t0
+    phases.stop("board and record")
     record_bytes = sum(p.stat().st_size for p in record_dir.iterdir())
 
     # 7. verification
     checks: list[Any] = []
     if verify:
-        t0 = time.perf_counter()
+        phases.start()
         verifier = RecordVerifier(
             record_dir, workers=verify_workers, progress=progress, board_public_key=signer.public_key_hex
         )
         if verifier.run() != record_hash:
             raise ElectionError("the verifier computed a different record hash than the writer")
         checks = verifier.checks
-        timings["independent verification"] = time.perf_counter() - t0
+        phases.stop("independent verification")
     if not keep_work:
         shutil.rmtree(work_root)
     result = NationalResult(
@@ -405,8 +436,12 @@ def run_national(
         resumed_stations=len(done),
         executor=pool.name,
         record_bytes=record_bytes,
-        timings=timings,
-        peak_rss_mb=_peak_rss_mb(),
+        timings=phases.wall,
+        cpu_s=phases.cpu,
+        peak_rss_mb={
+            "main": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "largest_worker": round(max(worker_rss, _children_rss_mb()), 1),
+        },
         checks=checks,
     )
     (out / "summary.json").write_text(json.dumps(result.summary(), indent=1, ensure_ascii=False))

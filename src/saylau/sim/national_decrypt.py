@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,8 +59,9 @@ def _context(blob: bytes) -> tuple[ElectionParameters, int, tuple[Guardian, ...]
     return ElectionParameters.from_dict(d["params"]), int(d["seed"]), guardians
 
 
-def decrypt_scopes(task: DecryptTask) -> list[dict[str, Any]]:
-    """Each scope's tally line (``TallyEntry.to_dict``): partial decryptions with proofs, combined."""
+def decrypt_scopes(task: DecryptTask) -> tuple[list[dict[str, Any]], float]:
+    """Each scope's tally line (``TallyEntry.to_dict``), and the CPU seconds it took."""
+    started = time.process_time()
     params, seed, present = _context(task.context)
     out = []
     for scope, sid, count, tally_dict in task.scopes:
@@ -73,4 +75,4 @@ def decrypt_scopes(task: DecryptTask) -> list[dict[str, Any]]:
         plaintext = combine_decryption(params, tally, partials, max_count=max(count, 1))
         scope_typed: Scope = "station" if scope == "station" else "region" if scope == "region" else "nation"
         out.append(TallyEntry(scope_typed, sid, count, tally, plaintext).to_dict())
-    return out
+    return out, time.process_time() - started

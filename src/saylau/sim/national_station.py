@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import json
+import resource
+import time as _time
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -69,6 +71,10 @@ class StationOutput:
     encryptions: int
     protocol: dict[str, Any]
     protocol_at: str
+    cpu_s: float = 0.0
+    """CPU seconds the worker spent on the station (for the benchmark; not part of the record)."""
+    rss_mb: float = 0.0
+    """The worker process's peak resident memory so far, MB (idem)."""
 
     def summary(self) -> dict[str, Any]:
         """Everything but the bytes (the chunk's ``.json``)."""
@@ -84,6 +90,8 @@ class StationOutput:
             "encryptions": self.encryptions,
             "protocol": self.protocol,
             "protocol_at": self.protocol_at,
+            "cpu_s": self.cpu_s,
+            "rss_mb": self.rss_mb,
         }
 
 
@@ -182,6 +190,7 @@ def _day(
 
 def run_station(task: StationTask) -> StationOutput:
     """Vote, challenge, revote, tally and sign the protocol of one station."""
+    started = _time.process_time()
     ctx = _context(task.context)
     params, sid = ctx.params, task.station_id
     rnd = simulation_random(ctx.seed, "voters", sid)
@@ -281,4 +290,6 @@ def run_station(task: StationTask) -> StationOutput:
         encryptions=encryptions,
         protocol=protocol.model_dump(mode="json"),
         protocol_at=format_time(arrival),
+        cpu_s=_time.process_time() - started,
+        rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )
