@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import json
+import resource
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,25 @@ from saylau.board.hashing import canonical_json, canonical_object
 from saylau.errors import BoardError
 from saylau.record import format as fmt
 
-__all__ = ["BoardEvent", "StreamingBoardStore", "merged_events", "publish"]
+__all__ = ["BoardEvent", "StreamingBoardStore", "allow_open_files", "merged_events", "publish"]
+
+_SPARE_FILES = 256
+"""File descriptors kept free beside the merge's (the record's files, libraries, the verifier)."""
+
+
+def allow_open_files(count: int) -> None:
+    """Raise this process's soft limit of open files to hold ``count`` more (the merge opens one per
+    station); ``BoardError`` naming the limit when even the hard limit is too low.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = count + _SPARE_FILES
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        if hard != resource.RLIM_INFINITY and hard < wanted:
+            raise BoardError(
+                f"merging {count:,} stations' board events needs {wanted:,} open files; the limit is "
+                f"{hard:,} (raise it with `ulimit -n {wanted}`)"
+            )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 class StreamingBoardStore:
@@ -124,4 +143,5 @@ def _station_events(index: int, lines: Iterable[bytes]) -> Iterator[BoardEvent]:
 def merged_events(stations: Iterable[tuple[int, Iterable[bytes]]]) -> Iterator[BoardEvent]:
     """Every station's events (``(index, lines of its board chunk)``) in one time order."""
     streams = [_station_events(i, lines) for i, lines in stations]
+    allow_open_files(len(streams))
     yield from heapq.merge(*streams, key=lambda e: (e.time, e.station, e.seq))
