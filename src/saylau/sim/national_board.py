@@ -31,8 +31,9 @@ _SPARE_FILES = 256
 
 
 def allow_open_files(count: int) -> None:
-    """Raise this process's soft limit of open files to hold ``count`` more (the merge opens one per
-    station); ``BoardError`` naming the limit when even the hard limit is too low.
+    """Raise this process's soft limit of open files to hold ``count`` more (one per station's chunk).
+
+    ``BoardError`` naming the limit when even the hard limit is too low.
     """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     wanted = count + _SPARE_FILES
