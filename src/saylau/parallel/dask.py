@@ -45,7 +45,7 @@ class DaskExecutor:
             self._client: Any = dist.Client(self._cluster)
             self.name = f"dask LocalCluster ({workers} {'processes' if processes else 'threads'})"
         else:
-            self._client = dist.Client(address)
+            self._client = dist.Client(address, timeout="10s")
             self.name = f"dask cluster {address}"
         threads = self._client.nthreads()
         self.workers = max(1, sum(threads.values()))
