@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from saylau.cli import app
@@ -63,3 +64,17 @@ def test_killed_run_resumes_to_the_same_record(tmp_path: Path) -> None:
     assert _record_hash(killed) == _record_hash(tmp_path / "fresh")
     for name in os.listdir(tmp_path / "fresh" / "record"):
         assert (killed / "record" / name).read_bytes() == (tmp_path / "fresh" / "record" / name).read_bytes()
+
+
+@pytest.mark.slow
+def test_cli_on_a_local_cluster_writes_the_serial_record(tmp_path: Path) -> None:
+    runner = CliRunner()
+    small = [str(MINI), "--scale", "0.005", "--seed", "5", "--quiet", "--no-verify"]
+    serial = runner.invoke(app, ["simulate", *small, "--workers", "1", "--out", str(tmp_path / "a")])
+    assert serial.exit_code == 0, serial.output
+    dask = runner.invoke(
+        app, ["simulate", *small, "--local-cluster", "--workers", "2", "--out", str(tmp_path / "b")]
+    )
+    assert dask.exit_code == 0, dask.output
+    assert "dask LocalCluster" in dask.output
+    assert _record_hash(tmp_path / "a") == _record_hash(tmp_path / "b")
