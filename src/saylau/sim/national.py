@@ -29,7 +29,7 @@ import json
 import resource
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -56,7 +56,7 @@ from saylau.sim.national_decrypt import DecryptTask, decrypt_scopes, seeded_cere
 from saylau.sim.national_rng import simulation_bytes
 from saylau.sim.national_state import WorkDir
 from saylau.sim.national_station import StationTask, run_station, station_key
-from saylau.sim.paper import simulate_paper
+from saylau.sim.paper import PaperSimulation, simulate_paper
 from saylau.voting.device import DeviceRecord
 from saylau.voting.publish import (
     closed_payload,
@@ -157,36 +157,39 @@ class _Phases:
         }
 
 
-@dataclass
-class _Plan:
-    scenario: Scenario
-    manifest: Manifest
-    stations: list[str]
-    tasks: list[StationTask]
-    registered: list[int]
+def _context(sc: Scenario, manifest: Manifest, params: ElectionParameters, opts: NationalOptions) -> bytes:
+    """What every station task shares (``national_station._Context``), as canonical JSON."""
+    contest = manifest.contests[0]
+    return canonical_json({
+        "params": params.to_dict(),
+        "seed": opts.seed,
+        "election_id": manifest.election_id,
+        "contest_id": contest.contest_id,
+        "options": [s.selection_id for s in contest.selections],
+        "turnout_times": list(sc.rules.turnout_reports_local),
+        "challenge_rate": opts.challenge_rate,
+        "remote_rate": opts.remote_rate,
+        "revote_rate": opts.revote_rate,
+        "admit": opts.admit,
+        "revote_key": simulation_bytes(opts.seed, "revote-key").hex(),
+    })
 
 
-def _plan(sc: Scenario, opts: NationalOptions, context: Callable[[Manifest], bytes]) -> _Plan:
-    paper = simulate_paper(sc, scale=opts.scale, seed=opts.seed)
+def _station_tasks(paper: PaperSimulation, manifest: Manifest, context: bytes) -> list[StationTask]:
+    """One task per station, in manifest order, with the paper simulation's roll and valid votes."""
     t = paper.table
-    manifest: Manifest = sc.to_manifest(station_ids=t.station)
     row = {sid: i for i, sid in enumerate(t.station)}
     windows = VotingWindows(manifest)
-    blob = context(manifest)
-    tasks, stations, registered = [], [], []
+    tasks = []
     for i, loc in enumerate(manifest.locations()):
         sid = loc.station.station_id
         opens, closes = windows.window(sid)
         r = row[sid]
-        tasks.append(
-            StationTask(
-                blob, i, sid, manifest.style_for_region(loc.region_id).style_id, opens.isoformat(),
-                closes.isoformat(), tuple(int(x) for x in t.votes[r]), int(t.registered[r]),
-            )
-        )
-        stations.append(sid)
-        registered.append(int(t.registered[r]))
-    return _Plan(sc, manifest, stations, tasks, registered)
+        style = manifest.style_for_region(loc.region_id).style_id
+        votes = tuple(int(x) for x in t.votes[r])
+        roll = int(t.registered[r])
+        tasks.append(StationTask(context, i, sid, style, opens.isoformat(), closes.isoformat(), votes, roll))
+    return tasks
 
 
 def _roll_up(
@@ -231,31 +234,13 @@ def run_national(
     phases.start()
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     seed = opts.seed
-    holder: dict[str, Any] = {}
-
-    def context(manifest: Manifest) -> bytes:
-        base_hash = fmt.election_base_hash(manifest.manifest_hash(), opts.guardians, opts.quorum)
-        guardians, joint = seeded_ceremony(opts.guardians, opts.quorum, base_hash, seed)
-        params = ElectionParameters(base_hash, joint, manifest.contest_specs())
-        contest = manifest.contests[0]
-        holder.update(guardians=guardians, params=params)
-        return canonical_json({
-            "params": params.to_dict(),
-            "seed": seed,
-            "election_id": manifest.election_id,
-            "contest_id": contest.contest_id,
-            "options": [s.selection_id for s in contest.selections],
-            "turnout_times": list(sc.rules.turnout_reports_local),
-            "challenge_rate": opts.challenge_rate,
-            "remote_rate": opts.remote_rate,
-            "revote_rate": opts.revote_rate,
-            "admit": opts.admit,
-            "revote_key": simulation_bytes(seed, "revote-key").hex(),
-        })
-
-    plan = _plan(sc, opts, context)
-    manifest, params = plan.manifest, holder["params"]
-    guardians = holder["guardians"]
+    paper = simulate_paper(sc, scale=opts.scale, seed=seed)
+    manifest: Manifest = sc.to_manifest(station_ids=paper.table.station)
+    base_hash = fmt.election_base_hash(manifest.manifest_hash(), opts.guardians, opts.quorum)
+    guardians, joint = seeded_ceremony(opts.guardians, opts.quorum, base_hash, seed)
+    params = ElectionParameters(base_hash, joint, manifest.contest_specs())
+    tasks = _station_tasks(paper, manifest, _context(sc, manifest, params, opts))
+    stations = [task.station_id for task in tasks]
     options_ids = [s.selection_id for s in manifest.contests[0].selections]
     phases.stop("plan and key ceremony")
 
@@ -272,17 +257,17 @@ def run_national(
     }
     work = WorkDir(work_root, config)
     done = work.completed()
-    voters = sum(sum(task.votes) for task in plan.tasks)
+    voters = sum(sum(task.votes) for task in tasks)
     tick("encrypting", 0, voters)
-    tick("encrypting", sum(sum(plan.tasks[i].votes) for i in done))
-    todo = (task for task in plan.tasks if task.index not in done)
+    tick("encrypting", sum(sum(tasks[i].votes) for i in done))
+    todo = (task for task in tasks if task.index not in done)
     phases.start()
     station_cpu, worker_rss = 0.0, 0.0
     for _, station in pool.imap_unordered(run_station, todo):
         station_cpu += station.cpu_s
         worker_rss = max(worker_rss, station.rss_mb)
         work.save(station)
-        tick("encrypting", sum(plan.tasks[station.index].votes))
+        tick("encrypting", sum(tasks[station.index].votes))
     inline = isinstance(pool, SerialExecutor)  # then the tasks' CPU is already the client's
     phases.stop("stations (vote, encrypt, prove, tally, sign)", 0.0 if inline else station_cpu)
 
@@ -295,7 +280,7 @@ def run_national(
     protocols: list[tuple[str, int, dict[str, Any]]] = []
     states = {"cast": 0, "challenged": 0, "superseded": 0}
     encryptions = 0
-    for i in range(len(plan.tasks)):
+    for i in range(len(tasks)):
         s = work.summary(i)
         devices += [DeviceRecord.from_dict(d) for d in s["devices"]]
         tallies.append(EncryptedTally.from_dict(s["tally"]))
@@ -337,7 +322,7 @@ def run_national(
     for counts in generated_by_station:
         for o, c in zip(options_ids, counts, strict=True):
             generated[o] += c
-    for e, counts in zip(final[: len(plan.stations)], generated_by_station, strict=True):
+    for e, counts in zip(final[: len(stations)], generated_by_station, strict=True):
         if e.counts()[contest_id] != dict(zip(options_ids, counts, strict=True)):
             raise ElectionError(f"station {e.scope_id}: decrypted tally differs from the votes cast there")
     decrypted = final[-1].counts()[contest_id]
@@ -353,8 +338,8 @@ def run_national(
 
     def board_rows() -> Iterator[bytes]:
         windows = VotingWindows(manifest)
-        opens = min(windows.window(s)[0] for s in plan.stations)
-        closes = max(windows.window(s)[1] for s in plan.stations)
+        opens = min(windows.window(s)[0] for s in stations)
+        closes = max(windows.window(s)[1] for s in stations)
         clock = SimulatedClock(opens - timedelta(days=1))
         store = StreamingBoardStore()
         board = BulletinBoard(manifest.election_id, store, signer, opts.checkpoint_every, clock)
@@ -369,12 +354,12 @@ def run_national(
             yield from pub("guardian", guardian_record_payload(record))
         clock.set(clock() + timedelta(minutes=10))
         yield from pub("joint_key", {"parameters": params.to_dict()})
-        for sid in plan.stations:
+        for sid in stations:
             key = station_key(seed, sid).public_key()
             yield from pub("note", station_key_payload(sid, public_key_hex(key)))
         clock.set(opens)
         yield from pub("phase", open_payload(opens))
-        streams = ((i, work.lines(i, "board")) for i in range(len(plan.stations)))
+        streams = ((i, work.lines(i, "board")) for i in range(len(stations)))
         for ev in merged_events(streams):
             yield from pub(ev.kind, json.loads(ev.raw), ev.code, time=ev.time, payload_hash=ev.payload_hash,
                            raw=ev.raw)
@@ -402,7 +387,7 @@ def run_national(
         yield from store.drain()
 
     def lines(part: str) -> Iterator[bytes]:
-        for i in range(len(plan.stations)):
+        for i in range(len(stations)):
             yield from work.lines(i, part)
 
     record_hash = write_record_stream(
@@ -427,7 +412,7 @@ def run_national(
     result = NationalResult(
         out=out,
         record_hash=record_hash,
-        stations=len(plan.stations),
+        stations=len(stations),
         voters=voters,
         encryptions=encryptions,
         states=states,
