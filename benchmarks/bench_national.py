@@ -6,7 +6,7 @@ then prints per phase the time and ballots per second, the peak memory of the ma
 largest worker, the record's bytes per ballot, and an extrapolation to scale 1.0 (7,940,478 valid
 ballots, 10,101 stations) on this machine and on a cluster: the parallel phases' core-seconds per
 ballot (or per tally scope, for decryption) are measured, the serial phases' seconds per ballot too,
-and the whole is ``serial + parallel / cores`` (Amdahl). Figures also go to
+and the whole is ``client + workers / cores`` (Amdahl). Figures also go to
 ``build/bench-national/results.json``.
 """
 
@@ -27,13 +27,13 @@ from rich.table import Table
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench-national"
 NATIONAL_BALLOTS = 7_940_478  # kz-2022 valid ballots: the encrypted ballots at scale 1.0
-NATIONAL_SCOPES = 10_101 + 20 + 1  # stations, regions, nation
+NATIONAL_STATIONS = 10_101
+NATIONAL_SCOPES = NATIONAL_STATIONS + 20 + 1  # stations, regions, nation
 
-STATIONS = "stations (vote, encrypt, prove, tally, sign)"
 DECRYPT = "decryption (guardians present, with proofs)"
 VERIFY = "independent verification"
-PARALLEL = (STATIONS, VERIFY)
-"""Phases that run on the executor's workers (decryption too, but per scope, handled apart)."""
+PER_STATION = ("plan and key ceremony", "tally roll-up")
+"""Client phases whose work grows with the stations, not the ballots."""
 
 
 def run_one(scale: float, workers: int, seed: int, verify: bool) -> dict[str, Any]:
@@ -70,38 +70,44 @@ def run_one(scale: float, workers: int, seed: int, verify: bool) -> dict[str, An
     }
 
 
-def _cpu(r: dict[str, Any], phase: str) -> float:
-    c = r["cpu"][phase]
-    return float(c["client"] + c["workers"])
+def _national(r: dict[str, Any], phase: str, who: str) -> float:
+    """CPU seconds of ``phase`` at scale 1.0 in the client or the workers (``who``), scaled per ballot,
+    per tally scope (decryption) or per station (plan, roll-up)."""
+    cpu = float(r["cpu"][phase][who])
+    if phase == DECRYPT:
+        return cpu * NATIONAL_SCOPES / r["scopes"]
+    if phase in PER_STATION:
+        return cpu * NATIONAL_STATIONS / r["stations"]
+    return cpu * NATIONAL_BALLOTS / r["ballots"]
+
+
+def _phases(runs: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Each phase with the run it is extrapolated from: the largest run, or for verification the
+    largest run that verified."""
+    base = runs[-1]
+    out = [(p, base) for p in base["cpu"]]
+    verified = [r for r in runs if VERIFY in r["cpu"]]
+    if VERIFY not in base["cpu"] and verified:
+        out.append((VERIFY, verified[-1]))
+    return out
 
 
 def extrapolate(runs: list[dict[str, Any]], cores: int) -> float:
-    """Seconds for scale 1.0 on ``cores`` busy cores, from the CPU seconds per ballot (per scope, for
-    decryption) of the largest run, verification from the largest run that verified; the parallel
-    phases are assumed to spread perfectly over the cores, the others run in the one client process.
-    """
-    base = runs[-1]
-    total = 0.0
-    for phase in base["cpu"]:
-        if phase == DECRYPT:
-            total += _cpu(base, phase) * NATIONAL_SCOPES / base["scopes"] / cores
-        elif phase in PARALLEL:
-            total += _cpu(base, phase) * NATIONAL_BALLOTS / base["ballots"] / cores
-        else:
-            total += _cpu(base, phase) * NATIONAL_BALLOTS / base["ballots"]
-    verified = [r for r in runs if VERIFY in r["cpu"]]
-    if VERIFY not in base["cpu"] and verified:
-        total += _cpu(verified[-1], VERIFY) * NATIONAL_BALLOTS / verified[-1]["ballots"] / cores
-    return total
+    """Seconds for scale 1.0 with ``cores`` busy worker cores: the client's CPU seconds run in one
+    process, the workers' spread perfectly over the cores (Amdahl's law)."""
+    return sum(
+        _national(r, p, "client") + _national(r, p, "workers") / cores for p, r in _phases(runs)
+    )
 
 
 def serial_share(runs: list[dict[str, Any]]) -> float:
-    """Seconds at scale 1.0 spent in the phases one process does (the client), whatever the cores."""
-    base = runs[-1]
-    return sum(
-        _cpu(base, p) * NATIONAL_BALLOTS / base["ballots"]
-        for p in base["cpu"] if p not in (*PARALLEL, DECRYPT)
-    )
+    """Seconds at scale 1.0 that the one client process spends, whatever the cluster."""
+    return sum(_national(r, p, "client") for p, r in _phases(runs))
+
+
+def _cpu(r: dict[str, Any], phase: str) -> float:
+    c = r["cpu"][phase]
+    return float(c["client"] + c["workers"])
 
 
 def _hours(seconds: float) -> str:
@@ -115,14 +121,15 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--verify-up-to", type=float, default=0.001,
                         help="verify the record of scales up to this one (verification is extrapolated)")
+    parser.add_argument("--report", type=Path, help="print the tables of a saved results.json, run nothing")
     parser.add_argument("--one", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one is not None:
         print(json.dumps(run_one(args.one, args.workers, args.seed, args.one <= args.verify_up_to)))
         return
     console = Console()
-    runs = []
-    for scale in args.scales:
+    runs = json.loads(args.report.read_text())["runs"] if args.report else []
+    for scale in [] if args.report else args.scales:
         with console.status(f"scale {scale:g}: the encrypted election end to end on {args.workers} workers"):
             proc = subprocess.run(
                 [sys.executable, __file__, "--one", str(scale), "--workers", str(args.workers),
@@ -131,7 +138,7 @@ def main() -> None:
             )
         runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
 
-    table = Table(title=f"encrypted national election (kz-2022), {args.workers} worker processes")
+    table = Table(title=f"encrypted national election (kz-2022), {runs[0]['workers']} worker processes")
     table.add_column("phase")
     for r in runs:
         table.add_column(f"scale {r['scale']:g}: s", justify="right")
@@ -174,8 +181,14 @@ def main() -> None:
                          ("32 machines x 8 cores (256)", 256)):
         ext.add_row(label, _hours(extrapolate(runs, cores)))
     ext.add_row("of which the serial client (any cluster)", _hours(serial_share(runs)))
+    for phase, r in _phases(runs):
+        client, workers = _national(r, phase, "client"), _national(r, phase, "workers")
+        ext.add_row(f"  {phase}: client {client:,.0f} + workers {workers:,.0f} CPU s; on 2 cores",
+                    _hours(client + workers / 2))
     ext.add_row("record size", f"{base['bytes_per_ballot'] * NATIONAL_BALLOTS / 1e9:,.0f} GB")
     console.print(ext)
+    if args.report:
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "results.json").write_text(json.dumps(
         {"runs": runs, "extrapolation_s": {c: extrapolate(runs, c) for c in (2, 64, 256)},
