@@ -63,7 +63,7 @@ def run_one(scale: float, workers: int, seed: int, verify: bool) -> dict[str, An
         "cpu": result.cpu_s,
         "wall_s": wall,
         "rss_main_mb": own,
-        "rss_worker_mb": children,
+        "rss_worker_mb": max(children, result.peak_rss_mb["largest_worker"]),
         "record_bytes": result.record_bytes,
         "bytes_per_ballot": summary["bytes_per_ballot"],
         "record_hash": summary["record_hash"],
