@@ -80,8 +80,10 @@ def test_simulate_is_deterministic(tmp_path: Path) -> None:
     assert (a / "turnout.csv").read_bytes() == (b / "turnout.csv").read_bytes()
 
 
-def test_simulate_needs_paper_and_known_scenario(tmp_path: Path) -> None:
-    r = runner.invoke(app, ["simulate", "kz-2022", "--out", str(tmp_path / "x")])
+def test_simulate_needs_a_scale_and_known_scenario(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["simulate", "kz-2022", "--scale", "0", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["simulate", "kz-2022", "--workers", "0", "--out", str(tmp_path / "x")])
     assert r.exit_code == 2
     r = runner.invoke(app, ["simulate", "nowhere-1999", "--paper", "--out", str(tmp_path / "y")])
     assert r.exit_code == 1

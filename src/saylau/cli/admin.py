@@ -1,4 +1,4 @@
-"""CLI commands of the admin area: simulate an election's paper results, show results.
+"""CLI commands of the admin area: simulate an election (``cli.simulate``), show results.
 
 ``saylau simulate kz-2022 --scale 1.0 --paper --seed 1 --out DIR`` writes a results directory
 (see :mod:`saylau.election.results_io`); ``saylau results DIR --json`` prints the national totals
@@ -18,56 +18,7 @@ if TYPE_CHECKING:
 
     from saylau.election.results_io import LoadedResults
 
-__all__ = ["register", "results", "results_table", "simulate"]
-
-
-def simulate(
-    scenario: Annotated[
-        str, typer.Argument(help="scenario name ($SAYLAU_SCENARIOS, ./scenarios or shipped) or a path")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="results directory to write")],
-    scale: Annotated[float, typer.Option(help="fraction of voters (and stations) to simulate")] = 1.0,
-    seed: Annotated[int, typer.Option(help="random seed; same seed, same results")] = 1,
-    paper: Annotated[bool, typer.Option("--paper", help="paper protocols only, no encryption")] = False,
-    plots: Annotated[bool, typer.Option("--plots", help="also write turnout.png and reporting.png")] = False,
-) -> None:
-    """Simulate the election's station protocols and turnout, calibrated to the published totals."""
-    from rich.console import Console
-    from rich.progress import Progress
-
-    from saylau.errors import SaylauError
-    from saylau.sim.run import STEPS, run_paper
-
-    console = Console(stderr=True)
-    if not 0 < scale <= 1:
-        raise typer.BadParameter(f"--scale must be in (0, 1], got {scale}")
-    if not paper:
-        console.print("[red]only --paper is available here; encrypted voting runs in `saylau demo`[/red]")
-        raise typer.Exit(2)
-    try:
-        with Progress(console=console, transient=True) as progress:
-            task = progress.add_task("simulating", total=STEPS)
-            run = run_paper(
-                scenario,
-                out,
-                scale=scale,
-                seed=seed,
-                progress=lambda step: progress.update(task, advance=1, description=step),
-            )
-    except SaylauError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(1) from exc
-    t, decision = run.sim.table, run.decision
-    if plots:
-        from saylau.sim.plots import plot_reporting, plot_turnout_day
-
-        summary = json.loads((out / "results.json").read_text(encoding="utf-8"))
-        plot_turnout_day(summary, out / "turnout.png")
-        plot_reporting(summary, out / "reporting.png")
-    console.print(
-        f"{len(t)} stations, {int(t.registered.sum()):,} registered, {int(t.voted.sum()):,} took part "
-        f"→ {out}  ({decision.outcome}{': ' + decision.winner if decision.winner else ''})"
-    )
+__all__ = ["register", "results", "results_table"]
 
 
 def results(
@@ -196,5 +147,7 @@ def _partial(res: LoadedResults, as_of: str, as_json: bool, lang: str) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the application."""
+    from saylau.cli.simulate import simulate
+
     app.command("simulate")(simulate)
     app.command("results")(results)

@@ -25,6 +25,7 @@ EXTRA_OF_MODULE: dict[str, str] = {
         "server",
     ),
     **dict.fromkeys(("scipy", "matplotlib", "jinja2"), "forensics"),
+    **dict.fromkeys(("distributed", "dask"), "scale"),
 }
 """Top-level modules an optional extra brings (pyproject's ``[project.optional-dependencies]``)."""
 
@@ -53,7 +54,8 @@ def missing_extra(exc: ModuleNotFoundError, argv: list[str]) -> str | None:
     if extra is None:
         return None
     command = _command(argv)
-    extra = EXTRA_OF_COMMAND.get(command, extra)
+    if extra != "scale":  # a Dask option asks for the scale extra, whatever the command
+        extra = EXTRA_OF_COMMAND.get(command, extra)
     what = f"saylau {command}" if command else "saylau"
     return f"{what} needs the {extra} extra ({top} is not installed): pip install 'saylau[{extra}]'"
 
