@@ -116,7 +116,8 @@ def run_election(client: TestClient, definition: dict[str, Any] | None = None) -
         assert client.post(f"{P}/elections/{eid}/ballots", json=body, headers=cred).status_code == 201
     # the last voter votes remotely, first for cand-b, then revotes: only the last ballot counts
     voter, station, choice = CHOICES[-1]
-    r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": VOTERS[int(voter[1:])]}, headers=cec)
+    r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": VOTERS[int(voter[1:])]},
+                    headers=cec)
     assert r.status_code == 201, r.text
     cred = {"Authorization": f"Bearer {r.json()['credential']}"}
     tag = bytes.fromhex(r.json()["revote_tag"])

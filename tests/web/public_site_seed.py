@@ -73,8 +73,8 @@ def register_all(c: httpx.Client, cec: dict[str, str], sc: Scenario) -> str:
     _ok(c.post("/elections", json=body, headers=cec), 201)
     applicants = {a.id: a for a in sc.applicants}
     for a in sc.applicants:
-        _ok(c.post(f"/elections/{eid}/applications", json={"applicant": a.model_dump(mode="json")}, headers=cec),
-            201)
+        body = {"applicant": a.model_dump(mode="json")}
+        _ok(c.post(f"/elections/{eid}/applications", json=body, headers=cec), 201)
     for a in sc.applicants:
         on = (a.application_date + timedelta(days=1)).isoformat()
         _ok(c.post(f"/elections/{eid}/applications/{a.id}/decision", json={"decided_on": on}, headers=cec))
@@ -89,8 +89,8 @@ def register_all(c: httpx.Client, cec: dict[str, str], sc: Scenario) -> str:
         "decided_on": (day + timedelta(days=3)).isoformat()}))
     upheld = applicants[UPHELD]
     day = upheld.application_date
-    revised = upheld.model_copy(update={"fee_paid": sc.candidacy.fee_amount if sc.candidacy else 0}).model_dump(
-        mode="json")
+    assert sc.candidacy is not None
+    revised = upheld.model_copy(update={"fee_paid": sc.candidacy.fee_amount}).model_dump(mode="json")
     _ok(c.post(f"/elections/{eid}/applications/{UPHELD}/appeal", headers=cec, json={
         "filed_by": "Bolat Kemelbekov", "filed_on": (day + timedelta(days=1)).isoformat(),
         "grounds": "the fee was paid on the day of the decision", "revised_applicant": revised,

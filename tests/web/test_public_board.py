@@ -1,4 +1,4 @@
-"""The bulletin-board browser after a decrypted election: the API's board, checkpoints, codes, record, checks."""
+"""The board browser after a decrypted election: the API's board, checkpoints, codes, record, verification."""
 
 from __future__ import annotations
 
@@ -116,11 +116,12 @@ def test_entry_detail_is_the_api_entry(decrypted: Decrypted, page: Any) -> None:
 
 def test_tracking_code_lookup_works_without_javascript(decrypted: Decrypted, browser: Any) -> None:
     _, entries, _ = _board(decrypted)
-    codes = {kind: next(e["code"] for e in entries if e["kind"] == kind) for kind in ("challenge", "superseded")}
+    codes = {k: next(e["code"] for e in entries if e["kind"] == k) for k in ("challenge", "superseded")}
     cast = next(e["code"] for e in entries if e["kind"] == "ballot" and e["code"] not in codes.values())
     ctx = browser.new_context(viewport={"width": 360, "height": 740}, java_script_enabled=False)
     p = ctx.new_page()
-    for code, status in ((cast, "cast"), (codes["superseded"], "superseded"), (codes["challenge"], "challenged")):
+    cases = ((cast, "cast"), (codes["superseded"], "superseded"), (codes["challenge"], "challenged"))
+    for code, status in cases:
         p.goto(f"{decrypted.url}/elections/{decrypted.election_id}/board?lang=kk")
         p.locator("#code").fill(code)
         p.locator("form.lookup button").click()
@@ -128,7 +129,8 @@ def test_tracking_code_lookup_works_without_javascript(decrypted: Decrypted, bro
         assert "/board/lookup?" in p.url and "lang=kk" in p.url
         assert p.locator("#lookup-result").get_attribute("data-status") == status
         api = decrypted.api(f"/elections/{decrypted.election_id}/board/codes/{code}")
-        positions = p.locator("#lookup-table tbody tr").evaluate_all("rs => rs.map(r => Number(r.dataset.position))")
+        positions = p.locator("#lookup-table tbody tr").evaluate_all(
+            "rs => rs.map(r => Number(r.dataset.position))")
         assert positions == [e["position"] for e in api["entries"]]
     assert p.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(p, "board-lookup-kk-phone")
@@ -136,7 +138,8 @@ def test_tracking_code_lookup_works_without_javascript(decrypted: Decrypted, bro
     missing = httpx.get(f"{decrypted.url}/elections/{decrypted.election_id}/board/lookup",
                         params={"code": "00" * 32, "lang": "en"})
     assert missing.status_code == 200 and 'id="lookup-none"' in missing.text
-    long = httpx.get(f"{decrypted.url}/elections/{decrypted.election_id}/board/lookup", params={"code": "a" * 500})
+    long = httpx.get(f"{decrypted.url}/elections/{decrypted.election_id}/board/lookup",
+                     params={"code": "a" * 500})
     assert long.status_code == 422 and 'role="alert"' in long.text
 
 

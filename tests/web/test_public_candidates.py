@@ -40,7 +40,9 @@ def _fmt(lang: str) -> Page:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_candidates_page_shows_every_decision_of_the_api(registration: Registration, page: Any, lang: str) -> None:
+def test_candidates_page_shows_every_decision_of_the_api(
+    registration: Registration, page: Any, lang: str
+) -> None:
     eid = registration.election_id
     apps = registration.api(f"/elections/{eid}/applications")
     f = _fmt(lang)

@@ -1,4 +1,4 @@
-"""Each election decides by its own result rules, stored when it is defined: a changed rule, another decision."""
+"""Each election decides by its own result rules, stored when it is defined: other rule, other decision."""
 
 from __future__ import annotations
 

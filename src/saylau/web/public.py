@@ -1,4 +1,4 @@
-"""The public site's routes (no login): results, candidates and applicants, the bulletin board; docs/web.md."""
+"""The public site's routes (no login): results, candidates and applicants, the board; docs/web.md."""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""The bulletin-board browser: paged entries with the signed checkpoints, one entry, tracking-code lookup,
-the election record's download and hash, and the server's verification result.
+"""The bulletin-board browser: paged entries with their signed checkpoints, an entry, tracking codes.
+
+The board page also links the election record's download with its hash, and shows the server's
+verification result.
 
 Every figure is the API's: the entries and checkpoints are the rows ``GET /board`` exports, a code's
 entries those of ``GET /board/codes/{code}``, the verification the ``GET /verification`` job (called
@@ -87,7 +89,8 @@ def _when(page: Page, iso: str, zone: str) -> str:
 
 
 def _row(page: Page, r: BoardEntryRow, zone: str) -> dict[str, Any]:
-    return {"position": r.position, "position_text": page.number(r.position), "time": _when(page, r.time, zone),
+    return {"position": r.position, "position_text": page.number(r.position),
+            "time": _when(page, r.time, zone),
             "time_raw": r.time, "kind": r.kind, "kind_text": _kind(page, r.kind), "code": r.code,
             "entry_hash": r.entry_hash, "summary": data.summary(r.payload, r.kind)}
 
@@ -140,11 +143,12 @@ def board_page(election_id: str, request: Request, state: StateDep) -> Response:
         cps = data.checkpoints(session, election_id, header["public_key"])
         phase = get_election(session, election_id).phase
     verification = _verification(state, election_id)
-    checkpoints = [{"position": c.checkpoint.position, "position_text": page.number(c.checkpoint.position),
-                    "count": page.number(c.checkpoint.count), "entry_hash": c.checkpoint.entry_hash,
-                    "time": _when(page, c.checkpoint.time, zone), "final": c.checkpoint.final,
-                    "signature_ok": c.signature_ok, "head_matches": c.head_matches, "ok": c.ok,
-                    "page": c.checkpoint.position // per + 1} for c in cps]
+    checkpoints: list[dict[str, Any]] = [
+        {"position": c.checkpoint.position, "position_text": page.number(c.checkpoint.position),
+         "count": page.number(c.checkpoint.count), "entry_hash": c.checkpoint.entry_hash,
+         "time": _when(page, c.checkpoint.time, zone), "final": c.checkpoint.final,
+         "signature_ok": c.signature_ok, "head_matches": c.head_matches, "ok": c.ok,
+         "page": c.checkpoint.position // per + 1} for c in cps]
     return page.render(
         "public_board.html",
         election_id=election_id,
@@ -157,7 +161,7 @@ def board_page(election_id: str, request: Request, state: StateDep) -> Response:
         first=start,
         last=start + len(rows) - 1,
         checkpoints=checkpoints,
-        on_page=[c for c in checkpoints if start <= c["position"] < start + per],
+        on_page=[c for c in checkpoints if start <= int(c["position"]) < start + per],
         per=per,
         checkpoints_ok=all(c["ok"] for c in checkpoints),
         zone=zone,
@@ -225,7 +229,8 @@ def entry_page(election_id: str, position: str, request: Request, state: StateDe
         payload=json.dumps(row.payload, indent=1, ensure_ascii=False, sort_keys=True),
         count=count,
         covering=None if covering is None else {
-            "position": covering.checkpoint.position, "position_text": page.number(covering.checkpoint.position),
+            "position": covering.checkpoint.position,
+            "position_text": page.number(covering.checkpoint.position),
             "ok": covering.ok, "final": covering.checkpoint.final},
         page_number=row.position // data.PAGE_SIZE + 1,
     )

@@ -53,7 +53,9 @@ def entry_count(session: Session, election_id: str) -> int:
                               .where(BoardEntryRow.election_id == election_id)) or 0)
 
 
-def entries_page(session: Session, election_id: str, start: int, size: int = PAGE_SIZE) -> list[BoardEntryRow]:
+def entries_page(
+    session: Session, election_id: str, start: int, size: int = PAGE_SIZE
+) -> list[BoardEntryRow]:
     """Entries at positions ``start`` … ``start + size - 1``."""
     return list(session.scalars(
         select(BoardEntryRow)

@@ -28,8 +28,9 @@ router = APIRouter(include_in_schema=False)
 
 def _version(page: Page, d: dict[str, Any]) -> dict[str, Any]:
     """One decision version for the template."""
-    outcomes = [{"rule_id": o["rule_id"], "passed": bool(o["passed"]), "label": rule_label(page, o["rule_id"]),
-                 "sentence": outcome_sentence(page, o)} for o in d["outcomes"]]
+    outcomes = [{"rule_id": o["rule_id"], "passed": bool(o["passed"]),
+                 "label": rule_label(page, o["rule_id"]), "sentence": outcome_sentence(page, o)}
+                for o in d["outcomes"]]
     failed = sum(not o["passed"] for o in outcomes)
     appeal = d.get("appeal")
     return {
@@ -81,8 +82,8 @@ def _rules(page: Page, rules: dict[str, Any] | None) -> list[tuple[str, str]]:
         (page.gettext("Higher education"), yes if rules["higher_education_required"] else no),
         (page.gettext("Years in civil service or elected office"), page.number(rules["service_years"])),
         (page.gettext("Signatures needed"), page.gettext(
-            "%(share)s of registered voters, with at least %(fraction)s of them in each of %(regions)s of the "
-            "regions", share=page.percent(float(rules["signature_threshold"]), 0),
+            "%(share)s of registered voters, with at least %(fraction)s of them in each of %(regions)s "
+            "of the regions", share=page.percent(float(rules["signature_threshold"]), 0),
             fraction=page.percent(float(rules["spread_min_region_fraction"]), 0),
             regions=page.percent(float(rules["spread_min_region_share"]), 0))),
         (page.gettext("Election fee"), money(page, rules["fee_amount"], rules["currency"])),

@@ -88,8 +88,10 @@ def _age(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
     values = {"age": page.number(ev["age_on_election_day"]), "day": day(page, ev["election_day"]),
               "min": page.number(ev["min_age"]), "born": day(page, ev["date_of_birth"])}
     if passed:
-        return page.gettext("Born %(born)s: aged %(age)s on election day (%(day)s), at least %(min)s.", **values)
-    return page.gettext("Born %(born)s: aged %(age)s on election day (%(day)s), younger than %(min)s.", **values)
+        return page.gettext("Born %(born)s: aged %(age)s on election day (%(day)s), at least %(min)s.",
+                            **values)
+    return page.gettext("Born %(born)s: aged %(age)s on election day (%(day)s), younger than %(min)s.",
+                        **values)
 
 
 def _residence(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
@@ -155,7 +157,8 @@ def _signatures(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
 
 
 def _spread(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
-    values = {"qualifying": page.number(len(ev["regions_qualifying"])), "regions": page.number(ev["regions_total"]),
+    values = {"qualifying": page.number(len(ev["regions_qualifying"])),
+              "regions": page.number(ev["regions_total"]),
               "per_region": page.number(ev["signatures_per_region_needed"]),
               "needed": page.number(ev["regions_needed"])}
     if passed:
@@ -167,7 +170,8 @@ def _spread(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
 
 def _fee(page: Page, passed: bool, ev: Mapping[str, Any]) -> str:
     currency = str(ev["currency"])
-    values = {"paid": money(page, ev["fee_paid"], currency), "amount": money(page, ev["fee_amount"], currency)}
+    values = {"paid": money(page, ev["fee_paid"], currency),
+              "amount": money(page, ev["fee_amount"], currency)}
     if passed:
         return page.gettext("Paid %(paid)s; the election fee is %(amount)s.", **values)
     return page.gettext("Paid %(paid)s of the %(amount)s election fee.", **values)
