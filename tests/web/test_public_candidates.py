@@ -105,7 +105,12 @@ def test_rule_reasons_are_translated(registration: Registration, page: Any) -> N
     young = page.locator("section[data-applicant='fictional-serikbayev'] tr[data-rule='min_age'] td").last
     assert "моложе 40" in young.inner_text() and "38" in young.inner_text()
     page.goto(f"{registration.url}/elections/{eid}/candidates?lang=kk")
-    assert page.locator("section[data-applicant='tokayev'] h3").inner_text() == "Қасым-Жомарт Тоқаев"
+    tokayev = page.locator("section[data-applicant='tokayev']")
+    assert tokayev.locator("h3").inner_text() == "Қасым-Жомарт Тоқаев"
+    nominator = load_scenario("kz-2022").option("tokayev").nominator
+    assert nominator is not None  # the nominating body named in the page's language, in the rule's reason too
+    assert nominator.get("kk") in tokayev.locator("tr[data-rule='nominator_type'] td").last.inner_text()
+    assert "барлық 12 ереже орындалды" in tokayev.locator(".verdict").inner_text()
 
 
 def test_candidates_page_without_javascript_on_a_phone(registration: Registration, browser: Any) -> None:

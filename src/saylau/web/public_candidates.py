@@ -26,10 +26,10 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 
-def _version(page: Page, d: dict[str, Any]) -> dict[str, Any]:
-    """One decision version for the template."""
+def _version(page: Page, d: dict[str, Any], nominator: str | None) -> dict[str, Any]:
+    """One decision version for the template (``nominator``: the body's name in the page's language)."""
     outcomes = [{"rule_id": o["rule_id"], "passed": bool(o["passed"]),
-                 "label": rule_label(page, o["rule_id"]), "sentence": outcome_sentence(page, o)}
+                 "label": rule_label(page, o["rule_id"]), "sentence": outcome_sentence(page, o, nominator)}
                 for o in d["outcomes"]]
     failed = sum(not o["passed"] for o in outcomes)
     appeal = d.get("appeal")
@@ -52,8 +52,8 @@ def _version(page: Page, d: dict[str, Any]) -> dict[str, Any]:
 def _applicant(page: Page, a: dict[str, Any], options: dict[str, dict[str, Any]]) -> dict[str, Any]:
     facts = a["applicant"]
     option = options.get(facts["id"])
-    nominator = text(option["nominated_by"], page.lang) if option and option.get("nominated_by") else (
-        facts["nominator"]["name"])
+    localized = text(option["nominated_by"], page.lang) if option and option.get("nominated_by") else None
+    nominator = localized or facts["nominator"]["name"]
     check = a.get("signature_check")
     return {
         "id": facts["id"],
@@ -62,7 +62,7 @@ def _applicant(page: Page, a: dict[str, Any], options: dict[str, dict[str, Any]]
         "applied_on": day(page, facts["application_date"]),
         "status": a["status"],
         "on_ballot": option is not None,
-        "versions": [_version(page, d) for d in a["decisions"]],
+        "versions": [_version(page, d, localized) for d in a["decisions"]],
         "signature_check": None if check is None else {
             "lines": page.number(check["lines_read"]), "valid": page.number(check["valid_total"]),
             "rejected": page.number(len(check.get("rejected", [])))},

@@ -203,13 +203,20 @@ _SENTENCES: dict[str, Callable[[Page, bool, Mapping[str, Any]], str]] = {
 }
 
 
-def outcome_sentence(page: Page, outcome: Mapping[str, Any]) -> str:
-    """One rule outcome (``RuleOutcome.to_dict``) as a sentence; the recorded reason for an unknown rule."""
+def outcome_sentence(page: Page, outcome: Mapping[str, Any], nominator: str | None = None) -> str:
+    """One rule outcome (``RuleOutcome.to_dict``) as a sentence; the recorded reason for an unknown rule.
+
+    ``nominator``: the nominating body's name in the page's language (the scenario's, where the
+    applicant is on the ballot), shown instead of the name the application gave.
+    """
     build = _SENTENCES.get(str(outcome["rule_id"]))
     if build is None:
         return str(outcome["reason"])
+    evidence = dict(outcome["evidence"])
+    if nominator and "nominator" in evidence:
+        evidence["nominator"] = nominator
     try:
-        sentence = build(page, bool(outcome["passed"]), outcome["evidence"])
+        sentence = build(page, bool(outcome["passed"]), evidence)
     except (KeyError, TypeError, ValueError):
         return str(outcome["reason"])  # evidence of another shape: the decision's own words
     # a long date that ends in a period ("11 октября 2022 г.") ends the sentence too
