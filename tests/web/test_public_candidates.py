@@ -130,3 +130,31 @@ def test_candidates_page_without_javascript_on_a_phone(registration: Registratio
     q.goto(url + "?lang=en")
     axe_check(q)
     q.context.close()
+
+
+PAGES = {"status": "", "results": "/results", "candidates": "/candidates", "board": "/board"}
+
+
+def test_every_public_page_has_the_nav_and_the_language_switch(registration: Registration, page: Any) -> None:
+    base = f"/elections/{registration.election_id}"
+    for current, path in PAGES.items():
+        page.goto(f"{registration.url}{base}{path}?lang=ru")
+        nav = page.locator("nav.site-nav a")
+        hrefs = [h.split("?")[0] for h in nav.evaluate_all("as => as.map(a => a.getAttribute('href'))")]
+        assert hrefs == ["/"] + [base + p for p in PAGES.values()], current
+        marked = page.locator("nav.site-nav a[aria-current=page]")
+        assert marked.count() == 1 and marked.get_attribute("href").split("?")[0] == base + path
+        for lang in ("kk", "en", "ru"):
+            page.locator(f"nav.langs a[hreflang={lang}]").click()
+            page.wait_for_load_state()
+            assert page.locator("html").get_attribute("lang") == lang
+            assert page.url.split("?")[0].endswith(base + path)
+    for path in PAGES.values():  # an unknown election: the 404 page, never a 500
+        r = httpx.get(f"{registration.url}/elections/nowhere{path}")
+        assert r.status_code == 404 and "nowhere" in r.text, path
+
+
+def test_status_and_results_pages_weigh_under_300_kb(registration: Registration, browser: Any) -> None:
+    base = f"{registration.url}/elections/{registration.election_id}"
+    for path in ("", "/results"):
+        assert first_load_bytes(browser, f"{base}{path}?lang=kk", javascript=False) <= 300_000, path
