@@ -31,6 +31,8 @@ __all__ = ["KINDS", "router"]
 
 router = APIRouter(include_in_schema=False)
 _MAX_CODE = 128
+_LATEST = 20
+"""Checkpoints in the board page's table (the latest); each one also shows beside the entry it covers."""
 
 
 def N_(message: str) -> str:  # noqa: N802 (gettext's name for a no-op marker)
@@ -160,7 +162,9 @@ def board_page(election_id: str, request: Request, state: StateDep) -> Response:
         pages=pages,
         first=start,
         last=start + len(rows) - 1,
-        checkpoints=checkpoints,
+        # the latest ones, and every one that does not verify
+        checkpoints=[c for i, c in enumerate(checkpoints) if i >= len(checkpoints) - _LATEST or not c["ok"]],
+        checkpoints_total=len(checkpoints),
         on_page=[c for c in checkpoints if start <= int(c["position"]) < start + per],
         per=per,
         checkpoints_ok=all(c["ok"] for c in checkpoints),

@@ -9,6 +9,7 @@ holds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -87,17 +88,22 @@ def checkpoints(session: Session, election_id: str, public_key_hex: str) -> list
             select(BoardEntryRow.position, BoardEntryRow.entry_hash)
             .where(BoardEntryRow.election_id == election_id,
                    BoardEntryRow.position.in_([r.position for r in rows])))}
-    key = public_key_from_hex(public_key_hex)
     out = []
     for r in rows:
         cp = Checkpoint.from_dict(r.body)
-        try:
-            cp.verify(key)
-            signed = cp.board_id == election_id
-        except BoardError:
-            signed = False
+        signed = cp.board_id == election_id and _signed(cp, public_key_hex)
         out.append(CheckedCheckpoint(cp, signed, heads.get(cp.position) == cp.entry_hash))
     return out
+
+
+@lru_cache(maxsize=1 << 16)
+def _signed(cp: Checkpoint, public_key_hex: str) -> bool:
+    """Whether the signature verifies (remembered: a board has thousands, and every page shows them)."""
+    try:
+        cp.verify(public_key_from_hex(public_key_hex))
+    except BoardError:
+        return False
+    return True
 
 
 def summary(payload: dict[str, Any], kind: str) -> dict[str, Any]:
