@@ -158,15 +158,18 @@ def setup_election(
     k: int = 2,
     open_it: bool = True,
     manifest_doc: dict[str, Any] | None = None,
+    definition: dict[str, Any] | None = None,
 ) -> Election:
     """Define, run the ceremony through the API (guardian secrets stay here), import the roll.
 
     ``manifest_doc``: another manifest than ``manifest()`` (same election id and stations st-1, st-2).
+    ``definition``: more fields of the definition (``electoral_rules``, ``candidacy_rules``…).
     """
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
     doc = manifest() if manifest_doc is None else manifest_doc
-    r = client.post(f"{P}/elections", json={"manifest": doc, "guardians": n, "quorum": k}, headers=cec)
+    body = {"manifest": doc, "guardians": n, "quorum": k, **(definition or {})}
+    r = client.post(f"{P}/elections", json=body, headers=cec)
     assert r.status_code == 201, r.text
     base_hash = bytes.fromhex(r.json()["base_hash"])
     users = [

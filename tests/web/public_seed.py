@@ -89,23 +89,45 @@ def _settings(db: Db, tmp: Path, workers: int) -> Settings:
     )
 
 
-def run_election(client: TestClient) -> str:
-    """Everything from the definition to the decrypted, verified results; the election's id."""
-    el = setup_election(client)
+def run_election(client: TestClient, definition: dict[str, Any] | None = None) -> str:
+    """Everything from the definition to the decrypted, verified results; the election's id.
+
+    ``definition``: more fields of the election's definition (e.g. its ``electoral_rules``).
+    """
+    el = setup_election(client, definition=definition)
     assert el.params is not None
     cec, eid = el.h["cec"], el.id
     register_devices(client, el, "st-1-d1", "st-2-d1")
     devices = {s: VotingDevice(el.params, f"{s}-d1", s) for s in ("st-1", "st-2")}
-    for voter, station, choice in CHOICES:
+    for voter, station, choice in CHOICES[:-1]:
         r = client.post(f"{P}/elections/{eid}/stations/{station}/checkin",
                         json={"iin": VOTERS[int(voter[1:])]}, headers=el.h[f"station{station[-1]}"])
         assert r.status_code == 201, r.text
         dev = devices[station]
+        cred = {"Authorization": f"Bearer {r.json()['credential']}"}
+        if voter == "v0":  # a challenge (Benaloh) before casting: opened, published, never counted
+            _, opened = dev.challenge(dev.encrypt({"president": ["cand-b"]}, "main"))
+            r = client.post(f"{P}/elections/{eid}/challenges", headers=cred,
+                            json={"challenged": opened.to_dict(), "device_id": f"{station}-d1"})
+            assert r.status_code == 201, r.text
         pending = dev.encrypt({"president": [choice]}, "main")
         dev.cast(pending)
         body = {"ballot": pending.ballot.to_dict(), "device_id": f"{station}-d1"}
-        cred = {"Authorization": f"Bearer {r.json()['credential']}"}
         assert client.post(f"{P}/elections/{eid}/ballots", json=body, headers=cred).status_code == 201
+    # the last voter votes remotely, first for cand-b, then revotes: only the last ballot counts
+    voter, station, choice = CHOICES[-1]
+    r = client.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": VOTERS[int(voter[1:])]},
+                    headers=cec)
+    assert r.status_code == 201, r.text
+    cred = {"Authorization": f"Bearer {r.json()['credential']}"}
+    tag = bytes.fromhex(r.json()["revote_tag"])
+    remote = VotingDevice(el.params, f"{station}-remote", station)
+    for option in ("cand-b", choice):
+        pending = remote.encrypt({"president": [option]}, "main", revote_tag=tag)
+        remote.cast(pending)
+        body = {"ballot": pending.ballot.to_dict(), "device_id": f"{station}-remote"}
+        r = client.post(f"{P}/elections/{eid}/ballots", json=body, headers=cred)
+        assert r.status_code == 201, r.text
     for station, at, voted in (("st-1", "10:00", 1), ("st-2", "10:00", 0), ("st-1", "14:00", 2),
                                ("st-2", "14:00", 2), ("st-1", "18:00", 3), ("st-2", "18:00", 2)):
         r = client.post(f"{P}/elections/{eid}/stations/{station}/turnout",
@@ -124,9 +146,10 @@ def run_election(client: TestClient) -> str:
     r = client.post(f"{P}/elections/{eid}/stations/st-1/key",
                     json={"public_key": public_key_hex(key.public_key())}, headers=cec)
     assert r.status_code == 200, r.text
-    figures = {"station": "st-1", "registered": 5, "ballots_received": 5, "ballots_issued": 3,
-               "ballots_unused": 2, "ballots_spoiled": 0, "ballots_in_boxes": 3, "valid": 3, "invalid": 0,
-               "votes": {"cand-a": 2, "cand-b": 0, "against-all": 1}}
+    # the paper count of st-1's booth: its two in-person voters (the remote ballot is not on paper)
+    figures = {"station": "st-1", "registered": 5, "ballots_received": 5, "ballots_issued": 2,
+               "ballots_unused": 3, "ballots_spoiled": 0, "ballots_in_boxes": 2, "valid": 2, "invalid": 0,
+               "votes": {"cand-a": 2, "cand-b": 0, "against-all": 0}}
     protocol = sign_protocol(ProtocolFigures.model_validate(figures), key, election_id=eid,
                              signed_at=datetime(2022, 11, 20, 21, 0, tzinfo=UTC))
     r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=protocol.model_dump(mode="json"),
@@ -150,8 +173,8 @@ def run_election(client: TestClient) -> str:
     return eid
 
 
-def serve_decrypted(db: Db, tmp: Path) -> Iterator[Decrypted]:
-    """Run the election on ``db``, then serve it with uvicorn on a loopback port."""
+def serve_decrypted(db: Db, tmp: Path, definition: dict[str, Any] | None = None) -> Iterator[Decrypted]:
+    """Run the election on ``db`` (``definition``: see ``run_election``), then serve it with uvicorn."""
 
     app = create_app(_settings(db, tmp, workers=1))
     state = app.state.saylau
@@ -159,7 +182,7 @@ def serve_decrypted(db: Db, tmp: Path) -> Iterator[Decrypted]:
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
     with TestClient(app) as client:
-        eid = run_election(client)
+        eid = run_election(client, definition)
     state.engine.dispose()
     app = create_app(_settings(db, tmp, workers=0))
     live = ThreadedServer(app)

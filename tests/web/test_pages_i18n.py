@@ -27,11 +27,15 @@ def test_template_messages_are_all_in_each_catalogue() -> None:
         assert template <= ids, f"{lang}: run `make messages`; missing {template - ids}"
         for m in cat:
             if m.id:
-                assert m.string, f"{lang}: {m.id!r} is not translated"
+                # a plural message: every form keeps the plural source's placeholders
+                ids, strings = (m.id, m.string) if m.pluralizable else ((m.id,), (m.string,))
+                assert all(strings), f"{lang}: {m.id!r} is not translated"
                 assert "fuzzy" not in m.flags, f"{lang}: {m.id!r} is fuzzy"
-                assert sorted(re.findall(r"%\(\w+\)s", m.string)) == sorted(re.findall(r"%\(\w+\)s", m.id))
+                wanted = sorted(re.findall(r"%\(\w+\)s", ids[-1]))
+                for string in strings:
+                    assert sorted(re.findall(r"%\(\w+\)s", string)) == wanted, f"{lang}: {m.id!r}"
                 if lang != "en":
-                    assert m.string != m.id or m.id in ("Site",), f"{lang}: {m.id!r} left in English"
+                    assert strings != ids or m.id in ("Site",), f"{lang}: {m.id!r} left in English"
 
 
 def test_translations_compile_in_memory_and_unknown_languages_show_the_source() -> None:

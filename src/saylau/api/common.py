@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from saylau.api.errors import NotFound
 from saylau.api.state import AppState
+from saylau.election.rules import ElectoralRules
 from saylau.errors import AccessDenied, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember, request_hash
@@ -20,6 +21,7 @@ from saylau.store.models import Election
 __all__ = [
     "bound_election",
     "bound_station",
+    "electoral_rules",
     "get_election",
     "idempotency_ref",
     "idempotent",
@@ -34,6 +36,13 @@ def get_election(session: Session, election_id: str, lock: bool = False) -> Elec
     if row is None:
         raise NotFound(f"election {election_id!r} does not exist")
     return row
+
+
+def electoral_rules(election: Election) -> ElectoralRules:
+    """The result rules the election was defined with (the defaults for one stored before they were kept)."""
+    if election.electoral_rules is None:
+        return ElectoralRules()
+    return ElectoralRules.model_validate(election.electoral_rules)
 
 
 def need_phase(election: Election, *phases: str) -> None:

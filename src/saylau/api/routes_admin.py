@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import get_election, idempotent, need_phase
+from saylau.api.common import electoral_rules, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.roll_import import refuse_while_importing
 from saylau.api.routes_stations import csv_text
@@ -28,6 +28,7 @@ from saylau.election.eligibility import EligibilityContext
 from saylau.election.manifest import Manifest, plain_language
 from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.registration import Appeal, Decision, RegistrationBook
+from saylau.election.rules import ElectoralRules
 from saylau.election.signatures import check_signatures
 from saylau.errors import AccessDenied, ElectionStateError
 from saylau.record.format import election_base_hash
@@ -79,7 +80,9 @@ class ElectionIn(_In):
 
     ``candidacy_rules`` (``saylau.election.nomination_models.CandidacyRules``) are needed before any
     registration decision; ``registered_at_nomination`` is the roll size the signature threshold counts
-    from (else the stored roll's size at the moment of the decision).
+    from (else the stored roll's size at the moment of the decision). ``electoral_rules``
+    (``saylau.election.rules.ElectoralRules``, the scenario's ``[rules]``) decide the result; left out,
+    the defaults (kz-2022's rules) apply. They are published with the manifest on the board.
     """
 
     manifest: dict[str, Any]
@@ -88,6 +91,7 @@ class ElectionIn(_In):
     remote_revoting: bool = True
     voting_age: int = Field(default=18, ge=0, le=150)
     candidacy_rules: CandidacyRules | None = None
+    electoral_rules: ElectoralRules = Field(default_factory=ElectoralRules)
     registered_at_nomination: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
@@ -199,6 +203,7 @@ def election_summary(e: Election) -> dict[str, Any]:
         "remote_revoting": e.remote_revoting,
         "voting_age": e.voting_age,
         "candidacy_rules": e.candidacy_rules,
+        "electoral_rules": electoral_rules(e).model_dump(mode="json"),
         "registered_at_nomination": e.registered_at_nomination,
         "key_ready": e.joint_key is not None,
         "opened_at": None if e.opened_at is None else e.opened_at.isoformat(),
@@ -235,6 +240,7 @@ def create_election(
             candidacy_rules=None
             if body.candidacy_rules is None
             else body.candidacy_rules.model_dump(mode="json"),
+            electoral_rules=body.electoral_rules.model_dump(mode="json"),
             registered_at_nomination=body.registered_at_nomination,
         )
         session.add(e)
@@ -260,6 +266,7 @@ def create_election(
                 "base_hash": e.base_hash,
                 "guardians": e.guardians,
                 "quorum": e.quorum,
+                "electoral_rules": e.electoral_rules,
             },
         )
         return 201, election_summary(e)
@@ -539,17 +546,22 @@ def list_applications(
     state: StateDep,
     _: Annotated[TokenInfo, Depends(require("list_applications"))],
 ) -> list[dict[str, Any]]:
-    """Applications with every decision version (oldest first) and the signature check, if any."""
+    """Applications with every decision version (oldest first) and the signature check, if any.
+
+    Three queries whatever the number of applicants (the public candidates page reads this).
+    """
     with state.reading() as session:
         get_election(session, election_id)
-        out = []
-        query = select(ApplicationRow).where(ApplicationRow.election_id == election_id)
-        for a in session.scalars(query.order_by(ApplicationRow.id)):
-            decisions = session.scalars(
-                select(DecisionRow).where(DecisionRow.application_id == a.id).order_by(DecisionRow.version)
-            ).all()
-            check = session.get(SignatureCheckRow, a.id)
-            out.append({"applicant": a.applicant, "status": a.status,
-                        "decisions": [d.detail for d in decisions],
-                        "signature_check": None if check is None else check.report})
-        return out
+        apps = session.scalars(select(ApplicationRow).where(ApplicationRow.election_id == election_id)
+                               .order_by(ApplicationRow.id)).all()
+        ids = [a.id for a in apps]
+        decisions: dict[str, list[dict[str, Any]]] = {i: [] for i in ids}
+        checks: dict[str, Any] = {}
+        if ids:
+            for d in session.scalars(select(DecisionRow).where(DecisionRow.application_id.in_(ids))
+                                     .order_by(DecisionRow.application_id, DecisionRow.version)):
+                decisions[d.application_id].append(d.detail)
+            checks = {c.application_id: c.report for c in session.scalars(
+                select(SignatureCheckRow).where(SignatureCheckRow.application_id.in_(ids)))}
+        return [{"applicant": a.applicant, "status": a.status, "decisions": decisions[a.id],
+                 "signature_check": checks.get(a.id)} for a in apps]

@@ -9,23 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import get_election, need_phase
+from saylau.api.common import electoral_rules, get_election, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.record_export import record_archive
-from saylau.election.rules import ElectoralRules, Totals, decide
+from saylau.election.rules import Totals, decide
 from saylau.errors import ElectionError
 from saylau.store.accounts import TokenInfo
 from saylau.store.jobs import create_job, resume_job
 from saylau.store.models import Election, Job, Station
 
-__all__ = ["DERIVED", "ELECTORAL_RULES", "job_view", "published_results", "router"]
-
-ELECTORAL_RULES = ElectoralRules()
-"""The result rules the server applies: the defaults of ``ElectoralRules`` (kz-2022's rules).
-
-An election's own rule parameters are not stored by the server yet (no column holds them); the
-results publish the parameters applied, so anyone can see (and recompute) what was decided and why.
-"""
+__all__ = ["DERIVED", "job_view", "published_results", "router"]
 
 router = APIRouter()
 
@@ -109,7 +102,11 @@ def _turnout(took_part: int, registered: int) -> dict[str, Any]:
 
 
 def _decisions(e: Election, nation: dict[str, Any], registered: int) -> dict[str, Any]:
-    """Each contest's rule decision from the national counts (``error`` when the totals do not allow one)."""
+    """Each contest's rule decision from the national counts (``error`` when the totals do not allow one).
+
+    The rules are the election's own (``ElectionIn.electoral_rules``, stored when it was defined).
+    """
+    rules = electoral_rules(e)
     out: dict[str, Any] = {}
     for contest in e.manifest["contests"]:
         cid = contest["contest_id"]
@@ -118,7 +115,7 @@ def _decisions(e: Election, nation: dict[str, Any], registered: int) -> dict[str
         try:
             totals = Totals(registered=registered, took_part=nation["ballots"], valid=sum(votes.values()),
                             votes=votes, against_all=against)
-            out[cid] = {**decide(ELECTORAL_RULES, totals).model_dump(mode="json"), "error": None}
+            out[cid] = {**decide(rules, totals).model_dump(mode="json"), "error": None}
         except ElectionError as exc:
             out[cid] = {"outcome": None, "error": str(exc)}
     return out
@@ -151,7 +148,7 @@ def published_results(session: Session, e: Election) -> dict[str, Any]:
     return {
         **raw,
         "turnout": turnout,
-        "rules": ELECTORAL_RULES.model_dump(mode="json"),
+        "rules": electoral_rules(e).model_dump(mode="json"),
         "decision": _decisions(e, raw["nation"], registered),
     }
 

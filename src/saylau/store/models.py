@@ -121,6 +121,7 @@ class Election(Base):
     remote_revoting: Mapped[bool] = mapped_column(Boolean, default=True)
     voting_age: Mapped[int] = mapped_column(Integer, default=18, server_default="18")
     candidacy_rules: Mapped[dict[str, Any] | None]
+    electoral_rules: Mapped[dict[str, Any] | None]
     registered_at_nomination: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]

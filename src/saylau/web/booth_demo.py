@@ -57,11 +57,15 @@ def election_day_clock(manifest: dict[str, Any]) -> Callable[[], datetime]:
     return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
-def _manifest(scenario: str) -> dict[str, Any]:
+def _manifest(scenario: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The scenario's manifest on its first stations, and the rest of its definition (its own rules)."""
     sc = load_scenario(scenario)
     ids = [s.id for s in sc.territory_index.stations[:STATIONS]]
     doc: dict[str, Any] = sc.to_manifest(station_ids=ids).to_json_obj()
-    return doc
+    rules: dict[str, Any] = {"electoral_rules": sc.rules.model_dump(mode="json")}
+    if sc.candidacy is not None:
+        rules["candidacy_rules"] = sc.candidacy.model_dump(mode="json")
+    return doc, rules
 
 
 def _ok(r: httpx.Response) -> Any:
@@ -70,7 +74,7 @@ def _ok(r: httpx.Response) -> Any:
     return r.json()
 
 
-def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElection:
+def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], password: str) -> DemoElection:
     """Define, key, fill and open the election through the API; issue the credentials."""
     eid = manifest["election_id"]
     cec = {
@@ -78,7 +82,8 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
         + _ok(c.post(f"{P}/auth/login", json={"username": "cec", "password": password}))["token"]
     }
     base = bytes.fromhex(
-        _ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2}, headers=cec))[
+        _ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2, **rules},
+                   headers=cec))[
             "base_hash"
         ]
     )
@@ -208,7 +213,7 @@ def serve_demo(
     )
     app = create_app(settings)
     state = app.state.saylau
-    manifest = _manifest(scenario)
+    manifest, rules = _manifest(scenario)
     state.clock = election_day_clock(manifest)
     with state.transaction() as s:
         create_user(s, "cec", password, "cec", hasher=state.hasher)
@@ -222,7 +227,7 @@ def serve_demo(
         time.sleep(0.05)
     try:
         with httpx.Client(base_url=f"http://{host}:{port}", timeout=120) as c:
-            demo = _setup(c, manifest, password)
+            demo = _setup(c, manifest, rules, password)
         _print(demo, echo)
         if ready is not None:
             ready.set()
