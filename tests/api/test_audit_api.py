@@ -54,15 +54,14 @@ def _reading(station: str, position: int) -> str:
 
 
 def test_audit_through_the_api(client: TestClient) -> None:
-    t = _tallied(client)
+    t = _tallied(client, {"electoral_rules": {"min_turnout": 0.3}})  # 4 of 10 voted: this election takes 30 %
     eid, cec = t.el.id, t.el.h["cec"]
     keys = {"st-1": t.protocol_key, "st-2": Ed25519PrivateKey.generate()}
     pub = public_key_hex(keys["st-2"].public_key())
     r = client.post(f"{P}/elections/{eid}/stations/st-2/key", json={"public_key": pub}, headers=cec)
     assert r.status_code == 200, r.text
     start = {"kind": "bravo", "risk_limit": 0.1, "rolls": ROLLS, "observers": ["Golos", "OSCE"],
-             "held_at": "2022-11-21T10:00:00+06:00",
-             "rules": {"min_turnout": 0.3}}  # fmt: skip  # 4 of 10 voted: this test's rules take 30 %
+             "held_at": "2022-11-21T10:00:00+06:00"}  # fmt: skip
 
     # no protocol of st-2 yet: the manifest cannot be built
     r = client.post(f"{P}/elections/{eid}/stations/st-1/protocols", json=_protocol("st-1", keys["st-1"], eid),
@@ -88,6 +87,7 @@ def test_audit_through_the_api(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     audit = r.json()
     assert [a["id"] for a in audit["assertions"]] == ["supermajority:cand-a"]
+    assert audit["rules"]["min_turnout"] == 0.3  # the election's own rules, not the caller's
     # 4 ballots: the first round BRAVO needs reaches half the population, so the audit calls a full count
     assert audit["status"] == "full_hand_count" and audit["rounds"] == [], audit
     assert min(audit["estimates"]["supermajority:cand-a"].values()) >= 2

@@ -66,8 +66,8 @@ class Tallied:
     protocol_key: Ed25519PrivateKey
 
 
-def _tallied(client: TestClient) -> Tallied:
-    el = setup_election(client)
+def _tallied(client: TestClient, definition: dict[str, Any] | None = None) -> Tallied:
+    el = setup_election(client, definition=definition)
     assert el.params is not None
     cec, eid = el.h["cec"], el.id
     register_devices(client, el, "st-1-d1", "st-2-d1")

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import get_election, idempotent, need_phase
+from saylau.api.common import electoral_rules, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.state import AppState
 from saylau.audit.board_replay import AUDIT_CODE, audit_from_board
@@ -28,7 +28,7 @@ from saylau.audit.engine import AuditKind, AuditRecord, enter_full_count, enter_
 from saylau.audit.manifest import BallotManifest, manifest_from_protocols
 from saylau.election.manifest import Manifest
 from saylau.election.protocols import ProtocolFigures
-from saylau.election.rules import ElectoralRules, Totals
+from saylau.election.rules import Totals
 from saylau.errors import AuditError, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import ProtocolRow, Station
@@ -49,7 +49,6 @@ class StartAudit(BaseModel):
     rolls: str
     observers: list[str] = Field(min_length=1)
     held_at: str
-    rules: ElectoralRules = Field(default_factory=ElectoralRules)
     full_count_at: float = Field(default=0.5, gt=0, le=1)
 
 
@@ -182,7 +181,11 @@ def start_audit(
     caller: Annotated[TokenInfo, Depends(require("start_audit"))],
     idempotency_key: str | None = Header(default=None),
 ) -> JSONResponse:
-    """Take the dice ceremony's seed, derive the assertions from the rules, estimate, draw round 1."""
+    """The dice ceremony's seed; assertions from the election's own rules; estimates; round 1.
+
+    The rules are those stored when the election was defined (``electoral_rules``), never the caller's:
+    an audit whose assertions the commission could choose at the audit would check nothing.
+    """
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id, lock=True)
@@ -222,7 +225,7 @@ def start_audit(
         )
         new = plan_audit(
             manifest,
-            body.rules,
+            electoral_rules(e),
             reported,
             ceremony,
             body.kind,
