@@ -276,7 +276,7 @@ def test_a_ballot_id_that_is_not_its_device_and_sequence_is_rejected(
 def test_a_file_that_is_not_in_the_format_is_rejected(tmp_path: Path) -> None:
     out = _honest().write(tmp_path / "record")
     (out / "notes.txt").write_text("an extra file\n")
-    with pytest.raises(VerificationFailed, match=r"'notes\.txt' is not a file of saylau-record/1"):
+    with pytest.raises(VerificationFailed, match=r"'notes\.txt' is not a file of saylau-record/2"):
         verify_record(out)
     (out / "notes.txt").unlink()
     (out / "extra").mkdir()

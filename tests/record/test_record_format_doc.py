@@ -232,7 +232,11 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
     named += [x for r in manifest["regions"] for x in r["districts"]]
     named += [s for r in manifest["regions"] for x in r["districts"] for s in x["stations"]]
     assert all(set(x["name"]) == {"kk", "ru", "en"} and all(x["name"].values()) for x in named)
-    assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/1"
+    assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/2"
+    # record-format.md §6, §7, §11: the k-th ballot or challenge entry (payload left out) is the k-th line
+    # of ballots.jsonl; a challenge's opening is the next line of challenged.jsonl
+    lines = iter(json.loads(x) for x in (d / "ballots.jsonl").read_bytes().splitlines())
+    openings = iter(json.loads(x) for x in (d / "challenged.jsonl").read_bytes().splitlines())
     # Rows: header, entries linked by hashes, checkpoints signed over the six fields, times in order
     header = rows[0]
     assert header["genesis_hash"] == board_hash("saylau/board/v1/genesis", {"board_id": header["board_id"]})
@@ -248,12 +252,26 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
             assert ed25519_verifies(header["public_key"], row["signature"], message)
             signed += 1
             continue
+        if row["kind"] in ("ballot", "challenge"):
+            assert "payload" not in row
+            x = next(lines)
+            where = {"device_id": x["device_id"], "station_id": x["station_id"]}
+            if row["kind"] == "ballot":
+                assert x["state"] in ("cast", "superseded")
+                row = {**row, "payload": {"ballot": x["ballot"], **where, "state": "cast"}}
+            else:
+                o = next(openings)
+                assert x["state"] == "challenged" and o["ballot_id"] == x["ballot"]["ballot_id"]
+                opened = {"ballot": x["ballot"], "ballot_nonce": o["ballot_nonce"], "choices": o["choices"]}
+                row = {**row, "payload": {"challenged": opened, **where}}
+            assert row["code"] == x["ballot"]["code"]
         assert row["payload_hash"] == board_hash("saylau/board/v1/payload", row["payload"])
         fields = {k: row[k] for k in ("position", "time", "kind", "code", "payload_hash", "prev_hash")}
         assert row["prev_hash"] == prev and row["entry_hash"] == board_hash("saylau/board/v1/entry", fields)
         prev = row["entry_hash"]
         entries.append(row)
     assert signed >= 1 and rows[-1]["type"] == "checkpoint" and rows[-1]["final"]
+    assert next(lines, None) is None and next(openings, None) is None
     # Entry kinds: the payloads' fields, as listed
     kinds: dict[str, list[dict[str, Any]]] = {}
     for e in entries:

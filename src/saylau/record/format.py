@@ -22,9 +22,11 @@ __all__ = [
     "CHALLENGED",
     "DATA_FILES",
     "DEVICES",
+    "ELIDED_KINDS",
     "FILES",
     "GROUP_NAME",
     "MANIFEST",
+    "OLD_RECORD_FORMATS",
     "PARAMETERS",
     "RECORD_FORMAT",
     "RECORD_HASH_TAG",
@@ -32,12 +34,15 @@ __all__ = [
     "TALLIES",
     "canonical_line",
     "election_base_hash",
+    "fast_canonical",
     "file_sha256",
     "parse_canonical",
     "record_hash",
 ]
 
-RECORD_FORMAT: Final = "saylau-record/1"
+RECORD_FORMAT: Final = "saylau-record/2"
+#: the formats this verifier recognises only to refuse them clearly (each ballot was held twice)
+OLD_RECORD_FORMATS: Final = ("saylau-record/1",)
 GROUP_NAME: Final = "secp256k1"
 
 MANIFEST: Final = "manifest.json"
@@ -54,6 +59,10 @@ FILES: Final = "files.json"
 DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES, RESULTS, BOARD)
 
 BALLOT_STATES: Final = ("cast", "challenged", "superseded")
+
+#: board entry kinds whose payload the record's ``board.jsonl`` leaves out (``docs/record-format.md`` §11):
+#: the payload is rebuilt from the ballot's line of ``ballots.jsonl`` and checked against ``payload_hash``
+ELIDED_KINDS: Final = frozenset({"ballot", "challenge"})
 
 _SAFE_INT: Final = 2**53 - 1
 
@@ -116,6 +125,18 @@ def parse_canonical(data: bytes, what: str) -> Any:
     if again != data:
         raise RecordError(f"{what}: not in canonical RFC 8785 form")
     return obj
+
+
+def fast_canonical(obj: Any) -> bytes:
+    """RFC 8785 bytes of a ballot-like object: ``json.dumps`` for ASCII text, else ``rfc8785``.
+
+    For ASCII text without floating-point numbers the two agree (see ``parse_canonical``); a ballot holds
+    no float. Used to rebuild a board payload from a record line and hash it: were the bytes ever to
+    differ from the canonical ones, the payload hash would differ and the record be refused, never
+    wrongly accepted.
+    """
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return data if data.isascii() else canonical_json(obj)
 
 
 def file_sha256(path: Any) -> tuple[str, int]:

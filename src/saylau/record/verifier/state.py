@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from saylau.crypto import ElectionParameters, EncryptedBallot
+from saylau.crypto import ElectionParameters
 from saylau.election.manifest import Manifest
 from saylau.errors import RecordError
 from saylau.record.board_check import BoardIndex
@@ -41,8 +41,7 @@ class VerifyState:
     devices_doc: list[dict[str, Any]] = field(default_factory=list)
     board: BoardIndex | None = None
     states: dict[str, int] = field(default_factory=lambda: {"cast": 0, "challenged": 0, "superseded": 0})
-    challenged_ids: dict[str, EncryptedBallot] = field(default_factory=dict)
-    challenged_where: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (device, station)
+    opened: int = 0  # challenged ballots whose openings verified during the ballot pass
     revotes: RevoteLinks = field(default_factory=RevoteLinks)
     sums: StationSums | None = None
     chains: int = 0  # device chains walked during the ballot pass

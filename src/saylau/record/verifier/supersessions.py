@@ -8,6 +8,8 @@ came earlier in the file than its predecessor is looked up in a second pass over
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.verifier.entries import BallotLine
@@ -32,7 +34,7 @@ class SupersessionLinks:
         if sb.ballot_id in self._supersedes:
             self._info[sb.ballot_id] = (sb.state, sb.station_id)
 
-    def add(self, sb: BallotLine, where: str, seen: set[str]) -> None:
+    def add(self, sb: BallotLine, where: str, seen: Container[str]) -> None:
         """Record a superseded ballot's link (``seen``: the ballot ids read so far, this one included)."""
         succ = sb.superseded_by
         if succ is None:
