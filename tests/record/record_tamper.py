@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,14 @@ from saylau.record.writer import write_files_manifest
 
 
 def read_lines(path: Path) -> list[Any]:
-    return [json.loads(line) for line in path.read_bytes().splitlines()]
+    data = path.read_bytes()
+    text = gzip.decompress(data) if path.suffix == ".gz" else data
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def write_lines(path: Path, objs: list[Any], rehash: bool = True) -> None:
-    path.write_bytes(b"".join(canonical_json(o) + b"\n" for o in objs))
+    data = b"".join(canonical_json(o) + b"\n" for o in objs)
+    path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
     if rehash:
         write_files_manifest(path.parent)
 

@@ -89,10 +89,10 @@ def test_changed_board_entry_is_caught(record_copy: Path) -> None:
     i = next(i for i, r in enumerate(rows) if r.get("kind") == "ballot")
     rows[i]["payload_hash"] = rows[i]["payload_hash"][:-1] + "0"  # the ballot's payload, as the board has it
     write_lines(record_copy / fmt.BOARD, rows)
-    fails(record_copy, r"board.jsonl: board entry at position \d+: entry_hash does not match")
+    fails(record_copy, r"board.jsonl.gz: board entry at position \d+: entry_hash does not match")
     rows[i]["payload"] = {}  # a ballot entry of the record's board carries no payload
     write_lines(record_copy / fmt.BOARD, rows)
-    fails(record_copy, r"board.jsonl: board entry at position \d+: a ballot entry must omit its payload")
+    fails(record_copy, r"board.jsonl.gz: board entry at position \d+: a ballot entry must omit its payload")
 
 
 def test_ballot_changed_on_a_rebuilt_board_is_caught(record_copy: Path) -> None:
@@ -108,7 +108,7 @@ def test_removed_board_entry_is_caught(record_copy: Path) -> None:
     rows = read_board(record_copy)
     i = next(i for i, r in enumerate(rows) if r.get("kind") == "challenge")
     write_board(record_copy, rows[:i] + rows[i + 1 :])
-    fails(record_copy, r"board.jsonl: board entry at position \d+")
+    fails(record_copy, r"board.jsonl.gz: board entry at position \d+")
 
 
 def test_reordered_board_entries_are_caught(record_copy: Path) -> None:
@@ -116,7 +116,7 @@ def test_reordered_board_entries_are_caught(record_copy: Path) -> None:
     i = next(i for i, r in enumerate(rows) if r.get("kind") == "ballot")
     rows[i], rows[i + 1] = rows[i + 1], rows[i]
     write_board(record_copy, rows)
-    fails(record_copy, r"board.jsonl: board (entry|checkpoint) at position \d+")
+    fails(record_copy, r"board.jsonl.gz: board (entry|checkpoint) at position \d+")
 
 
 def test_ballot_missing_from_a_rebuilt_board_is_caught(record_copy: Path) -> None:
@@ -125,13 +125,13 @@ def test_ballot_missing_from_a_rebuilt_board_is_caught(record_copy: Path) -> Non
         return items[:i] + items[i + 1 :]
 
     rebuild_board(record_copy, drop)
-    fails(record_copy, rf"ballot \S+ \(ballots.jsonl line \d+\): board entry at position \d+ is .*{ORDER}")
+    fails(record_copy, rf"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+ is .*{ORDER}")
 
 
 def test_entry_dropped_from_the_middle_of_a_device_is_caught(record_copy: Path) -> None:
     """Its device's next entry no longer follows on the board: each device's chain order is checked."""
     rebuild_board(record_copy, lambda items: [e for e in items if e["kind"] != "challenge"])
-    fails(record_copy, rf"ballot \S+ \(ballots.jsonl line \d+\): board entry at position \d+ is .*{ORDER}")
+    fails(record_copy, rf"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+ is .*{ORDER}")
 
 
 def test_challenge_opened_differently_on_the_board_is_caught(record_copy: Path) -> None:
@@ -142,7 +142,7 @@ def test_challenge_opened_differently_on_the_board_is_caught(record_copy: Path) 
     rebuild_board(record_copy, other)
     fails(
         record_copy,
-        r"ballot \S+ \(ballots.jsonl line \d+\): board entry at position \d+: payload differs "
+        r"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+: payload differs "
         r"from the one this line implies",
     )
 
@@ -157,7 +157,7 @@ def test_board_entry_missing_from_the_record_is_caught(record_copy: Path) -> Non
         return [*items[:i], {"kind": "superseded", "payload": fake, "code": cast["code"]}, *items[i:]]
 
     rebuild_board(record_copy, add)
-    fails(record_copy, r"board.jsonl: entry at position \d+ \(superseded, .*no counterpart in the record")
+    fails(record_copy, r"board.jsonl.gz: entry at position \d+ \(superseded, .*no counterpart in the record")
 
 
 def test_ballot_published_twice_is_caught(record_copy: Path) -> None:
@@ -316,7 +316,7 @@ def test_revote_order_rewritten_on_the_board_is_caught(record_copy: Path) -> Non
     rebuild_board(record_copy, reorder)
     fails(
         record_copy,
-        rf"ballot \S+ \(ballots.jsonl line \d+\): board entry at position \d+ is .*{ORDER}",
+        rf"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+ is .*{ORDER}",
     )
 
 
@@ -376,7 +376,7 @@ def test_removed_final_checkpoint_is_caught(record_copy: Path) -> None:
     rows = read_board(record_copy)
     assert rows[-1]["type"] == "checkpoint" and rows[-1]["final"] is True
     write_board(record_copy, rows[:-1])
-    fails_board_check(record_copy, r"board.jsonl: board \S+: no final checkpoint")
+    fails_board_check(record_copy, r"board.jsonl.gz: board \S+: no final checkpoint")
 
 
 @pytest.mark.parametrize(
@@ -392,7 +392,7 @@ def test_tampered_final_checkpoint_is_caught(record_copy: Path, field: str, valu
     rows = read_board(record_copy)
     rows[-1][field] = value
     write_board(record_copy, rows)
-    fails_board_check(record_copy, rf"board.jsonl: board checkpoint at position \d+: {match}")
+    fails_board_check(record_copy, rf"board.jsonl.gz: board checkpoint at position \d+: {match}")
 
 
 def test_final_checkpoint_moved_back_over_the_tail_is_caught(record_copy: Path) -> None:
@@ -400,7 +400,7 @@ def test_final_checkpoint_moved_back_over_the_tail_is_caught(record_copy: Path) 
     rows = read_board(record_copy)
     tail = max(i for i, r in enumerate(rows) if r["type"] == "entry")
     write_board(record_copy, rows[:tail] + rows[tail + 1 :])
-    fails_board_check(record_copy, r"board.jsonl: board checkpoint at position \d+: placed after entry")
+    fails_board_check(record_copy, r"board.jsonl.gz: board checkpoint at position \d+: placed after entry")
 
 
 def test_entry_after_the_final_checkpoint_is_caught(record_copy: Path) -> None:
@@ -408,4 +408,4 @@ def test_entry_after_the_final_checkpoint_is_caught(record_copy: Path) -> None:
     extra = {**[r for r in rows if r["type"] == "entry"][-1]}
     extra["position"] += 1
     write_board(record_copy, [*rows, extra])
-    fails_board_check(record_copy, r"board.jsonl: board entry at position \d+: appears after the final")
+    fails_board_check(record_copy, r"board.jsonl.gz: board entry at position \d+: appears after the final")

@@ -254,7 +254,7 @@ def test_ballot_cast_after_its_stations_close_is_named(record_copy: Path) -> Non
     bid, sid = _ballot_late(record_copy, timedelta(microseconds=1))
     message = fails(
         record_copy,
-        rf"ballot {bid} \(ballots.jsonl line \d+\): board entry at position \d+: cast at .*, "
+        rf"ballot {bid} \(ballots.jsonl.gz line \d+\): board entry at position \d+: cast at .*, "
         rf"outside the voting hours of station {sid}",
     )
     assert "07:00–20:00" in message
@@ -280,7 +280,7 @@ def test_ballot_before_its_station_opens_is_named(record_copy: Path) -> None:
     rebuild_board(record_copy, early)
     fails(
         record_copy,
-        r"ballot \S+ \(ballots.jsonl line \d+\): board entry at position \d+: cast at "
+        r"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+: cast at "
         r".*outside the voting hours",
     )
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ def test_every_line_is_canonical_and_files_are_listed(election: dict[str, object
     names = sorted(p.name for p in out.iterdir())
     assert names == sorted((*fmt.DATA_FILES, fmt.FILES))
     for name in fmt.DATA_FILES:
-        if name.endswith(".jsonl"):
+        if name.endswith((".jsonl", ".jsonl.gz")):
             assert sum(1 for _ in RecordReader(out).lines(name)) >= 0
         else:
             RecordReader(out).json(name)
@@ -121,7 +122,9 @@ def test_every_line_is_canonical_and_files_are_listed(election: dict[str, object
 def test_no_secret_in_the_record(election: dict[str, object]) -> None:
     out = election["out"]
     assert isinstance(out, Path)
-    blob = b"".join(p.read_bytes() for p in out.iterdir()).lower()
+    blob = b"".join(
+        gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes() for p in out.iterdir()
+    ).lower()
     guardians = election["guardians"]
     assert isinstance(guardians, list)
     secrets_hex: list[str] = []

@@ -4,6 +4,7 @@ from the implementation, this fails."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -136,7 +137,7 @@ def test_an_independent_reading_of_the_format_doc(small_record: DemoResult) -> N
     assert c == Hq("saylau/v1/schnorr", h_b, "coefficient", gr["index"], 0, K0, g**v * K0**c)
     # sections 5 and 6: chains of every device, and the proofs of the first ballot
     devices = json.loads((d / "devices.json").read_bytes())["devices"]
-    lines = [json.loads(x) for x in (d / "ballots.jsonl").read_bytes().splitlines()]
+    lines = [json.loads(x) for x in gzip.decompress((d / "ballots.jsonl.gz").read_bytes()).splitlines()]
     for dev in devices:
         assert dev["opening_code"] == H("saylau/v1/chain-open", h_b, dev["device_id"]).hex()
         prev = bytes.fromhex(dev["opening_code"])
@@ -226,7 +227,7 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
     manifest = json.loads((d / "manifest.json").read_bytes())
     params = json.loads((d / "parameters.json").read_bytes())
     tallies = [json.loads(x) for x in (d / "tallies.jsonl").read_bytes().splitlines()]
-    rows = [json.loads(x) for x in (d / "board.jsonl").read_bytes().splitlines()]
+    rows = [json.loads(x) for x in gzip.decompress((d / "board.jsonl.gz").read_bytes()).splitlines()]
     # record-format.md §3: every name is {kk, ru, en}; §9: results.json's format value
     named = [manifest, *manifest["regions"]]
     named += [x for r in manifest["regions"] for x in r["districts"]]
@@ -235,7 +236,7 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
     assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/2"
     # record-format.md §6, §7, §11: the k-th ballot or challenge entry (payload left out) is the k-th line
     # of ballots.jsonl; a challenge's opening is the next line of challenged.jsonl
-    lines = iter(json.loads(x) for x in (d / "ballots.jsonl").read_bytes().splitlines())
+    lines = iter(json.loads(x) for x in gzip.decompress((d / "ballots.jsonl.gz").read_bytes()).splitlines())
     openings = iter(json.loads(x) for x in (d / "challenged.jsonl").read_bytes().splitlines())
     # Rows: header, entries linked by hashes, checkpoints signed over the six fields, times in order
     header = rows[0]

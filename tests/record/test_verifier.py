@@ -232,7 +232,7 @@ def test_random_value_mutations_are_caught(small_record: DemoResult, tmp_path_fa
     record = tmp_path_factory.mktemp("mut") / "r"
     shutil.copytree(small_record.out_dir, record)
     path = record / name
-    jsonl = name.endswith(".jsonl")
+    jsonl = name.endswith((".jsonl", ".jsonl.gz"))
     objs = read_lines(path) if jsonl else [read_json(path)]
     line = objs[where % len(objs)]
     leaves = [p for p in _leaves(line) if not (set(map(str, p)) & UNBOUND)]

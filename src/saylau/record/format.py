@@ -6,10 +6,11 @@ module and on the crypto layer's ``from_dict``/``verify_*`` only, never on the w
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 
 from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.election.manifest import canonical_json
@@ -36,6 +37,9 @@ __all__ = [
     "election_base_hash",
     "fast_canonical",
     "file_sha256",
+    "is_compressed",
+    "open_lines",
+    "open_lines_for_writing",
     "parse_canonical",
     "record_hash",
 ]
@@ -48,11 +52,11 @@ GROUP_NAME: Final = "secp256k1"
 MANIFEST: Final = "manifest.json"
 PARAMETERS: Final = "parameters.json"
 DEVICES: Final = "devices.json"
-BALLOTS: Final = "ballots.jsonl"
+BALLOTS: Final = "ballots.jsonl.gz"
 CHALLENGED: Final = "challenged.jsonl"
 TALLIES: Final = "tallies.jsonl"
 RESULTS: Final = "results.json"
-BOARD: Final = "board.jsonl"
+BOARD: Final = "board.jsonl.gz"
 FILES: Final = "files.json"
 
 #: every data file, in the order the manifest-of-files lists them
@@ -137,6 +141,34 @@ def fast_canonical(obj: Any) -> bytes:
     """
     data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     return data if data.isascii() else canonical_json(obj)
+
+
+#: gzip settings of the compressed files: fixed, so that one writer's bytes are reproducible
+GZIP_LEVEL: Final = 6
+
+
+def is_compressed(name: str) -> bool:
+    """Whether a record file is stored gzip-compressed (its name ends in ``.gz``)."""
+    return name.endswith(".gz")
+
+
+def open_lines(path: Any) -> IO[bytes]:
+    """Open a JSON Lines file of the record for reading its (decompressed) bytes; the caller closes it."""
+    if is_compressed(str(path)):
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+    return open(path, "rb")
+
+
+def open_lines_for_writing(path: Any) -> IO[bytes]:
+    """Open a JSON Lines file of the record for writing; ``.gz`` names get the fixed gzip settings.
+
+    The gzip header carries no file name and a zero time (RFC 1952), so the same lines give the same bytes.
+    """
+    if is_compressed(str(path)):
+        raw = open(path, "wb")  # noqa: SIM115 - closed with the GzipFile by the caller (JsonLinesWriter)
+        gz = gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=raw, mtime=0)
+        return cast(IO[bytes], gz)
+    return open(path, "wb")
 
 
 def file_sha256(path: Any) -> tuple[str, int]:

@@ -12,7 +12,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from saylau.crypto import ChallengedBallot, ElectionParameters
 from saylau.election.manifest import Manifest, canonical_json
@@ -31,7 +31,7 @@ class JsonLinesWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
-        self._f: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._f: IO[bytes] = fmt.open_lines_for_writing(path)
 
     def write(self, obj: Any) -> None:
         """Write one object as a line."""
@@ -39,8 +39,11 @@ class JsonLinesWriter:
         self.count += 1
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file (a gzip one closes its underlying file too)."""
+        inner = getattr(self._f, "fileobj", None)
         self._f.close()
+        if inner is not None:
+            inner.close()
 
     def __enter__(self) -> JsonLinesWriter:
         return self
