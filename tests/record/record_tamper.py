@@ -21,7 +21,7 @@ def read_lines(path: Path) -> list[Any]:
 
 def write_lines(path: Path, objs: list[Any], rehash: bool = True) -> None:
     data = b"".join(canonical_json(o) + b"\n" for o in objs)
-    path.write_bytes(gzip.compress(data, mtime=0) if path.suffix == ".gz" else data)
+    path.write_bytes(gzip.compress(data, fmt.GZIP_LEVEL, mtime=0) if path.suffix == ".gz" else data)
     if rehash:
         write_files_manifest(path.parent)
 

@@ -106,6 +106,8 @@ class BoardIndex:
         self.last: dict[str, tuple[int, dict[str, Any]]] = {}  # kind -> (position, payload)
         self.summary: BoardSummary | None = None
         self.elided = 0  # ballot and challenge entries (payload left out)
+        #: the last checkpoint before the close of voting: (position, entry hash, its line in board.jsonl)
+        self.open_checkpoint: tuple[int, str, int] | None = None
 
     # --- the board pass ----------------------------------------------------------------------------
 
@@ -133,6 +135,8 @@ class BoardIndex:
             yield row  # verify_board checks it before asking for the next one; then it is indexed
             if row.get("type") == "entry":
                 self._observe(row)
+            elif row.get("type") == "checkpoint" and not self.closed:
+                self.open_checkpoint = (int(row["position"]), str(row["entry_hash"]), no)
             if tick is not None:
                 tick(1)
 

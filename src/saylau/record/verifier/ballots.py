@@ -14,6 +14,7 @@ ballots, never with all ballots.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,7 @@ from saylau.record.verifier.admission import check_ballot_structure, check_posit
 from saylau.record.verifier.chains import DeviceChains
 from saylau.record.verifier.entries import BallotLine, parse_opening
 from saylau.record.verifier.proofs import ProofRunner
+from saylau.record.verifier.resume import ResumePoint
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.supersessions import SupersessionLinks
 from saylau.record.verifier.table import CheckResult, fail
@@ -48,9 +50,16 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
     s.tick("proofs", 0, total)
     entries = board.elided_entries()
     openings: Iterator[tuple[int, Any]] = s.reader.lines(fmt.CHALLENGED)
+    lines = s.reader.raw_lines(fmt.BALLOTS)
+    if s.resume_from is not None:
+        _resume(s, check, chains, links, lines, entries, openings)
+    snap_at = board.open_checkpoint if s.want_state else None
     proofs = ProofRunner(params, s.workers, s.chunk_size, s.tick)
     try:
-        for no, line in s.reader.raw_lines(fmt.BALLOTS):
+        for no, line in lines:
+            row = next(entries, None)
+            if snap_at is not None and (row is None or int(row["position"]) > snap_at[0]):
+                s.saved, snap_at = _snapshot(s, check, chains, links, snap_at, no - 1), None
             d = RecordReader.parse_line(line, fmt.BALLOTS, no)
             sb = BallotLine.parse(d)
             b = sb.ballot
@@ -74,7 +83,7 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
                 raise fail(check, f"{fmt.BALLOTS} line {no}: {exc}") from exc
             chains.add(sb, where)
             opening = _opening(s, check, openings, sb, where) if sb.state == "challenged" else None
-            position = _match_entry(s, check, entries, d, opening, where)
+            position = _match_entry(s, check, row, d, opening, where)
             s.states[sb.state] += 1
             links.note(sb)
             board.add_record_line(d)
@@ -89,6 +98,8 @@ def check_ballots(s: VerifyState, check: CheckResult) -> None:
             check.count += 1
             s.tick("ballots", 1)
         _no_more(check, entries, openings)
+        if snap_at is not None:
+            s.saved = _snapshot(s, check, chains, links, snap_at, check.count + s.resumed_lines)
         proofs.finish()
     except BaseException:
         proofs.close()
@@ -127,13 +138,12 @@ def _opening(
 def _match_entry(
     s: VerifyState,
     check: CheckResult,
-    entries: Iterator[dict[str, Any]],
+    row: dict[str, Any] | None,
     d: dict[str, Any],
     opening: dict[str, Any] | None,
     where: str,
 ) -> int:
     """The next ballot or challenge entry of the board is this line's, with the same payload; its position."""
-    row = next(entries, None)
     kind = "ballot" if opening is None else "challenge"
     if row is None:
         raise fail(check, f"{where}: no board entry '{kind}' with the same content (the board has fewer)")
@@ -169,6 +179,76 @@ def _no_more(
     extra = next(openings, None)
     if extra is not None:
         raise fail(check, f"{fmt.CHALLENGED} line {extra[0]}: opens no challenged ballot of {fmt.BALLOTS}")
+
+
+def _state(
+    s: VerifyState, check: CheckResult, chains: DeviceChains, links: SupersessionLinks
+) -> dict[str, Any]:
+    board = s.need_board()
+    return {
+        "chains": chains.dump(),
+        "sums": s.need_sums().dump(),
+        "links": links.dump(),
+        "revotes": s.revotes.dump(),
+        "tagged_positions": board.tagged_positions,
+        "superseded_fingerprints": bytes(board.record_fps).hex(),
+        "states": s.states,
+        "opened": s.opened,
+        "ballots": check.count + s.resumed_lines,
+    }
+
+
+def _snapshot(
+    s: VerifyState,
+    check: CheckResult,
+    chains: DeviceChains,
+    links: SupersessionLinks,
+    at: tuple[int, str, int],
+    ballot_lines: int,
+) -> ResumePoint:
+    """The ballot pass's state now, with ``ballot_lines`` lines read: just before the checkpoint ``at``."""
+    m = s.need_manifest()
+    state = json.loads(json.dumps(_state(s, check, chains, links)))  # a copy, not live objects
+    lines = {fmt.BOARD: at[2], fmt.BALLOTS: ballot_lines, fmt.CHALLENGED: s.opened}
+    return ResumePoint(m.election_id, s.need_params().base_hash.hex(), at[0], at[1], lines, state=state)
+
+
+def _resume(
+    s: VerifyState,
+    check: CheckResult,
+    chains: DeviceChains,
+    links: SupersessionLinks,
+    lines: Iterator[tuple[int, bytes]],
+    entries: Iterator[dict[str, Any]],
+    openings: Iterator[tuple[int, Any]],
+) -> None:
+    """Start after the checkpoint of a state file: the earlier part unchanged by its hash, state restored."""
+    rp = s.resume_from
+    assert rp is not None
+    board = s.need_board()
+    if (rp.election_id, rp.base_hash) != (s.need_manifest().election_id, s.need_params().base_hash.hex()):
+        raise fail(check, "verification state: written for another election")
+    try:
+        rp.check_unchanged(s.reader)
+        st = rp.state
+        chains.restore(st["chains"])
+        s.need_sums().restore(st["sums"])
+        links.restore(st["links"])
+        s.revotes.restore(st["revotes"])
+        board.tagged_positions.update({str(k): int(v) for k, v in st["tagged_positions"].items()})
+        board.record_fps += bytes.fromhex(st["superseded_fingerprints"])
+        s.states.update({k: int(st["states"][k]) for k in s.states})
+        s.opened = int(st["opened"])
+        s.resumed_lines = int(st["ballots"])
+    except (SaylauError, KeyError, TypeError, ValueError) as exc:
+        raise fail(check, f"verification state: {exc}") from exc
+    for _ in range(s.resumed_lines):  # hashed above; neither parsed nor proved again
+        next(lines)
+        next(entries)
+    for _ in range(s.opened):
+        next(openings)
+    s.tick("ballots", s.resumed_lines)
+    s.tick("proofs", s.resumed_lines)
 
 
 def check_challenged(s: VerifyState, check: CheckResult) -> None:

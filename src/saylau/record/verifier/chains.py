@@ -9,6 +9,8 @@ closing code must be those of ``devices.json`` (a device without ballots has the
 
 from __future__ import annotations
 
+from typing import Any
+
 from saylau.crypto.tracking import closing_code, opening_code, tracking_code
 from saylau.record.verifier.entries import BallotLine, DeviceEntry
 from saylau.record.verifier.state import VerifyState
@@ -32,6 +34,14 @@ class DeviceChains:
         device, _, seq = ballot_id.rpartition("-")
         head = self.heads.get(device)
         return head is not None and seq.isdigit() and int(seq) < head[1]
+
+    def dump(self) -> dict[str, list[Any]]:
+        """JSON form of the chain heads (an incremental verification's saved state)."""
+        return {dev: [code.hex(), count] for dev, (code, count) in self.heads.items()}
+
+    def restore(self, d: dict[str, list[Any]]) -> None:
+        """Take the chain heads back from ``dump``'s form."""
+        self.heads = {dev: (bytes.fromhex(code), int(count)) for dev, (code, count) in d.items()}
 
     def add(self, sb: BallotLine, where: str) -> None:
         """The next ballot of its device: sequence, link to the previous code, its own tracking code."""

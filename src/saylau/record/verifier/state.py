@@ -19,6 +19,7 @@ from saylau.record.revotes import RevoteLinks
 from saylau.record.tally import StationSums, TallyEntry
 from saylau.record.verifier.admission import BallotRules
 from saylau.record.verifier.entries import DeviceEntry
+from saylau.record.verifier.resume import ResumePoint
 from saylau.record.verifier.table import ProgressHook
 
 __all__ = ["VerifyState"]
@@ -48,6 +49,11 @@ class VerifyState:
     proofs_checked: int = 0  # ballots whose proofs verified during the ballot pass
     proof_failure: str | None = None  # the first proof failure, reported by its own check
     tallies: list[TallyEntry] = field(default_factory=list)
+    # incremental verification (``resume``): the state to start from, the one to save, lines skipped
+    resume_from: ResumePoint | None = None
+    want_state: bool = False
+    saved: ResumePoint | None = None
+    resumed_lines: int = 0
 
     def tick(self, task: str, advance: int, total: int | None = None) -> None:
         """Report progress, if anyone listens."""
