@@ -7,12 +7,13 @@ the record hash. See ``docs/record-format.md``.
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import IO, Any
 
 from saylau.crypto import ChallengedBallot, ElectionParameters
 from saylau.election.manifest import Manifest, canonical_json
@@ -84,13 +85,14 @@ def write_record(
     """Write the whole record into ``out_dir`` (created if needed) and return the record hash.
 
     Each ballot is held once (``docs/record-format.md`` §2): the board's ``ballot`` and ``challenge``
-    entries carry the ballots, so ``ballots.jsonl`` and ``challenged.jsonl`` are written from
+    entries carry the ballots, so ``ballots.jsonl.gz`` and ``challenged.jsonl`` are written from
     ``board_rows`` (the bulletin board's export, ``BulletinBoard.export_rows()``: header, entries,
-    checkpoints), in board order, and the record's ``board.jsonl`` leaves those entries' payloads out.
-    ``board_rows`` is consumed once, streaming; the payloads wait in an anonymous temporary file and
-    memory holds only the superseded ballots' ids. ``ballots`` and ``challenged`` (optional, for
-    callers that have them) are only counted, by state, against what the board holds: a difference
-    raises ``RecordError``. ``on_ballot`` (optional) is called after each ballot line, for progress bars.
+    checkpoints), in board order, and the record's ``board.jsonl.gz`` leaves those entries' payloads
+    out. ``board_rows`` is consumed once, streaming; the payloads wait in an anonymous, gzip-compressed
+    temporary file (about 2 KB per ballot) and memory holds only the superseded ballots' ids.
+    ``ballots`` and ``challenged`` (optional, for callers that have them; ``None`` skips) are only
+    counted, by state, against what the board holds: a difference raises ``RecordError``.
+    ``on_ballot`` (optional) is called after each ballot line, for progress bars.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(out_dir / fmt.MANIFEST, manifest.to_json_obj())
@@ -101,10 +103,14 @@ def write_record(
     )
     written: Counter[str] = Counter()
     positions: Counter[str] = Counter()
-    with tempfile.TemporaryFile() as spool:
-        superseded = _write_board(out_dir / fmt.BOARD, board_rows, spool)
-        spool.seek(0)
-        with JsonLinesWriter(out_dir / fmt.BALLOTS) as w, JsonLinesWriter(out_dir / fmt.CHALLENGED) as cw:
+    with tempfile.TemporaryFile() as raw_spool:
+        with gzip.GzipFile(fileobj=raw_spool, mode="wb", compresslevel=1, mtime=0) as into:
+            superseded = _write_board(out_dir / fmt.BOARD, board_rows, into)
+        raw_spool.seek(0)
+        spool = gzip.GzipFile(fileobj=raw_spool, mode="rb")
+        ballot_lines = JsonLinesWriter(out_dir / fmt.BALLOTS)
+        openings = JsonLinesWriter(out_dir / fmt.CHALLENGED)
+        with spool, ballot_lines as w, openings as cw:
             for raw in spool:
                 line, opening = _ballot_line(json.loads(raw), superseded, positions)
                 w.write(line)
@@ -122,7 +128,7 @@ def write_record(
     return write_files_manifest(out_dir)
 
 
-def _write_board(path: Path, rows: Iterable[dict[str, Any]], spool: BinaryIO) -> dict[str, str]:
+def _write_board(path: Path, rows: Iterable[dict[str, Any]], spool: gzip.GzipFile) -> dict[str, str]:
     """Write the record's board (elided payloads), spool those payloads; return superseded id -> by."""
     superseded: dict[str, str] = {}
     with JsonLinesWriter(path) as w:
