@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -66,10 +67,11 @@ def test_verify_names_the_failing_object_and_check(demo_dir: Path, tmp_path: Pat
 
     rec = tmp_path / "r"
     shutil.copytree(demo_dir, rec)
-    lines = [json.loads(x) for x in (rec / fmt.BALLOTS).read_bytes().splitlines()]
+    lines = [json.loads(x) for x in gzip.decompress((rec / fmt.BALLOTS).read_bytes()).splitlines()]
     victim = next(x for x in lines if x["state"] == "cast")
     victim["ballot"]["contests"][0]["selections"][0]["proof"]["responses"][0] = "11" * 32
-    (rec / fmt.BALLOTS).write_bytes(b"".join(canonical_json(x) + b"\n" for x in lines))
+    data = b"".join(canonical_json(x) + b"\n" for x in lines)
+    (rec / fmt.BALLOTS).write_bytes(gzip.compress(data, mtime=0))
     write_files_manifest(rec)
     result = runner.invoke(app, ["verify", str(rec), "--quiet"])
     assert result.exit_code == 1
@@ -106,7 +108,7 @@ def test_verify_refuses_a_record_without_its_board(demo_dir: Path, tmp_path: Pat
 
 
 def test_verify_pins_the_announced_board_key(demo_dir: Path) -> None:
-    header = json.loads((demo_dir / "board.jsonl").read_text().splitlines()[0])
+    header = json.loads(gzip.decompress((demo_dir / fmt.BOARD).read_bytes()).splitlines()[0])
     key = header["public_key"]
     ok = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--board-key", key])
     assert ok.exit_code == 0, ok.output

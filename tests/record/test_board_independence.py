@@ -13,7 +13,7 @@ import ast
 import importlib.util
 from pathlib import Path
 
-from record_tamper import read_json, read_lines
+from record_tamper import read_board, read_json, read_lines
 
 from saylau.board import payload_hash
 from saylau.crypto import GuardianRecord, PartialDecryption
@@ -69,7 +69,7 @@ def test_the_verifiers_board_modules_import_nothing_of_the_writing_side() -> Non
 
 def test_writer_and_verifier_build_the_same_board_payloads(small_record: DemoResult) -> None:
     d = small_record.out_dir
-    board = [r for r in read_lines(d / fmt.BOARD) if r["type"] == "entry"]
+    board = [r for r in read_board(d) if r["type"] == "entry"]
     on_board = {(e["kind"], e["payload_hash"]) for e in board}
     compared = 0
 
@@ -88,8 +88,10 @@ def test_writer_and_verifier_build_the_same_board_payloads(small_record: DemoRes
         if x["state"] == "superseded":
             args = (b["ballot_id"], b["code"], x["superseded_by"])
             same("superseded", writer_side.superseded_payload(*args), verifier_side.superseded_entry(*args))
-    for x in read_lines(d / fmt.CHALLENGED):
-        dev, st = where[x["ballot"]["ballot_id"]]
+    ballots = {x["ballot"]["ballot_id"]: x["ballot"] for x in lines}
+    for o in read_lines(d / fmt.CHALLENGED):
+        dev, st = where[o["ballot_id"]]
+        x = {"ballot": ballots[o["ballot_id"]], "ballot_nonce": o["ballot_nonce"], "choices": o["choices"]}
         writer = writer_side.challenge_payload(x, dev, st)
         same("challenge", writer, verifier_side.challenge_entry(x, dev, st))
     for r in read_json(d / fmt.PARAMETERS)["election"]["joint_key"]["guardians"]:

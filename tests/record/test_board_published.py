@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from record_tamper import read_json, read_lines, write_lines
+from record_tamper import read_board, read_json, write_board
 from test_board_in_record import Entry, closing, entries, fails, rebuild_board
 from typer.testing import CliRunner
 
@@ -252,7 +252,11 @@ def _ballot_late(record: Path, delta: timedelta) -> tuple[str, str]:
 
 def test_ballot_cast_after_its_stations_close_is_named(record_copy: Path) -> None:
     bid, sid = _ballot_late(record_copy, timedelta(microseconds=1))
-    message = fails(record_copy, rf"ballot {bid} was cast at .*, outside the voting hours of station {sid}")
+    message = fails(
+        record_copy,
+        rf"ballot {bid} \(ballots.jsonl.gz line \d+\): board entry at position \d+: cast at .*, "
+        rf"outside the voting hours of station {sid}",
+    )
     assert "07:00–20:00" in message
 
 
@@ -274,12 +278,16 @@ def test_ballot_before_its_station_opens_is_named(record_copy: Path) -> None:
         return items
 
     rebuild_board(record_copy, early)
-    fails(record_copy, r"entry at position \d+ \(ballot\): ballot \S+ was cast at .*outside the voting hours")
+    fails(
+        record_copy,
+        r"ballot \S+ \(ballots.jsonl.gz line \d+\): board entry at position \d+: cast at "
+        r".*outside the voting hours",
+    )
 
 
 def test_board_times_going_backwards_are_caught(record_copy: Path) -> None:
     """A row whose time is earlier than the row before it (the chain re-hashed and re-signed)."""
-    rows = read_lines(record_copy / fmt.BOARD)
+    rows = read_board(record_copy)
     header = rows[0]
     signer = BoardSigner.generate()
     out: list[dict[str, Any]] = [{**header, "public_key": signer.public_key_hex}]
@@ -295,5 +303,5 @@ def test_board_times_going_backwards_are_caught(record_copy: Path) -> None:
             out.append({"type": "checkpoint", **cp.to_dict()})
     assert prev is not None
     final = signer.sign(header["board_id"], prev.position, prev.entry_hash, prev.time, final=True)
-    write_lines(record_copy / fmt.BOARD, [*out, {"type": "checkpoint", **final.to_dict()}])
+    write_board(record_copy, [*out, {"type": "checkpoint", **final.to_dict()}])
     fails(record_copy, rf"board entry at position {back}: time \S+ is before the previous row's")

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from record_tamper import read_json, write_json
+from record_tamper import read_json, read_lines, write_json
 
 from saylau.board import BoardSigner, BulletinBoard, MemoryBoardStore
 from saylau.crypto import (
@@ -202,7 +202,7 @@ def test_the_honest_tiny_record_verifies(tmp_path: Path) -> None:
     out = _honest().write(tmp_path / "record")
     verify_record(out)
     states = [
-        line["state"] for line in map(__import__("json").loads, (out / fmt.BALLOTS).read_bytes().splitlines())
+        line["state"] for line in read_lines(out / fmt.BALLOTS)
     ]
     assert sorted(states) == ["cast", "cast", "cast", "challenged", "superseded"]
     channels = {d["device_id"]: d["channel"] for d in read_json(out / fmt.DEVICES)["devices"]}
@@ -276,7 +276,7 @@ def test_a_ballot_id_that_is_not_its_device_and_sequence_is_rejected(
 def test_a_file_that_is_not_in_the_format_is_rejected(tmp_path: Path) -> None:
     out = _honest().write(tmp_path / "record")
     (out / "notes.txt").write_text("an extra file\n")
-    with pytest.raises(VerificationFailed, match=r"'notes\.txt' is not a file of saylau-record/1"):
+    with pytest.raises(VerificationFailed, match=r"'notes\.txt' is not a file of saylau-record/2"):
         verify_record(out)
     (out / "notes.txt").unlink()
     (out / "extra").mkdir()

@@ -4,6 +4,7 @@ from the implementation, this fails."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import re
@@ -136,7 +137,7 @@ def test_an_independent_reading_of_the_format_doc(small_record: DemoResult) -> N
     assert c == Hq("saylau/v1/schnorr", h_b, "coefficient", gr["index"], 0, K0, g**v * K0**c)
     # sections 5 and 6: chains of every device, and the proofs of the first ballot
     devices = json.loads((d / "devices.json").read_bytes())["devices"]
-    lines = [json.loads(x) for x in (d / "ballots.jsonl").read_bytes().splitlines()]
+    lines = [json.loads(x) for x in gzip.decompress((d / "ballots.jsonl.gz").read_bytes()).splitlines()]
     for dev in devices:
         assert dev["opening_code"] == H("saylau/v1/chain-open", h_b, dev["device_id"]).hex()
         prev = bytes.fromhex(dev["opening_code"])
@@ -226,13 +227,17 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
     manifest = json.loads((d / "manifest.json").read_bytes())
     params = json.loads((d / "parameters.json").read_bytes())
     tallies = [json.loads(x) for x in (d / "tallies.jsonl").read_bytes().splitlines()]
-    rows = [json.loads(x) for x in (d / "board.jsonl").read_bytes().splitlines()]
+    rows = [json.loads(x) for x in gzip.decompress((d / "board.jsonl.gz").read_bytes()).splitlines()]
     # record-format.md §3: every name is {kk, ru, en}; §9: results.json's format value
     named = [manifest, *manifest["regions"]]
     named += [x for r in manifest["regions"] for x in r["districts"]]
     named += [s for r in manifest["regions"] for x in r["districts"] for s in x["stations"]]
     assert all(set(x["name"]) == {"kk", "ru", "en"} and all(x["name"].values()) for x in named)
-    assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/1"
+    assert json.loads((d / "results.json").read_bytes())["format"] == "saylau-record/2"
+    # record-format.md §6, §7, §11: the k-th ballot or challenge entry (payload left out) is the k-th line
+    # of ballots.jsonl; a challenge's opening is the next line of challenged.jsonl
+    lines = iter(json.loads(x) for x in gzip.decompress((d / "ballots.jsonl.gz").read_bytes()).splitlines())
+    openings = iter(json.loads(x) for x in (d / "challenged.jsonl").read_bytes().splitlines())
     # Rows: header, entries linked by hashes, checkpoints signed over the six fields, times in order
     header = rows[0]
     assert header["genesis_hash"] == board_hash("saylau/board/v1/genesis", {"board_id": header["board_id"]})
@@ -248,12 +253,26 @@ def test_an_independent_reading_of_the_board_format_doc(small_record: DemoResult
             assert ed25519_verifies(header["public_key"], row["signature"], message)
             signed += 1
             continue
+        if row["kind"] in ("ballot", "challenge"):
+            assert "payload" not in row
+            x = next(lines)
+            where = {"device_id": x["device_id"], "station_id": x["station_id"]}
+            if row["kind"] == "ballot":
+                assert x["state"] in ("cast", "superseded")
+                row = {**row, "payload": {"ballot": x["ballot"], **where, "state": "cast"}}
+            else:
+                o = next(openings)
+                assert x["state"] == "challenged" and o["ballot_id"] == x["ballot"]["ballot_id"]
+                opened = {"ballot": x["ballot"], "ballot_nonce": o["ballot_nonce"], "choices": o["choices"]}
+                row = {**row, "payload": {"challenged": opened, **where}}
+            assert row["code"] == x["ballot"]["code"]
         assert row["payload_hash"] == board_hash("saylau/board/v1/payload", row["payload"])
         fields = {k: row[k] for k in ("position", "time", "kind", "code", "payload_hash", "prev_hash")}
         assert row["prev_hash"] == prev and row["entry_hash"] == board_hash("saylau/board/v1/entry", fields)
         prev = row["entry_hash"]
         entries.append(row)
     assert signed >= 1 and rows[-1]["type"] == "checkpoint" and rows[-1]["final"]
+    assert next(lines, None) is None and next(openings, None) is None
     # Entry kinds: the payloads' fields, as listed
     kinds: dict[str, list[dict[str, Any]]] = {}
     for e in entries:

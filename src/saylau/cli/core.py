@@ -100,18 +100,34 @@ def verify(
         str | None,
         typer.Option(help="the board operator's Ed25519 public key as the CEC announced it (hex); pinned"),
     ] = None,
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="incremental verification: if FILE exists, check only the ballots after the board "
+            "checkpoint it names (the earlier part by its hash); on success, write the state at the last "
+            "checkpoint before the close of voting to FILE"
+        ),
+    ] = None,
 ) -> None:
     """Verify an election record independently: every hash, proof, chain, tally and decryption."""
     console = Console()
     verifier: RecordVerifier | None = None
+    resume = state if state is not None and state.exists() else None
     try:
         if quiet:
-            verifier = RecordVerifier(record_dir, workers=workers, board_public_key=board_key)
+            verifier = RecordVerifier(
+                record_dir, workers=workers, board_public_key=board_key, resume_from=resume, save_state=state
+            )
             record_hash = verifier.run()
         else:
             with _progress(console) as progress:
                 verifier = RecordVerifier(
-                    record_dir, workers=workers, progress=_Bars(progress), board_public_key=board_key
+                    record_dir,
+                    workers=workers,
+                    progress=_Bars(progress),
+                    board_public_key=board_key,
+                    resume_from=resume,
+                    save_state=state,
                 )
                 record_hash = verifier.run()
     except SaylauError as exc:
@@ -120,6 +136,14 @@ def verify(
         console.print(f"[red]VERIFICATION FAILED[/red]: {escape(str(exc))}")
         raise typer.Exit(1) from exc
     console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
+    if resume is not None:
+        earlier = f"{verifier.resumed_ballots} ballots verified earlier"
+        console.print(f"{earlier} ({escape(str(resume))}): unchanged")
+    if state is not None and verifier.saved_state is not None:
+        cp = verifier.saved_state.position
+        console.print(f"verification state at board checkpoint {cp} saved to {escape(str(state))}")
+    elif state is not None:
+        console.print("no board checkpoint before the close of voting: no verification state saved")
     if expect_hash is not None and expect_hash.strip().lower() != record_hash.hex():
         console.print(
             f"[red]VERIFICATION FAILED[/red]: record hash {record_hash.hex()} is not the published "

@@ -15,7 +15,7 @@ from saylau.crypto.ballot_types import EncryptedBallot, tracking_code
 from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.errors import InvalidBallot
 
-__all__ = ["DeviceChain", "closing_code", "opening_code", "verify_device_chain"]
+__all__ = ["DeviceChain", "closing_code", "opening_code", "tracking_code", "verify_device_chain"]
 
 _OPEN_TAG = "saylau/v1/chain-open"
 _CLOSE_TAG = "saylau/v1/chain-close"

@@ -3,13 +3,16 @@
 The board's own chain, times and checkpoint signatures are checked by ``saylau.board.verify_board``,
 which also requires the final checkpoint (the board is closed when the results are published); this
 module streams ``board.jsonl`` through it once and keeps only what the cross-check needs: a 32-byte
-fingerprint per ballot, challenge and supersession entry, the positions of tagged (remote) ballots, the
-closing codes, the guardian records' and partial decryptions' payload hashes, and the last tally,
-result, manifest and joint-key entries; every cast ballot's time must lie in its station's voting hours,
-and turnout snapshots and protocols must be well formed (``saylau.record.board_published``). The record
-side adds the fingerprint of the entry each ballot line implies (payloads built by the verifier itself,
-``saylau.record.board_payloads``); the two multisets must be equal (sorted with numpy, 32 bytes per entry
-per side). On a mismatch a second pass over the files names the first object without its counterpart.
+fingerprint per supersession entry, the closing codes, the guardian records' and partial decryptions'
+payload hashes, and the last tally, result, manifest and joint-key entries; turnout snapshots and
+protocols must be well formed (``saylau.record.board_published``). The board's ``ballot`` and
+``challenge`` entries come without their payloads (each ballot is held once, in ``ballots.jsonl``):
+the ballot pass reads them a second time (``elided_entries``), paired one to one with the lines of
+``ballots.jsonl``, and checks each entry's payload hash against the payload it rebuilds from its line
+(``saylau.record.board_payloads``), its voting hours and the tagged (remote) ballots' positions. The
+record side adds the fingerprint of each supersession its lines imply; the two multisets must be equal
+(sorted with numpy). On a mismatch a second pass over the files names the first object without its
+counterpart.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from saylau.board import BoardSummary, payload_hash, verify_board
-from saylau.crypto.tracking import opening_code
+from saylau.board.hashing import TAG_PAYLOAD, tagged_hash_bytes
 from saylau.election.manifest import Manifest
 from saylau.errors import BoardError, VerificationFailed
 from saylau.record import format as fmt
@@ -37,9 +40,7 @@ from saylau.record.board_published import PublishedObjects
 from saylau.record.reader import RecordReader
 from saylau.record.windows import VotingWindows
 
-__all__ = ["BoardIndex", "challenge_fingerprint", "entry_fingerprint", "record_line_fingerprints"]
-
-_MATCHED_KINDS = frozenset({"ballot", "challenge", "superseded"})
+__all__ = ["BoardIndex", "entry_fingerprint", "implied_payload_hash", "record_line_fingerprints"]
 
 
 def entry_fingerprint(kind: str, code: str | None, payload: Any) -> bytes:
@@ -49,24 +50,29 @@ def entry_fingerprint(kind: str, code: str | None, payload: Any) -> bytes:
 
 
 def record_line_fingerprints(d: dict[str, Any]) -> list[tuple[str, bytes]]:
-    """The entries one ``ballots.jsonl`` line implies: ``ballot`` (unless challenged), ``superseded``."""
+    """The non-elided entry one ``ballots.jsonl`` line implies: ``superseded`` for a superseded ballot.
+
+    (Its ``ballot`` or ``challenge`` entry is matched directly, position by position, in the ballot pass.)
+    """
+    if d["state"] != "superseded":
+        return []
     ballot = d["ballot"]
-    code = ballot["code"]
-    if d["state"] == "challenged":
-        return []  # its entry is the opening, matched from challenged.jsonl
-    out = [
-        ("ballot", entry_fingerprint("ballot", code, ballot_entry(ballot, d["device_id"], d["station_id"])))
-    ]
-    if d["state"] == "superseded":
-        payload = superseded_entry(ballot["ballot_id"], code, d["superseded_by"])
-        out.append(("superseded", entry_fingerprint("superseded", code, payload)))
-    return out
+    payload = superseded_entry(ballot["ballot_id"], ballot["code"], d["superseded_by"])
+    return [("superseded", entry_fingerprint("superseded", ballot["code"], payload))]
 
 
-def challenge_fingerprint(d: dict[str, Any], device_id: str, station_id: str) -> bytes:
-    """The ``challenge`` entry a ``challenged.jsonl`` line implies."""
-    code = d["ballot"]["code"]
-    return entry_fingerprint("challenge", code, challenge_entry(d, device_id, station_id))
+def implied_payload_hash(d: dict[str, Any], opening: dict[str, Any] | None) -> str:
+    """The payload hash of the ``ballot`` (or, with its ``opening``, ``challenge``) entry a line implies."""
+    if opening is None:
+        payload = ballot_entry(d["ballot"], d["device_id"], d["station_id"])
+    else:
+        opened = {
+            "ballot": d["ballot"],
+            "ballot_nonce": opening["ballot_nonce"],
+            "choices": opening["choices"],
+        }
+        payload = challenge_entry(opened, d["device_id"], d["station_id"])
+    return tagged_hash_bytes(TAG_PAYLOAD, fmt.fast_canonical(payload))
 
 
 class BoardIndex:
@@ -93,13 +99,15 @@ class BoardIndex:
         self.base_hash = base_hash
         self.public_key = public_key
         self.require_final = require_final
-        self.device_last: dict[str, str] = {}  # device id -> last tracking code seen on the board
         self.board_fps = bytearray()
         self.record_fps = bytearray()
         self.tagged_positions: dict[str, int] = {}  # ballot id -> board position, remote ballots only
         self.closed: list[tuple[int, list[Any]]] = []
         self.last: dict[str, tuple[int, dict[str, Any]]] = {}  # kind -> (position, payload)
         self.summary: BoardSummary | None = None
+        self.elided = 0  # ballot and challenge entries (payload left out)
+        #: the last checkpoint before the close of voting: (position, entry hash, its line in board.jsonl)
+        self.open_checkpoint: tuple[int, str, int] | None = None
 
     # --- the board pass ----------------------------------------------------------------------------
 
@@ -107,7 +115,10 @@ class BoardIndex:
         """Verify the chain and checkpoints (``verify_board``) while indexing the entries."""
         try:
             self.summary = verify_board(
-                self._rows(tick), expected_public_key=self.public_key, require_final=self.require_final
+                self._rows(tick),
+                expected_public_key=self.public_key,
+                require_final=self.require_final,
+                elided_kinds=fmt.ELIDED_KINDS,
             )
         except BoardError as exc:
             raise VerificationFailed(f"{fmt.BOARD}: {exc}") from exc
@@ -124,24 +135,26 @@ class BoardIndex:
             yield row  # verify_board checks it before asking for the next one; then it is indexed
             if row.get("type") == "entry":
                 self._observe(row)
+            elif row.get("type") == "checkpoint" and not self.closed:
+                self.open_checkpoint = (int(row["position"]), str(row["entry_hash"]), no)
             if tick is not None:
                 tick(1)
 
     def _observe(self, row: dict[str, Any]) -> None:
-        pos, kind, payload = row.get("position"), row.get("kind"), row.get("payload")
+        pos, kind = row.get("position"), row.get("kind")
         where = f"{fmt.BOARD}: entry at position {pos} ({kind})"
+        if kind in fmt.ELIDED_KINDS:  # payload left out (verify_board made sure), matched in the ballot pass
+            if self.closed:
+                raise VerificationFailed(f"{where}: published after the close of voting")
+            self.elided += 1
+            return
+        payload = row.get("payload")
         if not isinstance(payload, dict) or not isinstance(kind, str):
             raise VerificationFailed(f"{where}: no payload object")
-        if kind in _MATCHED_KINDS:
+        if kind == "superseded":
             if self.closed:
                 raise VerificationFailed(f"{where}: published after the close of voting")
             self.board_fps += entry_fingerprint(kind, row.get("code"), payload)
-            self._follow_chain(where, kind, payload)
-            ballot = payload.get("ballot")
-            if kind == "ballot":
-                self._in_voting_hours(where, payload, str(row.get("time")))
-            if kind == "ballot" and isinstance(ballot, dict) and "revote_tag" in ballot:
-                self.tagged_positions[str(ballot.get("ballot_id"))] = int(pos or 0)
         elif kind == "phase" and payload.get("phase") == "closed":
             devices = payload.get("devices")
             if not isinstance(devices, list):
@@ -153,37 +166,21 @@ class BoardIndex:
             closed = bool(self.closed)
             self.published.observe(where, int(pos or 0), kind, payload, str(row.get("payload_hash")), closed)
 
-    def _in_voting_hours(self, where: str, payload: dict[str, Any], time: str) -> None:
+    def elided_entries(self) -> Iterator[dict[str, Any]]:
+        """The board's ``ballot`` and ``challenge`` entries again, in order (a second read of the file)."""
+        for _, row in self.reader.lines(fmt.BOARD):
+            if row.get("type") == "entry" and row.get("kind") in fmt.ELIDED_KINDS:
+                yield row
+
+    def check_in_voting_hours(self, where: str, station: str, time: str) -> None:
         """A cast ballot's board time lies within its station's voting hours (``VotingWindows``)."""
-        station = payload.get("station_id")
-        if not isinstance(station, str) or station not in self.windows:
+        if station not in self.windows:
             raise VerificationFailed(f"{where}: station {station!r} is not in {fmt.MANIFEST}")
         if not self.windows.contains(station, time):
-            ballot = payload.get("ballot")
-            bid = ballot.get("ballot_id") if isinstance(ballot, dict) else None
             raise VerificationFailed(
-                f"{where}: ballot {bid} was cast at {time}, outside the voting hours of station {station} "
+                f"{where}: cast at {time}, outside the voting hours of station {station} "
                 f"({self.windows.describe(station)})"
             )
-
-    def _follow_chain(self, where: str, kind: str, payload: dict[str, Any]) -> None:
-        """A device's ballots and challenges appear on the board in its tracking-code chain order."""
-        if kind == "superseded":
-            return
-        opened = payload.get("challenged")
-        ballot = payload.get("ballot") if kind == "ballot" else isinstance(opened, dict) and opened["ballot"]
-        device = payload.get("device_id")
-        if not isinstance(ballot, dict) or not isinstance(device, str):
-            raise VerificationFailed(f"{where}: payload has no ballot or device_id")
-        prev = self.device_last.get(device)
-        if prev is None:
-            prev = opening_code(device, self.base_hash).hex()
-        if ballot.get("previous_code") != prev:
-            raise VerificationFailed(
-                f"{where}: ballot {ballot.get('ballot_id')} does not follow the previous ballot of device "
-                f"{device} on the board (entries out of chain order)"
-            )
-        self.device_last[device] = str(ballot.get("code"))
 
     # --- what the record implies ---------------------------------------------------------------------
 
@@ -192,14 +189,10 @@ class BoardIndex:
         for _, fp in record_line_fingerprints(d):
             self.record_fps += fp
 
-    def add_challenge(self, d: dict[str, Any], device_id: str, station_id: str) -> None:
-        """Add the entry a ``challenged.jsonl`` line implies."""
-        self.record_fps += challenge_fingerprint(d, device_id, station_id)
-
     # --- comparisons ---------------------------------------------------------------------------------
 
     def compare_entries(self) -> int:
-        """Every ballot, challenge and supersession is on the board once, and nothing else is."""
+        """Every supersession is on the board once, nothing else is (ballots: matched by the ballot pass)."""
         rec = np.sort(np.frombuffer(bytes(self.record_fps), dtype="S32"))
         brd = np.sort(np.frombuffer(bytes(self.board_fps), dtype="S32"))
         if rec.shape == brd.shape and bool(np.all(rec == brd)):
@@ -217,26 +210,18 @@ class BoardIndex:
         raise VerificationFailed(f"{name} (published twice {where})")
 
     def _name_record_object(self, fp: bytes) -> str:
-        places: dict[str, tuple[str, str]] = {}
         for no, d in self.reader.lines(fmt.BALLOTS):
-            if d["state"] == "challenged":
-                places[d["ballot"]["ballot_id"]] = (d["device_id"], d["station_id"])
             for kind, f in record_line_fingerprints(d):
                 if f == fp:
-                    state = "superseded" if kind == "superseded" else d["state"]
                     return (
                         f"ballot {d['ballot']['ballot_id']} ({fmt.BALLOTS} line {no}): no board entry "
-                        f"'{kind}' with the same content (state {state})"
+                        f"'{kind}' with the same content (state {d['state']})"
                     )
-        for no, d in self.reader.lines(fmt.CHALLENGED):
-            bid = d["ballot"]["ballot_id"]
-            if bid in places and challenge_fingerprint(d, *places[bid]) == fp:
-                return f"challenged ballot {bid} ({fmt.CHALLENGED} line {no}): no matching 'challenge' entry"
         return "a record object has no matching board entry"
 
     def _name_board_entry(self, fp: bytes) -> str:
         for _, row in self.reader.lines(fmt.BOARD):
-            matched = row.get("type") == "entry" and row.get("kind") in _MATCHED_KINDS
+            matched = row.get("type") == "entry" and row.get("kind") == "superseded"
             if matched and entry_fingerprint(row["kind"], row.get("code"), row["payload"]) == fp:
                 return (
                     f"{fmt.BOARD}: entry at position {row['position']} ({row['kind']}, code "

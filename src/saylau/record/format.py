@@ -6,10 +6,11 @@ module and on the crypto layer's ``from_dict``/``verify_*`` only, never on the w
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
-from typing import Any, Final
+from typing import IO, Any, Final, cast
 
 from saylau.crypto.hazmat.hashing import hash_bytes
 from saylau.election.manifest import canonical_json
@@ -22,9 +23,11 @@ __all__ = [
     "CHALLENGED",
     "DATA_FILES",
     "DEVICES",
+    "ELIDED_KINDS",
     "FILES",
     "GROUP_NAME",
     "MANIFEST",
+    "OLD_RECORD_FORMATS",
     "PARAMETERS",
     "RECORD_FORMAT",
     "RECORD_HASH_TAG",
@@ -32,28 +35,38 @@ __all__ = [
     "TALLIES",
     "canonical_line",
     "election_base_hash",
+    "fast_canonical",
     "file_sha256",
+    "is_compressed",
+    "open_lines",
+    "open_lines_for_writing",
     "parse_canonical",
     "record_hash",
 ]
 
-RECORD_FORMAT: Final = "saylau-record/1"
+RECORD_FORMAT: Final = "saylau-record/2"
+#: the formats this verifier recognises only to refuse them clearly (each ballot was held twice)
+OLD_RECORD_FORMATS: Final = ("saylau-record/1",)
 GROUP_NAME: Final = "secp256k1"
 
 MANIFEST: Final = "manifest.json"
 PARAMETERS: Final = "parameters.json"
 DEVICES: Final = "devices.json"
-BALLOTS: Final = "ballots.jsonl"
+BALLOTS: Final = "ballots.jsonl.gz"
 CHALLENGED: Final = "challenged.jsonl"
 TALLIES: Final = "tallies.jsonl"
 RESULTS: Final = "results.json"
-BOARD: Final = "board.jsonl"
+BOARD: Final = "board.jsonl.gz"
 FILES: Final = "files.json"
 
 #: every data file, in the order the manifest-of-files lists them
 DATA_FILES: Final = (MANIFEST, PARAMETERS, DEVICES, BALLOTS, CHALLENGED, TALLIES, RESULTS, BOARD)
 
 BALLOT_STATES: Final = ("cast", "challenged", "superseded")
+
+#: board entry kinds whose payload the record's ``board.jsonl`` leaves out (``docs/record-format.md`` §11):
+#: the payload is rebuilt from the ballot's line of ``ballots.jsonl`` and checked against ``payload_hash``
+ELIDED_KINDS: Final = frozenset({"ballot", "challenge"})
 
 _SAFE_INT: Final = 2**53 - 1
 
@@ -116,6 +129,46 @@ def parse_canonical(data: bytes, what: str) -> Any:
     if again != data:
         raise RecordError(f"{what}: not in canonical RFC 8785 form")
     return obj
+
+
+def fast_canonical(obj: Any) -> bytes:
+    """RFC 8785 bytes of a ballot-like object: ``json.dumps`` for ASCII text, else ``rfc8785``.
+
+    For ASCII text without floating-point numbers the two agree (see ``parse_canonical``); a ballot holds
+    no float. Used to rebuild a board payload from a record line and hash it: were the bytes ever to
+    differ from the canonical ones, the payload hash would differ and the record be refused, never
+    wrongly accepted.
+    """
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return data if data.isascii() else canonical_json(obj)
+
+
+#: gzip settings of the compressed files: fixed, so that one writer's bytes are reproducible
+GZIP_LEVEL: Final = 6
+
+
+def is_compressed(name: str) -> bool:
+    """Whether a record file is stored gzip-compressed (its name ends in ``.gz``)."""
+    return name.endswith(".gz")
+
+
+def open_lines(path: Any) -> IO[bytes]:
+    """Open a JSON Lines file of the record for reading its (decompressed) bytes; the caller closes it."""
+    if is_compressed(str(path)):
+        return cast(IO[bytes], gzip.GzipFile(path, "rb"))
+    return open(path, "rb")
+
+
+def open_lines_for_writing(path: Any) -> IO[bytes]:
+    """Open a JSON Lines file of the record for writing; ``.gz`` names get the fixed gzip settings.
+
+    The gzip header carries no file name and a zero time (RFC 1952), so the same lines give the same bytes.
+    """
+    if is_compressed(str(path)):
+        raw = open(path, "wb")  # noqa: SIM115 - closed with the GzipFile by the caller (JsonLinesWriter)
+        gz = gzip.GzipFile(filename="", mode="wb", compresslevel=GZIP_LEVEL, fileobj=raw, mtime=0)
+        return cast(IO[bytes], gz)
+    return open(path, "wb")
 
 
 def file_sha256(path: Any) -> tuple[str, int]:

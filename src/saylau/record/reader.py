@@ -6,6 +6,7 @@ RFC 8785 form, so that a byte changed without changing the value (spaces, escape
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,18 @@ class RecordReader:
 
     def lines(self, name: str) -> Iterator[tuple[int, Any]]:
         """``(line number from 1, parsed object)`` for each line of a JSON Lines file."""
-        with open(self.path(name), "rb") as f:
-            for no, line in enumerate(f, start=1):
-                yield no, self.parse_line(line, name, no)
+        for no, line in self.raw_lines(name):
+            yield no, self.parse_line(line, name, no)
 
     def raw_lines(self, name: str) -> Iterator[tuple[int, bytes]]:
         """``(line number, raw bytes with the newline)`` for each line, unparsed (for worker processes)."""
-        with open(self.path(name), "rb") as f:
-            yield from enumerate(f, start=1)
+        no = 0
+        try:
+            with fmt.open_lines(self.path(name)) as f:
+                for no, line in enumerate(f, start=1):
+                    yield no, line
+        except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
+            raise RecordError(f"{name}: not a complete gzip file after line {no} ({exc})") from exc
 
     @staticmethod
     def parse_line(line: bytes, name: str, no: int) -> Any:

@@ -38,6 +38,20 @@ class RevoteLinks:
             self.untagged_successors[d["superseded_by"]] = ballot["ballot_id"]
             self.untagged_links += 1
 
+    def dump(self) -> dict[str, Any]:
+        """JSON form (an incremental verification's saved state)."""
+        return {
+            "tagged": {k: list(v) for k, v in self.tagged.items()},
+            "untagged_successors": dict(self.untagged_successors),
+            "untagged_links": self.untagged_links,
+        }
+
+    def restore(self, d: dict[str, Any]) -> None:
+        """Take the links back from ``dump``'s form."""
+        self.tagged = {k: (v[0], v[1], v[2], v[3]) for k, v in d["tagged"].items()}
+        self.untagged_successors = dict(d["untagged_successors"])
+        self.untagged_links = int(d["untagged_links"])
+
     def check(self, positions: dict[str, int]) -> tuple[int, int]:
         """Raise ``VerificationFailed`` naming the ballot; return (tag groups, tagged links checked)."""
         for succ, pred in self.untagged_successors.items():

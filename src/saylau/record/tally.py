@@ -111,6 +111,17 @@ class StationSums:
         acc.tally = acc.tally.add_ballot(ballot)
         acc.count += 1
 
+    def dump(self) -> dict[str, Any]:
+        """JSON form of the running sums (an incremental verification's saved state)."""
+        return {sid: [acc.count, acc.tally.to_dict()] for sid, acc in self._stations.items()}
+
+    def restore(self, d: dict[str, Any]) -> None:
+        """Take the sums back from ``dump``'s form (the same stations)."""
+        if set(d) != set(self._stations):
+            raise RecordError("saved station sums name other stations than the manifest's")
+        for sid, (count, tally) in d.items():
+            self._stations[sid] = _Acc(EncryptedTally.from_dict(tally), int(count))
+
     def roll_up(self) -> list[tuple[Scope, str, int, EncryptedTally]]:
         """``(scope, id, ballot count, tally)``: every station in manifest order, every region, the nation.
 

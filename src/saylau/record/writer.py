@@ -1,17 +1,23 @@
 """Write an election record directory: canonical JSON files, ballots streamed as JSON Lines.
 
-The writer holds no state the verifier could lean on: it only serialises what it is given, then lists
-every file's SHA-256 in ``files.json`` and returns the record hash. See ``docs/record-format.md``.
+The writer holds no state the verifier could lean on: it only serialises what it is given (the ballots
+as the board published them, each once), then lists every file's SHA-256 in ``files.json`` and returns
+the record hash. See ``docs/record-format.md``.
 """
 
 from __future__ import annotations
 
+import gzip
+import json
+import tempfile
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from saylau.crypto import ChallengedBallot, ElectionParameters
 from saylau.election.manifest import Manifest, canonical_json
+from saylau.errors import RecordError
 from saylau.record import format as fmt
 from saylau.record.tally import TallyEntry, results_summary
 from saylau.voting.device import DeviceRecord
@@ -26,7 +32,7 @@ class JsonLinesWriter:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.count = 0
-        self._f: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._f: IO[bytes] = fmt.open_lines_for_writing(path)
 
     def write(self, obj: Any) -> None:
         """Write one object as a line."""
@@ -34,8 +40,11 @@ class JsonLinesWriter:
         self.count += 1
 
     def close(self) -> None:
-        """Flush and close the file."""
+        """Flush and close the file (a gzip one closes its underlying file too)."""
+        inner = getattr(self._f, "fileobj", None)
         self._f.close()
+        if inner is not None:
+            inner.close()
 
     def __enter__(self) -> JsonLinesWriter:
         return self
@@ -66,8 +75,8 @@ def write_record(
     manifest: Manifest,
     params: ElectionParameters,
     devices: Iterable[DeviceRecord],
-    ballots: Iterable[SubmittedBallot],
-    challenged: Iterable[ChallengedBallot],
+    ballots: Iterable[SubmittedBallot] | None,
+    challenged: Iterable[ChallengedBallot] | None,
     tallies: Iterable[TallyEntry],
     on_ballot: Any = None,
     *,
@@ -75,10 +84,15 @@ def write_record(
 ) -> bytes:
     """Write the whole record into ``out_dir`` (created if needed) and return the record hash.
 
-    ``ballots`` is consumed once, streaming, and must come grouped by device in chain order;
-    ``on_ballot`` (optional) is called after each ballot line, for progress bars. ``board_rows`` is the
-    bulletin board's export (``BulletinBoard.export_rows()``: header, entries, checkpoints), written as
-    canonical JSON Lines.
+    Each ballot is held once (``docs/record-format.md`` §2): the board's ``ballot`` and ``challenge``
+    entries carry the ballots, so ``ballots.jsonl.gz`` and ``challenged.jsonl`` are written from
+    ``board_rows`` (the bulletin board's export, ``BulletinBoard.export_rows()``: header, entries,
+    checkpoints), in board order, and the record's ``board.jsonl.gz`` leaves those entries' payloads
+    out. ``board_rows`` is consumed once, streaming; the payloads wait in an anonymous, gzip-compressed
+    temporary file (about 2 KB per ballot) and memory holds only the superseded ballots' ids.
+    ``ballots`` and ``challenged`` (optional, for callers that have them; ``None`` skips) are only
+    counted, by state, against what the board holds: a difference raises ``RecordError``.
+    ``on_ballot`` (optional) is called after each ballot line, for progress bars.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_json(out_dir / fmt.MANIFEST, manifest.to_json_obj())
@@ -87,23 +101,92 @@ def write_record(
         out_dir / fmt.DEVICES,
         {"format": fmt.RECORD_FORMAT, "devices": [d.to_dict() for d in devices]},
     )
-    with JsonLinesWriter(out_dir / fmt.BALLOTS) as w:
-        for sb in ballots:
-            w.write(sb.to_dict())
-            if on_ballot is not None:
-                on_ballot()
-    with JsonLinesWriter(out_dir / fmt.CHALLENGED) as w:
-        for opened in challenged:
-            w.write(opened.to_dict())
+    written: Counter[str] = Counter()
+    positions: Counter[str] = Counter()
+    with tempfile.TemporaryFile() as raw_spool:
+        with gzip.GzipFile(fileobj=raw_spool, mode="wb", compresslevel=1, mtime=0) as into:
+            superseded = _write_board(out_dir / fmt.BOARD, board_rows, into)
+        raw_spool.seek(0)
+        spool = gzip.GzipFile(fileobj=raw_spool, mode="rb")
+        ballot_lines = JsonLinesWriter(out_dir / fmt.BALLOTS)
+        openings = JsonLinesWriter(out_dir / fmt.CHALLENGED)
+        with spool, ballot_lines as w, openings as cw:
+            for raw in spool:
+                line, opening = _ballot_line(json.loads(raw), superseded, positions)
+                w.write(line)
+                written[line["state"]] += 1
+                if opening is not None:
+                    cw.write(opening)
+                if on_ballot is not None:
+                    on_ballot()
+    _check_counts(written, ballots, challenged)
     entries = list(tallies)
     with JsonLinesWriter(out_dir / fmt.TALLIES) as w:
         for entry in entries:
             w.write(entry.to_dict())
     _write_json(out_dir / fmt.RESULTS, results_summary(manifest, entries))
-    with JsonLinesWriter(out_dir / fmt.BOARD) as w:
-        for row in board_rows:
-            w.write(row)
     return write_files_manifest(out_dir)
+
+
+def _write_board(path: Path, rows: Iterable[dict[str, Any]], spool: gzip.GzipFile) -> dict[str, str]:
+    """Write the record's board (elided payloads), spool those payloads; return superseded id -> by."""
+    superseded: dict[str, str] = {}
+    with JsonLinesWriter(path) as w:
+        for row in rows:
+            kind = row.get("kind")
+            if row.get("type") == "entry" and kind in fmt.ELIDED_KINDS:
+                spool.write(fmt.fast_canonical(row["payload"]) + b"\n")
+                row = {k: v for k, v in row.items() if k != "payload"}
+            elif row.get("type") == "entry" and kind == "superseded":
+                superseded[row["payload"]["ballot_id"]] = row["payload"]["by"]
+            w.write(row)
+    return superseded
+
+
+def _ballot_line(
+    payload: dict[str, Any], superseded: dict[str, str], positions: Counter[str]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The ``ballots.jsonl`` line of one elided entry's payload, and its ``challenged.jsonl`` line if any.
+
+    ``positions`` counts each device's ballots so far: the sequence is the ballot's chain position (the
+    board holds each device's entries in chain order).
+    """
+    opened = payload.get("challenged")
+    ballot = opened["ballot"] if opened is not None else payload["ballot"]
+    bid, device = ballot["ballot_id"], payload["device_id"]
+    state = "challenged" if opened is not None else "superseded" if bid in superseded else "cast"
+    line = {
+        "ballot": ballot,
+        "device_id": device,
+        "station_id": payload["station_id"],
+        "sequence": positions[device],
+        "state": state,
+        "superseded_by": superseded.get(bid) if state == "superseded" else None,
+    }
+    positions[device] += 1
+    opening = None
+    if opened is not None:
+        opening = {"ballot_id": bid, "ballot_nonce": opened["ballot_nonce"], "choices": opened["choices"]}
+    return line, opening
+
+
+def _check_counts(
+    written: Counter[str],
+    ballots: Iterable[SubmittedBallot] | None,
+    challenged: Iterable[ChallengedBallot] | None,
+) -> None:
+    if ballots is not None:
+        given = Counter(sb.state for sb in ballots)
+        if +given != +written:
+            raise RecordError(
+                f"record: the board holds ballots {dict(written)}, the caller gave {dict(given)}"
+            )
+    if challenged is not None:
+        n = sum(1 for _ in challenged)
+        if n != written["challenged"]:
+            raise RecordError(
+                f"record: the board holds {written['challenged']} challenges, the caller gave {n}"
+            )
 
 
 def write_files_manifest(out_dir: Path) -> bytes:

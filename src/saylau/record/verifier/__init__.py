@@ -11,7 +11,9 @@ its failure, progress hooks), ``state`` (what one check hands to the next), ``en
 parsers of a device entry and a ballot line), ``admission`` (every check on one ballot by itself, which
 the server also runs before it accepts a ballot), ``setup`` (files, manifest, parameters, guardians,
 devices), ``board`` (the record against its board, revote tags), ``ballots``
-(the streaming ballot pass, challenged openings), ``chains`` (tracking-code chains per device),
+(the streaming ballot pass in board order, paired with the board's ballot entries, challenged openings),
+``resume`` (incremental verification from a saved board checkpoint), ``chains`` (tracking-code chains
+per device),
 ``supersessions`` ("superseded by" links), ``proofs`` (ballot proofs, inline or in a process pool) and
 ``tallies`` (tallies, decryptions, results).
 """

@@ -1,15 +1,17 @@
 """Every device's tracking-code chain, walked from its opening code to its closing code.
 
-In ``ballots.jsonl`` a device's ballots (cast, superseded and challenged) are contiguous, the devices
-come in ``devices.json`` order and the sequence numbers count from 0 on each device. ``DeviceChains``
-holds one device's ballots at a time and checks each chain with ``verify_device_chain`` as soon as the
-device's last ballot has been read; a device without ballots must have an empty chain.
+``ballots.jsonl`` is in board order, so the devices' chains interleave: ``DeviceChains`` keeps, per
+device, the last tracking code and the number of ballots so far (memory grows with the devices, not
+the ballots). Each ballot must carry the next sequence of its device, link to the device's previous
+code and carry ``code = H(previous code, ballot hash)``; after the file every device's count and
+closing code must be those of ``devices.json`` (a device without ballots has the empty chain).
 """
 
 from __future__ import annotations
 
-from saylau.crypto import EncryptedBallot, verify_device_chain
-from saylau.record import format as fmt
+from typing import Any
+
+from saylau.crypto.tracking import closing_code, opening_code, tracking_code
 from saylau.record.verifier.entries import BallotLine, DeviceEntry
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, fail
@@ -18,58 +20,60 @@ __all__ = ["DeviceChains", "check_chains"]
 
 
 class DeviceChains:
-    """Groups the ballot pass's ballots by device and walks each device's chain; ``walked`` counts them."""
+    """Walks every device's chain as its ballots come; ``heads`` is what an incremental run resumes from."""
 
     def __init__(self, devices: dict[str, DeviceEntry], base_hash: bytes, check: CheckResult) -> None:
-        """``devices`` in ``devices.json`` order; failures are reported under ``check``."""
+        """``devices`` from ``devices.json``; failures are reported under ``check``."""
         self.devices, self.base_hash, self.check = devices, base_hash, check
-        self.walked = 0
-        self._order = {dev_id: i for i, dev_id in enumerate(devices)}
-        self._last_order = -1
-        self._done: set[str] = set()
-        self._current: str | None = None
-        self._group: list[EncryptedBallot] = []
+        self.heads: dict[str, tuple[bytes, int]] = {}  # device id -> (last code, ballots so far)
+
+    def __contains__(self, ballot_id: object) -> bool:
+        """Whether the ballot id names a ballot already read (``<device id>-<sequence>``)."""
+        if not isinstance(ballot_id, str) or "-" not in ballot_id:
+            return False
+        device, _, seq = ballot_id.rpartition("-")
+        head = self.heads.get(device)
+        return head is not None and seq.isdigit() and int(seq) < head[1]
+
+    def dump(self) -> dict[str, list[Any]]:
+        """JSON form of the chain heads (an incremental verification's saved state)."""
+        return {dev: [code.hex(), count] for dev, (code, count) in self.heads.items()}
+
+    def restore(self, d: dict[str, list[Any]]) -> None:
+        """Take the chain heads back from ``dump``'s form."""
+        self.heads = {dev: (bytes.fromhex(code), int(count)) for dev, (code, count) in d.items()}
 
     def add(self, sb: BallotLine, where: str) -> None:
-        """The next ballot of the file (its device is known): contiguity, device order, sequence."""
-        if sb.device_id != self._current:
-            self.close_device()
-            if sb.device_id in self._done:
-                raise fail(self.check, f"{where}: its device's ballots are not contiguous")
-            if self._order[sb.device_id] < self._last_order:
-                raise fail(self.check, f"{where}: its device is out of {fmt.DEVICES} order")
-            self._last_order = self._order[sb.device_id]
-            self._done.add(sb.device_id)
-            self._current, self._group = sb.device_id, []
-        if sb.sequence != len(self._group):
-            expected = len(self._group)
-            raise fail(self.check, f"{where}: sequence {sb.sequence}, expected {expected} on its device")
-        self._group.append(sb.ballot)
-
-    def close_device(self) -> None:
-        """Walk the current device's chain (its ballot count and closing code from ``devices.json``)."""
-        if self._current is None:
-            return
-        dev = self.devices[self._current]
-        if len(self._group) != dev.ballot_count:
+        """The next ballot of its device: sequence, link to the previous code, its own tracking code."""
+        prev, count = self.heads.get(sb.device_id) or (opening_code(sb.device_id, self.base_hash), 0)
+        b = sb.ballot
+        if sb.sequence != count:
+            raise fail(self.check, f"{where}: sequence {sb.sequence}, expected {count} on its device")
+        if b.previous_code != prev:
             raise fail(
                 self.check,
-                f"device {self._current}: {len(self._group)} ballots, devices.json says {dev.ballot_count}",
+                f"{where}: previous_code does not match the preceding code on {sb.device_id} "
+                "(a ballot is missing, added or out of order)",
             )
-        verify_device_chain(self._current, self.base_hash, self._group, bytes.fromhex(dev.closing_code))
-        self.walked += 1
+        if b.code != tracking_code(prev, b.crypto_hash()):
+            raise fail(self.check, f"{where}: tracking code is not H(previous code, ballot hash)")
+        self.heads[sb.device_id] = (b.code, count + 1)
 
-    def walk_devices_without_ballots(self) -> None:
-        """After the file: a device with no ballot must say so, and its chain is the empty one."""
+    def close_all(self) -> int:
+        """After the file: every device's count and closing code; returns the number of chains walked."""
         for dev_id, dev in self.devices.items():
-            if dev_id not in self._done:
-                if dev.ballot_count != 0:
-                    raise fail(
-                        self.check,
-                        f"device {dev_id}: no ballots in {fmt.BALLOTS}, devices.json says {dev.ballot_count}",
-                    )
-                verify_device_chain(dev_id, self.base_hash, [], bytes.fromhex(dev.closing_code))
-                self.walked += 1
+            prev, count = self.heads.get(dev_id) or (opening_code(dev_id, self.base_hash), 0)
+            if count != dev.ballot_count:
+                raise fail(
+                    self.check, f"device {dev_id}: {count} ballots, devices.json says {dev.ballot_count}"
+                )
+            if closing_code(dev_id, self.base_hash, prev, count) != bytes.fromhex(dev.closing_code):
+                raise fail(
+                    self.check,
+                    f"device {dev_id}: closing hash does not match the chain of {count} ballots "
+                    "(a ballot is missing from or added to the end)",
+                )
+        return len(self.devices)
 
 
 def check_chains(s: VerifyState, check: CheckResult) -> None:

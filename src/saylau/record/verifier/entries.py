@@ -15,7 +15,7 @@ from typing import Any, Literal, cast
 from saylau.crypto import EncryptedBallot
 from saylau.errors import RecordError
 
-__all__ = ["CHANNELS", "BallotLine", "Channel", "DeviceEntry", "LineState"]
+__all__ = ["CHANNELS", "BallotLine", "Channel", "DeviceEntry", "LineState", "parse_opening"]
 
 Channel = Literal["booth", "remote"]
 CHANNELS: tuple[Channel, ...] = ("booth", "remote")
@@ -24,6 +24,7 @@ _STATES: tuple[LineState, ...] = ("cast", "challenged", "superseded")
 _DEVICE_FIELDS = frozenset(
     {"ballot_count", "channel", "closing_code", "device_id", "opening_code", "station_id"}
 )
+_OPENING_FIELDS = frozenset({"ballot_id", "ballot_nonce", "choices"})
 _LINE_FIELDS = frozenset({"ballot", "device_id", "sequence", "state", "station_id", "superseded_by"})
 
 
@@ -106,3 +107,21 @@ class BallotLine:
         if (state == "superseded") != (succ is not None):
             raise RecordError(f"{who}: superseded_by must be set exactly when the state is superseded")
         return cls(ballot, d["device_id"], d["station_id"], d["sequence"], cast(LineState, state), succ)
+
+
+def parse_opening(d: Any, ballot_id: str) -> dict[str, Any]:
+    """One ``challenged.jsonl`` line (§7), which must open ``ballot_id``; ``RecordError`` naming the field.
+
+    The nonce and choices are parsed with the ballot by ``ChallengedBallot.from_dict``.
+    """
+    if not isinstance(d, dict) or set(d) != _OPENING_FIELDS:
+        fields = sorted(d) if isinstance(d, dict) else "not an object"
+        raise RecordError(
+            f"opening of ballot {ballot_id}: fields {fields} differ from {sorted(_OPENING_FIELDS)}"
+        )
+    if d["ballot_id"] != ballot_id:
+        raise RecordError(
+            f"opening of ballot {str(d['ballot_id'])[:80]}: the next challenged ballot of ballots.jsonl is "
+            f"{ballot_id} (openings come in the same order)"
+        )
+    return d

@@ -122,3 +122,5 @@ def check_proofs(s: VerifyState, check: CheckResult) -> None:
         raise fail(check, s.proof_failure)
     check.count = s.proofs_checked
     check.detail = f"{s.workers} worker processes" if s.workers > 1 else "in process"
+    if s.resumed_lines:
+        check.detail += f"; {s.resumed_lines} ballots verified earlier (state file, unchanged by hash)"

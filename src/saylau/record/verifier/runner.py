@@ -7,6 +7,7 @@ from pathlib import Path
 
 from saylau.record.reader import RecordReader
 from saylau.record.verifier import ballots, board, chains, proofs, setup, tallies
+from saylau.record.verifier.resume import ResumePoint
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, ProgressHook, Step, run_checks
 
@@ -23,8 +24,16 @@ class RecordVerifier:
         chunk_size: int = 64,
         progress: ProgressHook | None = None,
         board_public_key: str | None = None,
+        resume_from: Path | None = None,
+        save_state: Path | None = None,
     ) -> None:
-        """``board_public_key``: the board operator's Ed25519 key as the CEC announced it (hex), to pin."""
+        """``board_public_key``: the board operator's Ed25519 key as the CEC announced it (hex), to pin.
+
+        ``resume_from``: a state file written by an earlier verification (``save_state``): the ballots
+        before its board checkpoint are checked by the hash of their bytes, not again one by one
+        (``resume``). ``save_state``: after a successful run, write the state at the last board
+        checkpoint before the close of voting there.
+        """
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.reader = RecordReader(record_dir)
@@ -34,6 +43,9 @@ class RecordVerifier:
         self.board_public_key = board_public_key
         self.checks: list[CheckResult] = []
         self._s = VerifyState(self.reader, workers, chunk_size, progress, board_public_key)
+        self._s.resume_from = ResumePoint.load(resume_from) if resume_from is not None else None
+        self._s.want_state = save_state is not None
+        self.save_state = save_state
 
     def steps(self) -> list[Step]:
         """The checks in the order they run: each a row of the table and the function that fills it."""
@@ -62,7 +74,23 @@ class RecordVerifier:
     def run(self) -> bytes:
         """Run all checks in order; return the record hash, or raise ``VerificationFailed``."""
         run_checks(self.steps(), self.checks)
+        if self.save_state is not None and self._s.saved is not None:  # None: no checkpoint before the close
+            self._s.saved.seal(self.reader)
+            self._s.saved.save(self.save_state)
         return self._s.record_hash
+
+    @property
+    def resumed_ballots(self) -> int:
+        """Ballots taken as verified from the state file (0 without one)."""
+        return self._s.resumed_lines
+
+    @property
+    def saved_state(self) -> ResumePoint | None:
+        """The state written by ``save_state`` (after ``run``).
+
+        ``None`` if the board had no checkpoint before the close of voting to save it at.
+        """
+        return self._s.saved
 
 
 def verify_record(record_dir: Path, workers: int = 1, board_public_key: str | None = None) -> bytes:

@@ -28,6 +28,13 @@ def check_files(s: VerifyState, check: CheckResult) -> None:
         raise fail(check, f"record directory: {extra[0]!r} is not a file of {fmt.RECORD_FORMAT} (§2)")
     raw = s.reader.raw(fmt.FILES)
     doc = fmt.parse_canonical(raw, fmt.FILES)
+    if isinstance(doc, dict) and doc.get("format") in fmt.OLD_RECORD_FORMATS:
+        raise fail(
+            check,
+            f"{fmt.FILES}: format {doc['format']} is an older record format, which this verifier does not "
+            f"read (it held every ballot twice); this verifier reads {fmt.RECORD_FORMAT}: export the record "
+            "again with this version of saylau",
+        )
     if not isinstance(doc, dict) or doc.get("format") != fmt.RECORD_FORMAT or set(doc) != {"format", "files"}:
         raise fail(check, f"{fmt.FILES}: not a {fmt.RECORD_FORMAT} manifest of files")
     names = [f.get("name") for f in doc["files"]] if isinstance(doc["files"], list) else None

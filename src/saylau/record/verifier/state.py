@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from saylau.crypto import ElectionParameters, EncryptedBallot
+from saylau.crypto import ElectionParameters
 from saylau.election.manifest import Manifest
 from saylau.errors import RecordError
 from saylau.record.board_check import BoardIndex
@@ -19,6 +19,7 @@ from saylau.record.revotes import RevoteLinks
 from saylau.record.tally import StationSums, TallyEntry
 from saylau.record.verifier.admission import BallotRules
 from saylau.record.verifier.entries import DeviceEntry
+from saylau.record.verifier.resume import ResumePoint
 from saylau.record.verifier.table import ProgressHook
 
 __all__ = ["VerifyState"]
@@ -41,14 +42,18 @@ class VerifyState:
     devices_doc: list[dict[str, Any]] = field(default_factory=list)
     board: BoardIndex | None = None
     states: dict[str, int] = field(default_factory=lambda: {"cast": 0, "challenged": 0, "superseded": 0})
-    challenged_ids: dict[str, EncryptedBallot] = field(default_factory=dict)
-    challenged_where: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (device, station)
+    opened: int = 0  # challenged ballots whose openings verified during the ballot pass
     revotes: RevoteLinks = field(default_factory=RevoteLinks)
     sums: StationSums | None = None
     chains: int = 0  # device chains walked during the ballot pass
     proofs_checked: int = 0  # ballots whose proofs verified during the ballot pass
     proof_failure: str | None = None  # the first proof failure, reported by its own check
     tallies: list[TallyEntry] = field(default_factory=list)
+    # incremental verification (``resume``): the state to start from, the one to save, lines skipped
+    resume_from: ResumePoint | None = None
+    want_state: bool = False
+    saved: ResumePoint | None = None
+    resumed_lines: int = 0
 
     def tick(self, task: str, advance: int, total: int | None = None) -> None:
         """Report progress, if anyone listens."""

@@ -8,6 +8,9 @@ came earlier in the file than its predecessor is looked up in a second pass over
 
 from __future__ import annotations
 
+from collections.abc import Container
+from typing import Any
+
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.verifier.entries import BallotLine
@@ -27,12 +30,28 @@ class SupersessionLinks:
         self._info: dict[str, tuple[str, str]] = {}  # (state, station) of ballots named as successors
         self._backward: set[str] = set()  # successors that came earlier in the file than their predecessor
 
+    def dump(self) -> dict[str, Any]:
+        """JSON form (an incremental verification's saved state)."""
+        return {
+            "supersedes": self._supersedes,
+            "successor_of": {k: list(v) for k, v in self._successor_of.items()},
+            "info": {k: list(v) for k, v in self._info.items()},
+            "backward": sorted(self._backward),
+        }
+
+    def restore(self, d: dict[str, Any]) -> None:
+        """Take the links back from ``dump``'s form."""
+        self._supersedes = dict(d["supersedes"])
+        self._successor_of = {k: (v[0], v[1]) for k, v in d["successor_of"].items()}
+        self._info = {k: (v[0], v[1]) for k, v in d["info"].items()}
+        self._backward = set(d["backward"])
+
     def note(self, sb: BallotLine) -> None:
         """Keep the state and station of a ballot already named as a successor."""
         if sb.ballot_id in self._supersedes:
             self._info[sb.ballot_id] = (sb.state, sb.station_id)
 
-    def add(self, sb: BallotLine, where: str, seen: set[str]) -> None:
+    def add(self, sb: BallotLine, where: str, seen: Container[str]) -> None:
         """Record a superseded ballot's link (``seen``: the ballot ids read so far, this one included)."""
         succ = sb.superseded_by
         if succ is None:
