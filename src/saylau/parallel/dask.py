@@ -39,7 +39,7 @@ class DaskExecutor:
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=processes,
-                dashboard_address=None,
+                dashboard_address=":0",  # any free port: the scheduler always serves HTTP (8787 may be taken)
                 silence_logs=40,  # logging.ERROR: no worker chatter over the progress bars
             )
             self._client: Any = dist.Client(self._cluster)

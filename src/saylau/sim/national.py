@@ -386,13 +386,7 @@ def run_national(
         board.close()
         yield from store.drain()
 
-    def lines(part: str) -> Iterator[bytes]:
-        for i in range(len(stations)):
-            yield from work.lines(i, part)
-
-    record_hash = write_record_stream(
-        record_dir, manifest, params, devices, lines("ballots"), lines("challenged"), final, board_rows()
-    )
+    record_hash = write_record_stream(record_dir, manifest, params, devices, final, board_rows())
     phases.stop("board and record")
     record_bytes = sum(p.stat().st_size for p in record_dir.iterdir())
 
