@@ -37,6 +37,8 @@ from saylau.store.engine import make_engine
 from saylau.store.models import Ballot
 from saylau.voting.device import VotingDevice
 
+OTHER = {"sqlite": "postgres", "postgres": "sqlite"}
+
 
 def _url(db: Any) -> str:
     return db.url if db.schema is None else f"{db.url}?options=-csearch_path%3D{db.schema}"
@@ -92,16 +94,17 @@ def _cli(*args: str) -> Run:
 
 def _backup(db: Any, tmp_path: Path, name: str = "backup.tar.gz") -> Path:
     out = tmp_path / name
-    r = _cli("backup", "--database-url", _url(db), "--out", str(out), "--board-key", str(tmp_path / "board.pem"),
-             "--revote-key", str(tmp_path / "revote.key"))
+    r = _cli("backup", "--database-url", _url(db), "--out", str(out),
+             "--board-key", str(tmp_path / "board.pem"), "--revote-key", str(tmp_path / "revote.key"))
     assert r.exit_code == 0, r.output
     assert "sha256" in r.output and (tmp_path / f"{name}.sha256").exists()
     return out
 
 
 def _restore(archive: Path, db: Any, tmp_path: Path, *extra: str) -> Any:
-    return _cli("restore", str(archive), "--database-url", _url(db), "--board-key", str(tmp_path / "board.pem"),
-                "--revote-key", str(tmp_path / "revote.key"), "--checkpoint-every", "4", *extra)
+    return _cli("restore", str(archive), "--database-url", _url(db),
+                "--board-key", str(tmp_path / "board.pem"), "--revote-key", str(tmp_path / "revote.key"),
+                "--checkpoint-every", "4", *extra)
 
 
 def _checkin_cast(client: TestClient, el: Any, kiosk: VotingDevice, voter: int, choice: str) -> None:
@@ -147,7 +150,7 @@ def test_mid_election_round_trip_continues_and_verifies(
         _checkin_cast(client, el, kiosk, voter, choice)
     archive = _backup(database, tmp_path)
 
-    kind = database.backend if target == "same" else {"sqlite": "postgres", "postgres": "sqlite"}[database.backend]
+    kind = database.backend if target == "same" else OTHER[database.backend]
     with _other_database(kind, tmp_path) as restored:
         r = _restore(archive, restored, tmp_path)
         assert r.exit_code == 0, r.output
@@ -187,8 +190,7 @@ def test_published_election_round_trips_with_the_same_record(
     _finish(client, el)
     before = _verify_record(client, el, tmp_path / "before")
     archive = _backup(database, tmp_path)
-    other = {"sqlite": "postgres", "postgres": "sqlite"}[database.backend]
-    with _other_database(other, tmp_path) as restored:
+    with _other_database(OTHER[database.backend], tmp_path) as restored:
         r = _restore(archive, restored, tmp_path)
         assert r.exit_code == 0, r.output
         with _server(restored, tmp_path, "2022-11-20T21:00:00+06:00") as c2:
@@ -272,7 +274,9 @@ def _no_rows(db: Any) -> bool:
         engine.dispose()
 
 
-def test_truncated_archive_and_wrong_keys_are_refused(client: TestClient, database: Any, tmp_path: Path) -> None:
+def test_truncated_archive_and_wrong_keys_are_refused(
+    client: TestClient, database: Any, tmp_path: Path
+) -> None:
     setup_election(client, open_it=False)
     archive = _backup(database, tmp_path)
     truncated = tmp_path / "cut.tar.gz"

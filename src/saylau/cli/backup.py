@@ -34,7 +34,9 @@ RevoteKey = Annotated[Path | None, typer.Option("--revote-key", help="the revote
 PseudonymKey = Annotated[Path | None, typer.Option("--pseudonym-key", help="the voter-pseudonym key file")]
 
 
-def _settings(data_dir: Path | None, board: Path | None, revote: Path | None, pseudonym: Path | None) -> Settings:
+def _settings(
+    data_dir: Path | None, board: Path | None, revote: Path | None, pseudonym: Path | None
+) -> Settings:
     from saylau.api.settings import Settings, default_data_dir
 
     return Settings(
@@ -160,8 +162,10 @@ def restore(
         if actual != expected:
             raise BackupError(f"{archive}: SHA-256 {actual} differs from the expected {expected}")
     else:
-        typer.echo(f"warning: no {archive.name}.sha256 and no --sha256: only the manifest's hashes are checked",
-                   err=True)
+        typer.echo(
+            f"warning: no {archive.name}.sha256 and no --sha256: only the manifest's hashes are checked",
+            err=True,
+        )
     manifest = read_manifest(archive)
     settings = _settings(data_dir, board_key, revote_key, pseudonym_key)
     if manifest.keys:

@@ -190,7 +190,7 @@ def write_backup(
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
         revision = schema_revision(conn)
         if revision is None:
-            raise BackupError("the database has no saylau schema (run `saylau db upgrade` or give another URL)")
+            raise BackupError("the database has no saylau schema (give the URL of a saylau database)")
         spooled: list[Path] = []
         for table in _tables():
             columns = list(table.columns)
@@ -322,7 +322,9 @@ def verify_archive(path: Path) -> BackupManifest:
             digest.update(line)
             rows += 1
         if digest.hexdigest() != entry.sha256:
-            raise BackupError(f"{name}: SHA-256 {digest.hexdigest()} differs from the manifest's {entry.sha256}")
+            raise BackupError(
+                f"{name}: SHA-256 {digest.hexdigest()} differs from the manifest's {entry.sha256}"
+            )
         if rows != entry.rows:
             raise BackupError(f"{name}: {rows} rows, the manifest says {entry.rows}")
         seen.add(name)
@@ -354,8 +356,8 @@ def _reset_sequences(conn: Connection) -> None:
                 ).scalar_one()
                 if seq is not None:
                     conn.execute(
-                        text(f"SELECT setval(:s, COALESCE((SELECT max({column.name}) FROM {table.name}), 0) + 1,"
-                             " false)"),
+                        text(f"SELECT setval(:s, COALESCE((SELECT max({column.name}) "
+                             f"FROM {table.name}), 0) + 1, false)"),
                         {"s": seq},
                     )
 
