@@ -143,11 +143,9 @@ def test_bad_rows_of_a_station_csv_are_dropped_naming_their_lines(tmp_path: Path
     _, report = read_station_csv(path)
     assert report.lines == {"a count is not a non-negative integer": [32], "wrong number of cells": [33],
                             "zero registered voters": [34]}
-    code, output = run("forensics", str(path), "--out", str(tmp_path / "report"), "--replications", "5")
-    assert code == 0, output
-    said = " ".join(output.split())
-    assert "3 rows dropped: a count is not a non-negative integer: 1 (line 32); wrong number of cells: 1 " \
-        "(line 33); zero registered voters: 1 (line 34)" in said, said
+    # what `saylau forensics` prints after "N rows dropped:" (a full report run is left to its own tests)
+    assert report.where() == ("a count is not a non-negative integer: 1 (line 32); wrong number of cells: 1 "
+                              "(line 33); zero registered voters: 1 (line 34)")
 
 
 @pytest.mark.parametrize(
