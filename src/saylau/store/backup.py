@@ -55,6 +55,7 @@ BACKUP_FORMAT = "saylau-backup"
 BACKUP_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 INSERT_BATCH = 1000
+dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 class BackupError(SaylauError):
@@ -131,18 +132,29 @@ def _tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-def _encode(column: Column[Any], value: Any) -> Any:
+def _encode_datetime(value: Any) -> Any:
     if value is None:
         return None
+    if not isinstance(value, datetime):  # SQLite without the decorator's processing
+        value = datetime.fromisoformat(str(value))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).isoformat()
+
+
+def _encode_date(value: Any) -> Any:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _encoder(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """How a column's value is written (None: as it is, a JSON value already)."""
     if isinstance(column.type, UtcDateTime | DateTime):
-        if not isinstance(value, datetime):  # SQLite without the decorator's processing
-            value = datetime.fromisoformat(str(value))
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC).isoformat()
+        return _encode_datetime
     if isinstance(column.type, Date):
-        return value.isoformat() if isinstance(value, date) else str(value)
-    return value
+        return _encode_date
+    return None
 
 
 def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
@@ -197,13 +209,14 @@ def write_backup(
             path = Path(tmp) / f"{table.name}.jsonl"
             digest, rows = hashlib.sha256(), 0
             order = list(table.primary_key.columns) or columns
+            special = [(i, f) for i, f in enumerate(_encoder(c) for c in columns) if f is not None]
             with path.open("wb") as handle:
                 result = conn.execute(select(*columns).order_by(*order)).yield_per(INSERT_BATCH)
                 for row in result:
-                    line = json.dumps(
-                        [_encode(c, v) for c, v in zip(columns, row, strict=True)],
-                        ensure_ascii=False, separators=(",", ":"),
-                    ).encode() + b"\n"
+                    values = list(row)
+                    for i, f in special:
+                        values[i] = f(values[i])
+                    line = dumps(values).encode() + b"\n"
                     handle.write(line)
                     digest.update(line)
                     rows += 1
@@ -224,7 +237,7 @@ def write_backup(
             tables=entries,
         )
         partial = out.with_name(out.name + ".partial")
-        with tarfile.open(partial, "w:gz") as tar:
+        with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
             body = json.dumps(manifest.to_dict(), indent=1, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST_NAME)
             info.size, info.mode = len(body), 0o600
