@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -29,7 +30,7 @@ KINDS = ("batch_comparison", "bravo", "alpha")
 def _fail(exc: Exception) -> typer.Exit:
     from rich.console import Console
 
-    Console().print(f"[red]audit error:[/red] {exc}")
+    Console().print(f"[red]audit error:[/red] {escape(str(exc))}", soft_wrap=True)
     return typer.Exit(code=2)
 
 
@@ -203,7 +204,7 @@ def verify(
             published = results_inputs(results)[1]
         done = verify_audit(rec, published)
     except SaylauError as exc:
-        console.print(f"[red]AUDIT VERIFICATION FAILED[/red]: {exc}")
+        console.print(f"[red]AUDIT VERIFICATION FAILED[/red]: {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(code=1) from exc
     table = Table(title=f"audit {source} recomputed from scratch")
     table.add_column("check")

@@ -133,7 +133,7 @@ def verify(
     except SaylauError as exc:
         if verifier is not None and verifier.checks:
             console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
-        console.print(f"[red]VERIFICATION FAILED[/red]: {escape(str(exc))}")
+        console.print(f"[red]VERIFICATION FAILED[/red]: {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
     console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
     if resume is not None:
@@ -228,7 +228,7 @@ def demo(
                 crypto_progress=bars,
             )
     except SaylauError as exc:
-        console.print(f"[red]demo failed[/red]: {escape(str(exc))}")
+        console.print(f"[red]demo failed[/red]: {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
 
     console.print(_registration_table(day))

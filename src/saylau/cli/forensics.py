@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -41,11 +42,11 @@ def forensics(
                 on_done=lambda name: progress.advance(task),
             )
     except ForensicsError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(code=2) from exc
     dropped = summary["cleaning"]["rows_dropped"]
-    reasons = summary["cleaning"]["dropped_by_reason"]
-    console.print(f"{results.n} stations analysed, {dropped} rows dropped: {reasons}")
+    where = f": {escape(cleaning.where())}" if dropped else ""
+    console.print(f"{results.n} stations analysed, {dropped} rows dropped{where}", soft_wrap=True)
     console.print(forensics_table(summary, alpha))
     console.print(f"report: {out / 'index.html'} ({summary['seconds']} s)")
 
@@ -76,7 +77,7 @@ def exitpoll(
             results, out, pollsters, seed=seed, stations=stations, per_station=per_station
         )
     except (ForensicsError, PollError, ScenarioError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(code=2) from exc
     winner = summary["winner"]
     console.print(exit_poll_table(summary))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -127,7 +128,7 @@ def simulate(
             _encrypted(scenario, out, scale, seed, workers, scheduler, local_cluster, restart, keep_work,
                        verify, quiet, console)
     except SaylauError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
         raise typer.Exit(1) from exc
 
 

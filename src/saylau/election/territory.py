@@ -96,13 +96,18 @@ class Station(_Offset):
 def _read_csv(path: Path, required: Iterable[str]) -> list[dict[str, str]]:
     if not path.is_file():
         raise ScenarioError(f"{path}: file not found")
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            raise ScenarioError(f"{path}: missing column(s) {', '.join(missing)}")
-        return list(reader)
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.DictReader(fh)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise ScenarioError(f"{path}: missing column(s) {', '.join(missing)}")
+            return list(reader)
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ScenarioError(f"{path}: not a CSV file ({exc})") from None
 
 
 def _row_error(path: Path, lineno: int, exc: ValidationError) -> ScenarioError:

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -45,13 +46,26 @@ class CleaningReport:
     dropped: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    lines: dict[str, list[int]] = field(default_factory=dict)
 
-    def drop(self, reason: str, station: str, count: int = 1) -> None:
-        """Record ``count`` rows dropped for ``reason``."""
+    def drop(self, reason: str, station: str, count: int = 1, line: int | None = None) -> None:
+        """Record ``count`` rows dropped for ``reason`` (``line``: the file line of the row, from 1)."""
         self.dropped[reason] += count
         ex = self.examples.setdefault(reason, [])
         if len(ex) < _EXAMPLES:
             ex.append(station)
+        if line is not None:
+            at = self.lines.setdefault(reason, [])
+            if len(at) < _EXAMPLES:
+                at.append(line)
+
+    def where(self) -> str:
+        """The reasons with the first lines dropped for each: ``reason: 2 (line 3, 7)``; empty if none."""
+        parts = []
+        for reason, n in self.dropped.items():
+            at = self.lines.get(reason)
+            parts.append(f"{reason}: {n}" + (f" (line {', '.join(map(str, at))})" if at else ""))
+        return "; ".join(parts)
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready summary."""
@@ -62,6 +76,7 @@ class CleaningReport:
             "rows_dropped": int(sum(self.dropped.values())),
             "dropped_by_reason": dict(self.dropped),
             "examples": self.examples,
+            "lines": self.lines,
             "notes": self.notes,
         }
 
@@ -91,6 +106,17 @@ def read_station_csv(path: Path) -> tuple[StationResults, CleaningReport]:
         handle = path.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise ForensicsError(f"{path}: cannot open station results ({exc})") from exc
+    try:
+        return _read_station_rows(path, handle, report)
+    except UnicodeDecodeError as exc:
+        raise ForensicsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ForensicsError(f"{path}: not CSV after data row {report.rows_read} ({exc})") from None
+
+
+def _read_station_rows(
+    path: Path, handle: TextIO, report: CleaningReport
+) -> tuple[StationResults, CleaningReport]:
     with handle:
         reader = csv.reader(handle)
         header = [h.strip() for h in next(reader, [])]
@@ -107,43 +133,44 @@ def read_station_csv(path: Path) -> tuple[StationResults, CleaningReport]:
             if not raw or all(not c.strip() for c in raw):
                 continue
             report.rows_read += 1
+            line = reader.line_num
             station = raw[0].strip()
             if len(raw) != width:
-                report.drop("wrong number of cells", station)
+                report.drop("wrong number of cells", station, line=line)
                 continue
             try:
                 parsed = [_parse_count(c) for c in raw[2:]]
             except ValueError:
-                report.drop("a count is not a non-negative integer", station)
+                report.drop("a count is not a non-negative integer", station, line=line)
                 continue
             if not station or any(p is None for p in parsed):
-                report.drop("missing value", station or "?")
+                report.drop("missing value", station or "?", line=line)
                 continue
             counts = tuple(int(p) for p in parsed if p is not None)
             reg, voted, valid = counts[0], counts[1], sum(counts[2:])
             if reg == 0:
-                report.drop("zero registered voters", station)
+                report.drop("zero registered voters", station, line=line)
                 continue
             if voted > reg:
-                report.drop("more ballots issued than registered voters", station)
+                report.drop("more ballots issued than registered voters", station, line=line)
                 continue
             if valid > voted:
-                report.drop("more valid votes than ballots issued", station)
+                report.drop("more valid votes than ballots issued", station, line=line)
                 continue
             key = (raw[1].strip(), counts)
             if station in conflicted:
-                report.drop("station id repeated with different figures", station)
+                report.drop("station id repeated with different figures", station, line=line)
             elif station in rows:
                 if rows[station] == key:
-                    report.drop("exact duplicate row", station)
+                    report.drop("exact duplicate row", station, line=line)
                 else:
                     del rows[station]
                     conflicted.add(station)
-                    report.drop("station id repeated with different figures", station, count=2)
+                    report.drop("station id repeated with different figures", station, count=2, line=line)
             else:
                 rows[station] = key
     if not rows:
-        raise ForensicsError(f"{path}: no usable station rows ({dict(report.dropped)})")
+        raise ForensicsError(f"{path}: no usable station rows ({report.where() or 'no data rows'})")
     report.rows_kept = len(rows)
     ids = list(rows)
     counts_arr = np.array([rows[s][1] for s in ids], dtype=np.int64)
@@ -179,10 +206,17 @@ def read_turnout_csv(path: Path) -> TurnoutSnapshots:
     column is a local reporting time. Stations missing a snapshot are carried forward from their
     previous one (0 before the first).
     """
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [h.strip().lower() for h in next(reader, [])]
-        body = [r for r in reader if r]
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [h.strip().lower() for h in next(reader, [])]
+            numbered = [(reader.line_num, r) for r in reader if r]
+    except UnicodeDecodeError as exc:
+        raise ForensicsError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ForensicsError(f"{path}: not CSV ({exc})") from None
+    body = [r for _, r in numbered]
+    line = 0  # the file line of the row being read, for the error message
     if not header or header[0] != "station":
         raise ForensicsError(f"{path}: turnout snapshots need a first column 'station', got {header}")
     time_cols = [i for i, h in enumerate(header) if h in ("time", "hour", "at", "timestamp")]
@@ -190,19 +224,23 @@ def read_turnout_csv(path: Path) -> TurnoutSnapshots:
         if time_cols and "voted" in header:
             ti, vi = time_cols[0], header.index("voted")
             labels: dict[str, float] = {}  # a handful of distinct times, parsed once each
-            for r in body:
+            values_long: list[int] = []
+            for row_line, r in numbered:
+                line = row_line
                 if r[ti] not in labels:
                     labels[r[ti]] = _hours(r[ti])
+                values_long.append(int(float(r[vi])))
             station_col = [r[0].strip() for r in body]
             time_col = np.array([labels[r[ti]] for r in body], dtype=np.float64)
-            value_col = np.array([int(float(r[vi])) for r in body], dtype=np.int64)
+            value_col = np.array(values_long, dtype=np.int64)
         else:
             # wide form; other columns (region, time_zone, ...) are ignored
             cols = [(i, _hours(h)) for i, h in enumerate(header) if re.fullmatch(r"\d{1,2}:\d{2}", h)]
             if not cols:
                 raise ForensicsError(f"{path}: no time column (HH:MM or time/hour + voted) in {header}")
             station_col, times, values = [], [], []
-            for r in body:
+            for row_line, r in numbered:
+                line = row_line
                 for i, t in cols:
                     if i < len(r) and r[i].strip():
                         station_col.append(r[0].strip())
@@ -211,7 +249,8 @@ def read_turnout_csv(path: Path) -> TurnoutSnapshots:
             time_col = np.array(times, dtype=np.float64)
             value_col = np.array(values, dtype=np.int64)
     except (ValueError, IndexError) as exc:
-        raise ForensicsError(f"{path}: unreadable turnout snapshot ({exc})") from exc
+        where = f"line {line}: " if line else ""
+        raise ForensicsError(f"{path}: {where}unreadable turnout snapshot ({exc})") from exc
     # stations keep their order of first appearance
     names = np.asarray(station_col, dtype=np.str_)
     uniq, first, inverse = np.unique(names, return_index=True, return_inverse=True)

@@ -22,6 +22,11 @@ class RecordReader:
 
     def __init__(self, record_dir: Path) -> None:
         self.dir = Path(record_dir)
+        if self.dir.is_file():
+            raise RecordError(
+                f"{self.dir} is a file, not a record directory (a downloaded record archive: extract it "
+                "first, e.g. tar xzf, and verify the directory it holds)"
+            )
         if not self.dir.is_dir():
             raise RecordError(f"record directory {self.dir} does not exist")
 
