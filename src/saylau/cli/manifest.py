@@ -2,13 +2,16 @@
 
 The manifest (``saylau.election.manifest.Manifest``) is the scenario's geography, ballot and voting
 hours; ``--stations`` restricts it to some stations (a pilot), dropping districts and regions left
-without one. The JSON goes to ``--out`` or to standard output; a one-line summary to standard error.
+without one. With ``--guardians N --quorum K`` the output is instead the whole ``POST /elections``
+request: the manifest, the ceremony's size and what else of the election the scenario holds (its voter
+identifier, ``[voter_id]``; its candidacy rules and the registered voters they count from). The JSON goes
+to ``--out`` or to standard output; a one-line summary to standard error.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -32,6 +35,12 @@ def manifest(
     out: Annotated[
         Path | None, typer.Option("--out", help="write the manifest here (default: stdout)")
     ] = None,
+    guardians: Annotated[
+        int | None, typer.Option("--guardians", help="write the POST /elections request, with n guardians")
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option("--quorum", help="… of whom k decrypt (with --guardians)")
+    ] = None,
 ) -> None:
     """Write the election manifest of a scenario (all stations, or those named)."""
     from saylau.election.scenario import load_scenario
@@ -41,9 +50,26 @@ def manifest(
         wanted += [ln.strip() for ln in stations_file.read_text(encoding="utf-8").splitlines() if ln.strip()]
     if (stations or stations_file) and not wanted:
         raise StaffError("--stations / --stations-file name no station")
+    if (guardians is None) != (quorum is None):
+        raise StaffError("give --guardians and --quorum together (the election request), or neither")
+    if guardians is not None and quorum is not None and not 1 <= quorum <= guardians:
+        raise StaffError(f"--quorum {quorum}: must be between 1 and --guardians {guardians}")
     sc = load_scenario(scenario)
     doc = sc.to_manifest(contest_id, station_ids=wanted or None)
-    write_json(out, doc.to_json_obj())
+    if guardians is None:
+        write_json(out, doc.to_json_obj())
+    else:
+        request: dict[str, Any] = {
+            "manifest": doc.to_json_obj(),
+            "guardians": guardians,
+            "quorum": quorum,
+            "voter_id": sc.voter_id.model_dump(mode="json"),
+        }
+        if sc.candidacy is not None:
+            request["candidacy_rules"] = sc.candidacy.model_dump(mode="json")
+        if sc.published is not None and sc.published.registered_at_nomination is not None:
+            request["registered_at_nomination"] = sc.published.registered_at_nomination
+        write_json(out, request)
     n = sum(len(d.stations) for r in doc.regions for d in r.districts)
     typer.echo(
         f"manifest of {doc.election_id}: {n} stations in {len(doc.regions)} regions, "

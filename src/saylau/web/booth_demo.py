@@ -4,7 +4,7 @@ After the demo's election day, a fresh server (SQLite and keys in ``<out>/serve/
 scenario's election on a few stations, runs the guardians' key ceremony through the API (the guardians
 live in this process), imports a small roll, opens voting, and issues a few remote credentials. It
 prints the pages' addresses, the remote credentials, a station commission's login for the kiosk and
-the IINs it can check in, then serves until interrupted. The board's clock runs on election day
+the voter identifiers it can check in, then serves until interrupted. The board's clock runs on election day
 (from noon at the first station, at real speed), since the server accepts ballots only within a
 station's voting hours.
 """
@@ -26,7 +26,7 @@ import httpx
 
 from saylau.crypto import EncryptedShare, Guardian, GuardianRecord
 from saylau.election.scenario import load_scenario
-from saylau.election.voter_roll import make_iin
+from saylau.election.voter_ids import VoterIdSpec
 
 __all__ = ["DemoElection", "election_day_clock", "serve_demo"]
 
@@ -45,7 +45,8 @@ class DemoElection:
     remote: list[tuple[str, str]]  # (credential, revote tag)
     station_id: str
     station_login: tuple[str, str]
-    kiosk_iins: list[str]
+    kiosk_voters: list[str]
+    voter_id_name: str = "voter number"
 
 
 def election_day_clock(manifest: dict[str, Any]) -> Callable[[], datetime]:
@@ -70,7 +71,7 @@ def _ok(r: httpx.Response) -> Any:
     return r.json()
 
 
-def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElection:
+def _setup(c: httpx.Client, manifest: dict[str, Any], password: str, voter_id: VoterIdSpec) -> DemoElection:
     """Define, key, fill and open the election through the API; issue the credentials."""
     eid = manifest["election_id"]
     cec = {
@@ -78,7 +79,8 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
         + _ok(c.post(f"{P}/auth/login", json={"username": "cec", "password": password}))["token"]
     }
     base = bytes.fromhex(
-        _ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2}, headers=cec))[
+        _ok(c.post(f"{P}/elections", json={"manifest": manifest, "guardians": 3, "quorum": 2,
+                                       "voter_id": voter_id.model_dump(mode="json")}, headers=cec))[
             "base_hash"
         ]
     )
@@ -125,7 +127,7 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
         g.finish()
         _ok(c.post(f"{P}/elections/{eid}/guardians/{g.index}/finish", headers=heads[g.index]))
     _ok(c.post(f"{P}/elections/{eid}/key", headers=cec))
-    rows = ["iin,last_name,first_name,date_of_birth,region,station"]
+    rows = [f"{voter_id.column},last_name,first_name,date_of_birth,region,station"]
     by_station: dict[str, list[str]] = {}
     n = 0
     for region in manifest["regions"]:
@@ -133,11 +135,11 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
             for st in district["stations"]:
                 for _ in range(VOTERS_PER_STATION):
                     born = date(1970, 1, 1) + timedelta(days=97 * n)
-                    iin = make_iin(born, n % 2 == 1, 100 + n)
+                    vid = voter_id.example(n, born)
                     rows.append(
-                        f"{iin},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}"
+                        f"{vid},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}"
                     )
-                    by_station.setdefault(st["station_id"], []).append(iin)
+                    by_station.setdefault(st["station_id"], []).append(vid)
                     n += 1
     _ok(
         c.post(
@@ -150,9 +152,10 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
     stations = list(by_station)
     remote: list[tuple[str, str]] = []
     for station in stations[1:]:  # remote voters of the other stations
-        for iin in by_station[station][:2]:
+        for vid in by_station[station][:2]:
             if len(remote) < REMOTE:
-                out = _ok(c.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": iin}, headers=cec))
+                path = f"{P}/elections/{eid}/remote-credentials"
+                out = _ok(c.post(path, json={"voter_id": vid}, headers=cec))
                 remote.append((out["credential"], out["revote_tag"]))
     kiosk_station = stations[0]
     _ok(
@@ -175,6 +178,7 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], password: str) -> DemoElec
         kiosk_station,
         ("commission", password),
         by_station[kiosk_station],
+        voter_id.name,
     )
 
 
@@ -209,6 +213,7 @@ def serve_demo(
     app = create_app(settings)
     state = app.state.saylau
     manifest = _manifest(scenario)
+    voter_id = load_scenario(scenario).voter_id
     state.clock = election_day_clock(manifest)
     with state.transaction() as s:
         create_user(s, "cec", password, "cec", hasher=state.hasher)
@@ -222,7 +227,7 @@ def serve_demo(
         time.sleep(0.05)
     try:
         with httpx.Client(base_url=f"http://{host}:{port}", timeout=120) as c:
-            demo = _setup(c, manifest, password)
+            demo = _setup(c, manifest, password, voter_id)
         _print(demo, echo)
         if ready is not None:
             ready.set()
@@ -247,6 +252,6 @@ def _print(d: DemoElection, echo: Callable[[str], None]) -> None:
     echo(f"  polling-station kiosk: {d.url}/elections/{d.election_id}/kiosk")
     echo(
         f"    commission login {d.station_login[0]} / {d.station_login[1]}, booth device id "
-        f"{d.station_id}-kiosk-1, voters' IINs to check in: {', '.join(d.kiosk_iins)}"
+        f"{d.station_id}-kiosk-1, voters to check in ({d.voter_id_name}): {', '.join(d.kiosk_voters)}"
     )
     echo(f"  API documentation: {d.url}/docs")
