@@ -42,6 +42,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+# the IIN's helpers are the kz-iin validator's (saylau.election.voter_ids), re-exported for older callers
 from saylau.election.voter_ids import (
     VoterIdSpec,
     VoterIdValidator,
@@ -68,7 +69,7 @@ __all__ = [
 ]
 
 REQUIRED_COLUMNS = ("last_name", "first_name", "date_of_birth", "region")
-"""Besides the voter identifier's column (``VoterIdSpec.column``: ``voter_id`` for kz-2022)."""
+"""Besides the voter identifier's column (``VoterIdSpec.column``: ``iin`` for kz-2022)."""
 OPTIONAL_COLUMNS = ("patronymic", "station")
 _MAX_LISTED = 50
 _TICK = 10_000
