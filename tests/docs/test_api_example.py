@@ -83,7 +83,7 @@ def served(database: Any, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded 2-core machine: the server starts a process pool
         while True:
             try:
                 if httpx.get(f"{url}/api/v1/elections", timeout=2).status_code == 200:
