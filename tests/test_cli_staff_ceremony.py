@@ -16,6 +16,7 @@ import pytest
 
 import saylau.cli.staff as staff
 from api.conftest import (  # the API tests' server fixture and helpers
+    KZ_IIN,
     PASSWORD,
     VOTERS,
     P,
@@ -79,7 +80,11 @@ def test_ceremony_decryption_and_protocol_through_the_commands(
 ) -> None:
     pf, n, eid = str(staff_env), 3, "e2022"
     cec = login(client, "cec")
-    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": n, "quorum": 2}, headers=cec)
+    r = client.post(
+        f"{P}/elections",
+        json={"manifest": manifest(), "guardians": n, "quorum": 2, "voter_id": KZ_IIN},
+        headers=cec,
+    )
     assert r.status_code == 201, r.text
     _users(client, cec, eid, n)
     keys = [tmp_path / f"guardian-{i}.key" for i in range(1, n + 1)]
