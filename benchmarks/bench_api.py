@@ -265,7 +265,9 @@ def _drive(
     lean: bool = False,
 ) -> dict[str, Any]:
     cec = _login(c, base, "cec")
-    r = c.post(f"{base}/elections", json={"manifest": _manifest(), "guardians": 3, "quorum": 2}, headers=cec)
+    kz_iin = {"name": "IIN", "validator": "kz-iin", "column": "iin"}  # the roll below is of IINs
+    body = {"manifest": _manifest(), "guardians": 3, "quorum": 2, "voter_id": kz_iin}
+    r = c.post(f"{base}/elections", json=body, headers=cec)
     r.raise_for_status()
     base_hash = bytes.fromhex(r.json()["base_hash"])
     guardians = [Guardian.generate(i, 3, 2, base_hash) for i in (1, 2, 3)]

@@ -45,6 +45,7 @@ __all__ = [
     "ForensicsError",
     "InvalidBallot",
     "InvalidProof",
+    "KeyFileError",
     "PollError",
     "PollbookError",
     "ProtocolRejected",
@@ -73,6 +74,10 @@ class InvalidProof(CryptoError):
 
 class InvalidBallot(CryptoError):
     """A ballot is malformed, does not match the manifest, or one of its proofs fails."""
+
+
+class KeyFileError(CryptoError):
+    """A passphrase-protected secret file cannot be opened: wrong passphrase, altered, or not such a file."""
 
 
 class CeremonyError(CryptoError):

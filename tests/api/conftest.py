@@ -29,6 +29,9 @@ STATIONS = ("st-1", "st-2")
 SELECTIONS = ("cand-a", "cand-b", "against-all")
 
 
+# the elections of these tests know voters by kz-2022's identifier: the IIN, column "iin"
+KZ_IIN = {"name": "IIN", "validator": "kz-iin", "column": "iin"}
+
 # ten adult voters on the roll, VOTERS[i] listed at STATIONS[i % 2] (IINs valid by construction)
 VOTERS = tuple(make_iin(date(1960 + i, 3, 1 + i), i % 2 == 1, 100 + i) for i in range(10))
 CSV = {"Content-Type": "text/csv"}
@@ -168,7 +171,7 @@ def setup_election(
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
     doc = manifest() if manifest_doc is None else manifest_doc
-    body = {"manifest": doc, "guardians": n, "quorum": k, **(definition or {})}
+    body = {"manifest": doc, "guardians": n, "quorum": k, "voter_id": KZ_IIN, **(definition or {})}
     r = client.post(f"{P}/elections", json=body, headers=cec)
     assert r.status_code == 201, r.text
     base_hash = bytes.fromhex(r.json()["base_hash"])

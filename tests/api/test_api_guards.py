@@ -306,7 +306,8 @@ def test_a_failing_job_is_reported_and_a_stalled_job_resumes(client: TestClient)
     assert r.status_code == 201
     # a job whose handler fails (a background roll import naming an unknown station) is reported as failed
     state = client.app.state.saylau  # type: ignore[attr-defined]
-    csv = f"iin,last_name,first_name,date_of_birth,region,station\n{VOTERS[0]},L,F,1960-03-01,r1,nowhere\n"
+    header = "voter_id,last_name,first_name,date_of_birth,region,station"  # the generic identifier
+    csv = f"{header}\n{VOTERS[0]},L,F,1960-03-01,r1,nowhere\n"
     r = client.post(f"{P}/elections/{E}/roll?background=true", content=csv, headers={**cec, **CSV})
     assert r.status_code == 202, r.text
     failed = wait_job(client, cec, r.json()["id"])

@@ -19,9 +19,23 @@ import pytest
 from saylau.api import Settings, create_app
 from saylau.store.accounts import create_user
 
-from .conftest import CSV, PASSWORD, VOTERS, P, TestClient, login, manifest, roll_csv, setup_election
+from .conftest import (
+    CSV,
+    KZ_IIN,
+    PASSWORD,
+    VOTERS,
+    P,
+    TestClient,
+    login,
+    manifest,
+    roll_csv,
+    setup_election,
+)
 
 E = "e2022"
+
+
+ELECTION = {"manifest": manifest(), "guardians": 3, "quorum": 2, "voter_id": KZ_IIN}
 
 
 def settings_for(database: Any, tmp_path: Path, **overrides: Any) -> Settings:
@@ -113,7 +127,7 @@ def test_nul_and_control_characters_are_refused_naming_the_field(client: TestCli
     refused(r, 422, "nested too deeply")
     # nothing was stored
     assert client.get(f"{P}/elections").json() == []
-    assert client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
+    assert client.post(f"{P}/elections", json=ELECTION,
                        headers=cec).status_code == 201
 
 
@@ -134,7 +148,7 @@ def test_free_text_may_have_lines_and_nothing_else_may() -> None:
 
 def test_the_roll_refuses_control_characters_naming_row_and_field(client: TestClient) -> None:
     cec = login(client, "cec")
-    assert client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
+    assert client.post(f"{P}/elections", json=ELECTION,
                        headers=cec).status_code == 201
     text = roll_csv().splitlines()
     text[2] = text[2].replace("Voter1", "Vo\x00ter1")  # row 3 (the header is row 1)
@@ -155,7 +169,7 @@ def test_the_roll_refuses_control_characters_naming_row_and_field(client: TestCl
 
 def test_numbers_beyond_their_bounds_are_refused_naming_the_field(client: TestClient) -> None:
     cec = login(client, "cec")
-    assert client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
+    assert client.post(f"{P}/elections", json=ELECTION,
                        headers=cec).status_code == 201
     user = {"username": "g9", "password": PASSWORD, "role": "guardian", "election_id": E}
     r = client.post(f"{P}/users", json={**user, "guardian_index": 8962336995}, headers=cec)
@@ -195,7 +209,7 @@ def test_station_fields_and_paths_refuse_hostile_values(client: TestClient) -> N
 def test_bodies_are_limited_per_route_before_authentication(small_client: TestClient) -> None:
     c = small_client
     cec = login(c, "cec")
-    assert c.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
+    assert c.post(f"{P}/elections", json=ELECTION,
                   headers=cec).status_code == 201
     # login: 4 KiB, before any parsing or password hashing
     r = c.post(f"{P}/auth/login", json={"username": "cec", "password": "x" * 5000})
@@ -274,7 +288,7 @@ def test_errors_never_echo_a_huge_value(client: TestClient) -> None:
     body = {"manifest": {**manifest(), "election_id": "é" * 500_000}, "guardians": 3, "quorum": 2}
     r = client.post(f"{P}/elections", json=body, headers=cec)
     assert r.status_code == 422 and len(r.content) < 5000, len(r.content)
-    assert client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2},
+    assert client.post(f"{P}/elections", json=ELECTION,
                        headers=cec).status_code == 201
     rows = roll_csv().replace(",r1,", ",r" + "9" * 100_000 + ",", 1)
     r = client.post(f"{P}/elections/{E}/roll", content=rows, headers={**cec, **CSV})

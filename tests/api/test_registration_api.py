@@ -8,7 +8,7 @@ from saylau.board import read_jsonl, verify_board
 from saylau.election.nomination_models import CandidacyRules
 from saylau.election.registration import Decision, verify_decision
 
-from .conftest import CSV, VOTERS, P, TestClient, login, manifest, roll_csv
+from .conftest import CSV, KZ_IIN, VOTERS, P, TestClient, login, manifest, roll_csv
 
 E = "e2022"
 RULES: dict[str, Any] = {
@@ -49,7 +49,7 @@ def applicant(aid: str, **facts: Any) -> dict[str, Any]:
 
 def _election(client: TestClient, rules: bool = True, at_nomination: int | None = 1000) -> dict[str, str]:
     cec = login(client, "cec")
-    body: dict[str, Any] = {"manifest": manifest(), "guardians": 3, "quorum": 2}
+    body: dict[str, Any] = {"manifest": manifest(), "guardians": 3, "quorum": 2, "voter_id": KZ_IIN}
     if rules:
         body |= {"candidacy_rules": RULES, "registered_at_nomination": at_nomination}
     r = client.post(f"{P}/elections", json=body, headers=cec)

@@ -22,6 +22,7 @@ from saylau.store.pollbook_store import insert_voters
 
 from .conftest import (
     CSV,
+    KZ_IIN,
     PASSWORD,
     VOTERS,
     P,
@@ -47,7 +48,7 @@ def _people(n: int, first: int = 0) -> list[Row]:
 
 
 def _election(client: TestClient, cec: dict[str, str], election_id: str) -> None:
-    body = {"manifest": manifest(election_id), "guardians": 3, "quorum": 2}
+    body = {"manifest": manifest(election_id), "guardians": 3, "quorum": 2, "voter_id": KZ_IIN}
     assert client.post(f"{P}/elections", json=body, headers=cec).status_code == 201
 
 

@@ -83,7 +83,7 @@ def test_wrong_station_and_unknown_voter(book: Pollbook) -> None:
 
 
 def test_voting_age_on_election_day(book: Pollbook) -> None:
-    assert book.check_in(TURNS_18, "s2", at(9)).check_in.iin == TURNS_18
+    assert book.check_in(TURNS_18, "s2", at(9)).check_in.voter_id == TURNS_18
     with pytest.raises(PollbookError, match="is 17 on election day 2022-11-20, under the voting age of 18"):
         book.check_in(TURNS_18_TOMORROW, "s2", at(9))
 
@@ -97,7 +97,7 @@ def test_messages_do_not_reveal_the_iin(book: Pollbook) -> None:
 
 def test_credential_is_redeemed_once(book: Pollbook) -> None:
     issued = book.check_in(ADULT, "s1", at(9))
-    assert book.redeem(issued.credential).iin == ADULT
+    assert book.redeem(issued.credential).voter_id == ADULT
     with pytest.raises(PollbookError, match="already used"):
         book.redeem(issued.credential)
     with pytest.raises(PollbookError, match="unknown voter credential"):
@@ -142,4 +142,4 @@ def test_turnout_until_a_moment(book: Pollbook) -> None:
     book.check_in(OTHER, "s1", at(10, 1))
     assert book.turnout("s1", until=at(10)) == 1
     assert book.turnout("s1", until=at(10, 1)) == 2
-    assert [c.iin for c in book.store.check_ins("s1")] == [ADULT, OTHER]
+    assert [c.voter_id for c in book.store.check_ins("s1")] == [ADULT, OTHER]

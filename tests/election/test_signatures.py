@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -11,8 +12,13 @@ import pytest
 from saylau.election.eligibility import EligibilityContext, check_regional_spread, check_signature_threshold
 from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.signatures import REASONS, check_signatures
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.election.voter_roll import Voter, VoterRoll, make_iin
 from saylau.errors import RegistrationError
+
+# these tests read kz-2022's identifier: the IIN (column "iin", validator kz-iin)
+KZ_IIN = VoterIdSpec(name="IIN", validator="kz-iin", column="iin")
+check_signatures_kz = functools.partial(check_signatures, voter_id=KZ_IIN)
 
 STATIONS = {"e1": "east", "w1": "west", "n1": "north"}
 HEADER = "applicant_id,iin,last_name,first_name,region,signed_on"
@@ -35,7 +41,7 @@ ROLL = build_roll()
 def sig(i: int, region: str | None = None, applicant: str = "a1", signed: str = "2022-10-01",
         last: str | None = None) -> str:
     v = ROLL.voter(make_iin(date(1970, 1, i), False, i))
-    return f"{applicant},{v.iin},{last or v.last_name},{v.first_name},{region or v.region},{signed}"
+    return f"{applicant},{v.voter_id},{last or v.last_name},{v.first_name},{region or v.region},{signed}"
 
 
 def sheet(*lines: str) -> str:
@@ -43,7 +49,7 @@ def sheet(*lines: str) -> str:
 
 
 def test_valid_signatures_count_per_region() -> None:
-    report = check_signatures(sheet(sig(1), sig(2), sig(3), sig(4)), "a1", ROLL, 18, WINDOW)
+    report = check_signatures_kz(sheet(sig(1), sig(2), sig(3), sig(4)), "a1", ROLL, 18, WINDOW)
     assert report.valid_total == 4 and report.rejected == []
     assert dict(report.valid_per_region) == {"west": 2, "north": 1, "east": 1}
     assert report.per_reason() == dict.fromkeys(REASONS, 0)
@@ -62,7 +68,7 @@ def test_valid_signatures_count_per_region() -> None:
     (sig(1, region="east"), "wrong_region", "registered in region 'west', sheet is for 'east'"),
 ])
 def test_each_rejection_reason(line: str, reason: str, detail: str) -> None:
-    report = check_signatures(sheet(sig(2), line), "a1", ROLL, 18, WINDOW)
+    report = check_signatures_kz(sheet(sig(2), line), "a1", ROLL, 18, WINDOW)
     assert report.valid_total == 1
     [problem] = report.rejected
     assert (problem.row, problem.reason) == (3, reason)
@@ -72,12 +78,12 @@ def test_each_rejection_reason(line: str, reason: str, detail: str) -> None:
 
 def test_signer_of_age_on_the_day_of_signing_counts() -> None:
     young = make_iin(date(2004, 10, 1), True, 1)
-    report = check_signatures(sheet(f"a1,{young},young,ONE,east,2022-10-01"), "a1", ROLL, 18, WINDOW)
+    report = check_signatures_kz(sheet(f"a1,{young},young,ONE,east,2022-10-01"), "a1", ROLL, 18, WINDOW)
     assert report.valid_total == 1
 
 
 def test_duplicates_count_once() -> None:
-    report = check_signatures(sheet(sig(1), sig(2), sig(1), sig(1, region="east")), "a1", ROLL, 18)
+    report = check_signatures_kz(sheet(sig(1), sig(2), sig(1), sig(1, region="east")), "a1", ROLL, 18)
     assert report.valid_total == 2
     assert [(p.row, p.reason) for p in report.rejected] == [(4, "duplicate"), (5, "duplicate")]
     assert "same voter as row 2" in report.rejected[0].detail
@@ -87,17 +93,17 @@ def test_report_per_region_and_publishable(tmp_path: Path) -> None:
     path = tmp_path / "sheet.csv"
     path.write_text(sheet(sig(1), sig(4), sig(1), sig(2, region="west"), sig(3, region="west")),
                     encoding="utf-8")
-    report = check_signatures(path, "a1", ROLL, 18, WINDOW)
+    report = check_signatures_kz(path, "a1", ROLL, 18, WINDOW)
     assert report.per_region() == {"west": {"valid": 2, "duplicate": 1, "wrong_region": 2}}
     published = report.to_dict()
     assert published["valid_total"] == 2 and published["lines_read"] == 5
     text = repr(published)
-    assert all(v.iin not in text and v.last_name not in text for v in ROLL)
+    assert all(v.voter_id not in text and v.last_name not in text for v in ROLL)
 
 
 def test_sheet_without_columns_cannot_be_processed() -> None:
     with pytest.raises(RegistrationError, match="missing column"):
-        check_signatures("applicant_id,iin\n", "a1", ROLL, 18)
+        check_signatures_kz("applicant_id,iin\n", "a1", ROLL, 18)
 
 
 def rules_with(fraction: float) -> CandidacyRules:
@@ -110,7 +116,7 @@ def rules_with(fraction: float) -> CandidacyRules:
 
 def test_checked_counts_feed_threshold_and_spread() -> None:
     lines = [sig(i) for i in range(1, 21)]
-    report = check_signatures(sheet(*lines, sig(1), sig(2, region="east")), "a1", ROLL, 18, WINDOW)
+    report = check_signatures_kz(sheet(*lines, sig(1), sig(2, region="east")), "a1", ROLL, 18, WINDOW)
     assert report.valid_total == 20
     assert dict(report.valid_per_region) == {"west": 7, "north": 7, "east": 6}
     applicant = Applicant(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.election.voter_roll import (
     iin_birth_date,
     iin_check_digit,
@@ -17,6 +19,10 @@ from saylau.election.voter_roll import (
     validate_iin,
 )
 from saylau.errors import RollImportError, VoterRollError
+
+# these tests read kz-2022's identifier: the IIN (column "iin", validator kz-iin)
+KZ_IIN = VoterIdSpec(name="IIN", validator="kz-iin", column="iin")
+import_roll_kz = functools.partial(import_roll, voter_id=KZ_IIN)
 
 STATIONS = {"s1": "east", "s2": "east", "s3": "west", "s4": "west"}
 HEADER = "iin,last_name,first_name,patronymic,date_of_birth,region,station"
@@ -69,7 +75,7 @@ def test_good_file_imports_and_assigns_stations(tmp_path: Path) -> None:
     rows = [person(i, station="s1") for i in range(1, 4)]
     rows += [person(i, region="west", station="") for i in range(10, 15)]
     path.write_text(csv_text(*rows), encoding="utf-8")
-    result = import_roll(path, STATIONS)
+    result = import_roll_kz(path, STATIONS)
     assert (len(result.roll), result.rows_read, result.rejected) == (8, 8, [])
     counts = result.roll.counts_per_station()
     assert counts == {"s1": 3, "s2": 0, "s3": 3, "s4": 2}
@@ -93,39 +99,39 @@ def test_good_file_imports_and_assigns_stations(tmp_path: Path) -> None:
 def test_each_bad_row_reason(row: str, field: str, reason: str) -> None:
     good = person(50)
     with pytest.raises(RollImportError) as info:
-        import_roll(csv_text(good, row), STATIONS)
+        import_roll_kz(csv_text(good, row), STATIONS)
     message = str(info.value)
     assert "nothing imported" in message
     assert f"row 3, field '{field}': " in message and reason in message
     assert "row 2" not in message
-    partial = import_roll(csv_text(good, row), STATIONS, accept_partial=True)
+    partial = import_roll_kz(csv_text(good, row), STATIONS, accept_partial=True)
     assert len(partial.roll) == 1
     assert next((p.row, p.field) for p in partial.rejected) == (3, field)
 
 
 def test_missing_column_fails_the_file() -> None:
     with pytest.raises(RollImportError, match="missing column"):
-        import_roll("iin,last_name,first_name,region\n", STATIONS, accept_partial=True)
+        import_roll_kz("iin,last_name,first_name,region\n", STATIONS, accept_partial=True)
 
 
 def test_many_bad_rows_are_all_counted() -> None:
     rows = ["1,A,B,,1980-01-15,east,s1" for _ in range(60)]
     with pytest.raises(RollImportError, match=r"60 problem\(s\) in 60 row\(s\)") as info:
-        import_roll(csv_text(*rows), STATIONS)
+        import_roll_kz(csv_text(*rows), STATIONS)
     assert "and 10 more" in str(info.value)
 
 
 def test_exact_duplicates_are_dropped_and_conflicts_rejected() -> None:
     a, b = person(1), person(2)
-    result = import_roll(csv_text(a, b, a, a), STATIONS)
+    result = import_roll_kz(csv_text(a, b, a, a), STATIONS)
     assert len(result.roll) == 2 and result.duplicates_removed == 2
     conflicting = a.replace("Last1", "Other")
-    with pytest.raises(RollImportError, match="row 4, field 'iin': IIN already on row 2 with different data"):
-        import_roll(csv_text(a, b, conflicting), STATIONS)
+    with pytest.raises(RollImportError, match="row 4, field 'iin': the same IIN is on row 2 with other data"):
+        import_roll_kz(csv_text(a, b, conflicting), STATIONS)
 
 
 def test_absentee_transfer_moves_the_voter() -> None:
-    roll = import_roll(csv_text(person(1), person(2)), STATIONS).roll
+    roll = import_roll_kz(csv_text(person(1), person(2)), STATIONS).roll
     iin = make_iin(date(1980, 1, 15), False, 1)
     assert roll.station_of(iin) == "s1" and roll.transfer_of(iin) is None
     cert = roll.issue_absentee_certificate(iin, "s3", date(2022, 11, 10))
@@ -142,7 +148,7 @@ def test_absentee_transfer_moves_the_voter() -> None:
 
 
 def test_transfer_refusals() -> None:
-    roll = import_roll(csv_text(person(1)), STATIONS).roll
+    roll = import_roll_kz(csv_text(person(1)), STATIONS).roll
     iin = make_iin(date(1980, 1, 15), False, 1)
     with pytest.raises(VoterRollError, match="unknown station"):
         roll.issue_absentee_certificate(iin, "s9", date(2022, 11, 10))
@@ -156,7 +162,7 @@ def test_progress_hook_hears_large_imports() -> None:
     rows = [f"{make_iin(date(1950, 1, 1) + timedelta(days=i // 1000), False, i % 1000 * 9)},L,F,,"
             f"{date(1950, 1, 1) + timedelta(days=i // 1000)},east," for i in range(20_500)]
     ticks: list[tuple[str, int, int | None]] = []
-    result = import_roll(csv_text(*rows), STATIONS, progress=lambda *a: ticks.append(a))
+    result = import_roll_kz(csv_text(*rows), STATIONS, progress=lambda *a: ticks.append(a))
     assert len(result.roll) == 20_500
     assert ticks == [("voter roll", 10_000, None)] * 2
     assert result.roll.counts_per_station() == {"s1": 10_250, "s2": 10_250, "s3": 0, "s4": 0}

@@ -66,36 +66,36 @@ def test_the_store_is_a_pollbook_store_and_the_rules_apply(database) -> None:  #
         store = SqlPollbookStore(s, "e1")
         assert isinstance(store, PollbookStore)
         roll = SqlVoterRoll(s, "e1")
-        assert len(roll) == 4 and voters[0].iin in roll and "000000000000" not in roll
-        assert roll.voter(voters[2].iin) == voters[2]
+        assert len(roll) == 4 and voters[0].voter_id in roll and "000000000000" not in roll
+        assert roll.voter(voters[2].voter_id) == voters[2]
         book = Pollbook(roll, store, DAY, 18)
-        issued = book.check_in(voters[0].iin, "s1", AT)
+        issued = book.check_in(voters[0].voter_id, "s1", AT)
         with pytest.raises(PollbookError, match="already voted at station 's1'"):
-            book.check_in(voters[0].iin, "s1", AT + timedelta(minutes=1))
+            book.check_in(voters[0].voter_id, "s1", AT + timedelta(minutes=1))
         with pytest.raises(PollbookError, match="is 17 on election day"):
-            book.check_in(voters[3].iin, "s1", AT)
+            book.check_in(voters[3].voter_id, "s1", AT)
         with pytest.raises(PollbookError, match="listed at station 's2', not 's1'"):
-            book.check_in(voters[1].iin, "s1", AT)
-        cert = roll.issue_absentee_certificate(voters[1].iin, "s3", date(2022, 11, 1))
+            book.check_in(voters[1].voter_id, "s1", AT)
+        cert = roll.issue_absentee_certificate(voters[1].voter_id, "s3", date(2022, 11, 1))
         with pytest.raises(VoterRollError, match="already issued"):
-            roll.issue_absentee_certificate(voters[1].iin, "s1", date(2022, 11, 1))
+            roll.issue_absentee_certificate(voters[1].voter_id, "s1", date(2022, 11, 1))
         with pytest.raises(PollbookError, match=cert.certificate_id):
-            book.check_in(voters[1].iin, "s2", AT)
+            book.check_in(voters[1].voter_id, "s2", AT)
     with sessions.begin() as s:  # a new session reads the transfer and the check-in back from the database
         roll = SqlVoterRoll(s, "e1")
-        assert roll.station_of(voters[1].iin) == "s3"
+        assert roll.station_of(voters[1].voter_id) == "s3"
         book = Pollbook(roll, SqlPollbookStore(s, "e1"), DAY, 18)
-        book.check_in(voters[1].iin, "s3", AT)
-        remote = book.register_remote(voters[2].iin, AT + timedelta(hours=1))
+        book.check_in(voters[1].voter_id, "s3", AT)
+        remote = book.register_remote(voters[2].voter_id, AT + timedelta(hours=1))
         assert remote.check_in.channel == "remote" and remote.check_in.station_id == "s3"
         assert book.turnout("s1") == 1 and book.turnout("s3") == 2 and book.turnout("s3", AT) == 1
-        assert [c.iin for c in book.store.check_ins()] == [voters[0].iin, voters[1].iin, voters[2].iin]
+        assert [c.voter_id for c in book.store.check_ins()] == [v.voter_id for v in voters[:3]]
         assert book.redeem(issued.credential).station_id == "s1"
         with pytest.raises(PollbookError, match="already used"):
             book.redeem(issued.credential)
         with pytest.raises(PollbookError, match="unknown voter credential"):
             book.redeem("not-a-credential")
-        found = book.store.find(voters[0].iin)
+        found = book.store.find(voters[0].voter_id)
         assert isinstance(found, CheckIn) and found.credential_hash == credential_hash(issued.credential)
         assert roll.public_counts()["stations"]["s3"] == {"region": "r2", "registered": 2,
                                                           "transferred_out": 0, "transferred_in": 1}
@@ -117,12 +117,12 @@ def test_concurrent_check_ins_of_one_voter_admit_exactly_one(database) -> None: 
             with sessions.begin() as s:
                 book = Pollbook(SqlVoterRoll(s, "e1"), SqlPollbookStore(s, "e1"), DAY, 18)
                 if i % 2:
-                    book.register_remote(voter.iin, AT)
+                    book.register_remote(voter.voter_id, AT)
                 else:
-                    book.check_in(voter.iin, "s1", AT)
+                    book.check_in(voter.voter_id, "s1", AT)
             outcomes.append("ok")
         except PollbookError as exc:
-            assert "at station 's1'" in str(exc) and voter.iin not in str(exc)
+            assert "at station 's1'" in str(exc) and voter.voter_id not in str(exc)
             outcomes.append("refused")
 
     threads = [threading.Thread(target=attempt, args=(i,)) for i in range(4)]
@@ -139,14 +139,14 @@ def test_concurrent_check_ins_of_one_voter_admit_exactly_one(database) -> None: 
 def test_a_direct_duplicate_insert_names_the_first_station(database) -> None:  # type: ignore[no-untyped-def]
     """Without the read-before-write of Pollbook, the unique key still refuses the second entry."""
     engine, sessions = _setup(database)
-    iin = _voters()[0].iin
+    iin = _voters()[0].voter_id
     with sessions.begin() as s:
         SqlPollbookStore(s, "e1").add(CheckIn(iin, "s2", "station", AT, credential_hash("a")))
     with sessions.begin() as s:
         store = SqlPollbookStore(s, "e1")
         with pytest.raises(PollbookError, match="already voted at station 's2'"):
             store.add(CheckIn(iin, "s1", "station", AT, credential_hash("b")))
-        other = _voters()[1].iin
+        other = _voters()[1].voter_id
         with pytest.raises(PollbookError, match="credential collision"):
             store.add(CheckIn(other, "s1", "station", AT, credential_hash("a")))
         store.add(CheckIn(other, "s1", "station", AT, credential_hash("c")))  # the session is still usable

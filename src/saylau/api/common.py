@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from saylau.api.errors import NotFound
 from saylau.api.state import AppState
 from saylau.election.rules import ElectoralRules
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.errors import AccessDenied, ElectionStateError
 from saylau.store.accounts import TokenInfo
 from saylau.store.idempotency import lookup, remember, request_hash
@@ -22,11 +23,13 @@ __all__ = [
     "bound_election",
     "bound_station",
     "electoral_rules",
+    "checked_voter_id",
     "get_election",
     "idempotency_ref",
     "idempotent",
     "idempotent_write",
     "need_phase",
+    "voter_id_spec",
 ]
 
 
@@ -52,6 +55,21 @@ def need_phase(election: Election, *phases: str) -> None:
         raise ElectionStateError(
             f"election {election.id}: phase is {election.phase!r}{closed}, this needs {' or '.join(phases)}"
         )
+
+
+def voter_id_spec(election: Election) -> VoterIdSpec:
+    """The election's voter identifier (``POST /elections`` ``voter_id``; the generic one if it gave none)."""
+    return VoterIdSpec() if election.voter_id is None else VoterIdSpec.model_validate(election.voter_id)
+
+
+def checked_voter_id(election: Election, value: str, field: str = "voter_id") -> str:
+    """``value`` if it is a well-formed identifier of the election's kind, else 422 naming the field."""
+    spec = voter_id_spec(election)
+    try:
+        spec.check_value(value)
+    except ValueError as exc:
+        raise ValueError(f"field {field!r}: not a valid {spec.name}: {exc}") from None
+    return value
 
 
 def bound_election(caller: TokenInfo, election_id: str) -> None:

@@ -3,7 +3,7 @@
 ``POST /elections/{id}/roll`` imports a CSV in its request, in one transaction (small files);
 ``?background=true`` stores the file in ``roll_uploads`` and queues the ``import_roll`` job, answering
 202 with the job. Both validate through :func:`check_roll` (``saylau.election.voter_roll.import_roll``,
-then the IINs already on the stored roll) and refuse a file with bad rows as a whole unless
+then the voters already on the stored roll) and refuse a file with bad rows as a whole unless
 ``accept_partial``; both publish the same public counts on the board and answer the same summary.
 
 The job runs in three steps, each committed with its checkpoint so that a resumed job goes on where it
@@ -32,10 +32,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from saylau.api.common import get_election, need_phase
+from saylau.api.common import get_election, need_phase, voter_id_spec
 from saylau.api.routes_results import job_view
 from saylau.api.state import AppState
 from saylau.api.worker import JobContext
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.election.voter_roll import RollImport, RowProblem, Voter, import_roll
 from saylau.errors import ElectionStateError, RollImportError
 from saylau.store.accounts import TokenInfo
@@ -43,7 +44,7 @@ from saylau.store.jobs import create_job
 from saylau.store.models import Job, RollUpload
 from saylau.store.pollbook_store import (
     SqlVoterRoll,
-    existing_iins,
+    existing_voter_ids,
     insert_voters,
     refresh_station_counts,
     station_regions,
@@ -64,7 +65,7 @@ __all__ = [
 ]
 
 JOB_KIND = "import_roll"
-_LOOKUP = 50_000  # IINs looked up in the stored roll between two progress reports
+_LOOKUP = 50_000  # voters looked up in the stored roll between two progress reports
 _LISTED = 20  # problems named in a refusal's message (all of them are in its rows)
 
 
@@ -121,22 +122,28 @@ def without(voters: list[Voter], skipped: list[int]) -> list[Voter]:
     return [v for i, v in enumerate(voters) if i not in skip]
 
 
-def _row_numbers(text: str, iins: set[str]) -> dict[str, int]:
-    """Row number (header = 1) of the first row holding each IIN of ``iins``."""
+def _row_numbers(text: str, wanted: set[str], column: str) -> dict[str, int]:
+    """Row number (header = 1) of the first row holding each voter identifier of ``wanted``."""
     rows = csv.reader(io.StringIO(text))
     header = [h.strip() for h in next(rows, [])]
-    col = header.index("iin")
+    col = header.index(column)
     out: dict[str, int] = {}
     for n, fields in enumerate(rows, start=2):
-        if len(fields) > col and (iin := fields[col].strip()) in iins:
-            out.setdefault(iin, n)
+        if len(fields) > col and (voter_id := fields[col].strip()) in wanted:
+            out.setdefault(voter_id, n)
     return out
 
 
-def _parse(text: str, regions: dict[str, str], report: Callable[[float, str], None] | None) -> RollImport:
+def _spec(session: Session, election_id: str) -> VoterIdSpec:
+    return voter_id_spec(get_election(session, election_id))
+
+
+def _parse(
+    text: str, regions: dict[str, str], report: Callable[[float, str], None] | None, spec: VoterIdSpec
+) -> RollImport:
     """``voter_roll.import_roll`` keeping every good row (``RollImportError`` for a bad header)."""
     if report is None:
-        return import_roll(text, regions, accept_partial=True)
+        return import_roll(text, regions, accept_partial=True, voter_id=spec)
     lines = max(text.count("\n"), 1)
     seen = 0
 
@@ -146,7 +153,7 @@ def _parse(text: str, regions: dict[str, str], report: Callable[[float, str], No
         seen += advance
         report(0.8 * min(seen / lines, 1.0), f"{seen} rows checked")
 
-    return import_roll(text, regions, accept_partial=True, progress=tick)
+    return import_roll(text, regions, accept_partial=True, progress=tick, voter_id=spec)
 
 
 def check_roll(
@@ -155,29 +162,31 @@ def check_roll(
     """Validate a roll CSV for an election: every row by ``voter_roll.import_roll``, then the stored roll.
 
     A voter already on the election's stored roll (an earlier import) is a bad row, reported at the
-    first row holding their IIN. Raises ``RollImportError`` only for a file that cannot be read as a
+    first row holding their identifier. Raises ``RollImportError`` only for a file that cannot be read as a
     roll (a missing column); bad rows are returned, for the caller to refuse or to skip.
     ``report(fraction, message)`` hears progress (for a job's heartbeat).
     """
-    imported = _parse(text, station_regions(session, election_id), report)
+    spec = _spec(session, election_id)
+    imported = _parse(text, station_regions(session, election_id), report, spec)
     voters = list(imported.roll)
     taken: set[str] = set()
     for start in range(0, len(voters), _LOOKUP):
-        taken |= existing_iins(session, election_id, (v.iin for v in voters[start : start + _LOOKUP]))
+        chunk = (v.voter_id for v in voters[start : start + _LOOKUP])
+        taken |= existing_voter_ids(session, election_id, chunk)
         if report is not None:
             done = min(start + _LOOKUP, len(voters))
             report(0.8 + 0.2 * done / len(voters), f"{done} of {len(voters)} voters looked up in the roll")
     problems = list(imported.rejected)
     if taken:
-        rows = _row_numbers(text, taken)
+        rows = _row_numbers(text, taken, spec.column)
         problems += [
-            RowProblem(rows.get(i, 0), "iin", "already on the stored roll of this election")
+            RowProblem(rows.get(i, 0), spec.column, "already on the stored roll of this election")
             for i in sorted(taken, key=lambda i: rows.get(i, 0))
         ]
     problems.sort(key=lambda p: p.row)
     return RollCheck(
         voters=voters,
-        skipped=[i for i, v in enumerate(voters) if v.iin in taken],
+        skipped=[i for i, v in enumerate(voters) if v.voter_id in taken],
         problems=problems,
         rows_read=imported.rows_read,
         duplicates_removed=imported.duplicates_removed,
@@ -323,6 +332,7 @@ def _reparse(ctx: JobContext, election_id: str, text: str, checkpoint: dict[str,
     """The voters of a file validated before a crash: parsed again (deterministic), less those skipped."""
     with ctx.state.reading() as session:
         regions = station_regions(session, election_id)
+        spec = _spec(session, election_id)
 
     at = 0.3 + 0.7 * int(checkpoint["stored"]) / max(int(checkpoint["voters"]), 1)
 
@@ -330,7 +340,7 @@ def _reparse(ctx: JobContext, election_id: str, text: str, checkpoint: dict[str,
         del fraction  # the progress stays where the job stopped while the file is read again
         ctx.progress(at, f"resuming: {message}")
 
-    voters = without(list(_parse(text, regions, report).roll), checkpoint["skipped"])
+    voters = without(list(_parse(text, regions, report, spec).roll), checkpoint["skipped"])
     if len(voters) != checkpoint["voters"]:
         raise RollImportError(
             f"job {ctx.job_id}: the file now gives {len(voters)} voters to store, not "

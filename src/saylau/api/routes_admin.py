@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import electoral_rules, get_election, idempotent, need_phase
+from saylau.api.common import electoral_rules, get_election, idempotent, need_phase, voter_id_spec
 from saylau.api.errors import NotFound
 from saylau.api.roll_import import refuse_while_importing
 from saylau.api.routes_stations import csv_text
@@ -30,6 +30,7 @@ from saylau.election.nomination_models import Applicant, CandidacyRules
 from saylau.election.registration import Appeal, Decision, RegistrationBook
 from saylau.election.rules import ElectoralRules
 from saylau.election.signatures import check_signatures
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.errors import AccessDenied, ElectionStateError
 from saylau.record.format import election_base_hash
 from saylau.store.accounts import TokenInfo, authenticate, create_user, issue_token
@@ -83,6 +84,9 @@ class ElectionIn(_In):
     from (else the stored roll's size at the moment of the decision). ``electoral_rules``
     (``saylau.election.rules.ElectoralRules``, the scenario's ``[rules]``) decide the result; left out,
     the defaults (kz-2022's rules) apply. They are published with the manifest on the board.
+    ``voter_id`` is the voter
+    identifier (``saylau.election.voter_ids.VoterIdSpec``: the scenario's ``[voter_id]``, e.g. the IIN
+    with ``kz-iin`` for kz-2022; default the generic one, column ``voter_id``).
     """
 
     manifest: dict[str, Any]
@@ -93,6 +97,7 @@ class ElectionIn(_In):
     candidacy_rules: CandidacyRules | None = None
     electoral_rules: ElectoralRules = Field(default_factory=ElectoralRules)
     registered_at_nomination: int | None = Field(default=None, ge=0, le=MAX_COUNT)
+    voter_id: VoterIdSpec = Field(default_factory=VoterIdSpec)
 
 
 class ApplicationIn(_In):
@@ -205,6 +210,7 @@ def election_summary(e: Election) -> dict[str, Any]:
         "candidacy_rules": e.candidacy_rules,
         "electoral_rules": electoral_rules(e).model_dump(mode="json"),
         "registered_at_nomination": e.registered_at_nomination,
+        "voter_id": voter_id_spec(e).model_dump(mode="json"),
         "key_ready": e.joint_key is not None,
         "opened_at": None if e.opened_at is None else e.opened_at.isoformat(),
         "closed_at": None if e.closed_at is None else e.closed_at.isoformat(),
@@ -242,6 +248,7 @@ def create_election(
             else body.candidacy_rules.model_dump(mode="json"),
             electoral_rules=body.electoral_rules.model_dump(mode="json"),
             registered_at_nomination=body.registered_at_nomination,
+            voter_id=body.voter_id.model_dump(mode="json"),
         )
         session.add(e)
         session.flush()  # no ORM relationships: insert the election before the rows that refer to it
@@ -458,13 +465,14 @@ def upload_signatures(
         rules = _rules(e)
         app_row = _application(session, election_id, applicant_id, lock=True)
         roll = SqlVoterRoll(session, election_id)
+        spec = voter_id_spec(e)
         reader = csv.DictReader(io.StringIO(text))
         try:
-            roll.preload((line.get("iin") or "").strip() for line in reader)
+            roll.preload((line.get(spec.column) or "").strip() for line in reader)
         except csv.Error as exc:  # check_signatures would name the line; the preload reads it first
             raise ValueError(f"field 'body': the signature sheet is not readable as CSV ({exc})") from None
         report = check_signatures(text, applicant_id, roll, e.voting_age,
-                                  (rules.nomination_start, rules.nomination_end))
+                                  (rules.nomination_start, rules.nomination_end), voter_id=spec)
         published = report.to_dict()
         row = session.get(SignatureCheckRow, app_row.id)
         if row is None:

@@ -17,12 +17,19 @@ from zoneinfo import ZoneInfo
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import APIRouter, Body, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
-from saylau.api.common import bound_election, bound_station, get_election, idempotent, need_phase
+from saylau.api.common import (
+    bound_election,
+    bound_station,
+    checked_voter_id,
+    get_election,
+    idempotent,
+    need_phase,
+)
 from saylau.api.errors import NotFound
 from saylau.api.roll_import import (
     RollRejected,
@@ -36,6 +43,7 @@ from saylau.api.roll_import import (
 from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
 from saylau.election.protocols import ProtocolBook, ProtocolFigures, SignedProtocol, StationFacts, reconcile
+from saylau.election.voter_ids import MAX_LENGTH
 from saylau.errors import AccessDenied, ElectionStateError, ProtocolRejected
 from saylau.store.accounts import TokenInfo, hash_token, token_info
 from saylau.store.models import Election, ProtocolRow, Station, Token, TurnoutRow, utcnow
@@ -73,18 +81,28 @@ class TurnoutIn(BaseModel):
         return value
 
 
+# the voter identifier's field; ``iin``, its name before issue 11, is still accepted
+VoterIdField = Annotated[
+    str, Field(min_length=1, max_length=MAX_LENGTH, validation_alias=AliasChoices("voter_id", "iin"))
+]
+
+
 class CheckInIn(BaseModel):
-    """A voter presenting at a station (or asking for remote voting): their IIN."""
+    """A voter presenting at a station (or asking for remote voting): their voter identifier.
+
+    Checked by the election's validator (``saylau.election.voter_ids``: the IIN's check digit for
+    kz-2022) before the pollbook looks for the voter.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    iin: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")
+    voter_id: VoterIdField
 
 
 class TransferIn(BaseModel):
     """An absentee certificate: the voter votes at ``to_station`` instead of their listed station."""
 
     model_config = ConfigDict(extra="forbid")
-    iin: str = Field(min_length=12, max_length=12, pattern=r"^[0-9]{12}$")
+    voter_id: VoterIdField
     to_station: str = Field(min_length=1, max_length=64)
     issued_on: date | None = None
 
@@ -370,10 +388,11 @@ def issue_transfer(
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "setup", "open")
+        voter_id = checked_voter_id(e, body.voter_id)
         roll = SqlVoterRoll(session, election_id)
-        if caller.role == "station" and roll.station_of(body.iin) != caller.station_id:
+        if caller.role == "station" and roll.station_of(voter_id) != caller.station_id:
             raise AccessDenied(f"station {caller.station_id!r} may transfer only its own voters")
-        cert = roll.issue_absentee_certificate(body.iin, body.to_station, body.issued_on or utcnow().date())
+        cert = roll.issue_absentee_certificate(voter_id, body.to_station, body.issued_on or utcnow().date())
         refresh_station_counts(session, election_id)
         entry = state.publish(session, election_id, "note", {"absentee_certificate": {
             "from_station": cert.from_station, "to_station": cert.to_station,
@@ -393,18 +412,18 @@ def _pollbook(session: Session, e: Election) -> Pollbook:
                     e.voting_age)
 
 
-def voter_pseudonym(key: bytes, election_id: str, iin: str) -> str:
-    """The id ballots and voter tokens carry instead of the IIN (whose first six digits are a birth date).
+def voter_pseudonym(key: bytes, election_id: str, voter_id: str) -> str:
+    """The id ballots and voter tokens carry instead of the voter identifier (an IIN encodes a birth date).
 
     Stable per voter and election (a remote revote finds the earlier ballots by it), and keyed: an
     HMAC-SHA-256 under the server's pseudonym key (``AppState.pseudonym_key``, a file in the data
-    directory) of the length-prefixed election id and IIN, so that a leaked database's pseudonyms cannot
-    be recomputed from the few million possible IINs (an unkeyed hash could, in minutes).
+    directory) of the length-prefixed election id and voter identifier, so that a leaked database's
+    pseudonyms cannot be recomputed from the few million possible identifiers (an unkeyed hash could).
     """
     if len(key) < 16:
         raise ValueError("voter pseudonym: the key must have at least 16 bytes")
     mac = hmac.new(key, digestmod=hashlib.sha256)
-    for part in (b"saylau/voter-pseudonym/v2", election_id.encode(), iin.encode()):
+    for part in (b"saylau/voter-pseudonym/v2", election_id.encode(), voter_id.encode()):
         mac.update(len(part).to_bytes(4, "big"))
         mac.update(part)
     return "voter-" + mac.hexdigest()[:24]
@@ -458,7 +477,7 @@ def _voter_token(session: Session, state: AppState, e: Election, issued: IssuedC
     """
     rec = issued.check_in
     row = Token(token_hash=hash_token(issued.credential), user_id=None, role="voter",
-                election_id=e.id, voter_id=voter_pseudonym(state.pseudonym_key, e.id, rec.iin),
+                election_id=e.id, voter_id=voter_pseudonym(state.pseudonym_key, e.id, rec.voter_id),
                 station_id=rec.station_id, channel=rec.channel,
                 expires_at=_expiry(state, e, issued, utcnow()))
     session.add(row)
@@ -483,14 +502,14 @@ def check_in(
 
     Refused with 409 if the voter is not on this station's list (nor transferred to it), under the
     voting age on election day, or already checked in or registered remotely anywhere (the message
-    names that station and shows only the IIN's last four digits).
+    names that station and shows only the identifier's last four characters).
     """
     bound_station(caller, election_id, station_id)
 
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "open")
-        issued = _pollbook(session, e).check_in(body.iin, station_id, utcnow())
+        issued = _pollbook(session, e).check_in(checked_voter_id(e, body.voter_id), station_id, utcnow())
         _voter_token(session, state, e, issued)
         return 201, {"credential": issued.credential, "channel": "station", "station_id": station_id}
 
@@ -509,8 +528,8 @@ def remote_credential(
     """Register a voter for remote voting by ``Pollbook.register_remote`` and issue the credential.
 
     The voter enters the national "has voted" set at their station, so they cannot also check in.
-    ``revote_tag`` (hex) is the voter's revote tag, derived from their pseudonym (never the IIN): the
-    voter's device puts it into every ballot it encrypts (``encrypt_ballot(..., revote_tag=)``).
+    ``revote_tag`` (hex) is the voter's revote tag, derived from their pseudonym (never the voter identifier):
+    the voter's device puts it into every ballot it encrypts (``encrypt_ballot(..., revote_tag=)``).
 
     The credential lasts until the voter's station closes (``_expiry``), so the voter can revote until
     then and the last ballot counts: a ballot cast under pressure proves nothing about the counted one.
@@ -521,9 +540,9 @@ def remote_credential(
     def write(session: Session) -> tuple[int, dict[str, Any]]:
         e = get_election(session, election_id)
         need_phase(e, "setup", "open")
-        issued = _pollbook(session, e).register_remote(body.iin, utcnow())
+        issued = _pollbook(session, e).register_remote(checked_voter_id(e, body.voter_id), utcnow())
         _voter_token(session, state, e, issued)
-        pseudonym = voter_pseudonym(state.pseudonym_key, election_id, issued.check_in.iin)
+        pseudonym = voter_pseudonym(state.pseudonym_key, election_id, issued.check_in.voter_id)
         tag = state.revote_tag(e.base_hash, pseudonym)
         return 201, {"credential": issued.credential, "channel": "remote",
                      "station_id": issued.check_in.station_id, "revote_tag": tag}

@@ -89,9 +89,9 @@ def load_revote_key(path: Path, create: bool = True) -> bytes:
 
 
 def load_pseudonym_key(path: Path, create: bool = True) -> bytes:
-    """The key of voter pseudonyms (``HMAC-SHA-256(key, election, IIN)``), created once with mode 0600.
+    """The key of voter pseudonyms (``HMAC-SHA-256(key, election, voter id)``), created once with mode 0600.
 
-    Without it a leaked database's pseudonyms cannot be brute-forced back to IINs (an IIN has ~30 bits
+    Without it a leaked database's pseudonyms cannot be brute-forced back to voter ids (an IIN has ~30 bits
     of entropy once the birth date is guessed). It must outlive restarts: a voter's pseudonym finds
     their earlier remote ballots and derives their revote tag.
     """
@@ -188,7 +188,7 @@ class AppState:
     def revote_tag(self, base_hash: str, voter_id: str) -> str:
         """A remote voter's revote tag (hex): ``RevoteSlots(k_R, context=H_B).slot(pseudonym)``.
 
-        Keyed by the voter's pseudonym (never the IIN), so the same voter always gets the same tag in
+        Keyed by the voter's pseudonym (never the voter id), so the same voter always gets the same tag in
         one election and a different, unlinkable one in another.
         """
         slots = self._revote_slots.get(base_hash)

@@ -15,7 +15,7 @@ import sys
 
 import typer
 
-from saylau.cli import admin, audit, backup, core, forensics, ops, server
+from saylau.cli import admin, audit, backup, core, forensics, manifest, ops, server
 from saylau.cli.failures import report
 
 __all__ = ["app", "main"]
@@ -39,7 +39,7 @@ def _options(
     # ``--debug`` is read from the arguments by main()'s handler (saylau.cli.failures.debug_enabled).
 
 
-for _area in (core, admin, forensics, server, audit, ops, backup):
+for _area in (core, admin, forensics, server, audit, ops, backup, manifest):
     _area.register(app)
 
 

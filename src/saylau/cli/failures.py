@@ -26,12 +26,14 @@ EXTRA_OF_MODULE: dict[str, str] = {
     ),
     **dict.fromkeys(("scipy", "matplotlib", "jinja2"), "forensics"),
     **dict.fromkeys(("distributed", "dask"), "scale"),
+    "httpx": "staff",
 }
 """Top-level modules an optional extra brings (pyproject's ``[project.optional-dependencies]``)."""
 
 EXTRA_OF_COMMAND: dict[str, str] = {
     **dict.fromkeys(("serve", "db", "user", "check", "backup", "restore"), "server"),
     **dict.fromkeys(("demo", "simulate", "results", "forensics", "exitpoll", "audit"), "forensics"),
+    **dict.fromkeys(("guardian", "protocol"), "staff"),
 }
 """The extra each command needs beyond the verifier's core (``verify`` needs none)."""
 

@@ -10,7 +10,7 @@ Each check-in issues a one-time voter credential for the encrypted ballot: 32 ra
 ``secrets``, given to the caller once; the store keeps only its domain-separated SHA-256 hash, and
 :meth:`Pollbook.redeem` accepts it exactly once. Credentials never appear in errors or records.
 
-The store is a small protocol so that a database (a unique key on the IIN, a transaction around
+The store is a small protocol so that a database (a unique key on the voter identifier, a transaction around
 ``add``) can replace :class:`InMemoryPollbookStore` without touching the rules here.
 """
 
@@ -25,6 +25,7 @@ from datetime import date, datetime
 from typing import Literal, Protocol, runtime_checkable
 
 from saylau.election.eligibility import age_on
+from saylau.election.voter_ids import masked
 from saylau.election.voter_roll import VoterRoll
 from saylau.errors import PollbookError, VoterRollError
 
@@ -53,16 +54,11 @@ def credential_hash(credential: str) -> str:
     return h.hexdigest()
 
 
-def masked(iin: str) -> str:
-    """An IIN shortened for messages: only the last four digits, never the encoded birth date."""
-    return f"voter ********{iin[-4:]}"
-
-
 @dataclass(frozen=True, slots=True)
 class CheckIn:
     """One entry of the national "has voted" set."""
 
-    iin: str
+    voter_id: str
     station_id: str
     channel: Channel
     at: datetime
@@ -82,14 +78,14 @@ class IssuedCredential:
 
 @runtime_checkable
 class PollbookStore(Protocol):
-    """Where check-ins live; ``add`` must be atomic: a second entry for one IIN raises."""
+    """Where check-ins live; ``add`` must be atomic: a second entry for one voter raises."""
 
-    def find(self, iin: str) -> CheckIn | None:
+    def find(self, voter_id: str) -> CheckIn | None:
         """The voter's check-in, or ``None`` if they have not voted (a lookup, not a failure)."""
         ...
 
     def add(self, record: CheckIn) -> None:
-        """Store a check-in; raise ``PollbookError`` naming the earlier station if the IIN is there."""
+        """Store a check-in; raise ``PollbookError`` naming the earlier station if the voter is there."""
         ...
 
     def redeem(self, credential_hash: str) -> CheckIn:
@@ -107,45 +103,45 @@ class PollbookStore(Protocol):
 
 def _already(record: CheckIn) -> str:
     where = "registered for remote voting" if record.channel == "remote" else "already voted"
-    return f"{masked(record.iin)} {where} at station {record.station_id!r} at {record.at.isoformat()}"
+    return f"{masked(record.voter_id)} {where} at station {record.station_id!r} at {record.at.isoformat()}"
 
 
 class InMemoryPollbookStore:
     """A :class:`PollbookStore` in a dict, safe across threads (one lock around each change)."""
 
     def __init__(self) -> None:
-        self._by_iin: dict[str, CheckIn] = {}
+        self._by_voter: dict[str, CheckIn] = {}
         self._by_station: dict[str, list[CheckIn]] = {}
         self._by_credential: dict[str, str] = {}
         self._redeemed: set[str] = set()
         self._lock = threading.Lock()
 
-    def find(self, iin: str) -> CheckIn | None:
+    def find(self, voter_id: str) -> CheckIn | None:
         """See :meth:`PollbookStore.find`."""
-        return self._by_iin.get(iin)
+        return self._by_voter.get(voter_id)
 
     def add(self, record: CheckIn) -> None:
         """See :meth:`PollbookStore.add`."""
         with self._lock:
-            earlier = self._by_iin.get(record.iin)
+            earlier = self._by_voter.get(record.voter_id)
             if earlier is not None:
                 raise PollbookError(_already(earlier))
             if record.credential_hash in self._by_credential:
                 raise PollbookError("credential collision: refusing to store a credential twice")
-            self._by_iin[record.iin] = record
+            self._by_voter[record.voter_id] = record
             self._by_station.setdefault(record.station_id, []).append(record)
-            self._by_credential[record.credential_hash] = record.iin
+            self._by_credential[record.credential_hash] = record.voter_id
 
     def redeem(self, credential_hash: str) -> CheckIn:
         """See :meth:`PollbookStore.redeem`."""
         with self._lock:
-            iin = self._by_credential.get(credential_hash)
-            if iin is None:
+            voter_id = self._by_credential.get(credential_hash)
+            if voter_id is None:
                 raise PollbookError("unknown voter credential")
             if credential_hash in self._redeemed:
-                raise PollbookError(f"voter credential of {masked(iin)} was already used")
+                raise PollbookError(f"voter credential of {masked(voter_id)} was already used")
             self._redeemed.add(credential_hash)
-            return self._by_iin[iin]
+            return self._by_voter[voter_id]
 
     def count(self, station_id: str, until: datetime | None = None) -> int:
         """See :meth:`PollbookStore.count`."""
@@ -157,7 +153,7 @@ class InMemoryPollbookStore:
     def check_ins(self, station_id: str | None = None) -> Iterator[CheckIn]:
         """See :meth:`PollbookStore.check_ins`."""
         if station_id is None:
-            return iter(list(self._by_iin.values()))
+            return iter(list(self._by_voter.values()))
         return iter(list(self._by_station.get(station_id, [])))
 
 
@@ -170,44 +166,44 @@ class Pollbook:
         self.election_day = election_day
         self.voting_age = voting_age
 
-    def _eligible(self, iin: str, at: datetime) -> None:
+    def _eligible(self, voter_id: str, at: datetime) -> None:
         if at.tzinfo is None or at.utcoffset() is None:
             raise ValueError("check-in time must carry its time zone")
         try:
-            voter = self.roll.voter(iin)
+            voter = self.roll.voter(voter_id)
         except VoterRollError:
-            raise PollbookError(f"{masked(iin)} is not on the voter roll") from None
+            raise PollbookError(f"{masked(voter_id)} is not on the voter roll") from None
         born = voter.date_of_birth
         age = age_on(born, self.election_day) if born <= self.election_day else 0
         if age < self.voting_age:
             raise PollbookError(
-                f"{masked(iin)} is {age} on election day {self.election_day}, under the voting age "
+                f"{masked(voter_id)} is {age} on election day {self.election_day}, under the voting age "
                 f"of {self.voting_age}")
-        earlier = self.store.find(iin)
+        earlier = self.store.find(voter_id)
         if earlier is not None:
             raise PollbookError(_already(earlier))
 
-    def check_in(self, iin: str, station_id: str, at: datetime) -> IssuedCredential:
+    def check_in(self, voter_id: str, station_id: str, at: datetime) -> IssuedCredential:
         """Check a voter in at ``station_id`` at ``at`` (time-zone aware) and issue their credential."""
-        self._eligible(iin, at)
-        listed = self.roll.station_of(iin)
+        self._eligible(voter_id, at)
+        listed = self.roll.station_of(voter_id)
         if listed != station_id:
-            cert = self.roll.transfer_of(iin)
+            cert = self.roll.transfer_of(voter_id)
             if cert is not None and cert.from_station == station_id:
                 raise PollbookError(
-                    f"{masked(iin)} holds absentee certificate {cert.certificate_id} to station "
+                    f"{masked(voter_id)} holds absentee certificate {cert.certificate_id} to station "
                     f"{cert.to_station!r}; station {station_id!r} can no longer check them in")
-            raise PollbookError(f"{masked(iin)} is listed at station {listed!r}, not {station_id!r}")
-        return self._issue(iin, station_id, "station", at)
+            raise PollbookError(f"{masked(voter_id)} is listed at station {listed!r}, not {station_id!r}")
+        return self._issue(voter_id, station_id, "station", at)
 
-    def register_remote(self, iin: str, at: datetime) -> IssuedCredential:
+    def register_remote(self, voter_id: str, at: datetime) -> IssuedCredential:
         """Register a voter for remote voting: the same checks, counted at their listed station."""
-        self._eligible(iin, at)
-        return self._issue(iin, self.roll.station_of(iin), "remote", at)
+        self._eligible(voter_id, at)
+        return self._issue(voter_id, self.roll.station_of(voter_id), "remote", at)
 
-    def _issue(self, iin: str, station_id: str, channel: Channel, at: datetime) -> IssuedCredential:
+    def _issue(self, voter_id: str, station_id: str, channel: Channel, at: datetime) -> IssuedCredential:
         credential = secrets.token_urlsafe(32)
-        record = CheckIn(iin=iin, station_id=station_id, channel=channel, at=at,
+        record = CheckIn(voter_id=voter_id, station_id=station_id, channel=channel, at=at,
                          credential_hash=credential_hash(credential))
         self.store.add(record)
         return IssuedCredential(credential=credential, check_in=record)

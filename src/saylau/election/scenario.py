@@ -1,7 +1,7 @@
 """The scenario format: one election, everything country-specific, as TOML + CSV data.
 
-A scenario is a directory holding ``scenario.toml`` (country, election, languages, regions,
-options, rules, candidacy rules and applicants, published figures, simulation model) and the
+A scenario is a directory holding ``scenario.toml`` (country, election, languages, regions, the
+voter identifier, options, rules, candidacy rules and applicants, published figures, simulation model) and the
 ``districts.csv`` / ``stations.csv`` it names. :func:`load_scenario` reads and checks it and
 raises :class:`~saylau.errors.ScenarioError` naming the file and the field at fault.
 
@@ -33,6 +33,7 @@ from saylau.election.territory import (
     load_stations_csv,
     tz_offset,
 )
+from saylau.election.voter_ids import VoterIdSpec
 from saylau.errors import ScenarioError
 
 __all__ = [
@@ -201,6 +202,10 @@ class Scenario(_Model):
         description="per language, the name given to a polling station; {id} is its id",
     )
     territory: TerritorySpec
+    voter_id: VoterIdSpec = Field(
+        default_factory=VoterIdSpec,
+        description="what the roll knows a voter by: name, CSV column, validator (saylau.election.voter_ids)",
+    )
     options: list[Option] = Field(min_length=2)
     rules: ElectoralRules = Field(default_factory=ElectoralRules)
     candidacy: CandidacyRules | None = None

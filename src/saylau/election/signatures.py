@@ -6,7 +6,8 @@ Sheet format (UTF-8 CSV, one header row, column order free):
 column              content
 ==================  =====================================================================
 ``applicant_id``    the applicant the signature supports
-``iin``             the signer's national identification number
+(identifier)        the signer's voter identifier, in the election's column (``VoterIdSpec.column``:
+                    ``iin`` for kz-2022), checked by its validator
 ``last_name``       as on the roll (compared case-insensitively)
 ``first_name``      as on the roll
 ``region``          the region id of the sheet (signatures are collected per region)
@@ -14,7 +15,7 @@ column              content
 ==================  =====================================================================
 
 Each line gets one verdict, the first failed check in this order: ``malformed`` (bad field count,
-IIN, date or unknown region), ``wrong_applicant``, ``not_on_roll``, ``duplicate`` (the same voter
+identifier, date or unknown region), ``wrong_applicant``, ``not_on_roll``, ``duplicate`` (the same voter
 earlier on this applicant's sheets), ``name_mismatch``, ``not_eligible`` (under voting age on the day
 of signing), ``out_of_window`` (signed outside the collection period), ``wrong_region`` (the voter's
 roll region differs from the sheet's). The report counts per reason and per region and carries no
@@ -31,12 +32,14 @@ from pathlib import Path
 from typing import Any
 
 from saylau.election.eligibility import age_on
-from saylau.election.voter_roll import VoterRoll, csv_rows, validate_iin
+from saylau.election.voter_ids import VoterIdSpec, VoterIdValidator
+from saylau.election.voter_roll import VoterRoll, csv_rows
 from saylau.errors import RegistrationError
 
 __all__ = ["REASONS", "SignatureProblem", "SignatureReport", "check_signatures"]
 
-COLUMNS = ("applicant_id", "iin", "last_name", "first_name", "region", "signed_on")
+COLUMNS = ("applicant_id", "last_name", "first_name", "region", "signed_on")
+"""Besides the voter identifier's column."""
 REASONS = ("malformed", "wrong_applicant", "not_on_roll", "duplicate", "name_mismatch", "not_eligible",
            "out_of_window", "wrong_region")
 """Every reason a signature is not counted, in the order the checks run."""
@@ -95,17 +98,21 @@ def _same(a: str, b: str) -> bool:
 
 
 def check_signatures(source: Path | str | Iterable[str], applicant_id: str, roll: VoterRoll,
-                     voting_age: int, window: tuple[date, date] | None = None) -> SignatureReport:
+                     voting_age: int, window: tuple[date, date] | None = None,
+                     voter_id: VoterIdSpec | None = None) -> SignatureReport:
     """Check every line of an applicant's sheet(s) against the roll; see the module for the checks.
 
     ``source`` is a path, the CSV text or its lines. ``window`` is the collection period (both ends
-    included); ``None`` skips that check. A header without the required columns raises
+    included); ``None`` skips that check. ``voter_id`` is the election's identifier (default: the
+    generic ``VoterIdSpec()``). A header without the required columns raises
     ``RegistrationError``: the sheet cannot be processed at all.
     """
+    spec = VoterIdSpec() if voter_id is None else voter_id
+    column, check = spec.column, spec.validator_for()
     regions = set(roll.station_regions.values())
     rows = csv_rows(source, "signature sheet", RegistrationError)
     header = [h.strip() for h in next(rows, [])]
-    missing = [c for c in COLUMNS if c not in header]
+    missing = [c for c in (column, *COLUMNS) if c not in header]
     if missing:
         raise RegistrationError(
             f"signature sheet for {applicant_id!r}: missing column(s) {', '.join(missing)}")
@@ -118,7 +125,7 @@ def check_signatures(source: Path | str | Iterable[str], applicant_id: str, roll
                                                     f"expected {len(header)} fields, found {len(fields)}"))
             continue
         line = {k: v.strip() for k, v in zip(header, fields, strict=True)}
-        problem = _judge(line, n, applicant_id, roll, regions, voting_age, window, seen)
+        problem = _judge(line, n, applicant_id, roll, regions, voting_age, window, seen, column, check)
         if problem is None:
             report.valid_per_region[line["region"]] += 1
         else:
@@ -127,18 +134,18 @@ def check_signatures(source: Path | str | Iterable[str], applicant_id: str, roll
 
 
 def _judge(line: dict[str, str], n: int, applicant_id: str, roll: VoterRoll, regions: set[str],
-           voting_age: int, window: tuple[date, date] | None,
-           seen: dict[str, int]) -> SignatureProblem | None:
+           voting_age: int, window: tuple[date, date] | None, seen: dict[str, int], column: str,
+           check: VoterIdValidator) -> SignatureProblem | None:
     """The first failed check of one line, or ``None`` when the signature counts."""
-    region, iin = line["region"], line["iin"]
+    region, voter_id = line["region"], line[column]
 
     def bad(reason: str, detail: str) -> SignatureProblem:
         return SignatureProblem(n, reason, region, detail)
 
     try:
-        validate_iin(iin)
+        check.check(voter_id)
     except ValueError as exc:
-        return bad("malformed", f"iin: {exc}")
+        return bad("malformed", f"{column}: {exc}")
     try:
         signed_on = date.fromisoformat(line["signed_on"])
     except ValueError:
@@ -149,12 +156,12 @@ def _judge(line: dict[str, str], n: int, applicant_id: str, roll: VoterRoll, reg
         return bad("malformed", "name missing")
     if line["applicant_id"] != applicant_id:
         return bad("wrong_applicant", f"line supports {line['applicant_id']!r}")
-    if iin not in roll:
+    if voter_id not in roll:
         return bad("not_on_roll", "signer is not on the voter roll")
-    if iin in seen:
-        return bad("duplicate", f"same voter as row {seen[iin]}")
-    seen[iin] = n
-    voter = roll.voter(iin)
+    if voter_id in seen:
+        return bad("duplicate", f"same voter as row {seen[voter_id]}")
+    seen[voter_id] = n
+    voter = roll.voter(voter_id)
     if not (_same(voter.last_name, line["last_name"]) and _same(voter.first_name, line["first_name"])):
         return bad("name_mismatch", "name differs from the voter roll")
     if signed_on < voter.date_of_birth or age_on(voter.date_of_birth, signed_on) < voting_age:

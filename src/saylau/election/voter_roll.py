@@ -5,8 +5,9 @@ CSV format (UTF-8, comma separated, one header row; column order free, names exa
 =================  ========  ==========================================================================
 column             required  content
 =================  ========  ==========================================================================
-``iin``            yes       national individual identification number: 12 digits, check digit valid,
-                             the first 7 digits agreeing with ``date_of_birth`` (see :func:`validate_iin`)
+(identifier)       yes       the election's voter identifier (:class:`~saylau.election.voter_ids.VoterIdSpec`:
+                             its column, e.g. ``iin`` for kz-2022, and its validator; an identifier that
+                             encodes a birth date, as the IIN does, must agree with ``date_of_birth``)
 ``last_name``      yes       non-empty
 ``first_name``     yes       non-empty
 ``patronymic``     no        may be empty
@@ -21,7 +22,7 @@ Rows are numbered as a spreadsheet shows them: the header is row 1, the first vo
 Import is atomic by default: when any row is bad, nothing is imported and one :class:`RollImportError`
 lists every bad row (row number, field, reason). With ``accept_partial=True`` the good rows are
 imported and the bad ones are returned in :attr:`RollImport.rejected`. A row repeated exactly is a
-duplicate and is dropped (counted); the same IIN with different data is a bad row.
+duplicate and is dropped (counted); the same identifier with different data is a bad row.
 
 Published figures (:meth:`VoterRoll.public_counts`) are counts per station and region only; no
 personal data leaves this module through them.
@@ -38,10 +39,19 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from operator import mul
 from pathlib import Path
 from typing import Any
 
+# the IIN's helpers are the kz-iin validator's (saylau.election.voter_ids), re-exported for older callers
+from saylau.election.voter_ids import (
+    VoterIdSpec,
+    VoterIdValidator,
+    iin_birth_date,
+    iin_check_digit,
+    make_iin,
+    masked,
+    validate_iin,
+)
 from saylau.errors import ElectionError, RollImportError, VoterRollError
 
 __all__ = [
@@ -58,77 +68,18 @@ __all__ = [
     "validate_iin",
 ]
 
-REQUIRED_COLUMNS = ("iin", "last_name", "first_name", "date_of_birth", "region")
+REQUIRED_COLUMNS = ("last_name", "first_name", "date_of_birth", "region")
+"""Besides the voter identifier's column (``VoterIdSpec.column``: ``iin`` for kz-2022)."""
 OPTIONAL_COLUMNS = ("patronymic", "station")
-_W1 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-_W2 = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-_CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000}
 _MAX_LISTED = 50
 _TICK = 10_000
-
-
-def iin_check_digit(first11: str) -> int:
-    """Check digit of an IIN from its first 11 digits.
-
-    The rule of the Kazakh national identification number registers (Government decree No. 565 of
-    11 June 2003, as amended): weights 1..11, sum modulo 11; if that gives 10, weights 3..11,1,2,
-    modulo 11; if that gives 10 again the number is never issued (``ValueError``).
-    """
-    if len(first11) != 11 or not first11.isdigit() or not first11.isascii():
-        raise ValueError(f"{first11!r} is not 11 digits")
-    digits = [c - 48 for c in first11.encode("ascii")]
-    check: int = sum(map(mul, digits, _W1)) % 11
-    if check == 10:
-        check = sum(map(mul, digits, _W2)) % 11
-    if check == 10:
-        raise ValueError(f"no check digit exists for {first11!r}: such an IIN is never issued")
-    return check
-
-
-def iin_birth_date(iin: str) -> date:
-    """The date of birth encoded in an IIN (YYMMDD plus the century/sex digit 1–6)."""
-    century = _CENTURY.get(int(iin[6])) if iin[6].isdigit() else None
-    if century is None:
-        raise ValueError(f"7th digit {iin[6]!r} is not a century/sex code 1-6")
-    try:
-        return date(century + int(iin[0:2]), int(iin[2:4]), int(iin[4:6]))
-    except ValueError:
-        raise ValueError(f"digits 1-6 {iin[:6]!r} are not a valid date (YYMMDD)") from None
-
-
-def validate_iin(iin: str) -> date:
-    """Raise ``ValueError`` naming the fault unless ``iin`` is a well-formed IIN; return its birth date."""
-    if len(iin) != 12 or not iin.isdigit() or not iin.isascii():
-        raise ValueError("not 12 digits")
-    born = iin_birth_date(iin)
-    expected = iin_check_digit(iin[:11])
-    if int(iin[11]) != expected:
-        raise ValueError(f"check digit is {iin[11]}, expected {expected}")
-    return born
-
-
-def make_iin(date_of_birth: date, female: bool, serial: int) -> str:
-    """A valid IIN for a date of birth, taking the first issuable serial number from ``serial`` on.
-
-    For simulations and tests: serial numbers whose check digit does not exist are skipped.
-    """
-    base = {1800: 1, 1900: 3, 2000: 5}.get(date_of_birth.year // 100 * 100)
-    if base is None:
-        raise ValueError(f"IINs encode births in 1800-2099, not {date_of_birth.year}")
-    head = f"{date_of_birth:%y%m%d}{base + int(female)}"
-    for s in range(serial, 10_000):
-        try:
-            return f"{head}{s:04d}{iin_check_digit(f'{head}{s:04d}')}"
-        except ValueError:
-            continue
-    raise ValueError(f"no issuable serial from {serial} for {date_of_birth}")
 
 
 @dataclass(frozen=True, slots=True)
 class Voter:
     """One person on the roll; ``station`` is the station whose list they are on at import."""
 
-    iin: str
+    voter_id: str
     last_name: str
     first_name: str
     patronymic: str
@@ -154,14 +105,14 @@ class AbsenteeCertificate:
     """An absentee certificate: the voter votes at ``to_station`` and no longer at ``from_station``."""
 
     certificate_id: str
-    iin: str
+    voter_id: str
     from_station: str
     to_station: str
     issued_on: date
 
 
 class VoterRoll:
-    """Voters by IIN, the station each is listed at, and the transfers issued."""
+    """Voters by identifier, the station each is listed at, and the transfers issued."""
 
     def __init__(self, station_regions: Mapping[str, str]) -> None:
         self.station_regions = dict(station_regions)
@@ -169,52 +120,55 @@ class VoterRoll:
         self._transfers: dict[str, AbsenteeCertificate] = {}
 
     def add(self, voter: Voter) -> None:
-        """Add one voter (import has already checked the row); a second IIN is refused."""
-        if voter.iin in self._voters:
-            raise VoterRollError(f"voter {voter.iin[:6]}****** is already on the roll")
+        """Add one voter (import has already checked the row); a second entry for an identifier is refused."""
+        if voter.voter_id in self._voters:
+            raise VoterRollError(f"{masked(voter.voter_id)} is already on the roll")
         if self.station_regions.get(voter.station) != voter.region:
             raise VoterRollError(f"station {voter.station!r} is not a station of region {voter.region!r}")
-        self._voters[voter.iin] = voter
+        self._voters[voter.voter_id] = voter
 
     def __len__(self) -> int:
         return len(self._voters)
 
-    def __contains__(self, iin: object) -> bool:
-        return iin in self._voters
+    def __contains__(self, voter_id: object) -> bool:
+        return voter_id in self._voters
 
     def __iter__(self) -> Iterator[Voter]:
         return iter(self._voters.values())
 
-    def voter(self, iin: str) -> Voter:
-        """The voter with this IIN (``VoterRollError`` if not on the roll)."""
+    def voter(self, voter_id: str) -> Voter:
+        """The voter with this identifier (``VoterRollError`` if not on the roll)."""
         try:
-            return self._voters[iin]
+            return self._voters[voter_id]
         except KeyError:
             raise VoterRollError("voter is not on the roll") from None
 
-    def station_of(self, iin: str) -> str:
+    def station_of(self, voter_id: str) -> str:
         """The station where the voter may vote now: the transfer's station if they hold one."""
-        cert = self._transfers.get(iin)
-        return cert.to_station if cert else self.voter(iin).station
+        cert = self._transfers.get(voter_id)
+        return cert.to_station if cert else self.voter(voter_id).station
 
-    def transfer_of(self, iin: str) -> AbsenteeCertificate | None:
+    def transfer_of(self, voter_id: str) -> AbsenteeCertificate | None:
         """The absentee certificate issued to the voter, if any (absence is not a failure)."""
-        return self._transfers.get(iin)
+        return self._transfers.get(voter_id)
 
-    def issue_absentee_certificate(self, iin: str, to_station: str, issued_on: date) -> AbsenteeCertificate:
+    def issue_absentee_certificate(
+        self, voter_id: str, to_station: str, issued_on: date
+    ) -> AbsenteeCertificate:
         """Move a voter to another station for this election; one certificate per voter."""
-        voter = self.voter(iin)
+        voter = self.voter(voter_id)
         if to_station not in self.station_regions:
             raise VoterRollError(f"absentee certificate to unknown station {to_station!r}")
-        if iin in self._transfers:
+        earlier = self._transfers.get(voter_id)
+        if earlier is not None:
             raise VoterRollError(
                 f"an absentee certificate was already issued to this voter "
-                f"({self._transfers[iin].certificate_id}, to {self._transfers[iin].to_station!r})")
+                f"({earlier.certificate_id}, to {earlier.to_station!r})")
         if to_station == voter.station:
             raise VoterRollError(f"voter is already listed at station {to_station!r}")
-        cert = AbsenteeCertificate(certificate_id=secrets.token_hex(8), iin=iin, from_station=voter.station,
-                                   to_station=to_station, issued_on=issued_on)
-        self._transfers[iin] = cert
+        cert = AbsenteeCertificate(certificate_id=secrets.token_hex(8), voter_id=voter_id,
+                                   from_station=voter.station, to_station=to_station, issued_on=issued_on)
+        self._transfers[voter_id] = cert
         return cert
 
     def counts_per_station(self) -> dict[str, int]:
@@ -276,17 +230,17 @@ def _control_problems(row: Mapping[str, str], n: int) -> list[RowProblem]:
     return out
 
 
-def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str],
-               regions: set[str]) -> tuple[Voter | None, list[RowProblem]]:
+def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str], regions: set[str],
+               column: str, check: VoterIdValidator) -> tuple[Voter | None, list[RowProblem]]:
     problems = _control_problems(row, n)
     if problems:
         return None, problems
-    iin = row["iin"].strip()
+    voter_id = row[column].strip()
     encoded: date | None = None
     try:
-        encoded = validate_iin(iin)
+        encoded = check.check(voter_id)
     except ValueError as exc:
-        problems.append(RowProblem(n, "iin", str(exc)))
+        problems.append(RowProblem(n, column, str(exc)))
     for name in ("last_name", "first_name"):
         if not row[name].strip():
             problems.append(RowProblem(n, name, "empty"))
@@ -297,7 +251,7 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
         problems.append(RowProblem(n, "date_of_birth", "not a date YYYY-MM-DD"))
     if dob is not None and encoded is not None and encoded != dob:
         # neither date is quoted: a refusal is logged with a failed job, and a birth date is personal
-        problems.append(RowProblem(n, "date_of_birth", "differs from the date encoded in the IIN"))
+        problems.append(RowProblem(n, "date_of_birth", f"differs from the date encoded in the {column}"))
     region = row["region"].strip()
     if region not in regions:
         problems.append(RowProblem(n, "region", f"unknown region {_shown(region)}"))
@@ -310,7 +264,8 @@ def _check_row(row: Mapping[str, str], n: int, station_regions: Mapping[str, str
                                        f"{station_regions[station]!r}, not {region!r}"))
     if problems or dob is None:
         return None, problems
-    return Voter(iin=iin, last_name=row["last_name"].strip(), first_name=row["first_name"].strip(),
+    return Voter(voter_id=voter_id, last_name=row["last_name"].strip(),
+                 first_name=row["first_name"].strip(),
                  patronymic=(row.get("patronymic") or "").strip(), date_of_birth=dob, region=region,
                  station=station), []
 
@@ -340,17 +295,22 @@ def csv_rows(source: Path | str | Iterable[str], what: str = "voter-roll file",
 
 def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str, str],
                 accept_partial: bool = False,
-                progress: Callable[[str, int, int | None], None] | None = None) -> RollImport:
+                progress: Callable[[str, int, int | None], None] | None = None,
+                voter_id: VoterIdSpec | None = None) -> RollImport:
     """Read a roll CSV (a path, the CSV text, or lines), validate every row, build the roll.
 
-    ``station_regions`` maps each station id to its region id. Raises :class:`RollImportError` listing
-    every bad row unless ``accept_partial``; a missing column fails the whole file either way.
-    ``progress(task, advance, total)`` (the CLI's progress-bar hook) hears every 10,000 rows.
+    ``station_regions`` maps each station id to its region id. ``voter_id`` is the election's voter
+    identifier (its column and validator; default: the generic ``VoterIdSpec()``, column ``voter_id``).
+    Raises :class:`RollImportError` listing every bad row unless ``accept_partial``; a missing column
+    fails the whole file either way. ``progress(task, advance, total)`` (the CLI's progress-bar hook)
+    hears every 10,000 rows.
     """
+    spec = VoterIdSpec() if voter_id is None else voter_id
+    column, check = spec.column, spec.validator_for()
     regions = set(station_regions.values())
     rows = csv_rows(source)
     header = [h.strip() for h in next(rows, [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    missing = [c for c in (column, *REQUIRED_COLUMNS) if c not in header]
     if missing:
         raise RollImportError(f"voter-roll file: missing column(s) {', '.join(missing)} in the header row")
     problems: list[RowProblem] = []
@@ -363,17 +323,19 @@ def import_roll(source: Path | str | Iterable[str], station_regions: Mapping[str
         if len(fields) != len(header):
             problems.append(RowProblem(n, "*", f"expected {len(header)} fields, found {len(fields)}"))
             continue
-        voter, bad = _check_row(dict(zip(header, fields, strict=True)), n, station_regions, regions)
+        line = dict(zip(header, fields, strict=True))
+        voter, bad = _check_row(line, n, station_regions, regions, column, check)
         if voter is None:
             problems.extend(bad)
             continue
-        first = accepted.get(voter.iin)
+        first = accepted.get(voter.voter_id)
         if first is None:
-            accepted[voter.iin] = (n, voter)
+            accepted[voter.voter_id] = (n, voter)
         elif first[1] == voter:
             duplicates += 1
         else:
-            problems.append(RowProblem(n, "iin", f"IIN already on row {first[0]} with different data"))
+            why = f"the same {spec.name} is on row {first[0]} with other data"
+            problems.append(RowProblem(n, column, why))
     if problems and not accept_partial:
         listed = "\n".join(f"  {p}" for p in problems[:_MAX_LISTED])
         more = f"\n  ... and {len(problems) - _MAX_LISTED} more" if len(problems) > _MAX_LISTED else ""
@@ -398,5 +360,5 @@ def _assign_and_add(roll: VoterRoll, voters: list[Voter]) -> None:
             # Import has checked that the region exists, so it has at least one station.
             n, station = heapq.heappop(heaps[v.region])
             heapq.heappush(heaps[v.region], (n + 1, station))
-            v = Voter(v.iin, v.last_name, v.first_name, v.patronymic, v.date_of_birth, v.region, station)
+            v = Voter(v.voter_id, v.last_name, v.first_name, v.patronymic, v.date_of_birth, v.region, station)
         roll.add(v)

@@ -31,7 +31,7 @@ def database_url(explicit: str | None = None) -> str:
 
 
 class _NoRows(logging.Filter):
-    """Drop SQLAlchemy's debug lines that print fetched rows (a voter's IIN, names, date of birth)."""
+    """Drop SQLAlchemy's debug lines that print fetched rows (a voter's identifier, names, date of birth)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not (isinstance(record.msg, str) and record.msg.startswith("Row "))

@@ -123,6 +123,8 @@ class Election(Base):
     candidacy_rules: Mapped[dict[str, Any] | None]
     electoral_rules: Mapped[dict[str, Any] | None]
     registered_at_nomination: Mapped[int | None] = mapped_column(Integer)
+    # the voter identifier (saylau.election.voter_ids.VoterIdSpec); NULL: the generic one
+    voter_id: Mapped[dict[str, Any] | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
@@ -181,7 +183,7 @@ class SignatureCheckRow(Base):
 
 
 class Voter(Base):
-    """A voter-roll row keyed by IIN (``saylau.election.voter_roll.Voter``); never published.
+    """A voter-roll row keyed by the voter identifier (``saylau.election.voter_roll.Voter``); never published.
 
     ``station_id`` is the station whose list the voter was imported to; an absentee certificate moves
     them to ``transfer_to`` (``certificate_id``, ``transfer_issued_on``).

@@ -1,7 +1,7 @@
 """The pollbook and voter roll in the database, under the rules of ``saylau.election.pollbook``.
 
 :class:`SqlPollbookStore` is a durable :class:`~saylau.election.pollbook.PollbookStore`: the national
-"has voted" set is the ``checkins`` table, whose unique key on (election, IIN) makes ``add`` atomic
+"has voted" set is the ``checkins`` table, whose unique key on (election, voter id) makes ``add`` atomic
 even when two stations check the same voter in at the same instant (the second insert fails inside a
 savepoint and is answered with the station of the first). :class:`SqlVoterRoll` is a
 :class:`~saylau.election.voter_roll.VoterRoll` whose lookups read the ``voters`` table, so that
@@ -10,7 +10,7 @@ age on election day) without loading the whole roll. :func:`save_roll` stores an
 (:func:`insert_voters` one batch of it). :func:`station_facts` counts, per station, what a result
 protocol is reconciled with (roll, transfers, check-ins).
 
-Messages name voters only through :func:`~saylau.election.pollbook.masked` (last four IIN digits).
+Messages name voters only through :func:`~saylau.election.pollbook.masked` (an id's last four characters).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from saylau.store.models import Voter as VoterRow
 __all__ = [
     "SqlPollbookStore",
     "SqlVoterRoll",
-    "existing_iins",
+    "existing_voter_ids",
     "insert_voters",
     "refresh_station_counts",
     "save_roll",
@@ -58,13 +58,13 @@ def station_regions(session: Session, election_id: str) -> dict[str, str]:
 
 def _check_in(row: CheckInRow) -> CheckIn:
     channel: Channel = "remote" if row.channel == "remote" else "station"
-    return CheckIn(iin=row.voter_id, station_id=row.station_id, channel=channel, at=row.at,
+    return CheckIn(voter_id=row.voter_id, station_id=row.station_id, channel=channel, at=row.at,
                    credential_hash=row.credential_hash or "")
 
 
 def _already(record: CheckIn) -> str:
     where = "registered for remote voting" if record.channel == "remote" else "already voted"
-    return f"{masked(record.iin)} {where} at station {record.station_id!r} at {record.at.isoformat()}"
+    return f"{masked(record.voter_id)} {where} at station {record.station_id!r} at {record.at.isoformat()}"
 
 
 class SqlPollbookStore:
@@ -77,14 +77,16 @@ class SqlPollbookStore:
         self.session = session
         self.election_id = election_id
 
-    def _row(self, iin: str) -> CheckInRow | None:
+    def _row(self, voter_id: str) -> CheckInRow | None:
         return self.session.scalars(
-            select(CheckInRow).where(CheckInRow.election_id == self.election_id, CheckInRow.voter_id == iin)
+            select(CheckInRow).where(
+                CheckInRow.election_id == self.election_id, CheckInRow.voter_id == voter_id
+            )
         ).one_or_none()
 
-    def find(self, iin: str) -> CheckIn | None:
+    def find(self, voter_id: str) -> CheckIn | None:
         """See :meth:`PollbookStore.find`."""
-        row = self._row(iin)
+        row = self._row(voter_id)
         return None if row is None else _check_in(row)
 
     def add(self, record: CheckIn) -> None:
@@ -93,7 +95,8 @@ class SqlPollbookStore:
         On SQLite and PostgreSQL one ``INSERT ... ON CONFLICT DO NOTHING`` (no savepoint round trips);
         elsewhere an insert in a savepoint whose ``IntegrityError`` is caught.
         """
-        values = {"election_id": self.election_id, "voter_id": record.iin, "station_id": record.station_id,
+        values = {"election_id": self.election_id, "voter_id": record.voter_id,
+                  "station_id": record.station_id,
                   "channel": record.channel, "at": record.at, "credential_hash": record.credential_hash}
         dialect = self.session.get_bind().dialect.name
         if dialect in _UPSERT:
@@ -107,7 +110,7 @@ class SqlPollbookStore:
                 return
             except IntegrityError:
                 pass
-        earlier = self.find(record.iin)
+        earlier = self.find(record.voter_id)
         if earlier is None:
             raise PollbookError("credential collision: refusing to store a credential twice")
         raise PollbookError(_already(earlier))
@@ -149,7 +152,7 @@ class SqlPollbookStore:
 def _voter(row: VoterRow) -> Voter:
     if row.date_of_birth is None or row.region is None:
         raise VoterRollError(f"{masked(row.id)}: roll row lacks date of birth or region (old import)")
-    return Voter(iin=row.id, last_name=row.last_name or "", first_name=row.first_name or "",
+    return Voter(voter_id=row.id, last_name=row.last_name or "", first_name=row.first_name or "",
                  patronymic=row.patronymic or "", date_of_birth=row.date_of_birth, region=row.region,
                  station=row.station_id)
 
@@ -167,20 +170,20 @@ class SqlVoterRoll(VoterRoll):
         self.election_id = election_id
         self._rows: dict[str, VoterRow | None] = {}
 
-    def _get(self, iin: str) -> VoterRow | None:
-        if iin not in self._rows:
-            self._rows[iin] = self.session.get(VoterRow, (self.election_id, iin))
-        return self._rows[iin]
+    def _get(self, voter_id: str) -> VoterRow | None:
+        if voter_id not in self._rows:
+            self._rows[voter_id] = self.session.get(VoterRow, (self.election_id, voter_id))
+        return self._rows[voter_id]
 
-    def preload(self, iins: Iterable[str]) -> None:
-        """Fetch the listed voters in batches (unknown IINs are remembered as absent)."""
-        wanted = [i for i in dict.fromkeys(iins) if i not in self._rows]
+    def preload(self, voter_ids: Iterable[str]) -> None:
+        """Fetch the listed voters in batches (unknown identifiers are remembered as absent)."""
+        wanted = [i for i in dict.fromkeys(voter_ids) if i not in self._rows]
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start:start + _CHUNK]
             found = {r.id: r for r in self.session.scalars(
                 select(VoterRow).where(VoterRow.election_id == self.election_id, VoterRow.id.in_(chunk)))}
-            for iin in chunk:
-                self._rows[iin] = found.get(iin)
+            for voter_id in chunk:
+                self._rows[voter_id] = found.get(voter_id)
 
     def add(self, voter: Voter) -> None:
         """Refused: a database roll grows through :func:`save_roll`."""
@@ -190,49 +193,52 @@ class SqlVoterRoll(VoterRoll):
         return int(self.session.scalar(
             select(func.count()).select_from(VoterRow).where(VoterRow.election_id == self.election_id)) or 0)
 
-    def __contains__(self, iin: object) -> bool:
-        return isinstance(iin, str) and self._get(iin) is not None
+    def __contains__(self, voter_id: object) -> bool:
+        return isinstance(voter_id, str) and self._get(voter_id) is not None
 
     def __iter__(self) -> Iterator[Voter]:
         q = select(VoterRow).where(VoterRow.election_id == self.election_id).order_by(VoterRow.id)
         return (_voter(r) for r in self.session.scalars(q))
 
-    def voter(self, iin: str) -> Voter:
-        """The voter with this IIN (``VoterRollError`` if not on the roll)."""
-        row = self._get(iin)
+    def voter(self, voter_id: str) -> Voter:
+        """The voter with this identifier (``VoterRollError`` if not on the roll)."""
+        row = self._get(voter_id)
         if row is None:
             raise VoterRollError("voter is not on the roll")
         return _voter(row)
 
-    def station_of(self, iin: str) -> str:
+    def station_of(self, voter_id: str) -> str:
         """The station where the voter may vote now: the transfer's station if they hold one."""
-        row = self._get(iin)
+        row = self._get(voter_id)
         if row is None:
             raise VoterRollError("voter is not on the roll")
         return row.transfer_to or row.station_id
 
-    def transfer_of(self, iin: str) -> AbsenteeCertificate | None:
+    def transfer_of(self, voter_id: str) -> AbsenteeCertificate | None:
         """The absentee certificate issued to the voter, if any (absence is not a failure)."""
-        row = self._get(iin)
+        row = self._get(voter_id)
         if row is None or row.transfer_to is None or row.certificate_id is None:
             return None
-        return AbsenteeCertificate(certificate_id=row.certificate_id, iin=iin, from_station=row.station_id,
+        return AbsenteeCertificate(certificate_id=row.certificate_id, voter_id=voter_id,
+                                   from_station=row.station_id,
                                    to_station=row.transfer_to,
                                    issued_on=row.transfer_issued_on or date.min)
 
-    def issue_absentee_certificate(self, iin: str, to_station: str, issued_on: date) -> AbsenteeCertificate:
+    def issue_absentee_certificate(
+        self, voter_id: str, to_station: str, issued_on: date
+    ) -> AbsenteeCertificate:
         """Issue a certificate by the library's rules (one per voter, known station, not their own)."""
-        row = self._get(iin)
+        row = self._get(voter_id)
         if row is None:
             raise VoterRollError("voter is not on the roll")
-        earlier = self.transfer_of(iin)
+        earlier = self.transfer_of(voter_id)
         if earlier is not None:
             raise VoterRollError(
                 f"an absentee certificate was already issued to this voter "
                 f"({earlier.certificate_id}, to {earlier.to_station!r})")
         single = VoterRoll(self.station_regions)  # the library decides; we only persist its answer
         single.add(_voter(row))
-        cert = single.issue_absentee_certificate(iin, to_station, issued_on)
+        cert = single.issue_absentee_certificate(voter_id, to_station, issued_on)
         row.transfer_to = cert.to_station
         row.certificate_id = cert.certificate_id
         row.transfer_issued_on = cert.issued_on
@@ -265,9 +271,9 @@ class SqlVoterRoll(VoterRoll):
         }
 
 
-def existing_iins(session: Session, election_id: str, iins: Iterable[str]) -> set[str]:
-    """Which of ``iins`` are already on the election's stored roll."""
-    wanted = list(iins)
+def existing_voter_ids(session: Session, election_id: str, voter_ids: Iterable[str]) -> set[str]:
+    """Which of ``voter_ids`` are already on the election's stored roll."""
+    wanted = list(voter_ids)
     found: set[str] = set()
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start:start + _CHUNK]
@@ -298,7 +304,7 @@ def insert_voters(session: Session, election_id: str, voters: Iterable[Voter]) -
             batch.clear()
 
     for v in voters:
-        batch.append({"election_id": election_id, "id": v.iin, "station_id": v.station, "remote": False,
+        batch.append({"election_id": election_id, "id": v.voter_id, "station_id": v.station, "remote": False,
                       "date_of_birth": v.date_of_birth, "region": v.region, "last_name": v.last_name,
                       "first_name": v.first_name, "patronymic": v.patronymic})
         n += 1

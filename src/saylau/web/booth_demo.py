@@ -4,7 +4,7 @@ After the demo's election day, a fresh server (SQLite and keys in ``<out>/serve/
 scenario's election on a few stations, runs the guardians' key ceremony through the API (the guardians
 live in this process), imports a small roll, opens voting, and issues a few remote credentials. It
 prints the pages' addresses, the remote credentials, a station commission's login for the kiosk and
-the IINs it can check in, then serves until interrupted. The board's clock runs on election day
+the voter identifiers it can check in, then serves until interrupted. The board's clock runs on election day
 (from noon at the first station, at real speed), since the server accepts ballots only within a
 station's voting hours.
 """
@@ -26,7 +26,7 @@ import httpx
 
 from saylau.crypto import EncryptedShare, Guardian, GuardianRecord
 from saylau.election.scenario import load_scenario
-from saylau.election.voter_roll import make_iin
+from saylau.election.voter_ids import VoterIdSpec
 
 __all__ = ["DemoElection", "election_day_clock", "serve_demo"]
 
@@ -45,7 +45,8 @@ class DemoElection:
     remote: list[tuple[str, str]]  # (credential, revote tag)
     station_id: str
     station_login: tuple[str, str]
-    kiosk_iins: list[str]
+    kiosk_voters: list[str]
+    voter_id_name: str = "voter number"
 
 
 def election_day_clock(manifest: dict[str, Any]) -> Callable[[], datetime]:
@@ -58,11 +59,14 @@ def election_day_clock(manifest: dict[str, Any]) -> Callable[[], datetime]:
 
 
 def _manifest(scenario: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The scenario's manifest on its first stations, and the rest of its definition (its own rules)."""
+    """The scenario's manifest on its first stations, and the rest of its definition (rules, voter id)."""
     sc = load_scenario(scenario)
     ids = [s.id for s in sc.territory_index.stations[:STATIONS]]
     doc: dict[str, Any] = sc.to_manifest(station_ids=ids).to_json_obj()
-    rules: dict[str, Any] = {"electoral_rules": sc.rules.model_dump(mode="json")}
+    rules: dict[str, Any] = {
+        "electoral_rules": sc.rules.model_dump(mode="json"),
+        "voter_id": sc.voter_id.model_dump(mode="json"),
+    }
     if sc.candidacy is not None:
         rules["candidacy_rules"] = sc.candidacy.model_dump(mode="json")
     return doc, rules
@@ -76,6 +80,7 @@ def _ok(r: httpx.Response) -> Any:
 
 def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], password: str) -> DemoElection:
     """Define, key, fill and open the election through the API; issue the credentials."""
+    voter_id = VoterIdSpec.model_validate(rules["voter_id"])
     eid = manifest["election_id"]
     cec = {
         "Authorization": "Bearer "
@@ -130,7 +135,7 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], pas
         g.finish()
         _ok(c.post(f"{P}/elections/{eid}/guardians/{g.index}/finish", headers=heads[g.index]))
     _ok(c.post(f"{P}/elections/{eid}/key", headers=cec))
-    rows = ["iin,last_name,first_name,date_of_birth,region,station"]
+    rows = [f"{voter_id.column},last_name,first_name,date_of_birth,region,station"]
     by_station: dict[str, list[str]] = {}
     n = 0
     for region in manifest["regions"]:
@@ -138,11 +143,11 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], pas
             for st in district["stations"]:
                 for _ in range(VOTERS_PER_STATION):
                     born = date(1970, 1, 1) + timedelta(days=97 * n)
-                    iin = make_iin(born, n % 2 == 1, 100 + n)
+                    vid = voter_id.example(n, born)
                     rows.append(
-                        f"{iin},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}"
+                        f"{vid},Voter{n},Demo,{born.isoformat()},{region['region_id']},{st['station_id']}"
                     )
-                    by_station.setdefault(st["station_id"], []).append(iin)
+                    by_station.setdefault(st["station_id"], []).append(vid)
                     n += 1
     _ok(
         c.post(
@@ -155,9 +160,10 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], pas
     stations = list(by_station)
     remote: list[tuple[str, str]] = []
     for station in stations[1:]:  # remote voters of the other stations
-        for iin in by_station[station][:2]:
+        for vid in by_station[station][:2]:
             if len(remote) < REMOTE:
-                out = _ok(c.post(f"{P}/elections/{eid}/remote-credentials", json={"iin": iin}, headers=cec))
+                path = f"{P}/elections/{eid}/remote-credentials"
+                out = _ok(c.post(path, json={"voter_id": vid}, headers=cec))
                 remote.append((out["credential"], out["revote_tag"]))
     kiosk_station = stations[0]
     _ok(
@@ -180,6 +186,7 @@ def _setup(c: httpx.Client, manifest: dict[str, Any], rules: dict[str, Any], pas
         kiosk_station,
         ("commission", password),
         by_station[kiosk_station],
+        voter_id.name,
     )
 
 
@@ -252,6 +259,6 @@ def _print(d: DemoElection, echo: Callable[[str], None]) -> None:
     echo(f"  polling-station kiosk: {d.url}/elections/{d.election_id}/kiosk")
     echo(
         f"    commission login {d.station_login[0]} / {d.station_login[1]}, booth device id "
-        f"{d.station_id}-kiosk-1, voters' IINs to check in: {', '.join(d.kiosk_iins)}"
+        f"{d.station_id}-kiosk-1, voters to check in ({d.voter_id_name}): {', '.join(d.kiosk_voters)}"
     )
     echo(f"  API documentation: {d.url}/docs")
