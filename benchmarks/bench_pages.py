@@ -3,13 +3,16 @@
 Runs a small election to its decrypted results (``tests/web/public_seed.py``) on a SQLite file (or a
 PostgreSQL schema with ``--backend postgres``), serves it with uvicorn (httptools, uvloop) in a
 subprocess, and loads it with ``wrk`` (Debian package ``wrk``: ``apt-get install wrk``), a C load
-generator, so the client is not the bottleneck. Three runs of ``--seconds`` each:
+generator, so the client is not the bottleneck. Runs of ``--seconds`` each (``--runs``):
 
+- ``uncached``: the page rendered for every request (a new query string each time, so never from the
+  cache): the cost of a miss, as every request cost before there was a cache;
 - ``full``: ``GET /elections/{id}/results`` as a browser's first visit (``Accept-Encoding: gzip, br``,
   ``Accept-Language: ru``): every answer a 200 with the whole page;
 - ``revalidate``: the same with ``If-None-Match`` (the ETag of the first answer): every answer a 304;
 - ``mix``: a browser's first load (the page, its stylesheet) and the results JSON
-  (``GET /api/v1/elections/{id}/results``) in turn.
+  (``GET /api/v1/elections/{id}/results``) in turn;
+- ``static``, ``api``: the stylesheet alone, the results JSON alone.
 
 Each prints requests/s, p50 and p99 latency, the answers by status, and the CPU the server and
 ``wrk`` used (seconds of CPU per second of wall clock: 1.0 is one core). Goal: 1,000 req/s for the
@@ -49,13 +52,22 @@ app = create_app(Settings(database_url=os.environ["BENCH_DB"],
 # wrk's Lua: the paths in turn, the statuses counted per thread and summed at the end
 LUA = """
 local paths = {%(paths)s}
+local unique = %(unique)s
+n = 0
 local threads = {}
 i = 0
 counts = {}
-function setup(thread) table.insert(threads, thread) end
+function setup(thread)
+  table.insert(threads, thread)
+  thread:set("id", #threads)
+end
 function init(args) counts = {} end
 function request()
   i = i %% #paths + 1
+  if unique then
+    n = n + 1
+    return wrk.format("GET", paths[i] .. "?r=" .. id .. "-" .. n)
+  end
   return wrk.format("GET", paths[i])
 end
 function response(status, headers, body)
@@ -121,10 +133,10 @@ class Run:
                 f"  [{answers}]  CPU: server {self.server_cpu:.2f}, wrk {self.wrk_cpu:.2f}{self.errors}")
 
 
-def _wrk(name: str, base: str, paths: list[str], headers: dict[str, str], args: argparse.Namespace,
-         server: int, tmp: Path) -> Run:
+def _wrk(name: str, base: str, paths: list[str], headers: dict[str, str], unique: bool,
+         args: argparse.Namespace, server: int, tmp: Path) -> Run:
     script = tmp / f"{name}.lua"
-    script.write_text(LUA % {"paths": ", ".join(f'"{p}"' for p in paths)})
+    script.write_text(LUA % {"paths": ", ".join(f'"{p}"' for p in paths), "unique": str(unique).lower()})
     cmd = ["wrk", "-t", str(args.threads), "-c", str(args.connections), "-d", f"{args.seconds:g}s",
            "--latency", "-s", str(script)]
     for k, v in headers.items():
@@ -170,7 +182,7 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     ap.add_argument("--port", type=int, default=8765)
-    ap.add_argument("--runs", default="full,revalidate,mix", help="which runs, comma-separated")
+    ap.add_argument("--runs", default="uncached,full,revalidate,mix", help="which runs, comma-separated")
     args = ap.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
@@ -178,7 +190,8 @@ def main() -> None:
         tmp = Path(d)
         db_url, schema, eid = _seed(tmp, args.backend, stack)
         (tmp / "benchapp.py").write_text(APP)
-        env = {**os.environ, "PYTHONPATH": str(tmp), "BENCH_TMP": str(tmp), "BENCH_DB": db_url,
+        path = os.pathsep.join(p for p in (str(tmp), os.environ.get("PYTHONPATH", "")) if p)
+        env = {**os.environ, "PYTHONPATH": path, "BENCH_TMP": str(tmp), "BENCH_DB": db_url,
                "BENCH_SCHEMA": schema or ""}
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "benchapp:app", "--host", "127.0.0.1", "--port", str(args.port),
@@ -197,20 +210,18 @@ def main() -> None:
             print(f"{page}: {len(first.content):,} bytes of HTML ({zipped.num_bytes_downloaded:,} gzip), "
                   f"stylesheet {len(css.content):,} bytes; {args.workers} worker(s), {args.backend}, "
                   f"wrk {args.threads} thread(s) × {args.connections} connections")
-            runs = {
-                "full": lambda: _wrk("full", base, [page], browser, args, server.pid, tmp),
-                "revalidate": lambda: _wrk("revalidate", base, [page],
-                                           {**browser, "If-None-Match": first.headers["etag"]},
-                                           args, server.pid, tmp),
-                "mix": lambda: _wrk("mix", base, [page, "/static/css/site.css",
-                                                  f"/api/v1/elections/{eid}/results"],
-                                    browser, args, server.pid, tmp),
-                "static": lambda: _wrk("static", base, ["/static/css/site.css"], browser, args, server.pid, tmp),
-                "api": lambda: _wrk("api", base, [f"/api/v1/elections/{eid}/results"], browser, args,
-                                    server.pid, tmp),
+            api = f"/api/v1/elections/{eid}/results"
+            plan: dict[str, tuple[list[str], dict[str, str], bool]] = {
+                "full": ([page], browser, False),
+                "revalidate": ([page], {**browser, "If-None-Match": zipped.headers["etag"]}, False),
+                "mix": ([page, "/static/css/site.css", api], browser, False),
+                "static": (["/static/css/site.css"], browser, False),
+                "api": ([api], browser, False),
+                "uncached": ([page], browser, True),
             }
             for name in args.runs.split(","):
-                print(runs[name]().line(), flush=True)
+                paths, headers, unique = plan[name]
+                print(_wrk(name, base, paths, headers, unique, args, server.pid, tmp).line(), flush=True)
         finally:
             server.terminate()
             server.wait(10)
