@@ -9,6 +9,7 @@ The page is cached per (path, query, language, the election's public state): see
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -32,6 +33,8 @@ from saylau.web.rendering import _ENV, Page, cached
 __all__ = ["not_found", "router", "text"]
 
 router = APIRouter(include_in_schema=False)
+STATIONS_PER_PAGE = 200
+"""Stations in one page's table (~40 KB of HTML); an election with more is shown region by region."""
 
 
 def text(names: dict[str, str], lang: str) -> str:
@@ -163,13 +166,15 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
     ctx["map"] = tile_map(tiles, page.gettext("Map of regions by leading option"),
                           page.gettext("One tile per region, coloured by the leading option; darker means a "
                                        "larger share. The table of regions gives the same figures."), "map")
+    shown, ctx["station_pages"] = _paged(page, [(sid, d.station_region.get(sid, ""))
+                                                for sid in sorted(res["stations"])], region_names)
     ctx["stations"] = [
         {"id": sid, "name": station_names.get(sid, sid),
          "region": region_names.get(d.station_region.get(sid, ""), ""),
          "ballots": page.number(s["ballots"]),
          "turnout": page.percent(res["turnout"]["stations"][sid]["share"] or 0, 1),
          "votes": [page.number(int(s["counts"].get(cid, {}).get(o["selection_id"], 0))) for o in options]}
-        for sid, s in sorted(res["stations"].items())]
+        for sid in shown for s in (res["stations"][sid],)]
     ctx["options"] = [names[o["selection_id"]] for o in options]
     dec = res["decision"].get(cid, {})
     if dec.get("outcome"):
@@ -181,6 +186,40 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
         }
         ctx["rules"] = rule_facts(page, res["rules"])
     return ctx
+
+
+def _link(page: Page, **params: str) -> str:
+    """The current page with ``params`` set in its query (others kept), at the stations' table."""
+    query = [(k, v) for k, v in page.request.query_params.multi_items() if k not in params]
+    query += [(k, v) for k, v in params.items() if v]
+    return f"{page.request.url.path}?{urlencode(query)}#stations"
+
+
+def _paged(page: Page, stations: list[tuple[str, str]], regions: dict[str, str]
+           ) -> tuple[list[str], dict[str, Any] | None]:
+    """The stations to show (ids, of ``(id, region)``): all when few, else one region's, a page at a time.
+
+    A national election's 10,000 stations would make a page of megabytes: past ``STATIONS_PER_PAGE``,
+    the page links to each region (``?region=``), and a region's stations come ``STATIONS_PER_PAGE``
+    per page (``?stations=<n>``), so every page stays within the first-load budget.
+    """
+    if len(stations) <= STATIONS_PER_PAGE:
+        return [sid for sid, _ in stations], None
+    q = page.request.query_params
+    region = q.get("region", "")
+    if region not in regions:
+        return [], {"regions": [{"name": name, "url": _link(page, region=rid, stations="")}
+                                for rid, name in regions.items()]}
+    mine = [sid for sid, rid in stations if rid == region]
+    pages = max(1, -(-len(mine) // STATIONS_PER_PAGE))
+    asked = q.get("stations", "1")
+    n = min(max(int(asked), 1), pages) if asked.isdigit() and len(asked) < 6 else 1
+    return mine[(n - 1) * STATIONS_PER_PAGE:n * STATIONS_PER_PAGE], {
+        "region": regions[region], "page": page.number(n), "pages": page.number(pages),
+        "previous": _link(page, stations=str(n - 1)) if n > 1 else None,
+        "next": _link(page, stations=str(n + 1)) if n < pages else None,
+        "all": _link(page, region="", stations=""),
+    }
 
 
 @router.get(fast_path("/elections/{election_id}/results"))
