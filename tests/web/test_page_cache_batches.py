@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from saylau.web.page_cache import StateBatches
@@ -66,4 +67,6 @@ def test_requests_share_the_next_read_never_the_running_one() -> None:
         reader.release[3].set()
         assert await b == ("e", 3)
 
-    asyncio.run(scenario())
+    # in a thread of its own: the browser tests' Playwright may hold an event loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
