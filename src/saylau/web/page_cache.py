@@ -33,7 +33,7 @@ import weakref
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable, MutableMapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, select
@@ -64,6 +64,8 @@ __all__ = [
 
 CACHE_SIZE = 512
 """Rendered pages kept per server (each a few tens of KB, twice: plain and gzip)."""
+RENDERERS = 4
+"""Pages rendered at once per server process (the others wait, holding no database connection)."""
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -231,6 +233,11 @@ class PageCache:
     facts: dict[str, ElectionFacts] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _rendering: dict[Key, threading.Lock] = field(default_factory=dict)
+    # renderings at once: they hold database connections (two each with exit polls) and contend for
+    # the GIL, so a flood of misses (a query string made up per request) queues instead of taking
+    # every connection of the pool
+    _renderers: threading.BoundedSemaphore = field(
+        default_factory=partial(threading.BoundedSemaphore, RENDERERS))
     hits: int = 0
     renders: int = 0
     batches: StateBatches = field(init=False)
@@ -286,7 +293,8 @@ class PageCache:
         with lock:
             entry = self.pages.get(key)
             if entry is None:
-                entry = Entry.of(render().encode("utf-8"))
+                with self._renderers:
+                    entry = Entry.of(render().encode("utf-8"))
                 self.renders += 1
                 self.put(key, entry)
         with self._lock:
