@@ -78,6 +78,10 @@ def test_captured_results_json_and_static_files(served: TestClient) -> None:
     assert c.get(path).status_code == 404  # no results yet: passed on, never kept
     board = f"{API_PREFIX}/elections/e2022/guardians"  # a public JSON route that is not captured
     assert "etag" not in c.get(board).headers
+    # hostile ids and queries reach the input guard (422 naming them), cached or not
+    for hostile in (f"{API_PREFIX}/elections/e%00x/results", "/elections/e%00x/results", f"{PAGE}?lang=%00"):
+        r = c.get(hostile)
+        assert r.status_code == 422 and "control characters are refused" in r.text, (hostile, r.text)
     # a request with credentials always reaches the route (a bad token is refused)
     assert c.get(path, headers={"Authorization": "Bearer nonsense"}).status_code == 401
     # static files: from memory, gzip for text, ETag and Last-Modified revalidation

@@ -95,8 +95,8 @@ class StaticFastPath:
             return known
         with open(full, "rb") as f:
             body = f.read()
-        kind = mimetypes.guess_type(full)[0] or "application/octet-stream"
-        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+        kind = mimetypes.guess_type(full)[0] or "text/plain"  # as Starlette's FileResponse
+        if kind.startswith("text/"):
             kind += "; charset=utf-8"
         packed = gzip.compress(body, 9, mtime=0) if kind.startswith(_COMPRESSIBLE) else None
         file = _File(stamp, body, packed if packed is not None and len(packed) < len(body) else None,
