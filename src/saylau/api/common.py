@@ -22,8 +22,8 @@ from saylau.store.models import Election
 __all__ = [
     "bound_election",
     "bound_station",
-    "electoral_rules",
     "checked_voter_id",
+    "electoral_rules",
     "get_election",
     "idempotency_ref",
     "idempotent",

@@ -8,12 +8,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from saylau.web.booth import router as booth_router
+from saylau.web.page_cache import PageFastPath, capture, page_cache
 from saylau.web.pages import router
 from saylau.web.public import router as public_router
 from saylau.web.rendering import STATIC_DIR
-from saylau.web.static_files import CachedStaticFiles
+from saylau.web.static_files import CachedStaticFiles, StaticFastPath
 
-__all__ = ["install"]
+__all__ = ["install", "install_fast_path"]
 
 
 def install(app: FastAPI) -> None:
@@ -22,3 +23,15 @@ def install(app: FastAPI) -> None:
     app.include_router(booth_router)
     app.include_router(public_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
+
+
+def install_fast_path(app: FastAPI, api_prefix: str) -> None:
+    """Answer cached public pages and results before anything else (call it after the other middleware).
+
+    Only answers the application made itself are replayed (``saylau.web.page_cache``), so every path
+    and query answered has already passed the input guard. The API's public results (the same for any
+    anonymous caller) are kept on their way out.
+    """
+    capture(f"{api_prefix}/elections/{{election_id}}/results")
+    app.add_middleware(PageFastPath, cached=lambda: page_cache(app))
+    app.add_middleware(StaticFastPath, directory=STATIC_DIR)

@@ -3,29 +3,28 @@
 Turnout through the day; results by country, region and station; the protocols received so far; the
 rule decision explained; the exit polls (after the embargo) beside the official result.
 
-The page is cached per (election, language, data version): the data version is the election's phase and
-board position, which every published turnout snapshot, protocol and result moves (docs/web.md).
+The page is cached per (path, query, language, the election's public state): see ``page_cache``.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep
 from saylau.api.common import get_election
 from saylau.api.errors import NotFound
-from saylau.api.routes_polls import embargo_for, exit_poll_estimate
+from saylau.api.routes_polls import exit_poll_estimate
 from saylau.election.manifest import LocalizedText
 from saylau.errors import SaylauError
-from saylau.polls.embargo import Embargo
-from saylau.store.models import BoardHead, Election, ExitPollDesign
+from saylau.store.models import ExitPollDesign
 from saylau.web.i18n import LANG_COOKIE
+from saylau.web.page_cache import fast_path, page_cache, serve
 from saylau.web.public_charts import PALETTE, Bar, Tile, bar_chart, line_chart, tile_map
 from saylau.web.public_data import ResultsData, results_data
 from saylau.web.public_decision import OUTCOMES, explain, rule_facts
@@ -34,23 +33,8 @@ from saylau.web.rendering import _ENV, Page, cached
 __all__ = ["not_found", "router", "text"]
 
 router = APIRouter(include_in_schema=False)
-_CACHE_SIZE = 256
-
-
-@dataclass
-class _Cache:
-    """One server's rendered pages and each election's fixed facts (the manifest never changes)."""
-
-    pages: OrderedDict[tuple[str, str, str, int], str] = field(default_factory=OrderedDict)
-    facts: dict[str, tuple[tuple[str, ...], Embargo]] = field(default_factory=dict)
-
-
-def _cache(request: Request) -> _Cache:
-    """The application's cache (one per server: tests run several apps in one process)."""
-    c = getattr(request.app.state, "public_pages", None)
-    if c is None:
-        c = request.app.state.public_pages = _Cache()
-    return c
+STATIONS_PER_PAGE = 200
+"""Stations in one page's table (~40 KB of HTML); an election with more is shown region by region."""
 
 
 def text(names: dict[str, str], lang: str) -> str:
@@ -182,13 +166,15 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
     ctx["map"] = tile_map(tiles, page.gettext("Map of regions by leading option"),
                           page.gettext("One tile per region, coloured by the leading option; darker means a "
                                        "larger share. The table of regions gives the same figures."), "map")
+    shown, ctx["station_pages"] = _paged(page, [(sid, d.station_region.get(sid, ""))
+                                                for sid in sorted(res["stations"])], region_names)
     ctx["stations"] = [
         {"id": sid, "name": station_names.get(sid, sid),
          "region": region_names.get(d.station_region.get(sid, ""), ""),
          "ballots": page.number(s["ballots"]),
          "turnout": page.percent(res["turnout"]["stations"][sid]["share"] or 0, 1),
          "votes": [page.number(int(s["counts"].get(cid, {}).get(o["selection_id"], 0))) for o in options]}
-        for sid, s in sorted(res["stations"].items())]
+        for sid in shown for s in (res["stations"][sid],)]
     ctx["options"] = [names[o["selection_id"]] for o in options]
     dec = res["decision"].get(cid, {})
     if dec.get("outcome"):
@@ -202,44 +188,63 @@ def _context(page: Page, d: ResultsData, polls: list[Any], embargo: Any) -> dict
     return ctx
 
 
-@router.get("/elections/{election_id}/results")
+def _link(page: Page, **params: str) -> str:
+    """The current page with ``params`` set in its query (others kept), at the stations' table."""
+    query = [(k, v) for k, v in page.request.query_params.multi_items() if k not in params]
+    query += [(k, v) for k, v in params.items() if v]
+    return f"{page.request.url.path}?{urlencode(query)}#stations"
+
+
+def _paged(page: Page, stations: list[tuple[str, str]], regions: dict[str, str]
+           ) -> tuple[list[str], dict[str, Any] | None]:
+    """The stations to show (ids, of ``(id, region)``): all when few, else one region's, a page at a time.
+
+    A national election's 10,000 stations would make a page of megabytes: past ``STATIONS_PER_PAGE``,
+    the page links to each region (``?region=``), and a region's stations come ``STATIONS_PER_PAGE``
+    per page (``?stations=<n>``), so every page stays within the first-load budget.
+    """
+    if len(stations) <= STATIONS_PER_PAGE:
+        return [sid for sid, _ in stations], None
+    q = page.request.query_params
+    region = q.get("region", "")
+    if region not in regions:
+        return [], {"regions": [{"name": name, "url": _link(page, region=rid, stations="")}
+                                for rid, name in regions.items()]}
+    mine = [sid for sid, rid in stations if rid == region]
+    pages = max(1, -(-len(mine) // STATIONS_PER_PAGE))
+    asked = q.get("stations", "1")
+    n = min(max(int(asked), 1), pages) if asked.isdigit() and len(asked) < 6 else 1
+    return mine[(n - 1) * STATIONS_PER_PAGE:n * STATIONS_PER_PAGE], {
+        "region": regions[region], "page": page.number(n), "pages": page.number(pages),
+        "previous": _link(page, stations=str(n - 1)) if n > 1 else None,
+        "next": _link(page, stations=str(n + 1)) if n < pages else None,
+        "all": _link(page, region="", stations=""),
+    }
+
+
+@router.get(fast_path("/elections/{election_id}/results"))
 def results_page(election_id: str, request: Request, state: StateDep) -> Response:
     """Turnout, results with charts and a map, protocols received, the decision, exit polls.
 
-    A cached page costs one small query (phase and board position) and its ETag; the election row,
-    with its large JSON columns, is read only when the page must be rendered again.
+    Cached until the election's public state moves (``page_cache``): a cached page costs one small
+    query; the election row, with its large JSON columns, is read only to render the page again.
     """
-    cache = _cache(request)
-    with state.reading() as session:
-        row = session.execute(
-            select(Election.phase, BoardHead.position)
-            .join(BoardHead, BoardHead.election_id == Election.id, isouter=True)
-            .where(Election.id == election_id)
-        ).first()
-        if row is None:
+
+    def render(session: Session) -> str | Response:
+        try:
+            e = get_election(session, election_id)
+        except NotFound:
             return not_found(request, election_id)
-        phase, position = str(row[0]), -2 if row[1] is None else int(row[1])
-        facts = cache.facts.get(election_id)
-        if facts is None:
-            e = get_election(session, election_id)
-            facts = cache.facts[election_id] = (tuple(e.manifest["name"]), embargo_for(e))
-        languages, embargo = facts
-        page = Page(request, languages)
+        embargo = page_cache(request.app).election_facts(session, election_id).embargo
+        page = Page(request, tuple(e.manifest["name"]))
         lifted = embargo.lifted()
-        key = (election_id, request.url.query, phase + ("+polls" if lifted else ""), position)
-        html = cache.pages.get(key)
-        if html is None:
-            e = get_election(session, election_id)
-            d = results_data(session, e)
-            options = list(e.manifest["contests"][0]["selections"])
-            polls = _exit_polls(state, session, e, page, options) if lifted and phase not in (
-                "setup", "open") else []
-            ctx = _context(page, d, polls, embargo)
-    if html is None:
-        html = _ENV.get_template("public_results.html").render(
+        d = results_data(session, e)
+        options = list(e.manifest["contests"][0]["selections"])
+        polls = _exit_polls(state, session, e, page, options) if lifted and e.phase not in (
+            "setup", "open") else []
+        ctx = _context(page, d, polls, embargo)
+        return _ENV.get_template("public_results.html").render(
             page=page, lang=page.lang, _=page.gettext, gettext=page.gettext, ngettext=page.ngettext,
             election_id=election_id, **ctx)
-        cache.pages[key] = html
-        while len(cache.pages) > _CACHE_SIZE:
-            cache.pages.popitem(last=False)
-    return send(page, html)
+
+    return serve(request, state, election_id, render)
