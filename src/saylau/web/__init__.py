@@ -8,6 +8,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from saylau.web.booth import router as booth_router
+from saylau.web.console import router as console_router
+from saylau.web.console_station import router as station_console_router
 from saylau.web.pages import router
 from saylau.web.public import router as public_router
 from saylau.web.rendering import STATIC_DIR
@@ -21,4 +23,6 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(booth_router)
     app.include_router(public_router)
+    app.include_router(console_router)
+    app.include_router(station_console_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
