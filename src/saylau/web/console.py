@@ -81,8 +81,13 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
 
 
-def forbidden(page: Page, exc: BaseException, session: StaffSession | None = None) -> Response:
-    """The 403 page: what was refused and who is signed in."""
+async def forbidden(request: Request, state: Any, page: Page, exc: BaseException) -> Response:
+    """The 403 page: what was refused, who is signed in (with the sign-out button)."""
+    session: StaffSession | None
+    try:
+        session = await staff(request, state, "me")
+    except (NotSignedIn, AccessDenied):
+        session = None
     return console_page(page, "console_forbidden.html", 403, detail=error_message(exc), session=session)
 
 
@@ -148,7 +153,7 @@ async def logout(request: Request, state: StateDep) -> Response:
     except NotSignedIn:
         return RedirectResponse("/console/login", status_code=303)
     except AccessDenied as exc:
-        return forbidden(page, exc)
+        return await forbidden(request, state, page, exc)
     token = session_token(request)
     assert token is not None
 
@@ -172,7 +177,7 @@ async def console_home(request: Request, state: StateDep) -> Response:
     except NotSignedIn:
         return to_login(request)
     except AccessDenied as exc:  # a voter's credential is no staff session
-        return forbidden(page, exc)
+        return await forbidden(request, state, page, exc)
     c = session.caller
     target = home_for(c.role, c.election_id, c.station_id)
     return console_page(page, "console_home.html", session=session,

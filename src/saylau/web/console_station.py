@@ -37,6 +37,7 @@ from saylau.web.booth import _json_script
 from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
 from saylau.web.console_messages import relation_labels, script_messages
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
+from saylau.web.pages import PHASES
 from saylau.web.rendering import Page
 
 __all__ = ["FIGURES", "router"]
@@ -153,7 +154,8 @@ def _render(
         station_id=station_id, figures_order=FIGURES, figures=figures,
         console_data=_json_script(data), latest=latest,
         relations=RELATIONS + RECONCILIATION[:2], relation_labels=data["relations"],
-        **{k: v for k, v in view.items() if k != "manifest"}, **outcome,
+        **{k: v for k, v in view.items() if k not in ("manifest", "phase")},
+        phase=page.gettext(PHASES.get(view["phase"], view["phase"])), **outcome,
     )
 
 
@@ -181,11 +183,11 @@ async def station_console(election_id: str, station_id: str, request: Request, s
     except NotSignedIn:
         return to_login(request)
     except AccessDenied as exc:
-        return forbidden(Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
     try:
         return await run_in_threadpool(_render, request, state, election_id, station_id, session)
     except REFUSALS as exc:
-        return forbidden(Page(request, ("en",)), exc, session)
+        return await forbidden(request, state, Page(request, ("en",)), exc)
 
 
 async def _form_post(
@@ -199,7 +201,7 @@ async def _form_post(
     except NotSignedIn:
         return to_login(request)
     except AccessDenied as exc:
-        return forbidden(Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
     return session, form
 
 
