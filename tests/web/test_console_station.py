@@ -298,3 +298,33 @@ def test_console_is_accessible_on_a_phone(booth_server: BoothServer, browser: An
         screenshot(page, f"console-station-360-{lang}")
     finally:
         context.close()
+
+
+def test_without_javascript_the_server_checks_the_figures(booth_server: BoothServer, browser: Any) -> None:
+    server = booth_server
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        sign_in(page, console_url(server), "station1")
+        page.fill("#c-voter", VOTERS[4])
+        page.click("form[action$='/console/checkin'] button")
+        page.wait_for_selector("#voter-credential")
+        assert api(server, "POST", "/close").status_code == 200
+        page.goto(console_url(server))
+        fill_protocol(page, dict(FIGURES, invalid=1), {"tokayev": 1})
+        page.click("#protocol-submit")
+        page.wait_for_selector("#protocol-result[role=alert]")
+        assert "relation 'valid + invalid = ballots in boxes' fails: 1 + 1 (= 2) != 1" in page.inner_text(
+            "#protocol-result")
+        assert page.input_value("#p-invalid") == "1"  # what was typed comes back
+        fill_protocol(page, dict(FIGURES, ballots_issued=2, ballots_unused=8), {"tokayev": 1})
+        page.click("#protocol-submit")
+        page.wait_for_selector("#protocol-result[role=alert]")
+        assert "2 ballots issued > 1 voters checked in (pollbook)" in page.inner_text("#protocol-result")
+        fill_protocol(page, FIGURES, {"tokayev": 1})
+        page.click("#protocol-submit")
+        page.wait_for_selector("#protocol-result[role=status]")
+        assert "every control relation holds" in page.inner_text("#protocol-result")
+        assert api(server, "GET", "/protocols").json() == []  # nothing unsigned is ever stored
+    finally:
+        context.close()

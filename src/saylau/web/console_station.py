@@ -28,7 +28,14 @@ from saylau.api.errors import status_for
 from saylau.api.routes_stations import CheckInIn, TurnoutIn, check_in, submit_protocol, submit_turnout
 from saylau.api.state import AppState
 from saylau.election.manifest import LocalizedText
-from saylau.election.protocols import RECONCILIATION, RELATIONS, SignedProtocol
+from saylau.election.protocols import (
+    RECONCILIATION,
+    RELATIONS,
+    ProtocolFigures,
+    SignedProtocol,
+    check_protocol,
+    reconcile,
+)
 from saylau.election.rules import ElectoralRules
 from saylau.errors import AccessDenied
 from saylau.store.models import ProtocolRow, Station, TurnoutRow
@@ -261,9 +268,13 @@ async def console_protocol(election_id: str, station_id: str, request: Request, 
     signed = str(form.get("signed", ""))
     figures: dict[str, Any] | None = None
     try:
-        if not signed.strip():
-            raise ValueError("field 'signed': the protocol is not signed (signing needs JavaScript and the "
-                             "commission's key file)")
+        if not signed.strip():  # no script ran: the server checks the typed figures, nothing is stored
+            typed = _typed_figures(form, station_id)
+            figures = typed
+            await run_in_threadpool(_check_unsigned, state, election_id, station_id, typed)
+            return await run_in_threadpool(
+                _render, request, state, election_id, station_id, session, 200,
+                protocol_checked=True, figures=figures)
         body = SignedProtocol.model_validate_json(signed)
         figures = body.figures.model_dump()
         reply = await run_in_threadpool(
@@ -275,6 +286,32 @@ async def console_protocol(election_id: str, station_id: str, request: Request, 
     accepted = json.loads(bytes(reply.body))
     return await run_in_threadpool(
         _render, request, state, election_id, station_id, session, 201, protocol_accepted=accepted)
+
+
+def _typed_figures(form: FormData, station_id: str) -> dict[str, Any]:
+    """The figures of the form's fields ``f_<figure>`` and ``v_<option>`` (a non-number is named)."""
+
+    def number(field: str) -> int:
+        raw = str(form.get(field, "")).strip()
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"field '{field}': {raw!r} is not a whole number") from None
+
+    votes = {str(k)[2:]: number(str(k)) for k in form if str(k).startswith("v_")}
+    return {"station": station_id, **{f: number(f"f_{f}") for f in FIGURES}, "votes": votes}
+
+
+def _check_unsigned(state: AppState, election_id: str, station_id: str, figures: dict[str, Any]) -> None:
+    """Every control relation ``submit_protocol`` checks, on figures not yet signed (raises naming one)."""
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        options = [s["selection_id"] for c in e.manifest["contests"] for s in c["selections"]]
+        facts = station_facts(session, election_id, [station_id]).get(station_id)
+    p = ProtocolFigures.model_validate(figures)
+    check_protocol(p, options)
+    if facts is not None:
+        reconcile(p, facts)
 
 
 def _status(exc: BaseException) -> int:

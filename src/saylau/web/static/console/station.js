@@ -2,7 +2,8 @@
  * The station console's protocol form (progressive enhancement): each control relation is checked as
  * the figures are typed, and "Sign and submit" signs the protocol in this browser with the commission's
  * key (generated here and downloaded, or loaded from its file) before the form is sent. The server
- * checks everything again; without this script the form still shows the server's verdict.
+ * checks everything again; without this script the form sends the typed figures for the server to
+ * check (nothing unsigned is stored).
  */
 import { checkRelations, newKeyFile, publicKeyOf, readKeyFile, signProtocol, signingTime } from './protocol.js';
 
