@@ -9,6 +9,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -237,6 +238,8 @@ def test_forms_without_the_csrf_token_are_refused(booth_server: BoothServer) -> 
         assert r.status_code == 303
         assert server.http.get(f"{API_PREFIX}/me", headers=bearer).status_code == 401
         assert c.get(path).status_code == 303  # back to the sign-in page
+        r = c.post(f"{path}/checkin", data={"voter": VOTERS[4], "csrf": token})
+        assert r.status_code == 303 and r.headers["location"].endswith("next=" + quote(path, safe=""))
     finally:
         c.close()
 

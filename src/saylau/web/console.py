@@ -75,9 +75,9 @@ def console_page(page: Page, template: str, status: int = 200, **context: Any) -
     return response
 
 
-def to_login(request: Request) -> Response:
-    """Send the browser to the sign-in page, back here afterwards."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+def to_login(request: Request, back_to: str | None = None) -> Response:
+    """Send the browser to the sign-in page, back to ``back_to`` (default: this page) afterwards."""
+    target = back_to or request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/console/login?next={quote(target, safe='')}", status_code=303)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
@@ -205,8 +206,8 @@ async def _form_post(
     try:
         session = await _session(request, state, election_id, station_id, endpoint)
         check_csrf(request, session, form)
-    except NotSignedIn:
-        return to_login(request)
+    except NotSignedIn:  # signed out (or expired) meanwhile: back to the console page, not to this POST
+        return to_login(request, f"/elections/{quote(election_id)}/stations/{quote(station_id)}/console")
     except AccessDenied as exc:
         return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
     return session, form
