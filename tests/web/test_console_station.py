@@ -331,3 +331,30 @@ def test_without_javascript_the_server_checks_the_figures(booth_server: BoothSer
         assert api(server, "GET", "/protocols").json() == []  # nothing unsigned is ever stored
     finally:
         context.close()
+
+
+def test_the_kiosk_takes_a_voter_the_console_checked_in(booth_server: BoothServer, page: Any) -> None:
+    from .test_booth_kiosk import start_kiosk
+    from .test_booth_remote import board_states, cast, choose_and_encrypt
+
+    server = booth_server
+    c = _http_sign_in(server, "station1")
+    try:
+        path = f"/elections/{server.eid}/stations/st-1/console"
+        r = c.post(f"{path}/checkin", data={"voter": VOTERS[6], "csrf": _csrf(c.get(path).text)})
+        assert r.status_code == 201
+        m = re.search(r'id="voter-credential">([^<]+)<', r.text)
+        assert m
+        credential = m.group(1).strip()
+    finally:
+        c.close()
+    start_kiosk(page, server)
+    page.fill("#v-credential", "not-a-credential")
+    page.click("#handoff-form button")
+    page.wait_for_function("document.getElementById('booth-status').textContent.includes('could not')")
+    page.fill("#v-credential", credential)
+    page.click("#handoff-form button")
+    page.wait_for_selector("#step-choose:not([hidden])")
+    code = choose_and_encrypt(page, "tokayev")
+    assert cast(page) == code
+    assert board_states(server, code) == ["ballot"]
