@@ -14,8 +14,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const modules = join(root, 'node_modules');
 const out = join(root, 'src/saylau/web/static/vendor');
 const PACKAGES = ['@noble/curves', '@noble/hashes'];
-// The entry points the booth imports (src/saylau/web/static/booth/*.js).
-const ENTRIES = ['@noble/curves/secp256k1.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js'];
+// The entry points the pages import (src/saylau/web/static/booth/*.js, static/console/*.js).
+const ENTRIES = [
+  '@noble/curves/secp256k1.js', '@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js',
+];
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]/g;
 
 function packageOf(spec) {

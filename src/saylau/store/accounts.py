@@ -26,6 +26,7 @@ __all__ = [
     "authenticate",
     "check_bindings",
     "create_user",
+    "expire_token",
     "hash_token",
     "issue_token",
     "password_hasher",
@@ -186,6 +187,18 @@ def resolve_token(session: Session, token: str) -> TokenInfo:
     if row.expires_at <= utcnow():
         raise AccessDenied("bearer token: expired")
     return token_info(row, None if row.user_id is None else session.get(User, row.user_id))
+
+
+def expire_token(session: Session, token: str) -> str:
+    """End a token now (a staff member signs out): its row expires; returns its hash for the caches.
+
+    The row is kept (expired), so nothing that names the token hash loses its referent.
+    """
+    th = hash_token(token)
+    row = session.get(Token, th, with_for_update=True)
+    if row is not None and row.expires_at > utcnow():
+        row.expires_at = utcnow()
+    return th
 
 
 def token_info(row: Token, user: User | None) -> TokenInfo:

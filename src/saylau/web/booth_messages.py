@@ -41,6 +41,7 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "device_failed": N_("The booth device could not be set up: %(detail)s"),
     "checking_in": N_("Checking the voter in…"),
     "checkin_failed": N_("The voter could not be checked in: %(detail)s"),
+    "handoff_other": N_("this is not the credential of a voter checked in at this station"),
     "voter_started": N_("The booth is ready for the voter. They have not voted yet."),
     "resumed": N_("The page was reloaded: the choice was not kept. Nothing has been cast; choose again."),
 }

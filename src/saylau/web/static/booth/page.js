@@ -207,6 +207,28 @@ async function checkInVoter(event) {
   }
 }
 
+async function handOffVoter(event) {
+  // a voter the commission checked in at its console (staff console): the kiosk takes their credential
+  event.preventDefault();
+  busy(true);
+  say(t('checking_in'));
+  try {
+    const credential = $('v-credential').value.trim();
+    const me = await api('GET', '/me', { token: credential });
+    if (me.role !== 'voter' || me.election_id !== data.election_id || me.station_id !== session.stationId) {
+      throw new ApiError(403, 'AccessDenied', t('handoff_other'));
+    }
+    session.credential = credential;
+    saveSession();
+    $('handoff-form').reset();
+    startChoosing(t('voter_started'));
+  } catch (exc) {
+    say(t('checkin_failed', { detail: exc.message }));
+  } finally {
+    busy(false);
+  }
+}
+
 function stopKiosk() {
   session = {};
   sessionStorage.removeItem(STORE);
@@ -413,6 +435,7 @@ function start() {
   } else {
     $('commission-form').addEventListener('submit', signInCommission);
     $('checkin-form').addEventListener('submit', checkInVoter);
+    $('handoff-form').addEventListener('submit', handOffVoter);
     $('kiosk-stop').addEventListener('click', stopKiosk);
     $('done').addEventListener('click', () => showNextVoter(''));
     if (session.stationToken && session.credential) startChoosing(t('resumed'));
