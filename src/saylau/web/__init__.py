@@ -8,9 +8,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from saylau.web.booth import router as booth_router
-from saylau.web.page_cache import PageFastPath, capture, page_cache
 from saylau.web.console import router as console_router
 from saylau.web.console_station import router as station_console_router
+from saylau.web.page_cache import PageFastPath, capture, page_cache
 from saylau.web.pages import router
 from saylau.web.public import router as public_router
 from saylau.web.rendering import STATIC_DIR
