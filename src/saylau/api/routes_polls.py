@@ -22,6 +22,12 @@ from sqlalchemy.orm import Session
 from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.schemas import refusals
+from saylau.api.schemas_results import (
+    DesignOut,
+    EstimateOut,
+    InterviewsStoredOut,
+)
 from saylau.errors import EmbargoError
 from saylau.polls.design import SampleDesign, SamplingFrame
 from saylau.polls.embargo import Embargo
@@ -90,7 +96,11 @@ def _design(body: dict[str, Any]) -> SampleDesign:
     )
 
 
-@router.put("/elections/{election_id}/exit-polls/design", tags=["exit polls"])
+@router.put(
+    "/elections/{election_id}/exit-polls/design", tags=["exit polls"],
+    response_model=DesignOut,
+    responses=refusals("upload_design", 404, 409),
+)
 def upload_design(
     election_id: str,
     body: DesignIn,
@@ -120,7 +130,11 @@ def upload_design(
         return {"pollster": pollster, "stations": len(body.stations)}
 
 
-@router.post("/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"])
+@router.post(
+    "/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"],
+    response_model=InterviewsStoredOut,
+    responses=refusals("upload_interviews", 404, 409),
+)
 def upload_interviews(
     election_id: str,
     body: InterviewsIn,
@@ -161,7 +175,11 @@ def upload_interviews(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get("/elections/{election_id}/exit-polls/estimate", tags=["exit polls"])
+@router.get(
+    "/elections/{election_id}/exit-polls/estimate", tags=["exit polls"],
+    response_model=EstimateOut,
+    responses=refusals("exit_poll_estimate", 403, 404),
+)
 def exit_poll_estimate(
     election_id: str,
     state: StateDep,
