@@ -8,6 +8,7 @@ the CEC has closed voting. Interviews are stored as given and never published be
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -94,6 +95,14 @@ def _design(body: dict[str, Any]) -> SampleDesign:
         np.asarray([r["stratum"] for r in rows], dtype=np.str_),
         np.asarray([r["pi"] for r in rows], dtype=np.float64),
     )
+
+
+def _finite(x: float) -> float | None:
+    """``x``, or ``None`` for a figure the sample leaves undefined (NaN; JSON has none).
+
+    A design effect where every respondent agrees, an interval with no degree of freedom left.
+    """
+    return x if math.isfinite(x) else None
 
 
 @router.put(
@@ -223,7 +232,8 @@ def exit_poll_estimate(
         "refusals": est.refusals,
         "confidence": est.confidence,
         "estimates": {
-            s.option: {"share": s.share, "se": s.se, "low": s.low, "high": s.high, "deff": s.deff}
+            s.option: {"share": s.share, "se": _finite(s.se), "low": _finite(s.low), "high": _finite(s.high),
+                       "deff": _finite(s.deff)}
             for s in est.shares
         },
     }

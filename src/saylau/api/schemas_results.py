@@ -116,13 +116,17 @@ class InterviewsStoredOut(BaseModel):
 
 
 class ShareEstimateOut(BaseModel):
-    """An option's estimated share, standard error, confidence interval and design effect."""
+    """An option's estimated share, standard error, confidence interval and design effect.
+
+    ``None`` where the sample leaves a figure undefined: the design effect when every respondent gave
+    the same answer (no variance to compare), the interval with no degree of freedom left.
+    """
 
     share: float
-    se: float
-    low: float
-    high: float
-    deff: float
+    se: float | None
+    low: float | None
+    high: float | None
+    deff: float | None
 
 
 class EstimateOut(BaseModel):
