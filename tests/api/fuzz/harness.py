@@ -9,6 +9,8 @@ that conforms to the declared schema. Failures are collected per operation and r
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,9 +53,19 @@ class Report:
     seconds: float = 0.0
 
 
+_SCHEMAS: dict[str, Any] = {}
+
+
 def load_schema(client: Any) -> Any:
-    """The app's OpenAPI description as a schemathesis schema (the app is reached through ``client``)."""
-    return schemathesis.openapi.from_dict(client.app.openapi())
+    """The app's OpenAPI description as a schemathesis schema (the app is reached through ``client``).
+
+    Loaded once per process and description (every test's app serves the same one).
+    """
+    spec = client.app.openapi()
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+    if key not in _SCHEMAS:
+        _SCHEMAS[key] = schemathesis.openapi.from_dict(spec)
+    return _SCHEMAS[key]
 
 
 def operations(schema: Any) -> Iterator[Any]:

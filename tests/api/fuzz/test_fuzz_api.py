@@ -9,6 +9,7 @@ generation mode; the long run (``make test-slow``) many more. Each writes its fi
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from ..conftest import TestClient
 from .harness import Report, fuzz
 from .world import PHASES, ROLES, build
 
-SHORT_EXAMPLES = 2
-LONG_EXAMPLES = 40
+SHORT_EXAMPLES = int(os.environ.get("SAYLAU_FUZZ_EXAMPLES", "1"))
+"""Requests per operation, role and generation mode in ``make test`` (about 770 per phase and backend)."""
+LONG_EXAMPLES = 20
 OUT = Path(__file__).resolve().parents[3] / "build" / "fuzz"
 
 
