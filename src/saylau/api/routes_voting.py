@@ -256,7 +256,10 @@ class JsonLinesResponse(PlainTextResponse):
     "/elections/{election_id}/board",
     tags=["board"],
     response_class=JsonLinesResponse,
-    responses={**refusals("download_board", 404), 200: {"description": "the board, one JSON object a line"}},
+    responses={
+        **refusals("download_board", 404, non_json=True),
+        200: {"description": "the board, one JSON object a line"},
+    },
 )
 def download_board(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("download_board"))]

@@ -84,18 +84,31 @@ _ALWAYS = (413, 422)
 """Every API route: the input guard limits every body and refuses control characters in any URL (422)."""
 
 
-def refusals(endpoint: str | None, *codes: int) -> dict[int | str, dict[str, Any]]:
+def refusals(endpoint: str | None, *codes: int, non_json: bool = False) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` of a route: each error status it can answer, with its body model.
 
     ``endpoint`` (the ``roles.ENDPOINT_ROLES`` name) adds 401 (any bearer token offered is checked,
     even on public routes) and 403 unless every role may call it; ``codes`` adds the route's own.
+    ``non_json``: the route answers success in another media type (FastAPI would file the error bodies
+    under it); they are declared as ``application/json`` by reference instead.
     """
     wanted = set(_ALWAYS) | set(codes)
     if endpoint is not None:
         wanted.add(401)
         if not ENDPOINT_ROLES[endpoint] >= ALL_ROLES - {PUBLIC}:  # a signed-in role is refused
             wanted.add(403)
+    if non_json:
+        return {
+            code: {
+                "description": _WHY[code],
+                "content": {
+                    "application/json": {
+                        "schema": {"$ref": f"#/components/schemas/{_MODELS.get(code, ErrorOut).__name__}"}
+                    }
+                },
+            }
+            for code in sorted(wanted)
+        }
     return {
         code: {"model": _MODELS.get(code, ErrorOut), "description": _WHY[code]} for code in sorted(wanted)
     }
-
