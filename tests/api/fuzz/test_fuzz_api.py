@@ -21,7 +21,7 @@ from .world import PHASES, ROLES, build
 
 SHORT_EXAMPLES = int(os.environ.get("SAYLAU_FUZZ_EXAMPLES", "1"))
 """Requests per operation, role and generation mode in ``make test`` (about 770 per phase and backend)."""
-LONG_EXAMPLES = 20
+LONG_EXAMPLES = 10
 FUZZ_ROLES = tuple(r for r in os.environ.get("SAYLAU_FUZZ_ROLES", ",".join(ROLES)).split(",") if r in ROLES)
 """All roles, unless ``SAYLAU_FUZZ_ROLES`` names some (``cec,station``: to chase one failure faster)."""
 OUT = Path(__file__).resolve().parents[3] / "build" / "fuzz"
