@@ -24,6 +24,8 @@ from saylau.api import (
 from saylau.api.errors import install_error_handlers
 from saylau.api.limits import InputGuard, route_limits
 from saylau.api.logins import LoginLimiter
+from saylau.api.schemas import refusals
+from saylau.api.schemas_results import HealthOut
 from saylau.api.settings import Settings
 from saylau.api.state import AppState, load_board_signer, load_pseudonym_key, load_revote_key
 from saylau.api.worker import Worker
@@ -104,7 +106,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
     ):
         app.include_router(module.router, prefix=API_PREFIX)
 
-    @app.get("/health", tags=["meta"])
+    @app.get("/health", tags=["meta"], response_model=HealthOut, responses=refusals(None))
     def health() -> dict[str, str]:
         """Liveness probe."""
         return {"status": "ok", "version": __version__}

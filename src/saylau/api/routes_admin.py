@@ -22,6 +22,19 @@ from saylau.api.common import electoral_rules, get_election, idempotent, need_ph
 from saylau.api.errors import NotFound
 from saylau.api.roll_import import refuse_while_importing
 from saylau.api.routes_stations import csv_text
+from saylau.api.schemas import refusals
+from saylau.api.schemas_admin import (
+    ApplicationOut,
+    ApplicationView,
+    DecisionOut,
+    ElectionDetailOut,
+    ElectionOut,
+    LoginOut,
+    MeOut,
+    PhaseChangeOut,
+    SignatureCheckOut,
+    UserOut,
+)
 from saylau.api.state import AppState
 from saylau.crypto import DeviceChain
 from saylau.election.eligibility import EligibilityContext
@@ -123,7 +136,7 @@ class AppealIn(_In):
     decided_on: date | None = None
 
 
-@router.post("/auth/login", tags=["auth"])
+@router.post("/auth/login", tags=["auth"], response_model=LoginOut, responses=refusals("login", 403, 429))
 def login(
     body: LoginIn,
     request: Request,
@@ -150,7 +163,7 @@ def login(
         }
 
 
-@router.get("/me", tags=["auth"])
+@router.get("/me", tags=["auth"], response_model=MeOut, responses=refusals("me"))
 def me(
     caller: Annotated[TokenInfo, Depends(require("me"))],
 ) -> dict[str, Any]:
@@ -165,7 +178,11 @@ def me(
     }
 
 
-@router.post("/users", status_code=201, tags=["auth"])
+@router.post(
+    "/users", status_code=201, tags=["auth"],
+    response_model=UserOut,
+    responses=refusals("create_user", 404, 409),
+)
 def create_user_endpoint(
     body: UserIn,
     state: StateDep,
@@ -217,7 +234,11 @@ def election_summary(e: Election) -> dict[str, Any]:
     }
 
 
-@router.post("/elections", status_code=201, tags=["elections"])
+@router.post(
+    "/elections", status_code=201, tags=["elections"],
+    response_model=ElectionOut,
+    responses=refusals("create_election", 409),
+)
 def create_election(
     body: ElectionIn,
     state: StateDep,
@@ -281,7 +302,11 @@ def create_election(
     return idempotent(state, caller, idempotency_key, "/elections", body.model_dump(mode="json"), write)
 
 
-@router.get("/elections", tags=["elections"])
+@router.get(
+    "/elections", tags=["elections"],
+    response_model=list[ElectionOut],
+    responses=refusals("list_elections"),
+)
 def list_elections(
     state: StateDep,
     _: Annotated[TokenInfo, Depends(require("list_elections"))],
@@ -291,7 +316,11 @@ def list_elections(
         return [election_summary(e) for e in session.scalars(select(Election).order_by(Election.created_at))]
 
 
-@router.get("/elections/{election_id}", tags=["elections"])
+@router.get(
+    "/elections/{election_id}", tags=["elections"],
+    response_model=ElectionDetailOut,
+    responses=refusals("get_election", 404),
+)
 def get_election_endpoint(
     election_id: str,
     state: StateDep,
@@ -342,7 +371,11 @@ def _phase_change(state: AppState, election_id: str, frm: tuple[str, ...], to: s
         return {**election_summary(e), "board_position": entry.position}
 
 
-@router.post("/elections/{election_id}/open", tags=["elections"])
+@router.post(
+    "/elections/{election_id}/open", tags=["elections"],
+    response_model=PhaseChangeOut,
+    responses=refusals("open_election", 404, 409),
+)
 def open_election(
     election_id: str,
     state: StateDep,
@@ -352,7 +385,11 @@ def open_election(
     return _phase_change(state, election_id, ("setup",), "open")
 
 
-@router.post("/elections/{election_id}/close", tags=["elections"])
+@router.post(
+    "/elections/{election_id}/close", tags=["elections"],
+    response_model=PhaseChangeOut,
+    responses=refusals("close_election", 404, 409),
+)
 def close_election(
     election_id: str,
     state: StateDep,
@@ -418,7 +455,11 @@ def _store_decision(
     return {**detail, "board_position": entry.position}
 
 
-@router.post("/elections/{election_id}/applications", status_code=201, tags=["registration"])
+@router.post(
+    "/elections/{election_id}/applications", status_code=201, tags=["registration"],
+    response_model=ApplicationOut,
+    responses=refusals("submit_application", 404, 409),
+)
 def submit_application(
     election_id: str,
     body: ApplicationIn,
@@ -444,7 +485,9 @@ def submit_application(
 
 
 @router.post(
-    "/elections/{election_id}/applications/{applicant_id}/signatures", status_code=201, tags=["registration"]
+    "/elections/{election_id}/applications/{applicant_id}/signatures", status_code=201, tags=["registration"],
+    response_model=SignatureCheckOut,
+    responses=refusals("upload_signatures", 404, 409),
 )
 def upload_signatures(
     election_id: str,
@@ -486,7 +529,11 @@ def upload_signatures(
         return {**published, "board_position": entry.position}
 
 
-@router.post("/elections/{election_id}/applications/{applicant_id}/decision", tags=["registration"])
+@router.post(
+    "/elections/{election_id}/applications/{applicant_id}/decision", tags=["registration"],
+    response_model=DecisionOut,
+    responses=refusals("decide_application", 404, 409),
+)
 def decide_application(
     election_id: str,
     applicant_id: str,
@@ -515,7 +562,11 @@ def decide_application(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
 
 
-@router.post("/elections/{election_id}/applications/{applicant_id}/appeal", tags=["registration"])
+@router.post(
+    "/elections/{election_id}/applications/{applicant_id}/appeal", tags=["registration"],
+    response_model=DecisionOut,
+    responses=refusals("appeal_application", 404, 409),
+)
 def appeal_application(
     election_id: str,
     applicant_id: str,
@@ -548,7 +599,11 @@ def appeal_application(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
 
 
-@router.get("/elections/{election_id}/applications", tags=["registration"])
+@router.get(
+    "/elections/{election_id}/applications", tags=["registration"],
+    response_model=list[ApplicationView],
+    responses=refusals("list_applications", 404),
+)
 def list_applications(
     election_id: str,
     state: StateDep,

@@ -21,6 +21,11 @@ from sqlalchemy.orm import Session
 from saylau.api.auth import StateDep, require
 from saylau.api.common import electoral_rules, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.schemas import refusals
+from saylau.api.schemas_results import (
+    AuditManifestOut,
+    AuditOut,
+)
 from saylau.api.state import AppState
 from saylau.audit.board_replay import AUDIT_CODE, audit_from_board
 from saylau.audit.ceremony import DiceCeremony
@@ -140,7 +145,11 @@ def _view(rec: AuditRecord) -> dict[str, Any]:
     return body
 
 
-@router.post("/elections/{election_id}/audit/manifest", status_code=201, tags=["audit"])
+@router.post(
+    "/elections/{election_id}/audit/manifest", status_code=201, tags=["audit"],
+    response_model=AuditManifestOut,
+    responses=refusals("publish_audit_manifest", 404, 409),
+)
 def publish_audit_manifest(
     election_id: str,
     state: StateDep,
@@ -173,7 +182,11 @@ def publish_audit_manifest(
     return idempotent(state, caller, idempotency_key, path, {}, write)
 
 
-@router.post("/elections/{election_id}/audit", status_code=201, tags=["audit"])
+@router.post(
+    "/elections/{election_id}/audit", status_code=201, tags=["audit"],
+    response_model=AuditOut,
+    responses=refusals("start_audit", 404, 409),
+)
 def start_audit(
     election_id: str,
     body: StartAudit,
@@ -258,7 +271,11 @@ def _current(state: AppState, session: Session, election_id: str) -> AuditRecord
     return rec
 
 
-@router.post("/elections/{election_id}/audit/rounds/{number}/tallies", status_code=201, tags=["audit"])
+@router.post(
+    "/elections/{election_id}/audit/rounds/{number}/tallies", status_code=201, tags=["audit"],
+    response_model=AuditOut,
+    responses=refusals("enter_audit_tallies", 404, 409),
+)
 def enter_audit_tallies(
     election_id: str,
     number: int,
@@ -287,7 +304,11 @@ def enter_audit_tallies(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
 
 
-@router.post("/elections/{election_id}/audit/full-count", status_code=201, tags=["audit"])
+@router.post(
+    "/elections/{election_id}/audit/full-count", status_code=201, tags=["audit"],
+    response_model=AuditOut,
+    responses=refusals("enter_audit_full_count", 404, 409),
+)
 def enter_audit_full_count(
     election_id: str,
     body: FullCount,
@@ -315,7 +336,11 @@ def enter_audit_full_count(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(mode="json"), write)
 
 
-@router.get("/elections/{election_id}/audit", tags=["audit"])
+@router.get(
+    "/elections/{election_id}/audit", tags=["audit"],
+    response_model=AuditOut,
+    responses=refusals("get_audit", 404),
+)
 def get_audit(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_audit"))]
 ) -> dict[str, Any]:

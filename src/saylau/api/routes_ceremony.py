@@ -19,6 +19,16 @@ from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_election, get_election, idempotent, need_phase
+from saylau.api.schemas import refusals
+from saylau.api.schemas_voting import (
+    GuardianFinishedOut,
+    GuardianOut,
+    GuardianPublishedOut,
+    GuardianRecordDuplicateOut,
+    JointKeyOut,
+    ShareOut,
+    SharesStoredOut,
+)
 from saylau.crypto import (
     ElectionParameters,
     EncryptedTally,
@@ -85,7 +95,11 @@ def _as_guardian(caller: TokenInfo, election_id: str, index: int) -> None:
         raise AccessDenied(f"guardian {caller.guardian_index} may not act as guardian {index}")
 
 
-@router.post("/elections/{election_id}/guardians/{index}/record", status_code=201, tags=["ceremony"])
+@router.post(
+    "/elections/{election_id}/guardians/{index}/record", status_code=201, tags=["ceremony"],
+    response_model=GuardianPublishedOut,
+    responses={**refusals("post_guardian_record", 404, 409), 200: {"model": GuardianRecordDuplicateOut}},
+)
 def post_guardian_record(
     election_id: str,
     index: GuardianIndex,
@@ -124,7 +138,11 @@ def post_guardian_record(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get("/elections/{election_id}/guardians", tags=["ceremony"])
+@router.get(
+    "/elections/{election_id}/guardians", tags=["ceremony"],
+    response_model=list[GuardianOut],
+    responses=refusals("list_guardians", 404),
+)
 def list_guardians(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_guardians"))]
 ) -> list[dict[str, Any]]:
@@ -137,7 +155,11 @@ def list_guardians(
         return [{"index": r.index, "record": r.record, "finished": r.finished} for r in rows]
 
 
-@router.post("/elections/{election_id}/guardians/{index}/shares", status_code=201, tags=["ceremony"])
+@router.post(
+    "/elections/{election_id}/guardians/{index}/shares", status_code=201, tags=["ceremony"],
+    response_model=SharesStoredOut,
+    responses=refusals("post_shares", 404, 409),
+)
 def post_shares(
     election_id: str,
     index: GuardianIndex,
@@ -165,7 +187,11 @@ def post_shares(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get("/elections/{election_id}/guardians/{index}/shares", tags=["ceremony"])
+@router.get(
+    "/elections/{election_id}/guardians/{index}/shares", tags=["ceremony"],
+    response_model=list[ShareOut],
+    responses=refusals("get_shares"),
+)
 def get_shares(
     election_id: str,
     index: GuardianIndex,
@@ -183,7 +209,11 @@ def get_shares(
         return [{"sender": r.sender, "share": r.share} for r in rows]
 
 
-@router.post("/elections/{election_id}/guardians/{index}/finish", tags=["ceremony"])
+@router.post(
+    "/elections/{election_id}/guardians/{index}/finish", tags=["ceremony"],
+    response_model=GuardianFinishedOut,
+    responses=refusals("finish_guardian", 409),
+)
 def finish_guardian(
     election_id: str,
     index: GuardianIndex,
@@ -200,7 +230,11 @@ def finish_guardian(
         return {"index": index, "finished": True}
 
 
-@router.post("/elections/{election_id}/key", tags=["ceremony"])
+@router.post(
+    "/elections/{election_id}/key", tags=["ceremony"],
+    response_model=JointKeyOut,
+    responses=refusals("make_joint_key", 404, 409),
+)
 def make_joint_key(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("make_joint_key"))]
 ) -> dict[str, Any]:
@@ -228,7 +262,9 @@ def make_joint_key(
 
 
 @router.post(
-    "/elections/{election_id}/guardians/{index}/partial-decryption", status_code=201, tags=["decryption"]
+    "/elections/{election_id}/guardians/{index}/partial-decryption", status_code=201, tags=["decryption"],
+    response_model=GuardianPublishedOut,
+    responses=refusals("post_partial_decryption", 404, 409),
 )
 def post_partial_decryption(
     election_id: str,

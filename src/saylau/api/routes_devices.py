@@ -23,6 +23,10 @@ from saylau.api.admission import REMOTE_SUFFIX
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_station, get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.schemas import refusals
+from saylau.api.schemas_voting import (
+    DeviceOut,
+)
 from saylau.crypto import DeviceChain
 from saylau.errors import ElectionStateError
 from saylau.store.accounts import TokenInfo
@@ -40,17 +44,6 @@ class DeviceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     device_id: str = Field(pattern=_ID)
 
-
-class DeviceOut(BaseModel):
-    """A device as the server knows it: its station, channel and chain head."""
-
-    device_id: str
-    station_id: str
-    channel: str
-    opening_code: str
-    last_code: str
-    ballot_count: int
-    closed: bool
 
 
 def _station_in_manifest(e: Election, station_id: str) -> None:
@@ -76,6 +69,7 @@ def _out(d: Device, base_hash: bytes) -> dict[str, Any]:
     status_code=201,
     tags=["voting"],
     response_model=DeviceOut,
+    responses=refusals("register_device", 404, 409),
 )
 def register_device(
     election_id: str,
@@ -130,7 +124,9 @@ def register_device(
 
 
 @router.get(
-    "/elections/{election_id}/stations/{station_id}/devices", tags=["voting"], response_model=list[DeviceOut]
+    "/elections/{election_id}/stations/{station_id}/devices", tags=["voting"],
+    response_model=list[DeviceOut],
+    responses=refusals("list_devices", 404),
 )
 def list_devices(
     election_id: str,

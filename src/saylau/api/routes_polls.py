@@ -8,6 +8,7 @@ the CEC has closed voting. Interviews are stored as given and never published be
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -22,6 +23,12 @@ from sqlalchemy.orm import Session
 from saylau.api.auth import StateDep, require
 from saylau.api.common import get_election, idempotent, need_phase
 from saylau.api.errors import NotFound
+from saylau.api.schemas import refusals
+from saylau.api.schemas_results import (
+    DesignOut,
+    EstimateOut,
+    InterviewsStoredOut,
+)
 from saylau.errors import EmbargoError
 from saylau.polls.design import SampleDesign, SamplingFrame
 from saylau.polls.embargo import Embargo
@@ -90,7 +97,19 @@ def _design(body: dict[str, Any]) -> SampleDesign:
     )
 
 
-@router.put("/elections/{election_id}/exit-polls/design", tags=["exit polls"])
+def _finite(x: float) -> float | None:
+    """``x``, or ``None`` for a figure the sample leaves undefined (NaN; JSON has none).
+
+    A design effect where every respondent agrees, an interval with no degree of freedom left.
+    """
+    return x if math.isfinite(x) else None
+
+
+@router.put(
+    "/elections/{election_id}/exit-polls/design", tags=["exit polls"],
+    response_model=DesignOut,
+    responses=refusals("upload_design", 404, 409),
+)
 def upload_design(
     election_id: str,
     body: DesignIn,
@@ -120,7 +139,11 @@ def upload_design(
         return {"pollster": pollster, "stations": len(body.stations)}
 
 
-@router.post("/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"])
+@router.post(
+    "/elections/{election_id}/exit-polls", status_code=201, tags=["exit polls"],
+    response_model=InterviewsStoredOut,
+    responses=refusals("upload_interviews", 404, 409),
+)
 def upload_interviews(
     election_id: str,
     body: InterviewsIn,
@@ -161,7 +184,11 @@ def upload_interviews(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get("/elections/{election_id}/exit-polls/estimate", tags=["exit polls"])
+@router.get(
+    "/elections/{election_id}/exit-polls/estimate", tags=["exit polls"],
+    response_model=EstimateOut,
+    responses=refusals("exit_poll_estimate", 403, 404),
+)
 def exit_poll_estimate(
     election_id: str,
     state: StateDep,
@@ -205,7 +232,8 @@ def exit_poll_estimate(
         "refusals": est.refusals,
         "confidence": est.confidence,
         "estimates": {
-            s.option: {"share": s.share, "se": s.se, "low": s.low, "high": s.high, "deff": s.deff}
+            s.option: {"share": s.share, "se": _finite(s.se), "low": _finite(s.low), "high": _finite(s.high),
+                       "deff": _finite(s.deff)}
             for s in est.shares
         },
     }

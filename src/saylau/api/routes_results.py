@@ -12,6 +12,11 @@ from saylau.api.auth import StateDep, require
 from saylau.api.common import electoral_rules, get_election, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.record_export import record_archive
+from saylau.api.schemas import JobOut, refusals
+from saylau.api.schemas_results import (
+    ResultsOut,
+    TallyOut,
+)
 from saylau.election.rules import Totals, decide
 from saylau.errors import ElectionError
 from saylau.store.accounts import TokenInfo
@@ -56,7 +61,11 @@ def _queue(state: Any, caller: TokenInfo, election_id: str, kind: str, *phases: 
         return job_view(create_job(session, kind, {}, caller.username or caller.role, election_id))
 
 
-@router.post("/elections/{election_id}/tally", status_code=202, tags=["results"])
+@router.post(
+    "/elections/{election_id}/tally", status_code=202, tags=["results"],
+    response_model=JobOut,
+    responses=refusals("start_tally", 404, 409),
+)
 def start_tally(
     election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_tally"))]
 ) -> dict[str, Any]:
@@ -64,7 +73,12 @@ def start_tally(
     return _queue(state, caller, election_id, "tally", "closed")
 
 
-@router.get("/elections/{election_id}/tally", tags=["results"])
+@router.get(
+    "/elections/{election_id}/tally", tags=["results"],
+    response_model=TallyOut,
+    response_model_exclude_unset=True,  # `entries` once decrypted
+    responses=refusals("get_tally", 404),
+)
 def get_tally(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_tally"))]
 ) -> dict[str, Any]:
@@ -76,7 +90,11 @@ def get_tally(
         return e.tally
 
 
-@router.post("/elections/{election_id}/decrypt", status_code=202, tags=["results"])
+@router.post(
+    "/elections/{election_id}/decrypt", status_code=202, tags=["results"],
+    response_model=JobOut,
+    responses=refusals("start_decryption", 404, 409),
+)
 def start_decryption(
     election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_decryption"))]
 ) -> dict[str, Any]:
@@ -84,7 +102,12 @@ def start_decryption(
     return _queue(state, caller, election_id, "decrypt", "tallied")
 
 
-@router.get("/elections/{election_id}/results", tags=["results"])
+@router.get(
+    "/elections/{election_id}/results", tags=["results"],
+    response_model=ResultsOut,
+    response_model_exclude_unset=True,  # an undecided contest has only `outcome` and `error`
+    responses=refusals("get_results", 404),
+)
 def get_results(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_results"))]
 ) -> dict[str, Any]:
@@ -153,7 +176,18 @@ def published_results(session: Session, e: Election) -> dict[str, Any]:
     }
 
 
-@router.get("/elections/{election_id}/record", tags=["record"], response_class=Response)
+@router.get(
+    "/elections/{election_id}/record",
+    tags=["record"],
+    response_class=Response,
+    responses={
+        **refusals("download_record", 404, 409),
+        200: {
+            "description": "the record and the board as a .tar.gz; header Saylau-Record-Hash",
+            "content": {"application/gzip": {"schema": {"type": "string", "format": "binary"}}},
+        },
+    },
+)
 def download_record(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("download_record"))]
 ) -> Response:
@@ -172,7 +206,11 @@ def download_record(
     )
 
 
-@router.post("/elections/{election_id}/verify", status_code=202, tags=["record"])
+@router.post(
+    "/elections/{election_id}/verify", status_code=202, tags=["record"],
+    response_model=JobOut,
+    responses=refusals("start_verification", 404),
+)
 def start_verification(
     election_id: str, state: StateDep, caller: Annotated[TokenInfo, Depends(require("start_verification"))]
 ) -> dict[str, Any]:
@@ -180,7 +218,11 @@ def start_verification(
     return _queue(state, caller, election_id, "verify")
 
 
-@router.get("/elections/{election_id}/verification", tags=["record"])
+@router.get(
+    "/elections/{election_id}/verification", tags=["record"],
+    response_model=JobOut,
+    responses=refusals("verification_status", 404),
+)
 def verification_status(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("verification_status"))]
 ) -> dict[str, Any]:
@@ -197,7 +239,7 @@ def verification_status(
         return job_view(job)
 
 
-@router.get("/jobs/{job_id}", tags=["jobs"])
+@router.get("/jobs/{job_id}", tags=["jobs"], response_model=JobOut, responses=refusals("get_job", 404))
 def get_job(
     job_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("get_job"))]
 ) -> dict[str, Any]:
@@ -209,7 +251,11 @@ def get_job(
         return job_view(job)
 
 
-@router.post("/jobs/{job_id}/resume", tags=["jobs"])
+@router.post(
+    "/jobs/{job_id}/resume", tags=["jobs"],
+    response_model=JobOut,
+    responses=refusals("resume_job", 404, 409),
+)
 def resume_job_endpoint(
     job_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("resume_job"))]
 ) -> dict[str, Any]:

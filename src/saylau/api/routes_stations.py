@@ -40,6 +40,19 @@ from saylau.api.roll_import import (
     refuse_while_importing,
     rejected_response,
 )
+from saylau.api.schemas import JobOut, refusals
+from saylau.api.schemas_voting import (
+    CredentialOut,
+    ProtocolOut,
+    ProtocolView,
+    RemoteCredentialOut,
+    RollCountsOut,
+    RollImportOut,
+    StationKeyOut,
+    TransferOut,
+    TurnoutOut,
+    TurnoutStoredOut,
+)
 from saylau.api.state import AppState
 from saylau.election.pollbook import IssuedCredential, Pollbook
 from saylau.election.protocols import ProtocolBook, ProtocolFigures, SignedProtocol, StationFacts, reconcile
@@ -114,7 +127,11 @@ class StationKeyIn(BaseModel):
     public_key: str = Field(pattern=r"^[0-9a-f]{64}$")
 
 
-@router.post("/elections/{election_id}/stations/{station_id}/turnout", status_code=201, tags=["stations"])
+@router.post(
+    "/elections/{election_id}/stations/{station_id}/turnout", status_code=201, tags=["stations"],
+    response_model=TurnoutStoredOut,
+    responses=refusals("submit_turnout", 404, 409),
+)
 def submit_turnout(
     election_id: str,
     station_id: str,
@@ -137,7 +154,11 @@ def submit_turnout(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get("/elections/{election_id}/turnout", tags=["stations"])
+@router.get(
+    "/elections/{election_id}/turnout", tags=["stations"],
+    response_model=list[TurnoutOut],
+    responses=refusals("list_turnout", 404),
+)
 def list_turnout(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_turnout"))]
 ) -> list[dict[str, Any]]:
@@ -150,7 +171,11 @@ def list_turnout(
         return [{"station_id": r.station_id, "at": r.at, "voted": r.voted} for r in rows]
 
 
-@router.post("/elections/{election_id}/stations/{station_id}/key", tags=["stations"])
+@router.post(
+    "/elections/{election_id}/stations/{station_id}/key", tags=["stations"],
+    response_model=StationKeyOut,
+    responses=refusals("register_station_key", 404, 409),
+)
 def register_station_key(
     election_id: str,
     station_id: str,
@@ -218,7 +243,11 @@ def _reconciliation(figures: ProtocolFigures, facts: StationFacts | None) -> dic
             "differences": [d.to_dict() for d in differences]}
 
 
-@router.post("/elections/{election_id}/stations/{station_id}/protocols", status_code=201, tags=["stations"])
+@router.post(
+    "/elections/{election_id}/stations/{station_id}/protocols", status_code=201, tags=["stations"],
+    response_model=ProtocolOut,
+    responses=refusals("submit_protocol", 404, 409),
+)
 def submit_protocol(
     election_id: str,
     station_id: str,
@@ -275,7 +304,12 @@ def submit_protocol(
     return idempotent(state, caller, idempotency_key, path, doc, write)
 
 
-@router.get("/elections/{election_id}/protocols", tags=["stations"])
+@router.get(
+    "/elections/{election_id}/protocols", tags=["stations"],
+    response_model=list[ProtocolView],
+    response_model_exclude_unset=True,  # `detail` only where a reconciliation was impossible
+    responses=refusals("list_protocols", 404),
+)
 def list_protocols(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_protocols"))]
 ) -> list[dict[str, Any]]:
@@ -317,8 +351,8 @@ def csv_text(raw: bytes, what: str) -> str:
     "/elections/{election_id}/roll",
     status_code=201,
     tags=["pollbook"],
-    responses={202: {"description": "queued as a job (``background=true``): the job's id, state, progress"},
-               422: {"description": "the file is refused: every bad row (row, field, reason)"}},
+    response_model=RollImportOut,
+    responses={**refusals("import_roll", 404, 409), 202: {"model": JobOut}},
 )
 def import_voter_roll(
     election_id: str,
@@ -361,7 +395,11 @@ def _import(state: AppState, election_id: str, text: str, accept_partial: bool) 
         return JSONResponse(summary, status_code=201)
 
 
-@router.get("/elections/{election_id}/roll", tags=["pollbook"])
+@router.get(
+    "/elections/{election_id}/roll", tags=["pollbook"],
+    response_model=RollCountsOut,
+    responses=refusals("roll_counts", 404),
+)
 def roll_counts(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("roll_counts"))]
 ) -> dict[str, Any]:
@@ -371,7 +409,11 @@ def roll_counts(
         return SqlVoterRoll(session, election_id).public_counts()
 
 
-@router.post("/elections/{election_id}/transfers", status_code=201, tags=["pollbook"])
+@router.post(
+    "/elections/{election_id}/transfers", status_code=201, tags=["pollbook"],
+    response_model=TransferOut,
+    responses=refusals("issue_transfer", 404, 409),
+)
 def issue_transfer(
     election_id: str,
     body: TransferIn,
@@ -489,7 +531,11 @@ CREDENTIAL_FIELDS = ("credential", "revote_tag")
 a stored revote tag next to a request would link the voter to their public ballots)."""
 
 
-@router.post("/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"])
+@router.post(
+    "/elections/{election_id}/stations/{station_id}/checkin", status_code=201, tags=["pollbook"],
+    response_model=CredentialOut,
+    responses=refusals("check_in", 404, 409),
+)
 def check_in(
     election_id: str,
     station_id: str,
@@ -517,7 +563,11 @@ def check_in(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write, CREDENTIAL_FIELDS)
 
 
-@router.post("/elections/{election_id}/remote-credentials", status_code=201, tags=["pollbook"])
+@router.post(
+    "/elections/{election_id}/remote-credentials", status_code=201, tags=["pollbook"],
+    response_model=RemoteCredentialOut,
+    responses=refusals("remote_credential", 404, 409),
+)
 def remote_credential(
     election_id: str,
     body: CheckInIn,

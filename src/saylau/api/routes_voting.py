@@ -25,6 +25,12 @@ from saylau.api.auth import StateDep, require
 from saylau.api.cast_batch import CastRequest, check_revote_tag
 from saylau.api.common import bound_election, get_election, idempotency_ref
 from saylau.api.errors import NotFound, clip, status_for
+from saylau.api.schemas import refusals
+from saylau.api.schemas_voting import (
+    BatchOut,
+    BoardCodeOut,
+    ReceiptOut,
+)
 from saylau.api.verify_pool import Admission
 from saylau.board import write_jsonl
 from saylau.errors import AccessDenied, BoardError, ElectionStateError, InvalidBallot
@@ -75,7 +81,11 @@ def _station_of(caller: TokenInfo) -> str:
     return caller.station_id
 
 
-@router.post("/elections/{election_id}/ballots", status_code=201, tags=["voting"])
+@router.post(
+    "/elections/{election_id}/ballots", status_code=201, tags=["voting"],
+    response_model=ReceiptOut,
+    responses={**refusals("cast_ballot", 404, 409, 503), 200: {"model": ReceiptOut}},
+)
 async def cast_ballot(
     election_id: str,
     body: BallotIn,
@@ -129,7 +139,11 @@ def _refusal(index: int, exc: BaseException) -> dict[str, Any]:
     return {"index": index, "status": status_for(exc), "error": type(exc).__name__, "detail": message}
 
 
-@router.post("/elections/{election_id}/ballots/batch", tags=["voting"])
+@router.post(
+    "/elections/{election_id}/ballots/batch", tags=["voting"],
+    response_model=BatchOut,
+    responses=refusals("cast_ballot_batch", 404, 409, 503),
+)
 async def cast_ballot_batch(
     election_id: str,
     body: BatchIn,
@@ -197,7 +211,11 @@ async def cast_ballot_batch(
     )
 
 
-@router.post("/elections/{election_id}/challenges", status_code=201, tags=["voting"])
+@router.post(
+    "/elections/{election_id}/challenges", status_code=201, tags=["voting"],
+    response_model=ReceiptOut,
+    responses={**refusals("challenge_ballot", 404, 409, 503), 200: {"model": ReceiptOut}},
+)
 async def challenge_ballot(
     election_id: str,
     body: ChallengeIn,
@@ -228,19 +246,37 @@ async def challenge_ballot(
     return JSONResponse(out, status_code=status, headers=headers)
 
 
-@router.get("/elections/{election_id}/board", tags=["board"], response_class=PlainTextResponse)
+class JsonLinesResponse(PlainTextResponse):
+    """A JSON Lines body (``application/x-ndjson``), so the OpenAPI names the media type sent."""
+
+    media_type = "application/x-ndjson"
+
+
+@router.get(
+    "/elections/{election_id}/board",
+    tags=["board"],
+    response_class=JsonLinesResponse,
+    responses={
+        **refusals("download_board", 404, non_json=True),
+        200: {"description": "the board, one JSON object a line"},
+    },
+)
 def download_board(
     election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("download_board"))]
-) -> PlainTextResponse:
+) -> JsonLinesResponse:
     """The whole board as JSON Lines (header, entries, checkpoints); see docs/board-format.md."""
     buf = io.StringIO()
     with state.reading() as session:
         get_election(session, election_id)
         write_jsonl(state.board(session, election_id).export_rows(), buf)
-    return PlainTextResponse(buf.getvalue(), media_type="application/x-ndjson")
+    return JsonLinesResponse(buf.getvalue())
 
 
-@router.get("/elections/{election_id}/board/codes/{code}", tags=["board"])
+@router.get(
+    "/elections/{election_id}/board/codes/{code}", tags=["board"],
+    response_model=BoardCodeOut,
+    responses=refusals("lookup_code", 404),
+)
 def lookup_code(
     election_id: str, code: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("lookup_code"))]
 ) -> dict[str, Any]:

@@ -147,7 +147,8 @@ def check_json_body(body: bytes) -> None:
     """Refuse a JSON body holding a refused character or number (``HostileInput`` names the path).
 
     A body that is not JSON at all is left to the route (its parser reports the syntax error); one
-    nested beyond the parser's recursion limit is refused here (the route's parser would fail with 500).
+    nested beyond the parser's recursion limit is refused here (the route's parser would fail with 500),
+    and so is one that is not UTF-8 (the route's parser would answer 400 without saying why).
     """
     if not body:
         return
@@ -156,6 +157,8 @@ def check_json_body(body: bytes) -> None:
         doc = _loads(body, bad)
     except RecursionError:
         raise HostileInput("field 'body': JSON nested too deeply") from None
+    except UnicodeDecodeError as exc:  # the route's parser would answer a bare 400 naming nothing
+        raise HostileInput(f"field 'body': not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except ValueError:
         return
     suspect = _suspect(body)
