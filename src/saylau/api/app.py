@@ -24,6 +24,7 @@ from saylau.api import (
 from saylau.api.errors import install_error_handlers
 from saylau.api.limits import InputGuard, route_limits
 from saylau.api.logins import LoginLimiter
+from saylau.api.overload import CastAdmission
 from saylau.api.settings import Settings
 from saylau.api.state import AppState, load_board_signer, load_pseudonym_key, load_revote_key
 from saylau.api.worker import Worker
@@ -118,5 +119,12 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         prefix=API_PREFIX,
         limits=route_limits(settings.max_roll_bytes, settings.max_sheet_bytes),
         paths=lambda: app.openapi()["paths"],
+    )
+    # outside even that: past the bound, a cast request is refused (503) before any of it is read
+    app.add_middleware(
+        CastAdmission,
+        prefix=API_PREFIX,
+        limit=settings.max_cast_requests,
+        retry_after=settings.overload_retry_after,
     )
     return app
