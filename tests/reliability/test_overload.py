@@ -28,8 +28,8 @@ from saylau.store.accounts import create_user
 from saylau.voting.device import VotingDevice
 
 P = "/api/v1"
-CLIENTS = 12
-PER_CLIENT = 4
+CLIENTS = 8
+PER_CLIENT = 3
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_a_full_verification_queue_refuses_a_whole_batch_and_stores_none_of_it(
 ) -> None:
     el, plans = _prepare(tight_client)
     pool = tight_client.app.state.saylau.verifier  # type: ignore[attr-defined]
-    items = [{"credential": cred, **body} for cred, body in plans[0]]  # one device's 4 ballots
+    items = [{"credential": cred, **body} for cred, body in plans[0]]  # one device's 3 ballots
 
     async def scenario() -> httpx.Response:
         transport = httpx.ASGITransport(app=tight_client.app)
@@ -177,7 +177,7 @@ def test_a_full_verification_queue_refuses_a_whole_batch_and_stores_none_of_it(
                 )
             )
             await asyncio.sleep(0.3)
-            try:  # 1 waiting + 4 > 3: the batch is refused whole
+            try:  # 1 waiting + 3 > 3: the batch is refused whole
                 return await c.post(
                     f"{P}/elections/{el.id}/ballots/batch", json={"ballots": items}, headers=el.h["station1"]
                 )
@@ -190,14 +190,14 @@ def test_a_full_verification_queue_refuses_a_whole_batch_and_stores_none_of_it(
     refused = asyncio.run(scenario())
     assert refused.status_code == 503, refused.text
     assert refused.headers["Retry-After"] == "2" and refused.json()["error"] == "Overloaded"
-    assert "none of the 4 ballots" in refused.json()["detail"]
+    assert "none of the 3 ballots" in refused.json()["detail"]
     board = tight_client.get(f"{P}/elections/{el.id}/board").text
     assert all(body["ballot"]["ballot_id"] not in board for _, body in plans[0])
-    # sent again once the queue is free: all four are stored
+    # sent again once the queue is free: all three are stored
     again = tight_client.post(
         f"{P}/elections/{el.id}/ballots/batch", json={"ballots": items}, headers=el.h["station1"]
     )
-    assert again.status_code == 200 and again.json()["accepted"] == 4, again.text
+    assert again.status_code == 200 and again.json()["accepted"] == 3, again.text
 
 
 def test_cast_admission_counts_only_cast_requests() -> None:
