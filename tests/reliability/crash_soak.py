@@ -326,7 +326,13 @@ class CrashSoak:
             for caster in self.casters:
                 caster.start()
             for k in range(1, self.kills + 1):
-                self._round(c, k)
+                try:
+                    self._round(c, k)
+                except AssertionError as exc:  # the report so far, with what went wrong
+                    self.report.errors.append(f"kill {k}: {exc}")
+                    self.stopping.set()
+                    self.up.set()
+                    return self.report
             time.sleep(self.rng.uniform(*self.up_seconds))
             self.stopping.set()
             for caster in self.casters:

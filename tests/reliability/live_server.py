@@ -111,6 +111,7 @@ class LiveServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("SAYLAU_")}
         env["SAYLAU_DATABASE_URL"] = self.url
         env["SAYLAU_DATA_DIR"] = str(self.data_dir)
+        env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT dumps every thread's stack (``start``'s diagnosis)
         env.update(self.extra_env)
         return env
 
@@ -142,11 +143,11 @@ class LiveServer:
             "--job-workers",
             "1",
             "--log-level",
-            "warning",
+            "info",
             *self.extra_args,
         ]
 
-    def start(self, timeout: float = 120.0) -> float:
+    def start(self, timeout: float = 300.0) -> float:
         """Start the server and wait until ``/health`` answers; return the seconds it took."""
         assert self.process is None or self.process.poll() is not None, "already running"
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -168,6 +169,8 @@ class LiveServer:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
+                    self.process.send_signal(signal.SIGABRT)  # faulthandler writes where each thread is
+                    self.process.wait(30)
                     raise AssertionError(
                         f"the server did not answer /health in {timeout} s: {self.last_log()}"
                     )
@@ -178,7 +181,10 @@ class LiveServer:
     def last_log(self) -> str:
         """The end of the latest server log (for assertion messages)."""
         path = self.workdir / f"server-{self.starts - 1}.log"
-        return path.read_text(errors="replace")[-3000:] if path.exists() else ""
+        if not path.exists():
+            return ""
+        lines = [x for x in path.read_text(errors="replace").splitlines() if '"POST /api' not in x]
+        return "\n".join(lines)[-20000:]
 
     def kill(self, grace: float = 20.0) -> list[int]:
         """SIGKILL the server process alone (as a crash would); return the descendants still alive after
