@@ -44,7 +44,9 @@ def _drop_schema(schema: str) -> None:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
-def soak(backend: str, kills: int, seed: int, voters: int, verifiers: int) -> SoakReport:
+def soak(
+    backend: str, kills: int, seed: int, voters: int, verifiers: int, budget: float | None = None
+) -> SoakReport:
     """One soak on ``backend`` in a fresh database."""
     work = Path(tempfile.mkdtemp(prefix=f"saylau-soak-{backend}-"))
     schema = None
@@ -54,7 +56,19 @@ def soak(backend: str, kills: int, seed: int, voters: int, verifiers: int) -> So
         url, schema = _postgres_schema()
     try:
         server = LiveServer(url, work / "server", verify_processes=verifiers)
-        return run_soak(server, backend, kills, seed=seed, voters=voters, up_seconds=(0.2, 3.0))
+        rows = ROOT / "build" / f"crash_soak_{backend}.jsonl"
+        rows.parent.mkdir(exist_ok=True)
+        rows.unlink(missing_ok=True)
+        return run_soak(
+            server,
+            backend,
+            kills,
+            seed=seed,
+            voters=voters,
+            up_seconds=(0.2, 3.0),
+            budget_seconds=budget,
+            rows_file=rows,
+        )
     finally:
         if schema is not None:
             _drop_schema(schema)
@@ -65,14 +79,21 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=50)
     parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--voters", type=int, default=0, help="voters on the roll (default: 120 per kill)")
+    parser.add_argument("--voters", type=int, default=0, help="voters on the roll (default: 40 per kill)")
     parser.add_argument("--verifiers", type=int, default=2, help="proof-verification processes")
+    parser.add_argument(
+        "--budget-minutes",
+        type=float,
+        default=None,
+        help="stop killing after this long (then the final checks)",
+    )
     args = parser.parse_args()
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
-    voters = args.voters or 120 * (args.kills + 2)
+    voters = args.voters or 40 * (args.kills + 2)
     reports = []
     for backend in backends:
-        report = soak(backend, args.kills, args.seed, voters, args.verifiers)
+        budget = None if args.budget_minutes is None else 60 * args.budget_minutes
+        report = soak(backend, args.kills, args.seed, voters, args.verifiers, budget)
         print(f"\n{backend}: one row per kill\n{report.table()}", flush=True)
         reports.append(report)
     print(

@@ -222,11 +222,14 @@ class CrashSoak:
         batch: int = 8,
         up_seconds: tuple[float, float] = (0.3, 2.5),
         voters: int = 400,
+        budget_seconds: float | None = None,
+        rows_file: Path | None = None,
     ) -> None:
         self.server, self.kills, self.seed = server, kills, seed
         self.rng = random.Random(seed)
         self.singles, self.batchers, self.batch = singles, batchers, batch
         self.up_seconds, self.voters = up_seconds, voters
+        self.budget_seconds, self.rows_file = budget_seconds, rows_file
         self.report = SoakReport(backend)
         self.up = threading.Event()
         self.stopping = threading.Event()
@@ -293,6 +296,9 @@ class CrashSoak:
                 leftovers,
             )
         )
+        if self.rows_file is not None:  # a row per kill as it happens (a long soak can be read while it runs)
+            with self.rows_file.open("a") as f:
+                f.write(json.dumps({"backend": self.report.backend, **self.report.rows[-1].__dict__}) + "\n")
         self.up.set()
 
     def run(self) -> SoakReport:
@@ -325,7 +331,10 @@ class CrashSoak:
             self.up.set()
             for caster in self.casters:
                 caster.start()
+            started = time.monotonic()
             for k in range(1, self.kills + 1):
+                if self.budget_seconds is not None and time.monotonic() - started > self.budget_seconds:
+                    break  # out of time: fewer kills than asked, and the report says how many
                 try:
                     self._round(c, k)
                 except AssertionError as exc:  # the report so far, with what went wrong
