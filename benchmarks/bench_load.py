@@ -7,6 +7,7 @@ offered rate whatever the server answers (asyncio, prepared HTTP/1.1 bytes on on
 per device, so the client costs the shared cores little). Each device casts its ballots in chain order
 and has at most one request outstanding; a ballot refused with 503 is sent again at the device's next
 turn. An arrival that finds every device busy is counted as ``no device`` (the clients' own backlog).
+An eighth of the devices is kept back for the last (recovery) phase, so it has ballots left to cast.
 
 Per offered rate, for a fixed time each: accepted ballots per second, p50 / p99 latency of accepted
 casts and of all answers, and the answers by status (201, 503 with ``Retry-After``, 5xx, other) —
@@ -233,12 +234,15 @@ def run(backend: str, args: argparse.Namespace) -> dict[str, Any]:
             )
             live = open_live_election(c, len(devices) * per_device, devices)
             prepared = _prepare(live, server, devices, per_device)
-            idle: deque[Device] = deque(prepared)
+            reserve = max(1, len(prepared) // 8)  # devices kept for the recovery phase: ballots left to cast
+            idle: deque[Device] = deque(prepared[:-reserve])
             acked: list[str] = []
             retired = [0]
 
             async def all_phases() -> None:
-                for phase in phases:
+                for k, phase in enumerate(phases):
+                    if k == len(phases) - 1:
+                        idle.extend(prepared[-reserve:])
                     await _phase(server.port, idle, phase, acked, retired)
                     print(f"{backend}: {phase.row()}", file=sys.stderr)
                 for d in prepared:

@@ -186,7 +186,7 @@ class LiveServer:
         lines = [x for x in path.read_text(errors="replace").splitlines() if '"POST /api' not in x]
         return "\n".join(lines)[-20000:]
 
-    def kill(self, grace: float = 20.0) -> list[int]:
+    def kill(self, grace: float = 60.0) -> list[int]:
         """SIGKILL the server process alone (as a crash would); return the descendants still alive after
         ``grace`` seconds (none, if the verification processes exit with their server)."""
         assert self.process is not None
