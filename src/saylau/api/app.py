@@ -24,6 +24,7 @@ from saylau.api import (
 from saylau.api.errors import install_error_handlers
 from saylau.api.limits import InputGuard, route_limits
 from saylau.api.logins import LoginLimiter
+from saylau.api.overload import CastAdmission
 from saylau.api.schemas import refusals
 from saylau.api.schemas_results import HealthOut
 from saylau.api.settings import Settings
@@ -122,4 +123,11 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
         paths=lambda: app.openapi()["paths"],
     )
     web.install_fast_path(app, API_PREFIX)  # outside the guard: it replays only what the guarded app sent
+    # outside even that: past the bound, a cast request is refused (503) before any of it is read
+    app.add_middleware(
+        CastAdmission,
+        prefix=API_PREFIX,
+        limit=settings.max_cast_requests,
+        retry_after=settings.overload_retry_after,
+    )
     return app

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from saylau.api.logins import TooManyLogins
+from saylau.api.overload import Overloaded
 from saylau.errors import (
     AccessDenied,
     BoardClosed,
@@ -42,6 +43,7 @@ def status_for(exc: BaseException) -> int:
     """The HTTP status for an exception raised by an endpoint."""
     table: list[tuple[type[BaseException], int]] = [
         (TooManyLogins, 429),
+        (Overloaded, 503),
         (AccessDenied, 403),
         (EmbargoError, 403),
         (ElectionStateError, 409),
@@ -86,7 +88,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def saylau_error(request: Request, exc: Exception) -> JSONResponse:
         del request
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyLogins) else None
+        told_to_wait = isinstance(exc, (TooManyLogins, Overloaded))
+        headers = {"Retry-After": str(exc.retry_after)} if told_to_wait else None  # type: ignore[attr-defined]
         return JSONResponse(
             {"detail": _message(exc), "error": type(exc).__name__},
             status_code=status_for(exc),

@@ -26,6 +26,9 @@ def settings_from_env() -> Settings:
         verify_processes=int(os.environ.get("SAYLAU_VERIFY_PROCESSES", str(os.cpu_count() or 1))),
         commit_batch=int(os.environ.get("SAYLAU_COMMIT_BATCH", "256")),
         commit_linger_ms=float(os.environ.get("SAYLAU_COMMIT_LINGER_MS", "2")),
+        max_cast_requests=int(os.environ.get("SAYLAU_MAX_CAST_REQUESTS", "256")),
+        max_verify_queue=int(os.environ.get("SAYLAU_MAX_VERIFY_QUEUE", "2048")),
+        overload_retry_after=int(os.environ.get("SAYLAU_OVERLOAD_RETRY_AFTER", "1")),
         migrate=False,
     )
 

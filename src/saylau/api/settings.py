@@ -45,6 +45,11 @@ class Settings:
     ``max_roll_bytes`` and ``max_sheet_bytes`` bound a voter-roll and a signature-sheet upload (other
     routes' limits: ``saylau.api.limits``); ``login_*`` set the failed-login throttle
     (``saylau.api.logins``).
+
+    Admission control (``saylau.api.overload``): at most ``max_cast_requests`` cast requests are in the
+    server at once and at most ``max_verify_queue`` ballots wait for proof verification; past either,
+    a request is refused with 503 and ``Retry-After: overload_retry_after`` (``0`` turns a bound off).
+    The defaults keep the queue under about a second of verification work on two cores.
     """
 
     database_url: str = field(default_factory=database_url)
@@ -73,6 +78,9 @@ class Settings:
     login_account_failures: int = 10
     login_address_failures: int = 50
     login_window: timedelta = timedelta(minutes=15)
+    max_cast_requests: int = 256
+    max_verify_queue: int = 2048
+    overload_retry_after: int = 1
 
     @property
     def board_key_path(self) -> Path:

@@ -137,7 +137,11 @@ class AppState:
         self.committer = GroupCommitter(
             self.transaction, self.settings.commit_batch, self.settings.commit_linger_ms / 1000
         )
-        self.verifier = VerifyPool(self.settings.verify_processes)
+        self.verifier = VerifyPool(
+            self.settings.verify_processes,
+            max_queue=self.settings.max_verify_queue,
+            retry_after=self.settings.overload_retry_after,
+        )
         from saylau.api.cast_batch import CastWriter  # it imports the route helpers, which import us
 
         self.casts = CastWriter(self)

@@ -18,6 +18,9 @@ proof), so nothing the final record's verification would reject is stored. Each 
 election's small rules document (parameters and ballot styles, no station list: the caller resolves the
 station's region); the parsed ``BallotRules`` are cached in each worker by extended base hash (parsing
 re-derives H_E).
+The queue is bounded (``max_queue`` ballots waiting for a worker): a request that would queue more is
+refused whole with ``Overloaded`` (503 and ``Retry-After``, ``saylau.api.overload``) before any of its
+ballots is verified, unless the queue is empty (so that a batch larger than the bound still goes through).
 The pool is started and warmed when the server starts (``start``): the forkserver imports this module
 once and every worker is forked from it, so no ballot waits for a worker's imports (measured: ~2 s of CPU
 per worker, which the first benchmark runs counted as per-ballot cost).
@@ -39,6 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from saylau.api import orphans
+from saylau.api.overload import Overloaded
 from saylau.board.hashing import TAG_PAYLOAD, canonical_json, canonical_object, tagged_hash_bytes
 from saylau.crypto import ChallengedBallot, ElectionParameters, EncryptedBallot, verify_challenged_ballot
 from saylau.record.verifier.admission import BallotRules, check_admission, check_ballot_structure
@@ -209,12 +213,19 @@ class _LoopQueue:
 class VerifyPool:
     """``processes`` worker processes (``0``: a small thread pool in this process, for tests)."""
 
-    def __init__(self, processes: int, chunk: int = 16) -> None:
-        """Create the executor lazily (forking is deferred until the first ballot)."""
+    def __init__(self, processes: int, chunk: int = 16, max_queue: int = 0, retry_after: int = 1) -> None:
+        """Create the executor lazily (forking is deferred until the first ballot).
+
+        ``max_queue``: the most ballots waiting for a worker (``0``: no bound); ``retry_after``: the
+        seconds a refused client is told to wait.
+        """
         if chunk < 1:
             raise ValueError("chunk must be at least 1")
         self.processes = processes
         self.chunk = chunk
+        self.max_queue = max_queue
+        self.retry_after = retry_after
+        self.refused = 0  # requests refused because the queue was full
         self.max_in_flight = 2 * max(processes, 1)
         self.tasks = 0  # tasks sent to the pool (for tests and the benchmark)
         self._executor: Executor | None = None
@@ -276,6 +287,16 @@ class VerifyPool:
         q = self._queues.get(loop)
         if q is None:
             q = self._queues[loop] = _LoopQueue()
+        if self.max_queue > 0:
+            waiting = sum(len(x.items) for x in q.by_election.values())
+            if waiting and waiting + len(items) > self.max_queue:
+                self.refused += 1
+                raise Overloaded(
+                    f"server overloaded: {waiting} ballots wait for proof verification (limit "
+                    f"{self.max_queue}); none of the {len(items)} ballots of this request was stored, send "
+                    f"them again after {self.retry_after} s",
+                    self.retry_after,
+                )
         key = str(rules_doc["parameters"].get("extended_base_hash"))
         queued = q.by_election.get(key)
         if queued is None:

@@ -100,6 +100,18 @@ def serve(
     ),
     job_workers: int = typer.Option(2, "--job-workers", help="job threads per process"),
     checkpoint_every: int = typer.Option(1000, "--checkpoint-every", help="board checkpoint period"),
+    max_cast_requests: int = typer.Option(
+        256, "--max-cast-requests", help="cast requests served at once; more are refused (503); 0: none"
+    ),
+    max_verify_queue: int = typer.Option(
+        2048, "--max-verify-queue", help="ballots waiting for verification; more are refused (503); 0: none"
+    ),
+    skip_integrity_check: bool = typer.Option(
+        False,
+        "--skip-integrity-check",
+        help="start without checking the database first (only when the check takes too long: run "
+        "`saylau check` beside the server instead)",
+    ),
     log_level: str = typer.Option("info", "--log-level"),
 ) -> None:
     """Run the saylau web server (FastAPI on uvicorn); OpenAPI docs at /docs."""
@@ -121,6 +133,8 @@ def serve(
     os.environ["SAYLAU_JOB_WORKERS"] = str(job_workers)
     os.environ["SAYLAU_CHECKPOINT_EVERY"] = str(checkpoint_every)
     os.environ["SAYLAU_VERIFY_PROCESSES"] = str(verify_processes)
+    os.environ["SAYLAU_MAX_CAST_REQUESTS"] = str(max_cast_requests)
+    os.environ["SAYLAU_MAX_VERIFY_QUEUE"] = str(max_verify_queue)
     engine = make_engine(url)
     upgrade(engine)  # once, before the worker processes start
     engine.dispose()
@@ -140,6 +154,10 @@ def serve(
     os.environ["SAYLAU_REVOTE_KEY"] = str(settings.revote_key_path.resolve())
     os.environ["SAYLAU_PSEUDONYM_KEY"] = str(settings.pseudonym_key_path.resolve())
     typer.echo(f"board key {settings.board_key_path}: public key {signer.public_key_hex}")
+    if skip_integrity_check:
+        typer.echo("integrity check of the database: skipped (--skip-integrity-check)")
+    else:
+        _startup_check(url, signer.public_key_hex, checkpoint_every)
     typer.echo(f"revote key {settings.revote_key_path}, voter-pseudonym key {settings.pseudonym_key_path}: "
                "loaded (secret; never printed)")
     uvicorn.run(
@@ -149,6 +167,40 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level,
+    )
+
+
+def _startup_check(url: str, public_key: str, checkpoint_every: int) -> None:
+    """Run ``saylau check`` on the database before serving; refuse to start on a broken row (exit 1).
+
+    A server that appended to a tampered board would sign checkpoints over the tampering. The check
+    reads every board entry and ballot row once (hashes, no proofs): about 1 s per 10,000 ballots here
+    (docs/api.md, "Start-up integrity check").
+    """
+    import time
+
+    from saylau.store.engine import make_engine, make_sessionmaker
+    from saylau.store.integrity import IntegrityError, check_database
+
+    engine = make_engine(url, for_writing=False)
+    started = time.perf_counter()
+    try:
+        with make_sessionmaker(engine)() as session:
+            results = check_database(session, public_key, checkpoint_every)
+    except IntegrityError as exc:
+        typer.echo(
+            f"error: the database failed its integrity check, not serving: {exc} (see `saylau check`; "
+            "--skip-integrity-check starts anyway)",
+            err=True,
+        )
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    ballots = sum(r.ballots for r in results)
+    entries = sum(r.entries for r in results)
+    typer.echo(
+        f"integrity check of the database: {len(results)} elections, {entries} board entries, {ballots} "
+        f"ballots intact ({time.perf_counter() - started:.2f} s)"
     )
 
 
