@@ -31,6 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+from db_size import database_bytes_per_ballot
 from rich.console import Console
 from rich.progress import Progress
 
@@ -195,10 +196,10 @@ def run(
             result = _drive(
                 c, base, backend, ballots, threads, workers, console, server.pid, profile, batch, lean
             )
-            return {**result, "verify_processes": verifiers, "batch": batch}
     finally:
         server.terminate()
         server.wait(60)
+    return {**result, "verify_processes": verifiers, "batch": batch, "database": database_bytes_per_ballot(url)}
 
 
 def _raw_post(host: str, path: str, credential: str, body: dict[str, Any]) -> bytes:
