@@ -31,10 +31,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from db_size import database_bytes_per_ballot
 from rich.console import Console
 from rich.progress import Progress
 
+from db_size import database_bytes_per_ballot
 from saylau.crypto import ElectionParameters, EncryptedShare, Guardian, GuardianRecord
 from saylau.election.voter_roll import make_iin
 from saylau.voting.device import VotingDevice
