@@ -199,7 +199,8 @@ def run(
     finally:
         server.terminate()
         server.wait(60)
-    return {**result, "verify_processes": verifiers, "batch": batch, "database": database_bytes_per_ballot(url)}
+    db = database_bytes_per_ballot(url)
+    return {**result, "verify_processes": verifiers, "batch": batch, "database": db}
 
 
 def _raw_post(host: str, path: str, credential: str, body: dict[str, Any]) -> bytes:

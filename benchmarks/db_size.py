@@ -24,22 +24,36 @@ def database_bytes_per_ballot(url: str) -> dict[str, Any]:
         with engine.connect() as c:
             n = int(c.execute(text("SELECT count(*) FROM ballots")).scalar_one())
             if engine.dialect.name == "sqlite":
-                disk = int(c.execute(text(
-                    "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN (SELECT name FROM sqlite_master "
-                    "WHERE tbl_name IN ('ballots', 'board_entries'))"
-                )).scalar_one())
+                disk = int(
+                    c.execute(
+                        text(
+                            "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name IN "
+                            "(SELECT name FROM sqlite_master WHERE tbl_name IN ('ballots', 'board_entries'))"
+                        )
+                    ).scalar_one()
+                )
                 as_text = "CAST(payload AS TEXT)"
             else:
                 disk = sum(
-                    int(c.execute(text(f"SELECT pg_total_relation_size('{t}')")).scalar_one()) for t in _TABLES
+                    int(c.execute(text(f"SELECT pg_total_relation_size('{t}')")).scalar_one())
+                    for t in _TABLES
                 )
                 as_text = "payload::text"
-            payload = int(c.execute(text(
-                f"SELECT coalesce(sum(length({as_text})), 0) FROM ballots"
-            )).scalar_one()) + int(c.execute(text(
-                f"SELECT coalesce(sum(length({as_text})), 0) FROM board_entries WHERE kind IN ('ballot', 'challenge')"
-            )).scalar_one())
+            payload = int(
+                c.execute(text(f"SELECT coalesce(sum(length({as_text})), 0) FROM ballots")).scalar_one()
+            ) + int(
+                c.execute(
+                    text(
+                        f"SELECT coalesce(sum(length({as_text})), 0) FROM board_entries "
+                        "WHERE kind IN ('ballot', 'challenge')"
+                    )
+                ).scalar_one()
+            )
     finally:
         engine.dispose()
     per = max(n, 1)
-    return {"ballots": n, "disk_bytes_per_ballot": round(disk / per), "payload_bytes_per_ballot": round(payload / per)}
+    return {
+        "ballots": n,
+        "disk_bytes_per_ballot": round(disk / per),
+        "payload_bytes_per_ballot": round(payload / per),
+    }
