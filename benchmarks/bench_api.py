@@ -34,6 +34,7 @@ import httpx
 from rich.console import Console
 from rich.progress import Progress
 
+from db_size import database_bytes_per_ballot
 from saylau.crypto import ElectionParameters, EncryptedShare, Guardian, GuardianRecord
 from saylau.election.voter_roll import make_iin
 from saylau.voting.device import VotingDevice
@@ -195,10 +196,11 @@ def run(
             result = _drive(
                 c, base, backend, ballots, threads, workers, console, server.pid, profile, batch, lean
             )
-            return {**result, "verify_processes": verifiers, "batch": batch}
     finally:
         server.terminate()
         server.wait(60)
+    db = database_bytes_per_ballot(url)
+    return {**result, "verify_processes": verifiers, "batch": batch, "database": db}
 
 
 def _raw_post(host: str, path: str, credential: str, body: dict[str, Any]) -> bytes:

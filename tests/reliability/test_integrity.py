@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,26 @@ def _first_ballot_position(conn: Any) -> int:
     return int(conn.execute(text("SELECT min(board_position) FROM ballots")).scalar_one())
 
 
+def _flip_a_ciphertext_on_the_board(conn: Any) -> None:
+    """The only copy of a ballot (its board entry's payload) changed: one hex digit of a ciphertext."""
+    import sqlalchemy as sa
+
+    p = _first_ballot_position(conn)
+    payload = conn.execute(text(f"SELECT payload FROM board_entries WHERE position = {p}")).scalar_one()
+    payload = json.loads(payload) if isinstance(payload, str) else payload
+    sel = payload["ballot"]["contests"][0]["selections"][0]
+    sel["alpha"] = sel["alpha"][:-1] + ("0" if sel["alpha"][-1] != "0" else "1")
+    update = text(f"UPDATE board_entries SET payload = :p WHERE position = {p}")
+    conn.execute(update.bindparams(sa.bindparam("p", type_=sa.JSON())), {"p": payload})
+
+
 TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
+    "ballot content hash changed": (
+        lambda c: c.execute(text("UPDATE ballots SET content_hash = '00' || substr(content_hash, 3) "
+                                 "WHERE board_position = (SELECT min(board_position) FROM ballots)")),
+        "table ballots",
+    ),
+    "ballot changed on the board": (_flip_a_ciphertext_on_the_board, "table board_entries"),
     "ballot row changed": (
         lambda c: c.execute(text("UPDATE ballots SET code = 'ab' || substr(code, 3) "
                                  "WHERE board_position = (SELECT min(board_position) FROM ballots)")),

@@ -354,7 +354,7 @@ class CastWriter:
             code=ck.code,
             state=r.kind,
             content_hash=ck.content_hash,
-            payload=r.ballot,
+            payload=None,  # the ballot is its board entry's payload (store/ballot_documents.py)
             board_position=entry.position,
             device_id=r.device_id,
             sequence=sequence,

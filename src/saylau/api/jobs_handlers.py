@@ -29,6 +29,7 @@ from saylau.election.manifest import Manifest
 from saylau.errors import DecryptionError, ElectionStateError
 from saylau.record.tally import StationSums, TallyEntry, results_summary
 from saylau.record.verifier import RecordVerifier
+from saylau.store.ballot_documents import ballot_document, with_documents
 from saylau.store.models import (
     Ballot,
     BoardCheckpointRow,
@@ -70,18 +71,18 @@ def tally(ctx: JobContext) -> dict[str, Any]:
     last = ""
     while True:
         with ctx.state.reading() as session:
-            rows = session.scalars(
-                select(Ballot)
+            rows = session.execute(
+                with_documents(Ballot.id, Ballot.station_id)
                 .where(Ballot.election_id == eid, Ballot.state == "cast", Ballot.id > last)
                 .order_by(Ballot.id)
                 .limit(_BATCH)
             ).all()
-        for row in rows:
-            sums.add(row.station_id, EncryptedBallot.from_dict(row.payload))
+        for bid, station_id, kind, payload in rows:
+            sums.add(station_id, EncryptedBallot.from_dict(_document(bid, kind, payload)))
         if not rows:
             break
         done += len(rows)
-        last = rows[-1].id
+        last = rows[-1][0]
         ctx.progress(done / max(total, 1), f"{done} of {total} ballots added")
     scopes = [
         {"scope": scope, "scope_id": sid, "ballot_count": count, "encrypted": t.to_dict()}
@@ -94,6 +95,14 @@ def tally(ctx: JobContext) -> dict[str, Any]:
         e.phase = "tallied"
         entry = ctx.state.publish(session, eid, "tally", e.tally)
     return {"ballots": done, "scopes": len(scopes), "board_position": entry.position}
+
+
+def _document(ballot_id: str, kind: str, payload: Any) -> dict[str, Any]:
+    """The ballot a row's board entry carries (``store.ballot_documents``); a broken pair is an error."""
+    doc = ballot_document(kind, payload)
+    if doc is None:
+        raise ElectionStateError(f"ballot {ballot_id}: its board entry ({kind}) carries no ballot")
+    return doc
 
 
 def _published(session: Session, eid: str, scopes: int) -> dict[str, Any]:
@@ -225,21 +234,22 @@ def verify(ctx: JobContext) -> dict[str, Any]:
     last = ""
     while params is not None:
         with ctx.state.reading() as session:
-            rows = session.scalars(
-                select(Ballot)
+            rows = session.execute(
+                with_documents(Ballot.id, Ballot.state)
                 .where(Ballot.election_id == eid, Ballot.id > last)
                 .order_by(Ballot.id)
                 .limit(_BATCH)
             ).all()
         if not rows:
             break
-        for row in rows:
-            if row.state == "challenged":
-                verify_challenged_ballot(params, ChallengedBallot.from_dict(row.payload))
+        for bid, ballot_state, kind, payload in rows:
+            doc = _document(bid, kind, payload)
+            if ballot_state == "challenged":
+                verify_challenged_ballot(params, ChallengedBallot.from_dict(doc))
             else:
-                verify_ballot(params, EncryptedBallot.from_dict(row.payload))
+                verify_ballot(params, EncryptedBallot.from_dict(doc))
         checked += len(rows)
-        last = rows[-1].id
+        last = rows[-1][0]
         ctx.progress(0.1 + 0.9 * checked / max(total, 1), f"{checked} of {total} ballots verified")
     return {**out, "ballots_verified": checked}
 

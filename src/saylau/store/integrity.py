@@ -30,6 +30,7 @@ from saylau.board import Checkpoint, verify_board
 from saylau.board.chain import genesis_hash
 from saylau.board.hashing import canonical_json
 from saylau.errors import BoardError, SaylauError
+from saylau.store.ballot_documents import ballot_document, with_documents
 from saylau.store.models import Ballot, BoardCheckpointRow, BoardEntryRow, BoardHead, Device, Election
 
 __all__ = ["ElectionCheck", "IntegrityError", "check_database", "check_election"]
@@ -135,12 +136,13 @@ def _check_ballots(session: Session, election_id: str) -> int:
         payload = entry.payload if isinstance(entry.payload, dict) else {}
         if entry.code != b.code:
             raise IntegrityError(f"{where}: tracking code differs from its board entry's")
-        if payload.get("ballot") != b.payload or payload.get("device_id") != b.device_id or (
-            payload.get("station_id") != b.station_id
-        ):
-            raise IntegrityError(f"{where}: ballot, device or station differs from its board entry's payload")
-        if hashlib.sha256(canonical_json(b.payload)).hexdigest() != b.content_hash:
-            raise IntegrityError(f"{where}: content hash does not match the ballot")
+        if payload.get("device_id") != b.device_id or payload.get("station_id") != b.station_id:
+            raise IntegrityError(f"{where}: device or station differs from its board entry's payload")
+        doc = ballot_document(entry.kind, payload)
+        if doc is None or (b.payload is not None and b.payload != doc):
+            raise IntegrityError(f"{where}: the ballot differs from its board entry's payload")
+        if hashlib.sha256(canonical_json(doc)).hexdigest() != b.content_hash:
+            raise IntegrityError(f"{where}: content hash does not match the ballot on the board")
         seen.add(b.board_position)
         n += 1
     for position in sorted(set(entries) - seen):
@@ -151,22 +153,30 @@ def _check_ballots(session: Session, election_id: str) -> int:
     return n
 
 
+def _previous_code(doc: dict[str, Any] | None) -> Any:
+    """The code a ballot chains to (a challenged ballot's is inside its ``ballot``)."""
+    if doc is None:
+        return None
+    inner = doc.get("ballot") if "ballot_nonce" in doc else doc
+    return inner.get("previous_code") if isinstance(inner, dict) else None
+
+
 def _check_devices(session: Session, election_id: str) -> int:
     devices = session.scalars(select(Device).where(Device.election_id == election_id)).all()
     for d in devices:
         where = f"table devices, election {election_id}, device {d.id}"
-        rows = session.scalars(
-            select(Ballot)
+        rows = session.execute(
+            with_documents(Ballot)
             .where(Ballot.election_id == election_id, Ballot.device_id == d.id)
             .order_by(Ballot.sequence)
         ).all()
         if len(rows) != d.count:
             raise IntegrityError(f"{where}: count {d.count}, but {len(rows)} ballots name the device")
         previous: str | None = None
-        for i, b in enumerate(rows):
+        for i, (b, kind, payload) in enumerate(rows):
             if b.sequence != i:
                 raise IntegrityError(f"{where}: ballot {b.id} has sequence {b.sequence}, expected {i}")
-            prev = b.payload.get("previous_code") if isinstance(b.payload, dict) else None
+            prev = _previous_code(ballot_document(kind, payload))
             if previous is not None and prev != previous:
                 raise IntegrityError(f"{where}: ballot {b.id} (sequence {i}) does not chain to the previous")
             previous = b.code

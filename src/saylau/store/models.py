@@ -234,7 +234,8 @@ class Ballot(Base):
     code: Mapped[str] = mapped_column(String(128))
     state: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]]
+    #: NULL: the ballot is held once, as its board entry's payload (``store/ballot_documents.py``)
+    payload: Mapped[dict[str, Any] | None]
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[str | None] = mapped_column(String(64))

@@ -1,0 +1,37 @@
+"""A stored ballot's document is its board entry's: the database holds each ballot once.
+
+The ``ballots`` table indexes the ballots (id, voter, station, device, sequence, state, tracking code,
+content hash, board position); the ballot itself — ciphertexts and proofs, or a challenged ballot's
+opening — is the payload of its ``ballot`` or ``challenge`` entry on the hash-chained board, where every
+byte is covered by the entry hash. ``ballots.payload`` is kept only for rows written before migration
+0008 moved them out (it is NULL since).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, and_, select
+
+from saylau.store.models import Ballot, BoardEntryRow
+
+__all__ = ["BALLOT_KINDS", "ballot_document", "with_documents"]
+
+#: board entry kinds that carry a ballot, and the payload key holding it
+BALLOT_KINDS: Mapping[str, str] = {"ballot": "ballot", "challenge": "challenged"}
+
+
+def ballot_document(kind: str, payload: Any) -> dict[str, Any] | None:
+    """The ballot (kind ``ballot``) or challenged ballot (kind ``challenge``) an entry's payload carries."""
+    key = BALLOT_KINDS.get(kind)
+    doc = payload.get(key) if key is not None and isinstance(payload, Mapping) else None
+    return doc if isinstance(doc, dict) else None
+
+
+def with_documents(*columns: Any) -> Select[Any]:
+    """``SELECT columns…, entry kind, entry payload FROM ballots JOIN`` each ballot's board entry."""
+    same_entry = and_(
+        BoardEntryRow.election_id == Ballot.election_id, BoardEntryRow.position == Ballot.board_position
+    )
+    return select(*columns, BoardEntryRow.kind, BoardEntryRow.payload).join(BoardEntryRow, same_entry)
