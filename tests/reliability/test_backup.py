@@ -47,7 +47,7 @@ def _url(db: Any) -> str:
 @contextmanager
 def _other_database(kind: str, tmp_path: Path) -> Iterator[Any]:
     """A second, empty database of ``kind`` (a SQLite file or a PostgreSQL schema)."""
-    from conftest import Database, _postgres_schema
+    from databases import Database, _postgres_schema
 
     if kind == "sqlite":
         yield Database("sqlite", f"sqlite:///{tmp_path / f'restored-{uuid.uuid4().hex[:6]}.db'}", None)
@@ -243,7 +243,7 @@ def test_a_wrong_archive_is_refused_and_nothing_is_written(
     register_devices(client, el, "st-1-kiosk")
     _checkin_cast(client, el, VotingDevice(el.params, "st-1-kiosk", "st-1"), 0, "cand-a")
     archive = _backup(database, tmp_path)
-    from conftest import Database
+    from databases import Database
 
     db = Database("sqlite", f"sqlite:///{tmp_path / 'target.db'}", None)
     for case, (change, message) in BAD_ARCHIVES.items():
@@ -281,7 +281,7 @@ def test_truncated_archive_and_wrong_keys_are_refused(
     archive = _backup(database, tmp_path)
     truncated = tmp_path / "cut.tar.gz"
     truncated.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
-    from conftest import Database
+    from databases import Database
 
     db = Database("sqlite", f"sqlite:///{tmp_path / 'target.db'}", None)
     r = _restore(truncated, db, tmp_path)

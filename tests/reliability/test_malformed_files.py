@@ -9,6 +9,7 @@ naming the interview's index and field.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -195,10 +196,14 @@ def _rehash(d: Path) -> None:
 
 
 def _cut_line(name: str) -> Callable[[Path], None]:
+    """Line 2 of a JSON Lines file cut in half (inside the gzip stream for a ``.gz`` file)."""
     def cut(d: Path) -> None:
-        lines = (d / name).read_bytes().splitlines(keepends=True)
+        raw = (d / name).read_bytes()
+        text = gzip.decompress(raw) if name.endswith(".gz") else raw
+        lines = text.splitlines(keepends=True)
         lines[1] = lines[1][: len(lines[1]) // 2] + b"\n"
-        (d / name).write_bytes(b"".join(lines))
+        out = b"".join(lines)
+        (d / name).write_bytes(gzip.compress(out, mtime=0) if name.endswith(".gz") else out)
         _rehash(d)
     return cut
 
@@ -221,12 +226,12 @@ def _truncate(name: str, rehash: bool) -> Callable[[Path], None]:
 
 
 RECORD_CASES: dict[str, tuple[Callable[[Path], None], tuple[str, ...]]] = {
-    "ballot line cut": (_cut_line("ballots.jsonl"), ("ballots.jsonl line 2",)),
-    "board line cut": (_cut_line("board.jsonl"), ("board.jsonl line 2",)),
+    "ballot line cut": (_cut_line("ballots.jsonl.gz"), ("ballots.jsonl.gz line 2",)),
+    "board line cut": (_cut_line("board.jsonl.gz"), ("board.jsonl.gz line 2",)),
     "tally line cut": (_cut_line("tallies.jsonl"), ("tallies.jsonl line 2",)),
-    "ballots truncated": (_truncate("ballots.jsonl", rehash=True), ("ballots.jsonl line",)),
+    "ballots truncated": (_truncate("ballots.jsonl.gz", rehash=True), ("ballots.jsonl.gz", "gzip")),
     "manifest truncated": (_truncate("manifest.json", rehash=True), ("manifest.json",)),
-    "ballot byte garbled": (_garble("ballots.jsonl"), ("ballots.jsonl", "SHA-256")),
+    "ballot byte garbled": (_garble("ballots.jsonl.gz"), ("ballots.jsonl.gz", "SHA-256")),
     "files.json truncated": (_truncate("files.json", rehash=False), ("files.json", "not valid JSON")),
     "file missing": (lambda d: (d / "challenged.jsonl").unlink(), ("challenged.jsonl", "missing")),
 }
