@@ -54,9 +54,9 @@ def test_a_new_dependency_without_a_new_lock_fails(project: Path) -> None:
 
 
 def test_a_new_dev_tool_without_a_new_lock_fails(project: Path) -> None:
-    _add_after(project, '"pytest>=8",', '"schemathesis>=3",')
+    _add_after(project, '"pytest>=8",', '"tox>=4",')
     found = check_lock.problems(project)
-    assert found == ["dev.lock: schemathesis>=3 (pyproject.toml) is not in the lock: run `make lock`"]
+    assert found == ["dev.lock: tox>=4 (pyproject.toml) is not in the lock: run `make lock`"]
 
 
 def test_a_pin_outside_the_specifier_or_without_hash_fails(project: Path) -> None:

@@ -285,7 +285,7 @@ def test_truncated_archive_and_wrong_keys_are_refused(
 
     db = Database("sqlite", f"sqlite:///{tmp_path / 'target.db'}", None)
     r = _restore(truncated, db, tmp_path)
-    assert r.exit_code == 1 and "truncated or garbled" in r.output, r.output
+    assert r.exit_code == 1 and "truncated" in r.output, r.output  # garbled stream, or members missing
     not_gzip = tmp_path / "plain.tar.gz"
     not_gzip.write_bytes(gzip.decompress(archive.read_bytes())[:100])
     r = _restore(not_gzip, db, tmp_path)

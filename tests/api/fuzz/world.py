@@ -18,6 +18,7 @@ from saylau.voting.device import VotingDevice
 
 from ..conftest import (
     CSV,
+    KZ_IIN,
     PASSWORD,
     VOTERS,
     Election,
@@ -85,6 +86,7 @@ def _registration(client: TestClient) -> World:
         "quorum": 2,
         "candidacy_rules": RULES,
         "registered_at_nomination": 1000,
+        "voter_id": KZ_IIN,
     }
     r = client.post(f"{P}/elections", json=body, headers=cec)
     assert r.status_code == 201, r.text
@@ -102,7 +104,8 @@ def _ceremony(client: TestClient) -> World:
     from saylau.crypto import EncryptedShare, Guardian, GuardianRecord
 
     cec = login(client, "cec")
-    r = client.post(f"{P}/elections", json={"manifest": manifest(), "guardians": 3, "quorum": 2}, headers=cec)
+    body = {"manifest": manifest(), "guardians": 3, "quorum": 2, "voter_id": KZ_IIN}
+    r = client.post(f"{P}/elections", json=body, headers=cec)
     assert r.status_code == 201, r.text
     base_hash = bytes.fromhex(r.json()["base_hash"])
     h = _users(client, cec, 3)
