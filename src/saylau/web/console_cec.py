@@ -41,7 +41,7 @@ from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, st
 from saylau.web.pages import PHASES
 from saylau.web.rendering import Page
 
-__all__ = ["router"]
+__all__ = ["VIEW_ENDPOINT", "cec_languages", "form_post", "router", "signed_in"]
 
 router = APIRouter(include_in_schema=False)
 
@@ -61,7 +61,7 @@ def _api_prefix() -> str:
     return API_PREFIX
 
 
-def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
+def cec_languages(state: AppState, election_id: str) -> tuple[str, ...]:
     with state.reading() as session:
         try:
             return tuple(get_election(session, election_id).manifest["name"])
@@ -73,7 +73,7 @@ def _election_url(election_id: str, tail: str = "") -> str:
     return f"/console/cec/{quote(election_id)}{tail}"
 
 
-async def _signed_in(request: Request, state: AppState, endpoint: str, page: Page) -> StaffSession | Response:
+async def signed_in(request: Request, state: AppState, endpoint: str, page: Page) -> StaffSession | Response:
     """The CEC's session for ``endpoint``, or the sign-in redirect / the 403 page."""
     try:
         return await staff(request, state, endpoint)
@@ -83,7 +83,7 @@ async def _signed_in(request: Request, state: AppState, endpoint: str, page: Pag
         return await forbidden(request, state, page, exc)
 
 
-async def _form_post(request: Request, state: AppState, endpoint: str, page: Page,
+async def form_post(request: Request, state: AppState, endpoint: str, page: Page,
                      back_to: str) -> tuple[StaffSession, FormData] | Response:
     """The CEC's session and its form (CSRF checked), or the page that refuses the POST."""
     form = await request.form()
@@ -101,7 +101,7 @@ async def _form_post(request: Request, state: AppState, endpoint: str, page: Pag
 async def cec_elections(request: Request, state: StateDep) -> Response:
     """Every election on the server, with its phase."""
     page = Page(request, staff_languages(request, state))
-    got = await _signed_in(request, state, VIEW_ENDPOINT, page)
+    got = await signed_in(request, state, VIEW_ENDPOINT, page)
     if isinstance(got, Response):
         return got
     elections = await run_in_threadpool(list_elections, state, got.caller)
@@ -112,7 +112,7 @@ async def cec_elections(request: Request, state: StateDep) -> Response:
 
 def _overview(request: Request, state: AppState, election_id: str, session: StaffSession,
               status: int = 200, **outcome: Any) -> Response:
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, cec_languages(state, election_id))
     e = get_election_endpoint(election_id, state, session.caller)
     jobs = election_jobs(state, election_id)
     return console_page(
@@ -136,8 +136,8 @@ async def _overview_or_missing(request: Request, state: AppState, election_id: s
 @router.get("/console/cec/{election_id}")
 async def cec_election(election_id: str, request: Request, state: StateDep) -> Response:
     """An election's overview: phase and next actions, ceremony, jobs, roll import, record."""
-    page = Page(request, _languages(state, election_id))
-    got = await _signed_in(request, state, VIEW_ENDPOINT, page)
+    page = Page(request, cec_languages(state, election_id))
+    got = await signed_in(request, state, VIEW_ENDPOINT, page)
     if isinstance(got, Response):
         return got
     return await _overview_or_missing(request, state, election_id, got)
@@ -146,12 +146,12 @@ async def cec_election(election_id: str, request: Request, state: StateDep) -> R
 @router.post("/console/cec/{election_id}/phase")
 async def cec_phase(election_id: str, request: Request, state: StateDep) -> Response:
     """Open or close voting; the first POST shows a confirmation, the confirmed one calls the API."""
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, cec_languages(state, election_id))
     form = await request.form()
     action = str(form.get("action", ""))
     endpoint, call = {"open": ("open_election", open_election),
                       "close": ("close_election", close_election)}.get(action, ("open_election", None))
-    got = await _form_post(request, state, endpoint, page, _election_url(election_id))
+    got = await form_post(request, state, endpoint, page, _election_url(election_id))
     if isinstance(got, Response):
         return got
     session, _ = got
@@ -173,12 +173,12 @@ async def cec_phase(election_id: str, request: Request, state: StateDep) -> Resp
 @router.post("/console/cec/{election_id}/jobs")
 async def cec_start_job(election_id: str, request: Request, state: StateDep) -> Response:
     """Start the tally or the decryption job (the API's ``start_tally`` / ``start_decryption``)."""
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, cec_languages(state, election_id))
     form = await request.form()
     kind = str(form.get("kind", ""))
     endpoint, call = {"tally": ("start_tally", start_tally),
                       "decrypt": ("start_decryption", start_decryption)}.get(kind, ("start_tally", None))
-    got = await _form_post(request, state, endpoint, page, _election_url(election_id))
+    got = await form_post(request, state, endpoint, page, _election_url(election_id))
     if isinstance(got, Response):
         return got
     session, _ = got
@@ -196,9 +196,9 @@ async def cec_start_job(election_id: str, request: Request, state: StateDep) -> 
 @router.post("/console/cec/{election_id}/jobs/{job_id}/resume")
 async def cec_resume_job(election_id: str, job_id: str, request: Request, state: StateDep) -> Response:
     """Queue a failed or stalled job again (``POST /jobs/{id}/resume``): it continues from its checkpoint."""
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, cec_languages(state, election_id))
     back = _election_url(election_id, f"/jobs/{quote(job_id)}")
-    got = await _form_post(request, state, "resume_job", page, back)
+    got = await form_post(request, state, "resume_job", page, back)
     if isinstance(got, Response):
         return got
     session, _ = got
@@ -212,7 +212,7 @@ async def cec_resume_job(election_id: str, job_id: str, request: Request, state:
 
 async def _job_page(request: Request, state: AppState, election_id: str, job_id: str, session: StaffSession,
                     status: int = 200, **outcome: Any) -> Response:
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, cec_languages(state, election_id))
     try:
         job = await run_in_threadpool(get_job, job_id, state, session.caller)
         if job["election_id"] != election_id:
@@ -228,8 +228,8 @@ async def _job_page(request: Request, state: AppState, election_id: str, job_id:
 @router.get("/console/cec/{election_id}/jobs/{job_id}")
 async def cec_job(election_id: str, job_id: str, request: Request, state: StateDep) -> Response:
     """A job's progress (the page reloads itself while it runs), failure and result."""
-    page = Page(request, _languages(state, election_id))
-    got = await _signed_in(request, state, VIEW_ENDPOINT, page)
+    page = Page(request, cec_languages(state, election_id))
+    got = await signed_in(request, state, VIEW_ENDPOINT, page)
     if isinstance(got, Response):
         return got
     return await _job_page(request, state, election_id, job_id, got)
@@ -238,8 +238,8 @@ async def cec_job(election_id: str, job_id: str, request: Request, state: StateD
 @router.post("/console/cec/{election_id}/roll")
 async def cec_roll(election_id: str, request: Request, state: StateDep) -> Response:
     """Upload a voter-roll CSV (multipart form): imported by a background job, its page shows progress."""
-    page = Page(request, _languages(state, election_id))
-    got = await _form_post(request, state, "import_roll", page, _election_url(election_id))
+    page = Page(request, cec_languages(state, election_id))
+    got = await form_post(request, state, "import_roll", page, _election_url(election_id))
     if isinstance(got, Response):
         return got
     session, form = got
@@ -266,8 +266,8 @@ async def cec_roll(election_id: str, request: Request, state: StateDep) -> Respo
 @router.get("/console/cec/{election_id}/stations")
 async def cec_stations(election_id: str, request: Request, state: StateDep) -> Response:
     """The station-reporting dashboard: who reported turnout and protocols, sortable, by region too."""
-    page = Page(request, _languages(state, election_id))
-    got = await _signed_in(request, state, VIEW_ENDPOINT, page)
+    page = Page(request, cec_languages(state, election_id))
+    got = await signed_in(request, state, VIEW_ENDPOINT, page)
     if isinstance(got, Response):
         return got
     sort = request.query_params.get("sort", "station")

@@ -46,6 +46,7 @@ class StationReport:
     station: str
     name: str
     region: str
+    region_name: str
     registered: int | None
     turnout_reports: int = 0
     voted: int | None = None  # the latest turnout figure
@@ -71,7 +72,7 @@ def station_reports(state: AppState, caller: TokenInfo, election_id: str, lang: 
             for s in d["stations"]:
                 sid = s["station_id"]
                 out[sid] = StationReport(sid, text_in(s["name"], lang), r["region_id"],
-                                         counts.get(sid, {}).get("registered"))
+                                         text_in(r["name"], lang), counts.get(sid, {}).get("registered"))
     for row in list_turnout(election_id, state, caller):  # time order: the last one is the latest
         rep = out.get(row["station_id"])
         if rep is not None:
@@ -101,8 +102,8 @@ def region_summary(reports: list[StationReport]) -> list[dict[str, Any]]:
     """Per region: stations, how many reported turnout and a protocol, and how many differ."""
     regions: dict[str, dict[str, Any]] = {}
     for r in reports:
-        g = regions.setdefault(r.region, {"region": r.region, "stations": 0, "turnout": 0, "protocols": 0,
-                                          "differs": 0})
+        g = regions.setdefault(r.region, {"region": r.region, "name": r.region_name, "stations": 0,
+                                          "turnout": 0, "protocols": 0, "differs": 0})
         g["stations"] += 1
         g["turnout"] += r.turnout_reports > 0
         g["protocols"] += r.protocol_versions > 0
