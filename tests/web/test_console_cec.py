@@ -119,6 +119,8 @@ def test_cec_console_from_ceremony_to_tally(database: Any, tmp_path: Path, page:
         page.click("#roll-submit")
         assert wait_done(page) == "failed"
         assert page.query_selector("#job-failure") is not None
+        assert page.query_selector("#job-refused") is not None  # a refused file is gone: no resume offered
+        assert page.query_selector("#job-resume") is None
         # every row is bad now (the new voter is on the roll since the first import)
         cells = page.query_selector_all("#rejected-rows tbody tr td:first-child")
         assert {td.inner_text() for td in cells} == {"2", "3", "4", "5"}
@@ -177,6 +179,8 @@ def test_cec_console_from_ceremony_to_tally(database: Any, tmp_path: Path, page:
         assert page.get_attribute("#total-protocols", "data-count") == str(len(sent)) == "1"
         region = page.query_selector("#regions tbody tr[data-region=r1]").inner_text().split("\t")
         assert region[1:4] == ["2", "2", "1 (50.0%)"]
+        tile = page.inner_html("#reporting-map-t")
+        assert tile and "1 of 2 stations sent a protocol" in page.inner_html("svg.chart")
         # sorting by a column (a plain link: no script needed), then reversed
         page.click("a[data-sort=turnout_reports]")
         assert "sort=turnout_reports&order=asc" in page.url

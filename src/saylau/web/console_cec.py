@@ -39,6 +39,7 @@ from saylau.web.console_cec_data import (
 )
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
 from saylau.web.pages import PHASES
+from saylau.web.public_charts import PALETTE, Tile, tile_map
 from saylau.web.rendering import Page
 
 __all__ = ["VIEW_ENDPOINT", "cec_languages", "form_post", "router", "signed_in"]
@@ -285,8 +286,29 @@ async def cec_stations(election_id: str, request: Request, state: StateDep) -> R
         "protocols": sum(r.protocol_versions > 0 for r in reports),
         "differs": sum(r.status in ("differs", "impossible") for r in reports),
     }
+    regions = region_summary(reports)
     return console_page(
         page, "console_cec_stations.html", session=got, eid=election_id,
         election_name=text_in(e["manifest"]["name"], page.lang), reports=sort_reports(reports, sort, order),
-        regions=region_summary(reports), totals=totals, sort=sort, order=order, sort_keys=SORT_KEYS,
+        regions=regions, totals=totals, sort=sort, order=order, sort_keys=SORT_KEYS,
+        map=_reporting_map(page, regions),
     )
+
+
+WARNING_COLOUR = "#b3261e"
+"""A region where a protocol differs from the station's records."""
+
+
+def _reporting_map(page: Page, regions: list[dict[str, Any]]) -> Any:
+    """The public results page's tile map: one tile per region, darker as more stations sent a protocol."""
+    tiles = [
+        Tile(g["name"][:10], page.gettext(
+            "%(region)s: %(sent)s of %(stations)s stations sent a protocol, %(differs)s differ",
+            region=g["name"], sent=page.number(g["protocols"]), stations=page.number(g["stations"]),
+            differs=page.number(g["differs"])),
+            WARNING_COLOUR if g["differs"] else PALETTE[0], 0.15 + 0.85 * g["share"])
+        for g in regions
+    ]
+    return tile_map(tiles, page.gettext("Map of regions by protocols received"), page.gettext(
+        "One tile per region, darker as more of its stations have sent a protocol; red where a protocol "
+        "differs from the station's records. The table by region gives the same figures."), "reporting-map")
