@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.conftest import PASSWORD, VOTERS
 from saylau.api import API_PREFIX
+from saylau.crypto import EncryptedTally, partial_decrypt
 from saylau.election.protocols import ProtocolFigures, public_key_hex, sign_protocol
 from saylau.election.voter_roll import make_iin
 
@@ -201,7 +202,26 @@ def test_cec_console_from_ceremony_to_tally(database: Any, tmp_path: Path, page:
         assert api(server, "GET", f"/elections/{eid}/tally").status_code == 200
         page.goto(home)
         assert page.query_selector("#jobs tr[data-kind=tally][data-state=succeeded]") is not None
-        assert page.query_selector("#start-decrypt") is not None
+        # the decryption started before any guardian shared: the job fails, naming why; once two of the
+        # three guardians have posted their partial decryptions, Resume finishes it
+        page.click("#start-decrypt")
+        assert wait_done(page) == "failed"
+        assert "0 partial decryptions, quorum is 2" in page.inner_text("#job-failure")
+        scopes = api(server, "GET", f"/elections/{eid}/tally").json()["scopes"]
+        for g in (server.election.guardians[0], server.election.guardians[2]):
+            partials = [{"scope": sc["scope"], "scope_id": sc["scope_id"], "partial": partial_decrypt(
+                g, EncryptedTally.from_dict(sc["encrypted"]), published=server.election.params).to_dict()}
+                for sc in scopes]
+            r = api(server, "POST", f"/elections/{eid}/guardians/{g.index}/partial-decryption",
+                    f"guardian{g.index}", json={"partials": partials})
+            assert r.status_code == 201, r.text
+        with page.expect_navigation():  # the same URL: wait for it, not for the failed page's state
+            page.click("#job-resume")
+        assert wait_done(page) == "succeeded"
+        assert page.inner_text("#job-state") == "finished"
+        assert api(server, "GET", f"/elections/{eid}").json()["phase"] == "decrypted"
+        page.goto(home)
+        assert page.query_selector("#jobs tr[data-kind=decrypt][data-state=succeeded]") is not None
         for lang in ("kk", "ru"):
             page.goto(f"{server.url}/console/cec/{eid}?lang={lang}")
             axe_check(page)
