@@ -8,6 +8,7 @@ own helpers; the server's board clock is on election day so that casts are insid
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ from saylau.store.accounts import create_user
 
 from .conftest import ThreadedServer
 
-__all__ = ["BoothServer", "booth_manifest", "booth_server"]
+__all__ = ["BoothServer", "booth_manifest", "booth_server", "running_booth_server"]
 
 
 def booth_manifest() -> dict[str, Any]:
@@ -76,9 +77,9 @@ class BoothServer:
         return list(r.json())
 
 
-@pytest.fixture
-def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
-    """uvicorn in a thread on the test's database, election day's clock, the election open."""
+@contextmanager
+def running_booth_server(database: Any, tmp_path: Path, open_it: bool = True) -> Iterator[BoothServer]:
+    """uvicorn in a thread on ``database``, election day's clock, the election set up (and opened)."""
 
     settings = Settings(
         database_url=database.url,
@@ -104,9 +105,16 @@ def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
     url = f"http://127.0.0.1:{port}"
     http = httpx.Client(base_url=url, timeout=60)
     try:
-        election = setup_election(http, manifest_doc=booth_manifest())  # type: ignore[arg-type]
+        election = setup_election(http, manifest_doc=booth_manifest(), open_it=open_it)  # type: ignore[arg-type]
         yield BoothServer(url, http, election, state)
     finally:
         http.close()
         live.stop()
         state.engine.dispose()
+
+
+@pytest.fixture
+def booth_server(database: Any, tmp_path: Path) -> Iterator[BoothServer]:
+    """uvicorn in a thread on the test's database, election day's clock, the election open."""
+    with running_booth_server(database, tmp_path) as server:
+        yield server

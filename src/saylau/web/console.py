@@ -95,6 +95,8 @@ def home_for(role: str, election_id: str | None, station_id: str | None) -> str:
     """The console a signed-in staff member starts on."""
     if role == "station" and election_id and station_id:
         return f"/elections/{quote(election_id)}/stations/{quote(station_id)}/console"
+    if role == "cec":
+        return "/console/cec"
     return "/console"
 
 
