@@ -41,7 +41,7 @@ from saylau.store.models import Station
 from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
 from saylau.web.pages import PHASES
-from saylau.web.pollster_csv import CsvRefused, parse_design, parse_interviews
+from saylau.web.pollster_csv import MAX_BYTES, CsvRefused, parse_design, parse_interviews
 from saylau.web.public_board import _zone
 from saylau.web.public_results import text
 from saylau.web.rendering import Page
@@ -129,19 +129,24 @@ async def _form_post(
     form = await request.form()
     got = await _session(request, state, election_id)
     if isinstance(got, Response):
+        await form.close()
         return got
     try:
         check_csrf(request, got, form)
     except AccessDenied as exc:
+        await form.close()
         return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
     return got, form
 
 
 async def _file(form: FormData, field: str) -> bytes:
     upload = form.get(field)
-    if not isinstance(upload, UploadFile):
-        raise CsvRefused([f"field '{field}': no file was chosen"], 0)
-    return await upload.read()
+    try:
+        if not isinstance(upload, UploadFile):
+            raise CsvRefused([f"field '{field}': no file was chosen"], 0)
+        return await upload.read(MAX_BYTES + 1)
+    finally:
+        await form.close()
 
 
 @router.post("/elections/{election_id}/pollster/design")

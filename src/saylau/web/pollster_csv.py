@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 from saylau.api.routes_polls import REFUSED
 
-__all__ = ["MAX_ERRORS", "CsvRefused", "parse_design", "parse_interviews"]
+__all__ = ["MAX_BYTES", "MAX_ERRORS", "CsvRefused", "parse_design", "parse_interviews"]
 
 MAX_ERRORS = 20
 MAX_BYTES = 20 * 1024 * 1024
