@@ -36,7 +36,10 @@ __all__ = ["booth_server"]
 
 SAYLAU = Path(sys.executable).parent / "saylau"
 # voters of st-1 (even) and st-2 (odd) and how they vote
-BALLOTS = {"st-1": [(0, "tokayev"), (2, "tokayev"), (4, "abden")], "st-2": [(1, "tokayev"), (3, "against_all")]}
+BALLOTS = {
+    "st-1": [(0, "tokayev"), (2, "tokayev"), (4, "abden")],
+    "st-2": [(1, "tokayev"), (3, "against_all")],
+}
 
 
 def observer_url(server: BoothServer, lang: str = "en") -> str:
@@ -53,32 +56,64 @@ def run_election(server: BoothServer) -> None:
     for station, ballots in BALLOTS.items():
         device = VotingDevice(el.params, f"{station}-d1", station)
         for voter, choice in ballots:
-            r = c.post(f"{P}/elections/{el.id}/stations/{station}/checkin", json={"iin": VOTERS[voter]},
-                       headers=el.h[f"station{station[-1]}"])
+            r = c.post(
+                f"{P}/elections/{el.id}/stations/{station}/checkin",
+                json={"iin": VOTERS[voter]},
+                headers=el.h[f"station{station[-1]}"],
+            )
             assert r.status_code == 201, r.text
             pending = device.encrypt({"president": [choice]}, "main")
             device.cast(pending)
-            r = c.post(f"{P}/elections/{el.id}/ballots",
-                       json={"ballot": pending.ballot.to_dict(), "device_id": device.device_id},
-                       headers={"Authorization": f"Bearer {r.json()['credential']}"})
+            r = c.post(
+                f"{P}/elections/{el.id}/ballots",
+                json={"ballot": pending.ballot.to_dict(), "device_id": device.device_id},
+                headers={"Authorization": f"Bearer {r.json()['credential']}"},
+            )
             assert r.status_code == 201, r.text
     assert c.post(f"{P}/elections/{el.id}/close", headers=cec).status_code == 200
     for station, ballots in BALLOTS.items():
         key = Ed25519PrivateKey.generate()
-        r = c.post(f"{P}/elections/{el.id}/stations/{station}/key",
-                   json={"public_key": public_key_hex(key.public_key())}, headers=cec)
+        r = c.post(
+            f"{P}/elections/{el.id}/stations/{station}/key",
+            json={"public_key": public_key_hex(key.public_key())},
+            headers=cec,
+        )
         assert r.status_code == 200, r.text
-        votes = {o: 0 for o in ("abden", "auesbayev", "dairabayev", "kazhyken", "tokayev", "tursynbekova",
-                                "against_all")}
+        votes = {
+            o: 0
+            for o in (
+                "abden",
+                "auesbayev",
+                "dairabayev",
+                "kazhyken",
+                "tokayev",
+                "tursynbekova",
+                "against_all",
+            )
+        }
         for _, choice in ballots:
             votes[choice] += 1
         n = len(ballots)
-        figures = ProtocolFigures(station=station, registered=5, ballots_received=10, ballots_issued=n,
-                                  ballots_unused=10 - n, ballots_spoiled=0, ballots_in_boxes=n, valid=n,
-                                  invalid=0, votes=votes)
-        signed = sign_protocol(figures, key, election_id=el.id, signed_at=datetime(2022, 11, 20, 15, tzinfo=UTC))
-        r = c.post(f"{P}/elections/{el.id}/stations/{station}/protocols", json=signed.model_dump(mode="json"),
-                   headers=el.h[f"station{station[-1]}"])
+        figures = ProtocolFigures(
+            station=station,
+            registered=5,
+            ballots_received=10,
+            ballots_issued=n,
+            ballots_unused=10 - n,
+            ballots_spoiled=0,
+            ballots_in_boxes=n,
+            valid=n,
+            invalid=0,
+            votes=votes,
+        )
+        signed = sign_protocol(
+            figures, key, election_id=el.id, signed_at=datetime(2022, 11, 20, 15, tzinfo=UTC)
+        )
+        r = c.post(
+            f"{P}/elections/{el.id}/stations/{station}/protocols",
+            json=signed.model_dump(mode="json"),
+            headers=el.h[f"station{station[-1]}"],
+        )
         assert r.status_code == 201, r.text
     tally_and_share(c, el, el.guardians[:2])  # type: ignore[arg-type]
     job = c.post(f"{P}/elections/{el.id}/decrypt", headers=cec).json()
@@ -131,13 +166,28 @@ def test_observer_checks_the_record_the_verification_and_the_forensics(
     assert verify[:3] == ["saylau", "verify", "record"] and api_hash in verify
     board_key = server.http.get(f"{P}/elections/{server.eid}/board").text.splitlines()[0]
     assert page.inner_text("#board-key").strip() in board_key
-    done = subprocess.run([str(SAYLAU), *verify[1:], "--quiet"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [str(SAYLAU), *verify[1:], "--quiet"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     # a wrong expected hash makes the same command fail: the check can fail
     wrong = [("0" * 64 if a == api_hash else a) for a in verify[1:]]
-    assert subprocess.run([str(SAYLAU), *wrong, "--quiet"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, check=False).returncode != 0
+    assert (
+        subprocess.run(
+            [str(SAYLAU), *wrong, "--quiet"],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        ).returncode
+        != 0
+    )
 
     # the forensic report: the suite's own results on the protocols (same seed), plots that load
     wait_for(page, observer_url(server), "#forensics-state[data-state=done]")
@@ -159,7 +209,9 @@ def test_observer_checks_the_record_the_verification_and_the_forensics(
     assert images.count() >= 1
     for i in range(images.count()):
         images.nth(i).scroll_into_view_if_needed()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=images.nth(i).element_handle()
+        )
         src = images.nth(i).get_attribute("src")
         assert page.request.get(server.url + src).headers["content-type"] == "image/png"
     assert page.request.get(f"{server.url}/elections/{server.eid}/observer/forensics/x/y.png").status == 404

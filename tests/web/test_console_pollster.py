@@ -23,7 +23,11 @@ __all__ = ["booth_server"]
 
 DESIGN = "station_id,stratum,pi\nst-1,all,0.5\nst-2,all,0.5\n"
 BAD = "station_id,answer\nst-1,tokayev\nst-2,nobody\nst-9,abden\nst-1,refused\n"
-GOOD = "station_id,answer\n" + "st-1,tokayev\n" * 3 + "st-1,abden\nst-2,tokayev\nst-2,against_all\nst-2,refused\n"
+GOOD = (
+    "station_id,answer\n"
+    + "st-1,tokayev\n" * 3
+    + "st-1,abden\nst-2,tokayev\nst-2,against_all\nst-2,refused\n"
+)
 
 
 def pollster_url(server: BoothServer, lang: str = "en") -> str:
@@ -42,8 +46,11 @@ def check_in_voters(server: BoothServer) -> None:
     """Voters at both stations (the estimate weighs each station by its voters so far)."""
     el = server.election
     for voter, station in ((0, "st-1"), (2, "st-1"), (1, "st-2")):
-        r = server.http.post(f"{P}/elections/{el.id}/stations/{station}/checkin", json={"iin": VOTERS[voter]},
-                             headers=el.h[f"station{station[-1]}"])
+        r = server.http.post(
+            f"{P}/elections/{el.id}/stations/{station}/checkin",
+            json={"iin": VOTERS[voter]},
+            headers=el.h[f"station{station[-1]}"],
+        )
         assert r.status_code == 201, r.text
 
 
@@ -88,15 +95,21 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     tokayev = own["estimate"]["estimates"]["tokayev"]
     row = page.locator('#estimate-table tr[data-option="tokayev"]')
     assert row.locator(".share").inner_text() == f"{100 * tokayev['share']:.1f}%"
-    assert f"{100 * tokayev['low']:.1f}%" in row.inner_text() and f"{100 * tokayev['high']:.1f}%" in row.inner_text()
+    assert (
+        f"{100 * tokayev['low']:.1f}%" in row.inner_text()
+        and f"{100 * tokayev['high']:.1f}%" in row.inner_text()
+    )
     public = server.http.get(f"{P}/elections/{el.id}/exit-polls/estimate", params={"pollster": "pollster"})
     assert public.status_code == 403 and "embargoed" in public.json()["detail"]
     assert "embargoed" in page.inner_text("#public-state")
     screenshot(page, "console-pollster")
 
     # another pollster sees nothing of it
-    r = server.http.post(f"{P}/users", json={"username": "pollster2", "password": PASSWORD, "role": "pollster",
-                                              "election_id": el.id}, headers=el.h["cec"])
+    r = server.http.post(
+        f"{P}/users",
+        json={"username": "pollster2", "password": PASSWORD, "role": "pollster", "election_id": el.id},
+        headers=el.h["cec"],
+    )
     assert r.status_code == 201, r.text
     other = browser.new_context()
     try:
@@ -115,17 +128,27 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     page.wait_for_selector("#entry-result[role=status]")
     assert page.inner_text("#interview-count") == "8"
     # the same form sent twice (a reload re-posting it) stores its interview once
-    form = {"csrf": page.get_attribute("form[action$='/interview'] input[name=csrf]", "value"),
-            "idempotency": page.get_attribute("form[action$='/interview'] input[name=idempotency]", "value"),
-            "station_id": "st-1", "answer": "refused"}
+    form = {
+        "csrf": page.get_attribute("form[action$='/interview'] input[name=csrf]", "value"),
+        "idempotency": page.get_attribute("form[action$='/interview'] input[name=idempotency]", "value"),
+        "station_id": "st-1",
+        "answer": "refused",
+    }
     for _ in range(2):
-        assert page.request.post(f"{server.url}/elections/{el.id}/pollster/interview", form=form).status == 201
-    assert server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["pollster"]).json()[
-        "interviews"] == 9
+        assert (
+            page.request.post(f"{server.url}/elections/{el.id}/pollster/interview", form=form).status == 201
+        )
+    assert (
+        server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["pollster"]).json()[
+            "interviews"
+        ]
+        == 9
+    )
 
     # no CSRF token: refused, nothing stored; an observer gets the 403 page
-    r2 = page.request.post(f"{server.url}/elections/{el.id}/pollster/interview",
-                           form={"station_id": "st-1", "answer": "abden"})
+    r2 = page.request.post(
+        f"{server.url}/elections/{el.id}/pollster/interview", form={"station_id": "st-1", "answer": "abden"}
+    )
     assert r2.status == 403 and "security token (csrf)" in r2.text()
 
     # the CEC closes voting; the embargo (the last zone's close, long past on the real clock) lifts
@@ -137,11 +160,15 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     own = server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["pollster"]).json()
     assert public.json() == own["estimate"]
     assert "public API gives this estimate" in page.inner_text("#public-state")
-    assert server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["observer"]).status_code == 403
+    assert (
+        server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["observer"]).status_code == 403
+    )
 
     page.click(".signed-in button")
     sign_in(page, pollster_url(server), "observer")
-    assert page.inner_text("h1") == "Not allowed" and "role 'observer' may not do this" in page.inner_text("main")
+    assert page.inner_text("h1") == "Not allowed" and "role 'observer' may not do this" in page.inner_text(
+        "main"
+    )
     assert page.goto(pollster_url(server)).status == 403
 
 

@@ -222,7 +222,7 @@ async def console_check_in(election_id: str, station_id: str, request: Request, 
     session, form = got
     voter = str(form.get("voter", "")).strip()
     try:
-        body = CheckInIn(iin=voter)
+        body = CheckInIn.model_validate({"voter_id": voter})
         reply = await run_in_threadpool(check_in, election_id, station_id, body, state, session.caller, None)
     except REFUSALS as exc:
         return await run_in_threadpool(
