@@ -64,6 +64,28 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     assert page.url.startswith(f"{server.url}/elections/{server.eid}/pollster")
     assert page.locator("#design-none").count() == 1
 
+    # a drawn sample: downloaded, repeatable by its seed, never stored by itself
+    page.fill("#s-n", "2")
+    page.fill("#s-seed", "7")
+    with page.expect_download() as download:
+        page.click("#draw-submit")
+    drawn = Path(download.value.path()).read_text()
+    assert download.value.suggested_filename == "design-2-seed-7.csv"
+    lines = drawn.splitlines()
+    assert lines[0] == "station_id,stratum,pi" and sorted(x.split(",")[0] for x in lines[1:]) == [
+        "st-1",
+        "st-2",
+    ]
+    assert all(0 < float(x.split(",")[2]) <= 1 for x in lines[1:])
+    again = page.request.get(f"{server.url}/elections/{el.id}/pollster/design.csv?n=2&seed=7")
+    assert again.text() == drawn
+    too_many = page.request.get(f"{server.url}/elections/{el.id}/pollster/design.csv?n=3")
+    assert too_many.status == 422 and "between 1 and 2 can be drawn" in too_many.text()
+    assert (
+        server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["pollster"]).json()["design"]
+        is None
+    )
+
     # interviews before the design: refused, nothing stored
     upload(page, tmp_path, "#i-file", "#upload-submit", GOOD, "early.csv")
     assert "upload the sample design first" in page.inner_text("#upload-result")

@@ -13,11 +13,14 @@ idempotency key, so a form sent twice (a reload) stores its interviews once.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import secrets
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
@@ -37,6 +40,7 @@ from saylau.api.routes_polls import (
 )
 from saylau.api.state import AppState
 from saylau.errors import AccessDenied
+from saylau.polls.design import SamplingFrame, stratified_pps
 from saylau.store.models import Station
 from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
@@ -147,6 +151,55 @@ async def _file(form: FormData, field: str) -> bytes:
         return await upload.read(MAX_BYTES + 1)
     finally:
         await form.close()
+
+
+@router.get("/elections/{election_id}/pollster/design.csv")
+async def pollster_draw(election_id: str, request: Request, state: StateDep) -> Response:
+    """A stratified PPS sample of ``n`` stations (``saylau.polls.design.stratified_pps``) as a design CSV.
+
+    Strata are the regions, sizes the stations' registered voters (stations with none cannot be drawn);
+    ``seed`` makes the draw repeatable (a random one when absent, written into the file's name). Nothing
+    is stored: the pollster reviews the file and uploads it.
+    """
+    got = await _session(request, state, election_id)
+    if isinstance(got, Response):
+        return got
+    try:
+        n = int(request.query_params.get("n", ""))
+        raw_seed = request.query_params.get("seed", "").strip()
+        seed = int(raw_seed) if raw_seed else secrets.randbelow(10**9)
+    except ValueError:
+        return await run_in_threadpool(_render, request, state, election_id, got, 400,
+                                       design_error="field 'n' and 'seed': whole numbers")
+    try:
+        body = await run_in_threadpool(_draw, state, election_id, n, seed)
+    except REFUSALS as exc:
+        return await run_in_threadpool(_render, request, state, election_id, got, _status(exc),
+                                       design_error=error_message(exc))
+    return Response(body, media_type="text/csv; charset=utf-8", headers={
+        "Cache-Control": "no-store",
+        "Content-Disposition": f'attachment; filename="design-{n}-seed-{seed}.csv"'})
+
+
+def _draw(state: AppState, election_id: str, n: int, seed: int) -> str:
+    with state.reading() as s:
+        get_election(s, election_id)
+        rows = s.execute(select(Station.id, Station.region, Station.registered)
+                         .where(Station.election_id == election_id, Station.registered > 0)
+                         .order_by(Station.id)).all()
+    if not rows:
+        raise ValueError("sample: no station has registered voters yet (the roll is not imported)")
+    if not 1 <= n <= len(rows):
+        raise ValueError(f"field 'n': {n} stations asked, between 1 and {len(rows)} can be drawn")
+    frame = SamplingFrame.build([r[0] for r in rows], [r[1] for r in rows], [float(r[2]) for r in rows])
+    design = stratified_pps(frame, n, np.random.default_rng(seed))
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(["station_id", "stratum", "pi"])
+    for station, stratum, pi in zip(design.stations.tolist(), design.strata.tolist(), design.pi.tolist(),
+                                    strict=True):
+        w.writerow([station, stratum, repr(min(float(pi), 1.0))])
+    return out.getvalue()
 
 
 @router.post("/elections/{election_id}/pollster/design")
