@@ -50,18 +50,20 @@ _HASH_LOCK = threading.Lock()
 def record_hash(state: AppState, election_id: str) -> str | None:
     """The record hash of a decrypted election, else ``None``.
 
-    Written once per election and process: a decrypted election's board ends with its final checkpoint
-    and nothing more can be appended, so its record no longer changes.
+    Written once per election, board head and process: a decrypted election's board ends with its final
+    checkpoint and nothing more can be appended, so its record no longer changes.
     """
     with state.reading() as session:
         if get_election(session, election_id).phase != "decrypted":
             return None
+        head = state.board(session, election_id).store.head()
+    key = (election_id, None if head is None else head.entry_hash)  # and were it to change, recomputed
     with _HASH_LOCK:
-        hashes: dict[str, str] = vars(state).setdefault("_observer_record_hashes", {})
-        if election_id not in hashes:
+        hashes: dict[tuple[str, str | None], str] = vars(state).setdefault("_observer_record_hashes", {})
+        if key not in hashes:
             with tempfile.TemporaryDirectory(prefix="saylau-observer-") as tmp:
-                hashes[election_id] = write_server_record(state, election_id, Path(tmp) / "record").hex()
-        return hashes[election_id]
+                hashes[key] = write_server_record(state, election_id, Path(tmp) / "record").hex()
+        return hashes[key]
 
 
 def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
