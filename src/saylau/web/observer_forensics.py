@@ -14,10 +14,12 @@ process (a restart recomputes them).
 
 from __future__ import annotations
 
+import atexit
 import csv
 import hashlib
 import io
 import logging
+import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -72,7 +74,13 @@ class Inputs:
 
 
 _LOCK = threading.Lock()
-_ROOT = Path(tempfile.mkdtemp(prefix="saylau-forensics-"))
+
+
+def _scratch() -> Path:
+    """A temporary directory for one server's reports, removed when the process exits."""
+    path = Path(tempfile.mkdtemp(prefix="saylau-forensics-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 @dataclass
@@ -81,7 +89,7 @@ class _Reports:
 
     by_input: dict[tuple[str, str], ForensicReport] = field(default_factory=dict)
     latest: dict[str, ForensicReport] = field(default_factory=dict)
-    root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="server-", dir=_ROOT)))
+    root: Path = field(default_factory=_scratch)
 
 
 def _reports(state: AppState) -> _Reports:
