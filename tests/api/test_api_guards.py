@@ -132,6 +132,7 @@ CALLS: dict[str, tuple[str, str, str]] = {
         "/elections/{election_id}/exit-polls/estimate",
         f"/elections/{E}/exit-polls/estimate",
     ),
+    "own_exit_poll": ("GET", "/elections/{election_id}/exit-polls/own", f"/elections/{E}/exit-polls/own"),
     "get_job": ("GET", "/jobs/{job_id}", "/jobs/x"),
     "resume_job": ("POST", "/jobs/{job_id}/resume", "/jobs/x/resume"),
     "publish_audit_manifest": (

@@ -63,6 +63,7 @@ ENDPOINT_ROLES: dict[str, frozenset[str]] = {
     "upload_design": frozenset({"pollster"}),
     "upload_interviews": frozenset({"pollster"}),
     "exit_poll_estimate": _ANY,
+    "own_exit_poll": frozenset({"pollster"}),
     "get_job": frozenset({"cec", "observer", "guardian", "station", "pollster"}),
     "resume_job": frozenset({"cec"}),
     "publish_audit_manifest": frozenset({"cec"}), "start_audit": frozenset({"cec"}), "enter_audit_tallies": frozenset({"cec"}), "enter_audit_full_count": frozenset({"cec"}), "get_audit": _ANY,  # noqa: E501

@@ -28,8 +28,9 @@ from saylau.api.schemas_results import (
     DesignOut,
     EstimateOut,
     InterviewsStoredOut,
+    OwnExitPollOut,
 )
-from saylau.errors import EmbargoError
+from saylau.errors import EmbargoError, PollError
 from saylau.polls.design import SampleDesign, SamplingFrame
 from saylau.polls.embargo import Embargo
 from saylau.polls.estimate import REFUSAL, InterviewData, estimate
@@ -184,40 +185,25 @@ def upload_interviews(
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
 
 
-@router.get(
-    "/elections/{election_id}/exit-polls/estimate", tags=["exit polls"],
-    response_model=EstimateOut,
-    responses=refusals("exit_poll_estimate", 403, 404),
-)
-def exit_poll_estimate(
-    election_id: str,
-    state: StateDep,
-    _: Annotated[TokenInfo, Depends(require("exit_poll_estimate"))],
-    pollster: str,
-) -> dict[str, Any]:
-    """A pollster's shares with design-based 95 % intervals, once the embargo is lifted."""
-    with state.reading() as session:
-        e = get_election(session, election_id)
-        what = f"exit poll of {pollster} in election {election_id}"
-        if e.phase in ("setup", "open"):
-            raise EmbargoError(f"{what}: embargoed until the CEC closes voting")
-        embargo_for(e).check(what)
-        design = session.get(ExitPollDesign, (election_id, pollster))
-        if design is None:
-            raise NotFound(f"{what}: no sample design")
-        rows = session.execute(
-            select(ExitPollInterview.station_id, ExitPollInterview.answer).where(
-                ExitPollInterview.election_id == election_id, ExitPollInterview.pollster == pollster
-            )
-        ).all()
-        voters = dict(
-            session.execute(
-                select(CheckIn.station_id, func.count())
-                .where(CheckIn.election_id == election_id)
-                .group_by(CheckIn.station_id)
-            ).all()
+def _estimate(session: Session, e: Election, pollster: str, what: str) -> dict[str, Any]:
+    """A pollster's shares with design-based 95 % intervals (no embargo check: the callers decide)."""
+    election_id = e.id
+    design = session.get(ExitPollDesign, (election_id, pollster))
+    if design is None:
+        raise NotFound(f"{what}: no sample design")
+    rows = session.execute(
+        select(ExitPollInterview.station_id, ExitPollInterview.answer).where(
+            ExitPollInterview.election_id == election_id, ExitPollInterview.pollster == pollster
         )
-        options = [s["selection_id"] for c in e.manifest["contests"] for s in c["selections"]]
+    ).all()
+    voters = dict(
+        session.execute(
+            select(CheckIn.station_id, func.count())
+            .where(CheckIn.election_id == election_id)
+            .group_by(CheckIn.station_id)
+        ).all()
+    )
+    options = [s["selection_id"] for c in e.manifest["contests"] for s in c["selections"]]
     if not rows:
         raise NotFound(f"{what}: no interviews")
     index = {o: i for i, o in enumerate(options)}
@@ -237,3 +223,77 @@ def exit_poll_estimate(
             for s in est.shares
         },
     }
+
+
+def embargo_lifted(e: Election) -> bool:
+    """Whether estimates of this election may be published: voting closed and every zone's polls shut."""
+    if e.phase in ("setup", "open"):
+        return False
+    try:
+        embargo_for(e).check("exit poll")
+    except EmbargoError:
+        return False
+    return True
+
+
+@router.get(
+    "/elections/{election_id}/exit-polls/estimate", tags=["exit polls"],
+    response_model=EstimateOut,
+    responses=refusals("exit_poll_estimate", 403, 404),
+)
+def exit_poll_estimate(
+    election_id: str,
+    state: StateDep,
+    _: Annotated[TokenInfo, Depends(require("exit_poll_estimate"))],
+    pollster: str,
+) -> dict[str, Any]:
+    """A pollster's shares with design-based 95 % intervals, once the embargo is lifted."""
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        what = f"exit poll of {pollster} in election {election_id}"
+        if e.phase in ("setup", "open"):
+            raise EmbargoError(f"{what}: embargoed until the CEC closes voting")
+        embargo_for(e).check(what)
+        return _estimate(session, e, pollster, what)
+
+
+@router.get(
+    "/elections/{election_id}/exit-polls/own", tags=["exit polls"],
+    response_model=OwnExitPollOut,
+    responses=refusals("own_exit_poll", 403, 404),
+)
+def own_exit_poll(
+    election_id: str,
+    state: StateDep,
+    caller: Annotated[TokenInfo, Depends(require("own_exit_poll"))],
+) -> dict[str, Any]:
+    """The calling pollster's own sample design, interview count and estimate, embargo or not.
+
+    A pollster holds its interviews anyway; the embargo is on publishing them. ``embargoed`` says whether
+    ``GET /exit-polls/estimate`` still refuses this estimate to everyone else. ``estimate`` is ``null``
+    (with ``estimate_error``) while there is no design or no interview, or the data allow no estimate.
+    """
+    pollster = caller.username or "pollster"
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        what = f"exit poll of {pollster} in election {election_id}"
+        design = session.get(ExitPollDesign, (election_id, pollster))
+        interviews = session.scalar(
+            select(func.count()).where(
+                ExitPollInterview.election_id == election_id, ExitPollInterview.pollster == pollster
+            )
+        ) or 0
+        out: dict[str, Any] = {
+            "pollster": pollster,
+            "design": None if design is None else design.body,
+            "interviews": int(interviews),
+            "embargoed": not embargo_lifted(e),
+            "embargo_until": embargo_for(e).last_close.isoformat(),
+            "estimate": None,
+            "estimate_error": None,
+        }
+        try:
+            out["estimate"] = _estimate(session, e, pollster, what)
+        except (NotFound, PollError, ValueError, ArithmeticError) as exc:
+            out["estimate_error"] = str(exc)
+        return out

@@ -139,6 +139,18 @@ class EstimateOut(BaseModel):
     estimates: dict[str, ShareEstimateOut]
 
 
+class OwnExitPollOut(BaseModel):
+    """The calling pollster's own design, interview count and estimate, under the embargo or not."""
+
+    pollster: str
+    design: dict[str, Any] | None
+    interviews: int
+    embargoed: bool
+    embargo_until: str
+    estimate: EstimateOut | None
+    estimate_error: str | None
+
+
 # --- the risk-limiting audit ------------------------------------------------------------------------------
 
 

@@ -11,6 +11,8 @@ from saylau.web.booth import router as booth_router
 from saylau.web.console import router as console_router
 from saylau.web.console_cec import router as cec_console_router
 from saylau.web.console_cec_applications import router as cec_applications_router
+from saylau.web.console_observer import router as observer_console_router
+from saylau.web.console_pollster import router as pollster_console_router
 from saylau.web.console_station import router as station_console_router
 from saylau.web.page_cache import PageFastPath, capture, page_cache
 from saylau.web.pages import router
@@ -30,6 +32,8 @@ def install(app: FastAPI) -> None:
     app.include_router(station_console_router)
     app.include_router(cec_console_router)
     app.include_router(cec_applications_router)
+    app.include_router(observer_console_router)
+    app.include_router(pollster_console_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
 

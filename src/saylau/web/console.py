@@ -43,6 +43,9 @@ __all__ = ["console_page", "error_message", "forbidden", "home_for", "router", "
 
 router = APIRouter(include_in_schema=False)
 
+CONSOLE_PATHS = {"observer": "observer", "pollster": "pollster"}
+"""Role → the path of its console under ``/elections/{id}/`` (a station's is under its station)."""
+
 REFUSALS = (SaylauError, NotFound, ValueError, IdempotencyConflict)
 """What an API function raises for a request it refuses (the API's error handlers map the same)."""
 
@@ -97,6 +100,8 @@ def home_for(role: str, election_id: str | None, station_id: str | None) -> str:
         return f"/elections/{quote(election_id)}/stations/{quote(station_id)}/console"
     if role == "cec":
         return "/console/cec"
+    if role in CONSOLE_PATHS and election_id:
+        return f"/elections/{quote(election_id)}/{CONSOLE_PATHS[role]}"
     return "/console"
 
 
