@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import secrets
 from datetime import datetime
 from typing import Any
@@ -66,10 +67,17 @@ def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
 
 
 def _estimate_rows(page: Page, est: dict[str, Any], names: dict[str, str]) -> list[dict[str, str]]:
+    """Rows of the estimate table; a figure the sample leaves undefined (``None``, e.g. 0/0) shows "–"."""
+
+    def pct(x: float | None, digits: int = 1) -> str:
+        return "–" if x is None or math.isnan(x) else page.percent(x, digits)
+
+    def deff(x: float | None) -> str:
+        return "–" if x is None or math.isnan(x) else page.number(round(x, 2))
+
     return [
-        {"id": o, "name": names.get(o, o), "share": page.percent(v["share"]), "low": page.percent(v["low"]),
-         "high": page.percent(v["high"]), "se": page.percent(v["se"], 2),
-         "deff": page.number(round(v["deff"], 2)) if v["deff"] == v["deff"] else "–"}
+        {"id": o, "name": names.get(o, o), "share": pct(v["share"]), "low": pct(v["low"]),
+         "high": pct(v["high"]), "se": pct(v["se"], 2), "deff": deff(v["deff"])}
         for o, v in est["estimates"].items()
     ]
 
