@@ -40,7 +40,7 @@ def _soak(database: Any, tmp_path: Path, kills: int, **options: Any) -> SoakRepo
 
 def test_sigkill_while_casting_loses_and_duplicates_nothing(database: Any, tmp_path: Path) -> None:
     kills = 3
-    # enough voters, and kills soon enough, that casting is still going on at the first kill on a quiet machine
+    # enough voters, and kills soon enough, that casting goes on past the first kill on a quiet machine
     report = _soak(database, tmp_path, kills, seed=7, voters=480, up_seconds=(0.2, 0.6))
     _assert_safe(report, kills)
 
