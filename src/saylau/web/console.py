@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from saylau.api.auth import StateDep, _public
+from saylau.api.common import get_election
 from saylau.api.errors import NotFound, clip, status_for
 from saylau.api.routes_admin import LoginIn, login
 from saylau.errors import AccessDenied, SaylauError
@@ -39,7 +40,17 @@ from saylau.web.console_session import (
 )
 from saylau.web.rendering import Page
 
-__all__ = ["console_page", "error_message", "forbidden", "home_for", "router", "staff_languages", "to_login"]
+__all__ = [
+    "console_page",
+    "election_languages",
+    "election_staff",
+    "error_message",
+    "forbidden",
+    "home_for",
+    "router",
+    "staff_languages",
+    "to_login",
+]
 
 router = APIRouter(include_in_schema=False)
 
@@ -66,6 +77,27 @@ def staff_languages(request: Request, state: Any) -> tuple[str, ...]:
     for name in names:
         out += [lang for lang in name if lang not in out]
     return tuple(out) or ("en",)
+
+
+def election_languages(state: Any, election_id: str) -> tuple[str, ...]:
+    """An election's languages (those of its name); English for an election that does not exist."""
+    with state.reading() as session:
+        try:
+            return tuple(get_election(session, election_id).manifest["name"])
+        except REFUSALS:
+            return ("en",)
+
+
+async def election_staff(
+    request: Request, state: Any, election_id: str, endpoint: str, back_to: str
+) -> StaffSession | Response:
+    """The signed-in caller if its role may call ``endpoint``; else the answer: sign-in, or the 403 page."""
+    try:
+        return await staff(request, state, endpoint)
+    except NotSignedIn:
+        return to_login(request, back_to)
+    except AccessDenied as exc:
+        return await forbidden(request, state, Page(request, election_languages(state, election_id)), exc)
 
 
 def console_page(page: Page, template: str, status: int = 200, **context: Any) -> Response:

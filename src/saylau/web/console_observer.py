@@ -30,8 +30,15 @@ from saylau.api.routes_results import start_verification
 from saylau.api.state import AppState
 from saylau.errors import AccessDenied
 from saylau.web import observer_forensics as forensics
-from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
-from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
+from saylau.web.console import (
+    REFUSALS,
+    console_page,
+    election_languages,
+    election_staff,
+    error_message,
+    forbidden,
+)
+from saylau.web.console_session import StaffSession, check_csrf
 from saylau.web.pages import PHASES
 from saylau.web.public_board import _api, _verification, _verification_view, _zone
 from saylau.web.public_results import text
@@ -64,14 +71,6 @@ def record_hash(state: AppState, election_id: str) -> str | None:
             with tempfile.TemporaryDirectory(prefix="saylau-observer-") as tmp:
                 hashes[key] = write_server_record(state, election_id, Path(tmp) / "record").hex()
         return hashes[key]
-
-
-def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
-    with state.reading() as session:
-        try:
-            return tuple(get_election(session, election_id).manifest["name"])
-        except REFUSALS:
-            return ("en",)
 
 
 def _audit(state: AppState, election_id: str) -> dict[str, Any] | None:
@@ -116,7 +115,7 @@ def _forensics_view(page: Page, state: AppState, election_id: str) -> dict[str, 
 
 def _render(request: Request, state: AppState, election_id: str, session: StaffSession,
             status: int = 200, **outcome: Any) -> Response:
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, election_languages(state, election_id))
     with state.reading() as s:
         e = get_election(s, election_id)
         manifest, phase = e.manifest, e.phase
@@ -145,12 +144,7 @@ def _render(request: Request, state: AppState, election_id: str, session: StaffS
 
 
 async def _session(request: Request, state: AppState, election_id: str) -> StaffSession | Response:
-    try:
-        return await staff(request, state, ENDPOINT)
-    except NotSignedIn:
-        return to_login(request, f"/elections/{election_id}/observer")
-    except AccessDenied as exc:
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+    return await election_staff(request, state, election_id, ENDPOINT, f"/elections/{election_id}/observer")
 
 
 @router.get("/elections/{election_id}/observer")
@@ -175,7 +169,7 @@ async def observer_verify(election_id: str, request: Request, state: StateDep) -
     try:
         check_csrf(request, got, form)
     except AccessDenied as exc:
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, election_languages(state, election_id)), exc)
     try:
         job = await run_in_threadpool(start_verification, election_id, state, got.caller)
     except REFUSALS as exc:

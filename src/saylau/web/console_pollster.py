@@ -43,8 +43,15 @@ from saylau.api.state import AppState
 from saylau.errors import AccessDenied
 from saylau.polls.design import SamplingFrame, stratified_pps
 from saylau.store.models import Station
-from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
-from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
+from saylau.web.console import (
+    REFUSALS,
+    console_page,
+    election_languages,
+    election_staff,
+    error_message,
+    forbidden,
+)
+from saylau.web.console_session import StaffSession, check_csrf
 from saylau.web.pages import PHASES
 from saylau.web.pollster_csv import MAX_BYTES, CsvRefused, parse_design, parse_interviews
 from saylau.web.public_board import _zone
@@ -56,14 +63,6 @@ __all__ = ["router"]
 router = APIRouter(include_in_schema=False)
 
 ENDPOINT = "own_exit_poll"
-
-
-def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
-    with state.reading() as session:
-        try:
-            return tuple(get_election(session, election_id).manifest["name"])
-        except REFUSALS:
-            return ("en",)
 
 
 def _estimate_rows(page: Page, est: dict[str, Any], names: dict[str, str]) -> list[dict[str, str]]:
@@ -84,7 +83,7 @@ def _estimate_rows(page: Page, est: dict[str, Any], names: dict[str, str]) -> li
 
 def _render(request: Request, state: AppState, election_id: str, session: StaffSession,
             status: int = 200, **outcome: Any) -> Response:
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, election_languages(state, election_id))
     own = own_exit_poll(election_id, state, session.caller)
     with state.reading() as s:
         e = get_election(s, election_id)
@@ -115,12 +114,7 @@ def _render(request: Request, state: AppState, election_id: str, session: StaffS
 
 
 async def _session(request: Request, state: AppState, election_id: str) -> StaffSession | Response:
-    try:
-        return await staff(request, state, ENDPOINT)
-    except NotSignedIn:
-        return to_login(request, f"/elections/{election_id}/pollster")
-    except AccessDenied as exc:
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+    return await election_staff(request, state, election_id, ENDPOINT, f"/elections/{election_id}/pollster")
 
 
 @router.get("/elections/{election_id}/pollster")
@@ -147,7 +141,7 @@ async def _form_post(
         check_csrf(request, got, form)
     except AccessDenied as exc:
         await form.close()
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, election_languages(state, election_id)), exc)
     return got, form
 
 

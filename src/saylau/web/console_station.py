@@ -42,7 +42,14 @@ from saylau.errors import AccessDenied
 from saylau.store.models import ProtocolRow, Station, TurnoutRow
 from saylau.store.pollbook_store import station_facts
 from saylau.web.booth import _json_script
-from saylau.web.console import REFUSALS, console_page, error_message, forbidden, to_login
+from saylau.web.console import (
+    REFUSALS,
+    console_page,
+    election_languages,
+    error_message,
+    forbidden,
+    to_login,
+)
 from saylau.web.console_messages import relation_labels, script_messages
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
 from saylau.web.pages import PHASES
@@ -138,7 +145,7 @@ def _render(
     request: Request, state: AppState, election_id: str, station_id: str, session: StaffSession,
     status: int = 200, **outcome: Any,
 ) -> Response:
-    page = Page(request, _languages(state, election_id))
+    page = Page(request, election_languages(state, election_id))
     view = _view(state, election_id, station_id, page.lang)
     versions: list[SignedProtocol] = view["versions"]
     latest = versions[-1] if versions else None
@@ -175,14 +182,6 @@ async def _session(request: Request, state: AppState, election_id: str, station_
     return session
 
 
-def _languages(state: AppState, election_id: str) -> tuple[str, ...]:
-    with state.reading() as session:
-        try:
-            return tuple(get_election(session, election_id).manifest["name"])
-        except REFUSALS:
-            return ("en",)
-
-
 @router.get("/elections/{election_id}/stations/{station_id}/console")
 async def station_console(election_id: str, station_id: str, request: Request, state: StateDep) -> Response:
     """The commission's console for its station."""
@@ -191,7 +190,7 @@ async def station_console(election_id: str, station_id: str, request: Request, s
     except NotSignedIn:
         return to_login(request)
     except AccessDenied as exc:
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, election_languages(state, election_id)), exc)
     try:
         return await run_in_threadpool(_render, request, state, election_id, station_id, session)
     except REFUSALS as exc:
@@ -209,7 +208,7 @@ async def _form_post(
     except NotSignedIn:  # signed out (or expired) meanwhile: back to the console page, not to this POST
         return to_login(request, f"/elections/{quote(election_id)}/stations/{quote(station_id)}/console")
     except AccessDenied as exc:
-        return await forbidden(request, state, Page(request, _languages(state, election_id)), exc)
+        return await forbidden(request, state, Page(request, election_languages(state, election_id)), exc)
     return session, form
 
 
