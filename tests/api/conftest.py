@@ -105,27 +105,36 @@ class ElectionDayClock:
         return self.start + timedelta(milliseconds=next(self._ticks))
 
 
-@pytest.fixture
-def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
-    settings = Settings(
-        database_url=database.url,
-        db_schema=database.schema,
-        board_key_file=tmp_path / "board.pem",
-        revote_key_file=tmp_path / "revote.key",
-        checkpoint_every=4,
-        job_poll_seconds=0.05,
-        job_workers=1,
-        pool_size=4,
-        verify_processes=0,  # verification threads: no process start-up per test
-        argon2_time_cost=1,  # cheap password hashing, in tests only
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-    )
-    app = create_app(settings)
+def api_app(database: Any, tmp_path: Path, **overrides: Any) -> Any:
+    """The API tests' application on ``database``: cheap hashing, verification in threads, a CEC login.
+
+    ``overrides``: other ``Settings`` fields (e.g. tiny admission bounds for the overload tests).
+    """
+    fields: dict[str, Any] = {
+        "database_url": database.url,
+        "db_schema": database.schema,
+        "board_key_file": tmp_path / "board.pem",
+        "revote_key_file": tmp_path / "revote.key",
+        "checkpoint_every": 4,
+        "job_poll_seconds": 0.05,
+        "job_workers": 1,
+        "pool_size": 4,
+        "verify_processes": 0,  # verification threads: no process start-up per test
+        "argon2_time_cost": 1,  # cheap password hashing, in tests only
+        "argon2_memory_kib": 8,
+        "argon2_parallelism": 1,
+    }
+    app = create_app(Settings(**{**fields, **overrides}))
     state = app.state.saylau
     state.clock = ElectionDayClock()
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
+    return app
+
+
+@pytest.fixture
+def client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
+    app = api_app(database, tmp_path)
     with TestClient(app) as c:
         yield c
     app.state.saylau.engine.dispose()

@@ -19,12 +19,10 @@ from typing import Any
 import httpx
 import pytest
 
-from api.conftest import PASSWORD, STATIONS, ElectionDayClock, TestClient, register_devices, setup_election
+from api.conftest import STATIONS, TestClient, api_app, register_devices, setup_election
 from reliability.live_election import _extra_voters
-from saylau.api import Settings, create_app
 from saylau.api.overload import CastAdmission
 from saylau.board import read_jsonl
-from saylau.store.accounts import create_user
 from saylau.voting.device import VotingDevice
 
 P = "/api/v1"
@@ -35,27 +33,10 @@ PER_CLIENT = 3
 @pytest.fixture
 def tight_client(database: Any, tmp_path: Path) -> Iterator[TestClient]:
     """The API tests' application with tiny admission bounds."""
-    settings = Settings(
-        database_url=database.url,
-        db_schema=database.schema,
-        board_key_file=tmp_path / "board.pem",
-        revote_key_file=tmp_path / "revote.key",
-        checkpoint_every=4,
-        job_workers=0,
-        pool_size=4,
-        verify_processes=0,
-        argon2_time_cost=1,
-        argon2_memory_kib=8,
-        argon2_parallelism=1,
-        max_cast_requests=2,
-        max_verify_queue=3,
-        overload_retry_after=2,
+    app = api_app(
+        database, tmp_path, job_workers=0, max_cast_requests=2, max_verify_queue=3, overload_retry_after=2
     )
-    app = create_app(settings)
     state = app.state.saylau
-    state.clock = ElectionDayClock()
-    with state.transaction() as s:
-        create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
     with warnings.catch_warnings(), TestClient(app) as c:
         warnings.simplefilter("ignore")
         yield c
