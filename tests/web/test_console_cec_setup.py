@@ -310,7 +310,7 @@ def test_the_dashboard_shows_the_forensic_flags(database: Any, tmp_path: Path, p
         assert page.get_attribute("#flag-counts dd[data-flag=near_100_turnout]", "data-count") == "1"
         # the protocols the API lists are the ones flagged
         protocols = api(server, "GET", f"/elections/{eid}/protocols").json()
-        f1 = next(p for p in protocols if p["station_id"] == "st-1")["figures"]
+        f1 = next(p for p in protocols if p["station_id"] == "st-1")["protocol"]["figures"]
         assert f1["ballots_issued"] == f1["registered"] == len(st1) >= 100
         # the filter: only the flagged station, sorted and filtered by plain links and a GET form
         page.select_option("#f-flag", "any")
