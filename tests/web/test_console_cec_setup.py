@@ -297,7 +297,12 @@ def test_the_dashboard_shows_the_forensic_flags(database: Any, tmp_path: Path, p
             assert r.status_code == 201, r.text
 
         sign_in(page, f"{server.url}/console/cec/{eid}/stations?lang=en", "cec")
-        page.wait_for_selector("#flags-state[data-state=done]", timeout=60_000)  # the page reloads itself
+        for _ in range(120):  # the report is computed in the background: reload until it is there
+            if page.query_selector("#flags-state[data-state=done]") is not None:
+                break
+            page.wait_for_timeout(500)
+            page.reload()
+        assert page.get_attribute("#flags-state", "data-state") == "done"
         shown = {sid: row["flags"] for sid, row in dashboard_rows(page).items()}
         # st-1: 125 of 125 voted, all for the winner — 100 % turnout and share, both whole percentages
         assert shown["st-1"] == ("turnout of 99% or more; winner's share of 99% or more; turnout a whole "
