@@ -20,6 +20,7 @@ CALLS: dict[str, tuple[str, str, str]] = {
     "login": ("POST", "/auth/login", "/auth/login"),
     "me": ("GET", "/me", "/me"),
     "create_user": ("POST", "/users", "/users"),
+    "list_users": ("GET", "/users", "/users"),
     "create_election": ("POST", "/elections", "/elections"),
     "list_elections": ("GET", "/elections", "/elections"),
     "get_election": ("GET", "/elections/{election_id}", f"/elections/{E}"),
@@ -101,6 +102,7 @@ CALLS: dict[str, tuple[str, str, str]] = {
         "/elections/{election_id}/stations/{station_id}/key",
         f"/elections/{E}/stations/st-1/key",
     ),
+    "list_stations": ("GET", "/elections/{election_id}/stations", f"/elections/{E}/stations"),
     "submit_protocol": (
         "POST",
         "/elections/{election_id}/stations/{station_id}/protocols",

@@ -87,10 +87,8 @@ def _kz_manifest() -> tuple[dict[str, Any], tuple[str, ...]]:
     return sc.to_manifest(station_ids=first.values()).to_json_obj(), tuple(first)
 
 
-@pytest.fixture
-def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
-    """A uvicorn server in a thread of this process, on the test's database, with the elections defined."""
-
+def staff_app(database: Any, tmp_path: Path) -> Any:
+    """The browser tests' application on ``database``: cheap hashing, no job workers, a CEC login ``cec``."""
     settings = Settings(
         database_url=database.url, db_schema=database.schema,
         board_key_file=tmp_path / "board.pem", revote_key_file=tmp_path / "revote.key",
@@ -101,6 +99,14 @@ def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
     state = app.state.saylau
     with state.transaction() as s:
         create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
+    return app
+
+
+@pytest.fixture
+def live_server(database: Any, tmp_path: Path) -> Iterator[LiveServer]:
+    """A uvicorn server in a thread of this process, on the test's database, with the elections defined."""
+    app = staff_app(database, tmp_path)
+    state = app.state.saylau
     live = ThreadedServer(app)
     port = live.port
     url = f"http://127.0.0.1:{port}"

@@ -12,11 +12,10 @@ from typing import Any
 import httpx
 import pytest
 
-from saylau.api import API_PREFIX, Settings, create_app
+from saylau.api import API_PREFIX
 from saylau.election.scenario import load_scenario
-from saylau.store.accounts import create_user
 
-from .conftest import PASSWORD, ThreadedServer, axe_check
+from .conftest import PASSWORD, ThreadedServer, axe_check, staff_app
 from .public_site_seed import UPHELD, definition
 
 APPLICANTS = 3
@@ -28,15 +27,8 @@ def registration_server(
     database: Any, tmp_path: Path
 ) -> Iterator[tuple[str, str, dict[str, str], dict[str, date]]]:
     """A live server with kz-2022 defined (its candidacy rules) and its first applicants' applications."""
-    settings = Settings(
-        database_url=database.url, db_schema=database.schema, board_key_file=tmp_path / "board.pem",
-        revote_key_file=tmp_path / "revote.key", job_workers=0, pool_size=4, verify_processes=0,
-        argon2_time_cost=1, argon2_memory_kib=8, argon2_parallelism=1,
-    )
-    app = create_app(settings)
+    app = staff_app(database, tmp_path)
     state = app.state.saylau
-    with state.transaction() as s:
-        create_user(s, "cec", PASSWORD, "cec", hasher=state.hasher)
     live = ThreadedServer(app)
     sc = load_scenario("kz-2022")
     try:

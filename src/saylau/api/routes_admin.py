@@ -34,6 +34,7 @@ from saylau.api.schemas_admin import (
     PhaseChangeOut,
     SignatureCheckOut,
     UserOut,
+    UserView,
 )
 from saylau.api.state import AppState
 from saylau.crypto import DeviceChain
@@ -55,6 +56,7 @@ from saylau.store.models import (
     Election,
     SignatureCheckRow,
     Station,
+    User,
     Voter,
     utcnow,
 )
@@ -211,6 +213,21 @@ def create_user_endpoint(
         return 201, {"id": user.id, "username": user.username, "role": user.role}
 
     return idempotent(state, caller, idempotency_key, "/users", body.model_dump(), write)
+
+
+@router.get("/users", tags=["auth"], response_model=list[UserView], responses=refusals("list_users"))
+def list_users(
+    state: StateDep,
+    _: Annotated[TokenInfo, Depends(require("list_users"))],
+) -> list[dict[str, Any]]:
+    """Every login, oldest first, with its role and bindings (never a password or its hash)."""
+    with state.reading() as session:
+        return [
+            {"id": u.id, "username": u.username, "role": u.role, "election_id": u.election_id,
+             "station_id": u.station_id, "guardian_index": u.guardian_index,
+             "created_at": u.created_at.isoformat()}
+            for u in session.scalars(select(User).order_by(User.id))
+        ]
 
 
 def election_summary(e: Election) -> dict[str, Any]:

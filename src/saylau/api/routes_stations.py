@@ -49,6 +49,7 @@ from saylau.api.schemas_voting import (
     RollCountsOut,
     RollImportOut,
     StationKeyOut,
+    StationView,
     TransferOut,
     TurnoutOut,
     TurnoutStoredOut,
@@ -169,6 +170,22 @@ def list_turnout(
             select(TurnoutRow).where(TurnoutRow.election_id == election_id).order_by(TurnoutRow.at)
         )
         return [{"station_id": r.station_id, "at": r.at, "voted": r.voted} for r in rows]
+
+
+@router.get(
+    "/elections/{election_id}/stations", tags=["stations"],
+    response_model=list[StationView],
+    responses=refusals("list_stations", 404),
+)
+def list_stations(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("list_stations"))]
+) -> list[dict[str, Any]]:
+    """Every station of the election, by id, with its commission's protocol key once registered."""
+    with state.reading() as session:
+        get_election(session, election_id)
+        rows = session.scalars(select(Station).where(Station.election_id == election_id).order_by(Station.id))
+        return [{"station_id": s.id, "region": s.region, "name": s.name, "public_key": s.public_key}
+                for s in rows]
 
 
 @router.post(

@@ -17,6 +17,7 @@ __all__ = [
     "PhaseChangeOut",
     "SignatureCheckOut",
     "UserOut",
+    "UserView",
 ]
 
 
@@ -46,6 +47,15 @@ class UserOut(BaseModel):
     id: int
     username: str
     role: str
+
+
+class UserView(UserOut):
+    """A login as ``GET /users`` lists it: what it is bound to (never its password or hash)."""
+
+    election_id: str | None
+    station_id: str | None
+    guardian_index: int | None
+    created_at: str
 
 
 class ElectionOut(BaseModel):

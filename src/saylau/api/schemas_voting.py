@@ -32,6 +32,7 @@ __all__ = [
     "ShareOut",
     "SharesStoredOut",
     "StationKeyOut",
+    "StationView",
     "TransferOut",
     "TurnoutOut",
     "TurnoutStoredOut",
@@ -247,6 +248,15 @@ class StationKeyOut(BaseModel):
     station_id: str
     public_key: str
     board_position: int
+
+
+class StationView(BaseModel):
+    """A station as ``GET .../stations`` lists it (``public_key``: null until the CEC registers one)."""
+
+    station_id: str
+    region: str
+    name: str
+    public_key: str | None
 
 
 class DifferenceOut(BaseModel):

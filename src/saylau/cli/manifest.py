@@ -4,14 +4,16 @@ The manifest (``saylau.election.manifest.Manifest``) is the scenario's geography
 hours; ``--stations`` restricts it to some stations (a pilot), dropping districts and regions left
 without one. With ``--guardians N --quorum K`` the output is instead the whole ``POST /elections``
 request: the manifest, the ceremony's size and what else of the election the scenario holds (its voter
-identifier, ``[voter_id]``; its candidacy rules and the registered voters they count from). The JSON goes
-to ``--out`` or to standard output; a one-line summary to standard error.
+identifier, ``[voter_id]``; its electoral rules, ``[rules]``; its candidacy rules and the registered
+voters they count from), built by ``saylau.election.election_request`` as the CEC console's "new
+election" form builds it. The JSON goes to ``--out`` or to standard output; a one-line summary to
+standard error.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -43,6 +45,7 @@ def manifest(
     ] = None,
 ) -> None:
     """Write the election manifest of a scenario (all stations, or those named)."""
+    from saylau.election.election_request import election_request
     from saylau.election.scenario import load_scenario
 
     wanted: list[str] = [s.strip() for arg in stations or [] for s in arg.split(",") if s.strip()]
@@ -56,20 +59,10 @@ def manifest(
         raise StaffError(f"--quorum {quorum}: must be between 1 and --guardians {guardians}")
     sc = load_scenario(scenario)
     doc = sc.to_manifest(contest_id, station_ids=wanted or None)
-    if guardians is None:
+    if guardians is None or quorum is None:
         write_json(out, doc.to_json_obj())
     else:
-        request: dict[str, Any] = {
-            "manifest": doc.to_json_obj(),
-            "guardians": guardians,
-            "quorum": quorum,
-            "voter_id": sc.voter_id.model_dump(mode="json"),
-        }
-        if sc.candidacy is not None:
-            request["candidacy_rules"] = sc.candidacy.model_dump(mode="json")
-        if sc.published is not None and sc.published.registered_at_nomination is not None:
-            request["registered_at_nomination"] = sc.published.registered_at_nomination
-        write_json(out, request)
+        write_json(out, election_request(sc, guardians, quorum, wanted or None, contest_id))
     n = sum(len(d.stations) for r in doc.regions for d in r.districts)
     typer.echo(
         f"manifest of {doc.election_id}: {n} stations in {len(doc.regions)} regions, "

@@ -32,7 +32,7 @@ from scipy.special import expit, logit
 from saylau.errors import ForensicsError
 from saylau.forensics.data import IntArray, StationResults
 
-__all__ = ["LateJumpTest", "NearFullTest", "late_jump_test", "near_full_test"]
+__all__ = ["LateJumpTest", "NearFullTest", "late_jump_test", "near_full_stations", "near_full_test"]
 
 MAD_SCALE = 1.4826  # makes the median absolute deviation estimate σ for normal data
 
@@ -114,6 +114,22 @@ def _robust_logit_by_region(
     return mu, sd
 
 
+def near_full_stations(
+    results: StationResults, threshold: float = 0.99, min_base: int = 50
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per station: turnout ≥ ``threshold``, and winner's share ≥ ``threshold`` (bases of ``min_base``+).
+
+    These are the stations :func:`near_full_test` counts (and the CEC's dashboard flags).
+    """
+    reg, valid = results.registered, results.valid
+    win = results.votes[:, results.winner_index]
+    tok, sok = (reg >= min_base) & results.registered_known, valid >= min_base
+    high_t, high_s = np.zeros(results.n, dtype=np.bool_), np.zeros(results.n, dtype=np.bool_)
+    high_t[tok] = results.voted[tok] / reg[tok] >= threshold
+    high_s[sok] = win[sok] / valid[sok] >= threshold
+    return high_t, high_s
+
+
 def near_full_test(
     results: StationResults,
     rng: np.random.Generator,
@@ -129,7 +145,8 @@ def near_full_test(
     if int(sok.sum()) < 50:
         raise ForensicsError(f"near-100% test: fewer than 50 stations have {min_base}+ valid votes")
     t_rate, s_rate = results.voted[tok] / reg[tok], win[sok] / valid[sok]
-    high_t, high_s = t_rate >= threshold, s_rate >= threshold
+    flagged_t, flagged_s = near_full_stations(results, threshold, min_base)
+    high_t, high_s = flagged_t[tok], flagged_s[sok]
     t_count, s_count = int(high_t.sum()), int(high_s.sum())
     observed = t_count + s_count
     mt, st = _robust_logit_by_region(t_rate, results.regions[tok], min_region)

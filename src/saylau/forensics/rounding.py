@@ -22,7 +22,7 @@ from saylau.errors import ForensicsError
 from saylau.forensics.data import IntArray, StationResults
 from saylau.forensics.pvalue import MonteCarloP, adaptive_null
 
-__all__ = ["RoundNumberTest", "integer_percent", "round_number_test"]
+__all__ = ["RoundNumberTest", "integer_percent", "integer_percent_stations", "round_number_test"]
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,23 @@ def integer_percent(counts: IntArray, base: IntArray) -> npt.NDArray[np.bool_]:
     return np.asarray(np.rint(pct * base / 100.0) == counts, dtype=np.bool_)
 
 
+def integer_percent_stations(
+    results: StationResults, min_base: int = 100
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Per station: an integer turnout, and an integer winner's share (bases of ``min_base``+).
+
+    These are the values :func:`round_number_test` counts (and the CEC's dashboard flags).
+    """
+    reg, valid = results.registered, results.valid
+    win = results.votes[:, results.winner_index]
+    t_ok = (reg >= min_base) & results.registered_known
+    s_ok = valid >= min_base
+    turnout, share = np.zeros(results.n, dtype=np.bool_), np.zeros(results.n, dtype=np.bool_)
+    turnout[t_ok] = integer_percent(results.voted[t_ok], reg[t_ok])
+    share[s_ok] = integer_percent(win[s_ok], valid[s_ok])
+    return turnout, share
+
+
 def round_number_test(
     results: StationResults,
     rng: np.random.Generator,
@@ -72,8 +89,8 @@ def round_number_test(
         raise ForensicsError(f"round-number test: no station has a base of at least {min_base}")
     t_reg, t_v = reg[t_ok], voted[t_ok]
     s_val, s_w = valid[s_ok], win[s_ok]
-    obs_t = int(integer_percent(t_v, t_reg).sum())
-    obs_s = int(integer_percent(s_w, s_val).sum())
+    flagged_t, flagged_s = integer_percent_stations(results, min_base)
+    obs_t, obs_s = int(flagged_t.sum()), int(flagged_s.sum())
     observed = obs_t + obs_s
     pt, ps = np.clip(t_v / t_reg, 0.0, 1.0), np.clip(s_w / s_val, 0.0, 1.0)
 

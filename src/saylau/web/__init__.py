@@ -11,6 +11,9 @@ from saylau.web.booth import router as booth_router
 from saylau.web.console import router as console_router
 from saylau.web.console_cec import router as cec_console_router
 from saylau.web.console_cec_applications import router as cec_applications_router
+from saylau.web.console_cec_keys import router as cec_keys_router
+from saylau.web.console_cec_setup import router as cec_setup_router
+from saylau.web.console_cec_users import router as cec_users_router
 from saylau.web.console_observer import router as observer_console_router
 from saylau.web.console_pollster import router as pollster_console_router
 from saylau.web.console_station import router as station_console_router
@@ -30,7 +33,10 @@ def install(app: FastAPI) -> None:
     app.include_router(public_router)
     app.include_router(console_router)
     app.include_router(station_console_router)
+    app.include_router(cec_setup_router)  # /console/cec/new and /users before /console/cec/{election_id}
+    app.include_router(cec_users_router)
     app.include_router(cec_console_router)
+    app.include_router(cec_keys_router)
     app.include_router(cec_applications_router)
     app.include_router(observer_console_router)
     app.include_router(pollster_console_router)

@@ -26,11 +26,13 @@ from saylau.api.routes_results import get_job, resume_job_endpoint, start_decryp
 from saylau.api.routes_stations import import_voter_roll
 from saylau.api.state import AppState
 from saylau.errors import AccessDenied
+from saylau.forensics.flags import FLAGS
 from saylau.web.console import REFUSALS, console_page, error_message, forbidden, staff_languages, to_login
 from saylau.web.console_cec_data import (
     SORT_KEYS,
     ceremony,
     election_jobs,
+    forensic_flags,
     region_summary,
     rejected_rows,
     sort_reports,
@@ -266,7 +268,10 @@ async def cec_roll(election_id: str, request: Request, state: StateDep) -> Respo
 
 @router.get("/console/cec/{election_id}/stations")
 async def cec_stations(election_id: str, request: Request, state: StateDep) -> Response:
-    """The station-reporting dashboard: who reported turnout and protocols, sortable, by region too."""
+    """The station-reporting dashboard: turnout and protocols per station, sortable, by region too.
+
+    Each station's forensic flags too; ``?flag=`` (one of them, or ``any``) shows the stations flagged.
+    """
     page = Page(request, cec_languages(state, election_id))
     got = await signed_in(request, state, VIEW_ENDPOINT, page)
     if isinstance(got, Response):
@@ -274,11 +279,16 @@ async def cec_stations(election_id: str, request: Request, state: StateDep) -> R
     sort = request.query_params.get("sort", "station")
     sort = sort if sort in SORT_KEYS else "station"
     order = "desc" if request.query_params.get("order") == "desc" else "asc"
+    flag = request.query_params.get("flag", "")
+    flag = flag if flag in (*FLAGS, "any") else ""
     try:
         reports = await run_in_threadpool(station_reports, state, got.caller, election_id, page.lang)
         e = await run_in_threadpool(get_election_endpoint, election_id, state, got.caller)
+        flags = await run_in_threadpool(forensic_flags, state, election_id)
     except NotFound as exc:
         return await forbidden(request, state, page, exc)
+    for r in reports:
+        r.flags = flags.by_station.get(r.station, [])
     n = len(reports)
     totals = {
         "stations": n,
@@ -287,11 +297,12 @@ async def cec_stations(election_id: str, request: Request, state: StateDep) -> R
         "differs": sum(r.status in ("differs", "impossible") for r in reports),
     }
     regions = region_summary(reports)
+    shown = [r for r in reports if not flag or (r.flags and (flag == "any" or flag in r.flags))]
     return console_page(
         page, "console_cec_stations.html", session=got, eid=election_id,
-        election_name=text_in(e["manifest"]["name"], page.lang), reports=sort_reports(reports, sort, order),
+        election_name=text_in(e["manifest"]["name"], page.lang), reports=sort_reports(shown, sort, order),
         regions=regions, totals=totals, sort=sort, order=order, sort_keys=SORT_KEYS,
-        map=_reporting_map(page, regions),
+        map=_reporting_map(page, regions), forensics=flags, flag=flag, flag_names=FLAGS,
     )
 
 

@@ -3,7 +3,9 @@
 Every figure on the station-reporting dashboard comes from ``GET /elections/{id}/protocols``,
 ``GET /elections/{id}/turnout`` and ``GET /elections/{id}/roll`` (the functions, called with the
 signed-in caller), so the page and the API cannot disagree; the station list and names are the
-manifest's. Sorting is by query parameters (``sort``, ``order``), so it works without JavaScript.
+manifest's. Sorting and the flag filter are query parameters (``sort``, ``order``, ``flag``), so they
+work without JavaScript. The forensic flags are those of the observer console's forensic report
+(``saylau.web.observer_forensics``: the ``saylau forensics`` suite on the stored protocols).
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from saylau.api.routes_results import job_view
 from saylau.api.routes_stations import list_protocols, list_turnout, roll_counts
 from saylau.api.state import AppState
 from saylau.election.manifest import LocalizedText
+from saylau.forensics.flags import FLAGS
 from saylau.store.accounts import TokenInfo
 from saylau.store.models import GuardianShare, Job
+from saylau.web import observer_forensics
 
 __all__ = [
-    "SORT_KEYS", "GuardianProgress", "StationReport", "ceremony", "election_jobs", "region_summary",
-    "rejected_rows", "sort_reports", "station_reports", "text_in",
+    "SORT_KEYS", "ForensicFlags", "GuardianProgress", "StationReport", "ceremony", "election_jobs",
+    "forensic_flags", "region_summary", "rejected_rows", "sort_reports", "station_reports", "text_in",
 ]
 
-SORT_KEYS = ("station", "region", "turnout_reports", "voted", "protocol_versions", "status", "failures")
+SORT_KEYS = ("station", "region", "turnout_reports", "voted", "protocol_versions", "status", "failures",
+             "flags")
 """The dashboard's sortable columns (``?sort=…&order=asc|desc``)."""
 
 JOB_KINDS = ("tally", "decrypt", "verify", "import_roll")
@@ -53,11 +58,12 @@ class StationReport:
     protocol_versions: int = 0
     status: str = ""  # the latest version's reconciliation: matches / differs / impossible ("" = none)
     failures: list[str] = field(default_factory=list)  # relations the latest version fails
+    flags: list[str] = field(default_factory=list)  # forensic flags (saylau.forensics.flags.FLAGS)
 
     def sort_value(self, key: str) -> Any:
         """The value sorted on (a missing figure sorts first)."""
         value = getattr(self, key)
-        if key == "failures":
+        if key in ("failures", "flags"):
             return len(value)
         return (value is not None, value if value is not None else 0)
 
@@ -111,6 +117,40 @@ def region_summary(reports: list[StationReport]) -> list[dict[str, Any]]:
     for g in regions.values():
         g["share"] = g["protocols"] / g["stations"] if g["stations"] else 0.0
     return sorted(regions.values(), key=lambda g: g["region"])
+
+
+@dataclass
+class ForensicFlags:
+    """The flags shown, and the report's ``state``: ``none``, ``running``, ``done`` or ``failed``.
+
+    ``none``: no protocol yet; ``running``: no report finished yet; ``newer``: protocols arrived since
+    the report shown, and a new one is being computed.
+    """
+
+    state: str
+    newer: bool = False
+    by_station: dict[str, list[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    anomalies: list[str] = field(default_factory=list)  # the suite's tests with p below its level
+    error: str | None = None
+
+    @property
+    def flagged(self) -> int:
+        """Stations with at least one flag."""
+        return len(self.by_station)
+
+
+def forensic_flags(state: AppState, election_id: str) -> ForensicFlags:
+    """The flags of the latest finished forensic report (starting the current one if nobody has)."""
+    current, latest, stations = observer_forensics.report_for(state, election_id)
+    if stations == 0:
+        return ForensicFlags("none")
+    shown = current if current is not None and current.state != "running" else latest
+    if shown is None:
+        return ForensicFlags("running")
+    counts = {f: sum(f in fl for fl in shown.flags.values()) for f in FLAGS}
+    anomalies = list((shown.summary or {}).get("anomalies", []))
+    return ForensicFlags(shown.state, shown is not current, dict(shown.flags), counts, anomalies, shown.error)
 
 
 @dataclass(frozen=True)

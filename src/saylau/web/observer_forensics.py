@@ -9,7 +9,8 @@ suite and draws the plots: the same code and the same p-values as the command li
 A report is computed once per input (keyed by the SHA-256 of the two CSV files) in a background thread,
 so a national election's minutes of Monte-Carlo never hold a request; pages show the latest finished
 report and say when a newer one is being computed. Reports live in a temporary directory of this
-process (a restart recomputes them).
+process (a restart recomputes them). Each report also holds its per-station flags
+(``saylau.forensics.flags``), which the CEC's station-reporting dashboard shows.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy import select
 
 from saylau.api.state import AppState
 from saylau.errors import ForensicsError
+from saylau.forensics.flags import station_flags
 from saylau.forensics.load import load_input
 from saylau.forensics.report import DESCRIPTIONS, write_report
 from saylau.store.models import Election, ProtocolRow, Station, TurnoutRow
@@ -54,6 +56,7 @@ class ForensicReport:
     summary: dict[str, Any] | None = None
     images: list[str] = field(default_factory=list)
     error: str | None = None
+    flags: dict[str, list[str]] = field(default_factory=dict)  # station → its flags (FLAGS order)
 
 
 @dataclass(frozen=True)
@@ -149,10 +152,13 @@ def _compute(report: ForensicReport, given: Inputs) -> None:
             (src / "turnout.csv").write_text(given.turnout_csv, encoding="utf-8")
         results, cleaning = load_input(src / "stations.csv")
         cleaning.source = "station protocols"
+        report.flags = station_flags(results)  # shown even if the suite fails
         seed = int(report.digest[:8], 16)
         summary = write_report(results, cleaning, report.directory / "report", seed=seed,
                                replications=REPLICATIONS, fingerprint_replications=FINGERPRINT_REPLICATIONS)
         report.images = sorted(p.name for p in (report.directory / "report").glob("*.png"))
+        late = summary["tests"].get("late_turnout", {}).get("details") or {}
+        report.flags = station_flags(results, late.get("flagged_stations", ()))
         report.summary = summary
         report.state = "done"
     except ForensicsError as exc:
