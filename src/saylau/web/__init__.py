@@ -11,6 +11,7 @@ from saylau.web.booth import router as booth_router
 from saylau.web.console import router as console_router
 from saylau.web.console_cec import router as cec_console_router
 from saylau.web.console_cec_applications import router as cec_applications_router
+from saylau.web.console_guardian import router as guardian_console_router
 from saylau.web.console_observer import router as observer_console_router
 from saylau.web.console_pollster import router as pollster_console_router
 from saylau.web.console_station import router as station_console_router
@@ -34,6 +35,7 @@ def install(app: FastAPI) -> None:
     app.include_router(cec_applications_router)
     app.include_router(observer_console_router)
     app.include_router(pollster_console_router)
+    app.include_router(guardian_console_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
 
