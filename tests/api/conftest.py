@@ -171,11 +171,14 @@ def setup_election(
     open_it: bool = True,
     manifest_doc: dict[str, Any] | None = None,
     definition: dict[str, Any] | None = None,
+    ceremony: bool = True,
 ) -> Election:
     """Define, run the ceremony through the API (guardian secrets stay here), import the roll.
 
     ``manifest_doc``: another manifest than ``manifest()`` (same election id and stations st-1, st-2).
     ``definition``: more fields of the definition (``electoral_rules``, ``candidacy_rules``…).
+    ``ceremony=False``: the logins and the roll only; the guardians' steps are left to the caller (and
+    the election stays in setup: it cannot open without the joint key).
     """
     cec = login(client, "cec")
     el = Election("e2022", {"cec": cec})
@@ -195,6 +198,10 @@ def setup_election(
         body = {"username": name, "password": PASSWORD, "role": role, "election_id": el.id, **extra}
         assert client.post(f"{P}/users", json=body, headers=cec).status_code == 201
         el.h[name] = login(client, name)
+    if not ceremony:
+        r = client.post(f"{P}/elections/{el.id}/roll", content=roll_csv(), headers={**cec, **CSV})
+        assert r.status_code == 201, r.text
+        return el
     el.guardians = [Guardian.generate(i, n, k, base_hash) for i in range(1, n + 1)]
     for g in el.guardians:
         r = client.post(

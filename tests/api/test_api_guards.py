@@ -62,6 +62,7 @@ CALLS: dict[str, tuple[str, str, str]] = {
         f"/elections/{E}/guardians/1/record",
     ),
     "list_guardians": ("GET", "/elections/{election_id}/guardians", f"/elections/{E}/guardians"),
+    "ceremony_progress": ("GET", "/elections/{election_id}/ceremony", f"/elections/{E}/ceremony"),
     "post_shares": (
         "POST",
         "/elections/{election_id}/guardians/{index}/shares",
@@ -113,6 +114,11 @@ CALLS: dict[str, tuple[str, str, str]] = {
     "get_tally": ("GET", "/elections/{election_id}/tally", f"/elections/{E}/tally"),
     "post_partial_decryption": (
         "POST",
+        "/elections/{election_id}/guardians/{index}/partial-decryption",
+        f"/elections/{E}/guardians/1/partial-decryption",
+    ),
+    "get_partial_decryption": (
+        "GET",
         "/elections/{election_id}/guardians/{index}/partial-decryption",
         f"/elections/{E}/guardians/1/partial-decryption",
     ),

@@ -78,8 +78,13 @@ class BoothServer:
 
 
 @contextmanager
-def running_booth_server(database: Any, tmp_path: Path, open_it: bool = True) -> Iterator[BoothServer]:
-    """uvicorn in a thread on ``database``, election day's clock, the election set up (and opened)."""
+def running_booth_server(
+    database: Any, tmp_path: Path, open_it: bool = True, ceremony: bool = True
+) -> Iterator[BoothServer]:
+    """uvicorn in a thread on ``database``, election day's clock, the election set up (and opened).
+
+    ``ceremony=False``: no key ceremony (the guardians run it), so the election stays in setup.
+    """
 
     settings = Settings(
         database_url=database.url,
@@ -105,7 +110,9 @@ def running_booth_server(database: Any, tmp_path: Path, open_it: bool = True) ->
     url = f"http://127.0.0.1:{port}"
     http = httpx.Client(base_url=url, timeout=60)
     try:
-        election = setup_election(http, manifest_doc=booth_manifest(), open_it=open_it)  # type: ignore[arg-type]
+        election = setup_election(
+            http, manifest_doc=booth_manifest(), open_it=open_it, ceremony=ceremony  # type: ignore[arg-type]
+        )
         yield BoothServer(url, http, election, state)
     finally:
         http.close()

@@ -19,13 +19,16 @@ from sqlalchemy.orm import Session
 
 from saylau.api.auth import StateDep, require
 from saylau.api.common import bound_election, get_election, idempotent, need_phase
+from saylau.api.errors import NotFound
 from saylau.api.schemas import refusals
 from saylau.api.schemas_voting import (
+    CeremonyOut,
     GuardianFinishedOut,
     GuardianOut,
     GuardianPublishedOut,
     GuardianRecordDuplicateOut,
     JointKeyOut,
+    PartialDecryptionOut,
     ShareOut,
     SharesStoredOut,
 )
@@ -307,3 +310,68 @@ def post_partial_decryption(
 
     path = f"/elections/{election_id}/guardians/{index}/partial-decryption"
     return idempotent(state, caller, idempotency_key, path, body.model_dump(), write)
+
+
+@router.get(
+    "/elections/{election_id}/ceremony", tags=["ceremony"],
+    response_model=CeremonyOut,
+    responses=refusals("ceremony_progress", 404),
+)
+def ceremony_progress(
+    election_id: str, state: StateDep, _: Annotated[TokenInfo, Depends(require("ceremony_progress"))]
+) -> dict[str, Any]:
+    """Each guardian's steps: record published, shares sent (to whom) and received, finished, decrypted.
+
+    Only who did what: the shares themselves stay readable by their recipient alone.
+    """
+    with state.reading() as session:
+        e = get_election(session, election_id)
+        rows = {
+            r.index: r
+            for r in session.scalars(select(GuardianRow).where(GuardianRow.election_id == election_id))
+        }
+        pairs = session.execute(
+            select(GuardianShare.sender, GuardianShare.recipient)
+            .where(GuardianShare.election_id == election_id)
+            .order_by(GuardianShare.sender, GuardianShare.recipient)
+        ).all()
+        decrypted = set(
+            session.scalars(
+                select(PartialDecryptionRow.index).where(PartialDecryptionRow.election_id == election_id)
+            )
+        )
+        progress = []
+        for i in range(1, e.guardians + 1):
+            row = rows.get(i)
+            progress.append({
+                "index": i,
+                "record": row is not None and row.record is not None,
+                "shares_sent": [r for s, r in pairs if s == i],
+                "shares_received": [s for s, r in pairs if r == i],
+                "finished": row is not None and row.finished,
+                "partial_decryption": i in decrypted,
+            })
+        return {
+            "election_id": e.id, "phase": e.phase, "guardians": e.guardians, "quorum": e.quorum,
+            "joint_key": e.joint_key is not None, "progress": progress,
+        }
+
+
+@router.get(
+    "/elections/{election_id}/guardians/{index}/partial-decryption", tags=["decryption"],
+    response_model=PartialDecryptionOut,
+    responses=refusals("get_partial_decryption", 404),
+)
+def get_partial_decryption(
+    election_id: str,
+    index: GuardianIndex,
+    state: StateDep,
+    _: Annotated[TokenInfo, Depends(require("get_partial_decryption"))],
+) -> dict[str, Any]:
+    """A guardian's partial decryptions as accepted (public: the board carries them too)."""
+    with state.reading() as session:
+        get_election(session, election_id)
+        row = session.get(PartialDecryptionRow, (election_id, index))
+        if row is None:
+            raise NotFound(f"guardian {index}: no partial decryption of election {election_id} yet")
+        return {"index": index, "partials": row.body["partials"]}

@@ -16,13 +16,16 @@ from saylau.api.schemas import RowProblemOut
 __all__ = [
     "BatchOut",
     "BoardCodeOut",
+    "CeremonyOut",
     "CredentialOut",
     "DeviceOut",
     "GuardianFinishedOut",
     "GuardianOut",
     "GuardianPublishedOut",
     "GuardianRecordDuplicateOut",
+    "GuardianStepsOut",
     "JointKeyOut",
+    "PartialDecryptionOut",
     "ProtocolOut",
     "ProtocolView",
     "ReceiptOut",
@@ -83,6 +86,35 @@ class GuardianFinishedOut(BaseModel):
 
     index: int
     finished: bool
+
+
+class GuardianStepsOut(BaseModel):
+    """One guardian's steps so far: its record, the shares it sent and received, done, its decryption."""
+
+    index: int
+    record: bool
+    shares_sent: list[int]
+    shares_received: list[int]
+    finished: bool
+    partial_decryption: bool
+
+
+class CeremonyOut(BaseModel):
+    """The key ceremony's and the decryption's progress, guardian by guardian (nothing secret)."""
+
+    election_id: str
+    phase: str
+    guardians: int
+    quorum: int
+    joint_key: bool
+    progress: list[GuardianStepsOut]
+
+
+class PartialDecryptionOut(BaseModel):
+    """A guardian's published partial decryptions of every scope's tally, as it sent them."""
+
+    index: int
+    partials: list[dict[str, Any]]
 
 
 class JointKeyOut(BaseModel):

@@ -14,6 +14,7 @@ from saylau.web.console_cec_applications import router as cec_applications_route
 from saylau.web.console_cec_keys import router as cec_keys_router
 from saylau.web.console_cec_setup import router as cec_setup_router
 from saylau.web.console_cec_users import router as cec_users_router
+from saylau.web.console_guardian import router as guardian_console_router
 from saylau.web.console_observer import router as observer_console_router
 from saylau.web.console_pollster import router as pollster_console_router
 from saylau.web.console_station import router as station_console_router
@@ -40,6 +41,7 @@ def install(app: FastAPI) -> None:
     app.include_router(cec_applications_router)
     app.include_router(observer_console_router)
     app.include_router(pollster_console_router)
+    app.include_router(guardian_console_router)
     app.mount("/static", CachedStaticFiles(directory=STATIC_DIR), name="static")
 
 

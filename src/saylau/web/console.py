@@ -54,7 +54,7 @@ __all__ = [
 
 router = APIRouter(include_in_schema=False)
 
-CONSOLE_PATHS = {"observer": "observer", "pollster": "pollster"}
+CONSOLE_PATHS = {"observer": "observer", "pollster": "pollster", "guardian": "guardian"}
 """Role → the path of its console under ``/elections/{id}/`` (a station's is under its station)."""
 
 REFUSALS = (SaylauError, NotFound, ValueError, IdempotencyConflict)
