@@ -164,6 +164,7 @@ def test_commission_checks_in_enters_turnout_and_a_signed_protocol(
     page.wait_for_function("document.getElementById('key-status').textContent.includes('altered')",
                            timeout=SCRYPT_WAIT)
     assert page.inner_text("#key-public").strip() == "–"
+    axe_check(page)  # the key's fields and their messages
     open_key(page, key_path)
 
     # a broken relation: the form flags it and does not send
@@ -292,10 +293,13 @@ def test_wrong_role_and_wrong_station_get_the_403_page(booth_server: BoothServer
     assert page.inner_text("h1") == "Not allowed"
     assert "role 'observer' may not do this" in page.inner_text("main")
     axe_check(page)
+    screenshot(page, "console-forbidden")
     response = page.goto(console_url(server))
     assert response.status == 403
     page.goto(f"{server.url}/console")  # the observer's home links to the observer's console
     assert page.get_attribute("#console-link", "href").startswith(f"/elections/{server.eid}/observer")
+    axe_check(page)  # the signed-in home page
+    screenshot(page, "console-signed-in")
     page.click(".signed-in button")
     sign_in(page, console_url(server, "st-1"), "station2")
     response = page.goto(console_url(server, "st-1"))
@@ -332,6 +336,7 @@ def test_console_is_accessible_on_a_phone(booth_server: BoothServer, browser: An
     try:
         page.goto(f"{server.url}/console/login?lang={lang}")
         axe_check(page)
+        screenshot(page, f"console-login-360-{lang}")
         sign_in(page, console_url(server, lang=lang), "station1")
         page.fill("#c-voter", "123")  # the browser asks for the election's identifier: 12 digits
         page.click("form[action$='/console/checkin'] button")
@@ -405,3 +410,41 @@ def test_the_kiosk_takes_a_voter_the_console_checked_in(booth_server: BoothServe
     code = choose_and_encrypt(page, "tokayev")
     assert cast(page) == code
     assert board_states(server, code) == ["ballot"]
+
+
+def test_a_key_made_by_the_command_line_signs_in_the_browser(
+    booth_server: BoothServer, page: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_cli_staff_ceremony import ok
+
+    server = booth_server
+    monkeypatch.delenv("SAYLAU_SCRYPT_LOG_N", raising=False)  # the command line's own cost
+    pf, key_path = tmp_path / "pass.txt", tmp_path / "st-2.key"
+    pf.write_text(WORD + "\n", encoding="utf-8")
+    public = ok(capsys, "protocol", "keygen", str(key_path), "--election", server.eid, "--station", "st-2",
+                "--passphrase-file", str(pf)).strip()
+    assert api(server, "POST", "/stations/st-2/key", json={"public_key": public}).status_code == 200
+    assert api(server, "POST", "/close").status_code == 200
+    sign_in(page, console_url(server, "st-2"), "station2")
+    # a file of another station is refused by name before any passphrase is asked
+    other = tmp_path / "st-1.key"
+    ok(capsys, "protocol", "keygen", str(other), "--election", server.eid, "--station", "st-1",
+       "--passphrase-file", str(pf))
+    page.set_input_files("#key-file", str(other))
+    page.wait_for_function("document.getElementById('key-status').textContent.includes('station st-1')")
+    assert "not for this station" in page.inner_text("#key-status")
+    # the commission's own file, opened with its passphrase: the protocol is signed and accepted
+    open_key(page, key_path)
+    assert page.inner_text("#key-public").strip() == public
+    assert "not the one registered" not in page.inner_text("#key-status")
+    zero = {"registered": 5, "ballots_received": 10, "ballots_issued": 0, "ballots_unused": 10,
+            "ballots_spoiled": 0, "ballots_in_boxes": 0, "valid": 0, "invalid": 0}
+    fill_protocol(page, zero, {})
+    page.click("#protocol-submit")
+    page.wait_for_selector("#protocol-result[role=status]", timeout=SCRYPT_WAIT)
+    listed = [p for p in api(server, "GET", "/protocols").json() if p["station_id"] == "st-2"]
+    signed = SignedProtocol.model_validate(listed[0]["protocol"])
+    assert signed.signer == public
+    signed.verify(Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)))
+    axe_check(page)
