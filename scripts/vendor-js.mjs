@@ -17,6 +17,7 @@ const PACKAGES = ['@noble/curves', '@noble/hashes'];
 // The entry points the pages import (src/saylau/web/static/booth/*.js, static/console/*.js).
 const ENTRIES = [
   '@noble/curves/secp256k1.js', '@noble/curves/ed25519.js', '@noble/hashes/sha2.js', '@noble/hashes/utils.js',
+  '@noble/hashes/scrypt.js', '@noble/hashes/hmac.js',
 ];
 const IMPORT = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*['"]([^'"]+)['"]/g;
 

@@ -30,7 +30,12 @@ SELECTIONS = ("cand-a", "cand-b", "against-all")
 
 
 # the elections of these tests know voters by kz-2022's identifier: the IIN, column "iin"
-KZ_IIN = {"name": "IIN", "validator": "kz-iin", "column": "iin"}
+KZ_IIN = {
+    "name": "IIN",
+    "names": {"kk": "ЖСН", "ru": "ИИН", "en": "IIN"},
+    "validator": "kz-iin",
+    "column": "iin",
+}
 
 # ten adult voters on the roll, VOTERS[i] listed at STATIONS[i % 2] (IINs valid by construction)
 VOTERS = tuple(make_iin(date(1960 + i, 3, 1 + i), i % 2 == 1, 100 + i) for i in range(10))

@@ -33,8 +33,13 @@ def _alpen_roll(spec: VoterIdSpec, bad: str | None = None) -> str:
     return "\n".join(rows) + "\n"
 
 
-def test_alpenland_imports_its_roll_and_checks_voters_in(client: TestClient) -> None:
-    c, password, p = client, PASSWORD, P
+def open_alpen_election(c: TestClient, check_roll: bool = False) -> str:
+    """Alpenland's election defined from its scenario, its roll imported, a one-guardian ceremony run,
+    voting open and a commission login ``nord1`` (station nord-0001); the election's id.
+
+    ``check_roll``: first send a roll with one bad Luhn number and check it is refused by name.
+    """
+    password, p = PASSWORD, P
     sc = load_scenario(ALPEN)
 
     def login(user: str) -> dict[str, str]:
@@ -51,16 +56,16 @@ def test_alpenland_imports_its_roll_and_checks_voters_in(client: TestClient) -> 
     assert r.status_code == 201, r.text
     eid = r.json()["id"]
     assert r.json()["voter_id"]["column"] == "citizen_number"
-    # the roll: one bad Luhn number is refused by name, then the good rows go in
-    r = c.post(
-        f"{p}/elections/{eid}/roll",
-        content=_alpen_roll(sc.voter_id, bad="100000018"),
-        headers={**cec, "Content-Type": "text/csv"},
-    )
-    assert r.status_code == 422, r.text
-    assert r.json()["rows"] == [
-        {"row": 8, "field": "citizen_number", "reason": "check digit 8 fails the Luhn check"}
-    ]
+    if check_roll:  # the roll: one bad Luhn number is refused by name, then the good rows go in
+        r = c.post(
+            f"{p}/elections/{eid}/roll",
+            content=_alpen_roll(sc.voter_id, bad="100000018"),
+            headers={**cec, "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["rows"] == [
+            {"row": 8, "field": "citizen_number", "reason": "check digit 8 fails the Luhn check"}
+        ]
     r = c.post(
         f"{p}/elections/{eid}/roll",
         content=_alpen_roll(sc.voter_id),
@@ -104,7 +109,13 @@ def test_alpenland_imports_its_roll_and_checks_voters_in(client: TestClient) -> 
         ).status_code
         == 201
     )
-    st = login("nord1")
+    return str(eid)
+
+
+def test_alpenland_imports_its_roll_and_checks_voters_in(client: TestClient) -> None:
+    c, p = client, P
+    eid = open_alpen_election(c, check_roll=True)
+    st = api_login(c, "nord1")
     url = f"{p}/elections/{eid}/stations/nord-0001/checkin"
     r = c.post(url, json={"voter_id": "100000009"}, headers=st)
     assert r.status_code == 201 and r.json()["credential"], r.text

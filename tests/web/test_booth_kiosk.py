@@ -35,7 +35,7 @@ def start_kiosk(page: Any, server: BoothServer, device: str = DEVICE, lang: str 
 
 
 def check_in(page: Any, voter: int) -> None:
-    page.fill("#v-iin", VOTERS[voter])
+    page.fill("#v-voter", VOTERS[voter])
     page.click("#checkin-form button[type=submit]")
     page.wait_for_selector("#step-choose:not([hidden])")
 
@@ -44,6 +44,18 @@ def test_voter_challenges_sees_the_opening_then_casts(booth_server: BoothServer,
     start_kiosk(page, booth_server)
     assert [d["device_id"] for d in booth_server.devices("st-1")] == [DEVICE]  # registered by the kiosk
     axe_check(page)
+    # the field is the election's voter identifier (its scenario's IIN), named in the page's language
+    assert page.inner_text("label[for=v-voter]") == "Voter's IIN, checked against the pollbook"
+    assert page.inner_text("#v-voter-help") == "Format: 12 digits."
+    assert page.get_attribute("#v-voter", "pattern") == "[0-9]{12}"
+    assert page.get_attribute("#v-voter", "inputmode") == "numeric"
+    page.goto(f"{booth_server.url}/elections/{booth_server.eid}/kiosk?lang=kk")
+    page.wait_for_selector("#step-next:not([hidden])")  # the commission's session survives a reload
+    assert page.inner_text("label[for=v-voter]").startswith("Сайлаушының сәйкестендіргіші (ЖСН)")
+    assert page.inner_text("#v-voter-help") == "Пішімі: 12 цифр."
+    axe_check(page)
+    page.goto(f"{booth_server.url}/elections/{booth_server.eid}/kiosk?lang=en")
+    page.wait_for_selector("#step-next:not([hidden])")
     check_in(page, 0)  # VOTERS[0] is listed at st-1
     requests = record_requests(page)
     challenged_code = choose_and_encrypt(page, "dairabayev")

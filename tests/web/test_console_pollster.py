@@ -125,6 +125,16 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     assert public.status_code == 403 and "embargoed" in public.json()["detail"]
     assert "embargoed" in page.inner_text("#public-state")
     screenshot(page, "console-pollster")
+    # nor does the public results page, to anyone
+    public_page = browser.new_context().new_page()
+    try:
+        public_page.goto(f"{server.url}/elections/{el.id}/results?lang=en")
+        section = public_page.inner_text("section[aria-labelledby=exit-polls]")
+        assert "under embargo" in section or "No exit poll has been published" in section  # voting is open
+        assert public_page.locator("table.exit-poll").count() == 0
+        assert row.locator(".share").inner_text() not in public_page.inner_text("main")
+    finally:
+        public_page.context.close()
 
     # another pollster sees nothing of it
     r = server.http.post(
@@ -182,6 +192,18 @@ def test_pollster_uploads_interviews_and_sees_only_its_own_estimate(
     own = server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["pollster"]).json()
     assert public.json() == own["estimate"]
     assert "public API gives this estimate" in page.inner_text("#public-state")
+    # and the public results page shows it, with its intervals
+    public_page = browser.new_context().new_page()
+    try:
+        public_page.goto(f"{server.url}/elections/{el.id}/results?lang=en")
+        assert public_page.locator("#embargo").count() == 0
+        table = public_page.locator("table.exit-poll")
+        assert table.count() == 1 and "pollster:" in table.locator("caption").inner_text()
+        shown = public.json()["estimates"]["tokayev"]
+        cells = table.locator("tbody tr", has_text="Tokayev").inner_text()
+        assert f"{100 * shown['share']:.1f}%" in cells and f"{100 * shown['low']:.1f}%" in cells
+    finally:
+        public_page.context.close()
     assert (
         server.http.get(f"{P}/elections/{el.id}/exit-polls/own", headers=el.h["observer"]).status_code == 403
     )

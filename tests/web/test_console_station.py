@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.conftest import PASSWORD, VOTERS
 from saylau.api import API_PREFIX
+from saylau.crypto.keyfile import default_log_n, read_secret
 from saylau.election.protocols import SignedProtocol
 
 from .booth_server import BoothServer, booth_server
@@ -24,6 +25,9 @@ from .conftest import axe_check, screenshot
 
 __all__ = ["booth_server"]
 
+WORD = "the commission's passphrase ✓"
+SCRYPT_WAIT = 180_000
+"""ms to wait for a scrypt of the command line's cost (2^17) in the browser, on a loaded test machine."""
 KZ_OPTIONS = ("abden", "auesbayev", "dairabayev", "kazhyken", "tokayev", "tursynbekova", "against_all")
 
 
@@ -46,6 +50,15 @@ def fill_protocol(page: Any, figures: dict[str, int], votes: dict[str, int]) -> 
         page.fill(f"#p-{name}", str(value))
     for option in KZ_OPTIONS:
         page.fill(f"#p-vote-{option}", str(votes.get(option, 0)))
+
+
+def open_key(page: Any, key_path: Path, passphrase: str = WORD) -> None:
+    """Choose the commission's key file, type its passphrase, open it (scrypt at the CLI's cost)."""
+    page.set_input_files("#key-file", str(key_path))
+    page.fill("#key-pass", passphrase)
+    page.click("#key-open")
+    page.wait_for_function("document.getElementById('key-status').textContent.startsWith('Key opened')",
+                           timeout=SCRYPT_WAIT)
 
 
 def relation_state(page: Any, relation: str) -> str:
@@ -105,23 +118,54 @@ def test_commission_checks_in_enters_turnout_and_a_signed_protocol(
     page.click("form[action$='/console/turnout'] button")
     page.wait_for_selector("#turnout-result[role=alert]")
 
-    # polls close; the commission makes its key in the browser, the CEC registers the public key
+    # polls close; the commission makes its key in the browser: a passphrase-protected file in the
+    # command line's format (saylau-secret/1, at its scrypt cost), its passphrase asked twice
     assert api(server, "POST", "/close").status_code == 200
     page.goto(console_url(server))
-    with page.expect_download() as download:
+    page.fill("#key-new-pass", "too short")
+    page.fill("#key-new-pass2", "too short")
+    page.click("#key-generate")
+    assert "at least 12 characters" in page.inner_text("#key-status")
+    page.fill("#key-new-pass", WORD)
+    page.fill("#key-new-pass2", WORD + "!")
+    page.click("#key-generate")
+    assert "differ" in page.inner_text("#key-status")
+    page.fill("#key-new-pass2", WORD)
+    with page.expect_download(timeout=SCRYPT_WAIT) as download:
         page.click("#key-generate")
     key_path = tmp_path / "key.json"
     download.value.save_as(key_path)
-    key_file = json.loads(key_path.read_text())
-    public = page.inner_text("#key-public").strip()
-    assert public == key_file["public_key"] and len(public) == 64
+    assert download.value.suggested_filename == f"protocol-key-{server.eid}-st-1.json"
+    page.wait_for_function("document.getElementById('key-public').textContent.length === 64")
+    opened = read_secret(key_path, "protocol-key", WORD)  # the command line's reader opens it
+    assert json.loads(key_path.read_text())["kdf"]["log_n"] == default_log_n()
+    assert opened.public == {"election_id": server.eid, "station_id": "st-1",
+                             "public_key": page.inner_text("#key-public").strip()}
+    public = opened.public["public_key"]
+    secret = opened.secret["ed25519_private_key"]
+    assert secret not in key_path.read_text() and page.input_value("#key-new-pass") == ""
     r = api(server, "POST", "/stations/st-1/key", json={"public_key": public})
     assert r.status_code == 200, r.text
 
-    # a reload forgets the key: it is loaded back from the commission's file
+    # a reload forgets the key: it is opened again from the commission's file with its passphrase
     page.goto(console_url(server))
     page.set_input_files("#key-file", str(key_path))
-    page.wait_for_function("document.getElementById('key-public').textContent.length === 64")
+    page.wait_for_function(f"document.getElementById('key-status').textContent.includes('{public}')")
+    page.fill("#key-pass", "not the passphrase")
+    page.click("#key-open")
+    page.wait_for_function("document.getElementById('key-status').textContent.startsWith('Wrong passphrase')",
+                           timeout=SCRYPT_WAIT)
+    tampered = tmp_path / "tampered.json"
+    doc = json.loads(key_path.read_text())
+    tampered.write_text(json.dumps(dict(doc, nonce="00" * 12)))
+    page.set_input_files("#key-file", str(tampered))
+    page.fill("#key-pass", WORD)
+    page.click("#key-open")
+    page.wait_for_function("document.getElementById('key-status').textContent.includes('altered')",
+                           timeout=SCRYPT_WAIT)
+    assert page.inner_text("#key-public").strip() == "–"
+    axe_check(page)  # the key's fields and their messages
+    open_key(page, key_path)
 
     # a broken relation: the form flags it and does not send
     broken = dict(FIGURES, ballots_unused=8)
@@ -144,7 +188,7 @@ def test_commission_checks_in_enters_turnout_and_a_signed_protocol(
             document.getElementById('p-signed').value = JSON.stringify(signed);
             document.getElementById('protocol-form').submit();
         }""",
-        [key_file["secret_key"], {"station": "st-1", **broken,
+        [secret, {"station": "st-1", **broken,
                                   "votes": {o: int(o == "tokayev") for o in KZ_OPTIONS}}],
     )
     page.wait_for_selector("#protocol-result[role=alert]")
@@ -152,13 +196,13 @@ def test_commission_checks_in_enters_turnout_and_a_signed_protocol(
     assert f"relation '{relation}' fails: 10 != 1 + 8 + 0 (= 9)" in refusal
     assert api(server, "GET", "/protocols").json() == []
 
-    # the correct protocol, signed in the browser, is accepted
+    # the correct protocol, signed in the browser, is accepted (the key opened as it is signed)
     page.set_input_files("#key-file", str(key_path))
-    page.wait_for_function("document.getElementById('key-public').textContent.length === 64")
+    page.fill("#key-pass", WORD)
     fill_protocol(page, FIGURES, {"tokayev": 1})
     assert page.locator('[data-state="fails"]').count() == 0
     page.click("#protocol-submit")
-    page.wait_for_selector("#protocol-result[role=status]")
+    page.wait_for_selector("#protocol-result[role=status]", timeout=SCRYPT_WAIT)
     assert "version 1 accepted" in page.inner_text("#protocol-result")
     listed = api(server, "GET", "/protocols").json()
     assert [p["version"] for p in listed] == [1]
@@ -168,14 +212,13 @@ def test_commission_checks_in_enters_turnout_and_a_signed_protocol(
     assert listed[0]["reconciliation"]["status"] == "matches"
 
     # a correction: a new signed version with a reason, superseding version 1
-    page.set_input_files("#key-file", str(key_path))
-    page.wait_for_function("document.getElementById('key-public').textContent.length === 64")
+    open_key(page, key_path)
     fill_protocol(page, FIGURES, {"against_all": 1})
     page.click("#protocol-submit")
     assert "needs a reason" in page.inner_text("#protocol-status")
     page.fill("#p-reason", "The vote was counted for the wrong option")
     page.click("#protocol-submit")
-    page.wait_for_selector("#protocol-result[role=status]")
+    page.wait_for_selector("#protocol-result[role=status]", timeout=SCRYPT_WAIT)
     assert "version 2 accepted" in page.inner_text("#protocol-result")
     listed = api(server, "GET", "/protocols").json()
     assert [p["version"] for p in listed] == [1, 2]
@@ -250,10 +293,13 @@ def test_wrong_role_and_wrong_station_get_the_403_page(booth_server: BoothServer
     assert page.inner_text("h1") == "Not allowed"
     assert "role 'observer' may not do this" in page.inner_text("main")
     axe_check(page)
+    screenshot(page, "console-forbidden")
     response = page.goto(console_url(server))
     assert response.status == 403
     page.goto(f"{server.url}/console")  # the observer's home links to the observer's console
     assert page.get_attribute("#console-link", "href").startswith(f"/elections/{server.eid}/observer")
+    axe_check(page)  # the signed-in home page
+    screenshot(page, "console-signed-in")
     page.click(".signed-in button")
     sign_in(page, console_url(server, "st-1"), "station2")
     response = page.goto(console_url(server, "st-1"))
@@ -290,10 +336,16 @@ def test_console_is_accessible_on_a_phone(booth_server: BoothServer, browser: An
     try:
         page.goto(f"{server.url}/console/login?lang={lang}")
         axe_check(page)
+        screenshot(page, f"console-login-360-{lang}")
         sign_in(page, console_url(server, lang=lang), "station1")
-        page.fill("#c-voter", "123")
+        page.fill("#c-voter", "123")  # the browser asks for the election's identifier: 12 digits
+        page.click("form[action$='/console/checkin'] button")
+        assert page.evaluate("document.getElementById('c-voter').validity.patternMismatch")
+        assert page.locator("#checkin-result").count() == 0
+        page.fill("#c-voter", VOTERS[0][:-1] + str((int(VOTERS[0][-1]) + 1) % 10))  # a wrong check digit
         page.click("form[action$='/console/checkin'] button")
         page.wait_for_selector("#checkin-result[role=alert]")
+        assert {"kk": "ЖСН", "ru": "ИИН", "en": "IIN"}[lang] in page.inner_text("label[for=c-voter]")
         fill_protocol(page, dict(FIGURES, valid=2), {"tokayev": 1})
         assert page.locator('[data-state="fails"]').count() == 3  # no check-in yet: issued > checked in
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -358,3 +410,41 @@ def test_the_kiosk_takes_a_voter_the_console_checked_in(booth_server: BoothServe
     code = choose_and_encrypt(page, "tokayev")
     assert cast(page) == code
     assert board_states(server, code) == ["ballot"]
+
+
+def test_a_key_made_by_the_command_line_signs_in_the_browser(
+    booth_server: BoothServer, page: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from test_cli_staff_ceremony import ok
+
+    server = booth_server
+    monkeypatch.delenv("SAYLAU_SCRYPT_LOG_N", raising=False)  # the command line's own cost
+    pf, key_path = tmp_path / "pass.txt", tmp_path / "st-2.key"
+    pf.write_text(WORD + "\n", encoding="utf-8")
+    public = ok(capsys, "protocol", "keygen", str(key_path), "--election", server.eid, "--station", "st-2",
+                "--passphrase-file", str(pf)).strip()
+    assert api(server, "POST", "/stations/st-2/key", json={"public_key": public}).status_code == 200
+    assert api(server, "POST", "/close").status_code == 200
+    sign_in(page, console_url(server, "st-2"), "station2")
+    # a file of another station is refused by name before any passphrase is asked
+    other = tmp_path / "st-1.key"
+    ok(capsys, "protocol", "keygen", str(other), "--election", server.eid, "--station", "st-1",
+       "--passphrase-file", str(pf))
+    page.set_input_files("#key-file", str(other))
+    page.wait_for_function("document.getElementById('key-status').textContent.includes('station st-1')")
+    assert "not for this station" in page.inner_text("#key-status")
+    # the commission's own file, opened with its passphrase: the protocol is signed and accepted
+    open_key(page, key_path)
+    assert page.inner_text("#key-public").strip() == public
+    assert "not the one registered" not in page.inner_text("#key-status")
+    zero = {"registered": 5, "ballots_received": 10, "ballots_issued": 0, "ballots_unused": 10,
+            "ballots_spoiled": 0, "ballots_in_boxes": 0, "valid": 0, "invalid": 0}
+    fill_protocol(page, zero, {})
+    page.click("#protocol-submit")
+    page.wait_for_selector("#protocol-result[role=status]", timeout=SCRYPT_WAIT)
+    listed = [p for p in api(server, "GET", "/protocols").json() if p["station_id"] == "st-2"]
+    signed = SignedProtocol.model_validate(listed[0]["protocol"])
+    assert signed.signer == public
+    signed.verify(Ed25519PublicKey.from_public_bytes(bytes.fromhex(public)))
+    axe_check(page)

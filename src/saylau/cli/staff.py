@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from saylau.crypto.keyfile import MIN_NEW_PASSPHRASE
 from saylau.errors import SaylauError
 
 if TYPE_CHECKING:
@@ -62,15 +63,17 @@ def _first_line(path: Path) -> str:
 
 
 def passphrase(passphrase_file: Path | None, *, new: bool, what: str) -> str:
-    """The passphrase of a secret file; a new one is asked twice and must have at least 12 characters."""
+    """A secret file's passphrase; a new one is asked twice, ``MIN_NEW_PASSPHRASE`` characters at least."""
     if passphrase_file is not None:
         value = _first_line(passphrase_file)
     elif os.environ.get("SAYLAU_PASSPHRASE"):
         value = os.environ["SAYLAU_PASSPHRASE"]
     else:
         value = typer.prompt(f"passphrase of {what}", hide_input=True, confirmation_prompt=new)
-    if new and len(value) < 12:
-        raise StaffError(f"passphrase of {what}: at least 12 characters (a few words will do)")
+    if new and len(value) < MIN_NEW_PASSPHRASE:
+        raise StaffError(
+            f"passphrase of {what}: at least {MIN_NEW_PASSPHRASE} characters (a few words will do)"
+        )
     return value
 
 

@@ -19,6 +19,9 @@ passphrase fails the check value; a file edited after it was written passes the 
 tag; both raise :class:`~saylau.errors.KeyFileError` with a one-line reason. The check value gives an
 attacker nothing the tag does not (either tests a guessed passphrase at the cost of one scrypt).
 
+The format is also read and written in the browser (``web/static/console/secret_file.js``, @noble/hashes'
+scrypt and WebCrypto's AES-GCM): a file either side writes opens on the other.
+
 Files are written with mode 0600, through a temporary file renamed into place (a crash leaves the old
 file or the new one, never half of either). Every write draws a new salt and nonce.
 """
@@ -42,7 +45,15 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from saylau.errors import KeyFileError
 
-__all__ = ["FORMAT", "MIN_LOG_N", "SecretFile", "default_log_n", "read_secret", "write_secret"]
+__all__ = [
+    "FORMAT",
+    "MIN_LOG_N",
+    "MIN_NEW_PASSPHRASE",
+    "SecretFile",
+    "default_log_n",
+    "read_secret",
+    "write_secret",
+]
 
 FORMAT = "saylau-secret/1"
 KINDS = ("guardian", "protocol-key")
@@ -51,6 +62,8 @@ DEFAULT_LOG_N = 17
 MIN_LOG_N = 14
 """The lowest cost a file may ask for (2^14, 16 MiB): ``SAYLAU_SCRYPT_LOG_N`` for tests and small machines."""
 _MAX_LOG_N = 22
+MIN_NEW_PASSPHRASE = 12
+"""The fewest characters (code points) a new passphrase may have: the staff commands and the consoles."""
 _CHECK_LABEL = b"saylau-secret/1 passphrase check"
 _FIELDS = {"format", "kind", "public", "kdf", "cipher", "nonce", "check", "ciphertext"}
 

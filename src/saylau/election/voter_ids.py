@@ -5,8 +5,10 @@ Every country has its own: Kazakhstan's 12-digit IIN with a check digit and the 
 it (``[voter_id]`` in ``scenario.toml``, ``docs/scenario-format.md``) and so does an election on the
 server (``POST /elections`` ``"voter_id"``); nothing else in saylau assumes one.
 
-:class:`VoterIdSpec` is that parameter: a name people know (``"IIN"``), the CSV column of the roll and of
-signature sheets, and a validator from :data:`VALIDATORS`:
+:class:`VoterIdSpec` is that parameter: a name people know (``"IIN"``) and that name in each of the
+election's languages (``names``: the forms' labels), the CSV column of the roll and of signature sheets,
+and a validator from :data:`VALIDATORS`, which also tells a form the identifier's shape
+(:class:`InputShape`: lengths, digits only, an HTML pattern):
 
 ``kz-iin``
     Kazakhstan's individual identification number (12 digits; digits 1–6 the birth date YYMMDD, digit 7
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from operator import mul
 from typing import Literal, Protocol
@@ -34,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 __all__ = [
     "MAX_LENGTH",
     "VALIDATORS",
+    "InputShape",
     "VoterIdSpec",
     "VoterIdValidator",
     "iin_birth_date",
@@ -60,6 +64,32 @@ class VoterIdValidator(Protocol):
         """The ``n``-th made-up valid identifier of a person born on ``born`` (demos, simulations, tests)."""
         ...
 
+    def shape(self) -> InputShape:
+        """What a form field for the identifier can check before the server does."""
+        ...
+
+
+@dataclass(frozen=True)
+class InputShape:
+    """The shape of a valid identifier, for forms: its length range, digits only or not, an HTML pattern.
+
+    ``html_pattern`` is a pattern attribute a browser can apply (digits of the given lengths), or
+    None when the validator's regular expression is not one a browser is sure to read the same way
+    (the server checks it anyway).
+    """
+
+    min_length: int
+    max_length: int
+    digits_only: bool
+
+    @property
+    def html_pattern(self) -> str | None:
+        if not self.digits_only:
+            return None
+        if self.min_length == self.max_length:
+            return f"[0-9]{{{self.min_length}}}"
+        return f"[0-9]{{{self.min_length},{self.max_length}}}"
+
 
 class VoterIdSpec(BaseModel):
     """An election's voter identifier: its name, its column in CSV files and its validator."""
@@ -67,7 +97,10 @@ class VoterIdSpec(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(default="voter number", min_length=1, max_length=40,
-                      description="what people call it, e.g. IIN; shown in forms and messages")
+                      description="what people call it, e.g. IIN; in messages (and forms without names)")
+    names: dict[str, str] = Field(
+        default_factory=dict, description="its name in each of the election's languages, shown in forms",
+    )
     validator: str = Field(default="pattern", description="a key of saylau.election.voter_ids.VALIDATORS")
     column: str = Field(default="voter_id", pattern=r"^[a-z][a-z0-9_]{0,39}$",
                         description="the column of the voter roll and signature sheets holding it")
@@ -81,6 +114,9 @@ class VoterIdSpec(BaseModel):
             raise ValueError(f"validator {self.validator!r} is not one of {', '.join(sorted(VALIDATORS))}")
         if self.validator != "pattern" and (self.pattern, self.length, self.check) != (None, None, "none"):
             raise ValueError(f"validator {self.validator!r} takes no pattern, length or check")
+        for lang, text in self.names.items():
+            if not re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*", lang) or not 1 <= len(text) <= 40:
+                raise ValueError(f"names[{lang!r}]: a language code and a name of 1 to 40 characters")
         if self.pattern is not None:
             try:
                 re.compile(self.pattern)
@@ -95,6 +131,14 @@ class VoterIdSpec(BaseModel):
     def example(self, n: int, born: date) -> str:
         """A made-up valid identifier (the ``n``-th, born on ``born``) for demos and simulated rolls."""
         return self.validator_for().example(n, born)
+
+    def label(self, lang: str) -> str:
+        """Its name in ``lang`` (``names``), else ``name``."""
+        return self.names.get(lang, self.name)
+
+    def shape(self) -> InputShape:
+        """What a form field for it can check before the server does (its validator's shape)."""
+        return self.validator_for().shape()
 
     def check_value(self, value: str) -> date | None:
         """Check one identifier (``ValueError`` naming the fault); the birth date it encodes, if any."""
@@ -180,6 +224,9 @@ class _KzIin:
     def example(self, n: int, born: date) -> str:
         return make_iin(born, n % 2 == 1, 100 + n % 9000)
 
+    def shape(self) -> InputShape:
+        return InputShape(12, 12, digits_only=True)
+
 
 # --- pattern -------------------------------------------------------------------------------------
 
@@ -198,6 +245,10 @@ def luhn_valid(digits: str) -> bool:
 def _luhn_digit(body: str) -> int:
     """The Luhn check digit that completes ``body``."""
     return next(d for d in range(10) if luhn_valid(f"{body}{d}"))
+
+
+_DIGITS = re.compile(r"(?:\[0-9\]|\\d)(?:\{(?P<low>\d+)(?:,(?P<high>\d+))?\}|\+)")
+"""A pattern of digits only (``[0-9]{9}``, ``\\d{6,10}``, ``[0-9]+``): such a field gets a numeric keypad."""
 
 
 class _Pattern:
@@ -221,6 +272,14 @@ class _Pattern:
             if not luhn_valid(value):
                 raise ValueError(f"check digit {value[-1]} fails the Luhn check")
         return None
+
+    def shape(self) -> InputShape:
+        spec = self.spec
+        low, high = (spec.length, spec.length) if spec.length is not None else (1, MAX_LENGTH)
+        digits = spec.check == "luhn" or _DIGITS.fullmatch(self.regex.pattern) is not None
+        if digits and spec.length is None and (m := _DIGITS.fullmatch(self.regex.pattern)) and m["low"]:
+            low, high = int(m["low"]), min(int(m["high"] or m["low"]), MAX_LENGTH)
+        return InputShape(low, high, digits_only=digits)
 
     def example(self, n: int, born: date) -> str:
         del born  # a number of this kind encodes no birth date

@@ -18,11 +18,12 @@ from fastapi.responses import Response
 from markupsafe import Markup
 
 from saylau.api.auth import StateDep
-from saylau.api.common import get_election
+from saylau.api.common import get_election, voter_id_spec
 from saylau.api.errors import NotFound
 from saylau.election.manifest import LocalizedText
 from saylau.web.booth_messages import script_messages
 from saylau.web.rendering import Page
+from saylau.web.voter_id_field import voter_id_field
 
 __all__ = ["router"]
 
@@ -74,7 +75,7 @@ def _booth(election_id: str, request: Request, state: StateDep, mode: str) -> Re
             response = page.render("not_found.html", election_id=election_id)
             response.status_code = 404
             return response
-        manifest, phase, params = e.manifest, e.phase, e.joint_key
+        manifest, phase, params, spec = e.manifest, e.phase, e.joint_key, voter_id_spec(e)
     page = Page(request, tuple(manifest["name"]))
     styles = manifest["ballot_styles"]
     regional = any(s.get("region_ids") for s in styles)
@@ -115,6 +116,7 @@ def _booth(election_id: str, request: Request, state: StateDep, mode: str) -> Re
         voting_open=data["open"],
         contests=data["contests"],
         booth_data=_json_script(data),
+        voter_id=voter_id_field(page, spec),
     )
 
 

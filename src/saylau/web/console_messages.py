@@ -36,10 +36,22 @@ SCRIPT_MESSAGES: dict[str, str] = {
     "fails": N_("fails: %(detail)s"),
     "empty": N_("not filled in yet"),
     "relations_fail": N_("The protocol cannot be signed: %(count)s control relations fail. Correct the figures first."),  # noqa: E501
-    "no_key": N_("Load the commission's key file or generate a key before signing."),
-    "key_loaded": N_("Key loaded. Its public key is %(key)s."),
-    "key_generated": N_("A new key was generated and downloaded as %(file)s. Keep the file safe: it is the only copy. Its public key, which the CEC registers for this station, is %(key)s."),  # noqa: E501
-    "key_bad": N_("This file is not a commission key for this station: %(detail)s"),
+    "no_key": N_("Choose the commission's key file and type its passphrase, or generate a key, before signing."),  # noqa: E501
+    "key_chosen": N_("This key file names the public key %(key)s. Type its passphrase to open it."),
+    "key_opening": N_("Opening the key file: deriving the key from the passphrase… %(progress)s"),
+    "key_loaded": N_("Key opened. Its public key is %(key)s."),
+    "key_generating": N_("Generating the key and protecting its file with the passphrase… %(progress)s"),
+    "key_generated": N_("A new key was generated and downloaded as %(file)s, protected by your passphrase. Keep the file and the passphrase apart and safe: together they are the only copy of the key. Its public key, which the CEC registers for this station, is %(key)s."),  # noqa: E501
+    "key_not_file": N_("This file is not a saylau key file (%(detail)s)."),
+    "key_damaged": N_("This key file is damaged (%(detail)s). Use your backup copy."),
+    "key_wrong_kind": N_("This file is not a station commission's protocol key (it is a key file of kind %(kind)s)."),  # noqa: E501
+    "key_wrong_station": N_("This key file is for election %(election)s, station %(station)s, not for this station."),  # noqa: E501
+    "key_wrong_passphrase": N_("Wrong passphrase: the key file did not open. Type the passphrase again."),
+    "key_no_passphrase": N_("Type the passphrase of the key file."),
+    "key_altered": N_("The key file was altered after it was written (its authentication tag fails): it cannot be trusted. Use your backup copy."),  # noqa: E501
+    "key_no_webcrypto": N_("This browser cannot open key files on this page: the console must be served over HTTPS."),  # noqa: E501
+    "pass_short": N_("The new passphrase needs at least %(n)s characters (a few words will do)."),
+    "pass_differ": N_("The two passphrases differ: type the same passphrase twice."),
     "key_mismatch": N_("This key is not the one registered for the station (%(key)s)."),
     "reason_needed": N_("A correction needs a reason."),
     "signing": N_("Signing the protocol in this browser and sending it…"),

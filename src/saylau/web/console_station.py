@@ -6,7 +6,9 @@ session's CSRF token and goes to the API's own endpoint function (``routes_stati
 console refuses exactly what the API refuses, with the API's message (a voter who already checked in
 anywhere, a control relation that fails, naming the numbers). The protocol is signed in the browser
 (``static/console/protocol.js``, @noble/curves' Ed25519) with the commission's key, which never reaches
-the server; the form sends only the signed protocol.
+the server; the form sends only the signed protocol. The key is kept in the passphrase-protected file
+``saylau protocol keygen`` writes (``saylau-secret/1``, ``static/console/secret_file.js``), at the command
+line's scrypt cost. The check-in field is the election's voter identifier (``web/voter_id_field.py``).
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 
 from saylau.api.auth import StateDep
-from saylau.api.common import bound_station, get_election
+from saylau.api.common import bound_station, get_election, voter_id_spec
 from saylau.api.errors import status_for
 from saylau.api.routes_stations import CheckInIn, TurnoutIn, check_in, submit_protocol, submit_turnout
 from saylau.api.state import AppState
+from saylau.crypto.keyfile import MIN_NEW_PASSPHRASE, default_log_n
 from saylau.election.manifest import LocalizedText
 from saylau.election.protocols import (
     RECONCILIATION,
@@ -54,6 +57,7 @@ from saylau.web.console_messages import relation_labels, script_messages
 from saylau.web.console_session import NotSignedIn, StaffSession, check_csrf, staff
 from saylau.web.pages import PHASES
 from saylau.web.rendering import Page
+from saylau.web.voter_id_field import voter_id_field
 
 __all__ = ["FIGURES", "router"]
 
@@ -102,6 +106,7 @@ def _view(state: AppState, election_id: str, station_id: str, lang: str) -> dict
         facts = station_facts(session, election_id, [station_id]).get(station_id)
         row = session.get(Station, (election_id, station_id))
         registered_key = None if row is None else row.public_key
+        spec = voter_id_spec(e)
         turnout = [
             (r.at, r.voted)
             for r in session.scalars(
@@ -138,6 +143,7 @@ def _view(state: AppState, election_id: str, station_id: str, lang: str) -> dict
         "options": options,
         "report_times": report_times(manifest, station["time_zone"]),
         "registered_key": registered_key,
+        "voter_id_spec": spec,
     }
 
 
@@ -160,6 +166,9 @@ def _render(
         "registered_key": view["registered_key"],
         "relations": relation_labels(page),
         "messages": script_messages(page),
+        # new key files cost what the command line's cost (saylau protocol keygen), passphrases likewise
+        "scrypt_log_n": default_log_n(),
+        "min_passphrase": MIN_NEW_PASSPHRASE,
     }
     figures = outcome.pop("figures", None) or (
         latest.figures.model_dump() if latest is not None else {}
@@ -169,7 +178,8 @@ def _render(
         station_id=station_id, figures_order=FIGURES, figures=figures,
         console_data=_json_script(data), latest=latest,
         relations=RELATIONS + RECONCILIATION[:2], relation_labels=data["relations"],
-        **{k: v for k, v in view.items() if k not in ("manifest", "phase")},
+        voter_id=voter_id_field(page, view["voter_id_spec"]), min_passphrase=MIN_NEW_PASSPHRASE,
+        **{k: v for k, v in view.items() if k not in ("manifest", "phase", "voter_id_spec")},
         phase=page.gettext(PHASES.get(view["phase"], view["phase"])), **outcome,
     )
 

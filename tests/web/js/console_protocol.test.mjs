@@ -1,23 +1,30 @@
-// The station console's key file and relation checks (static/console/protocol.js); the signatures and
+// The station console's key file (saylau-secret/1, as `saylau protocol keygen` writes) and relation checks (static/console/protocol.js); the signatures and
 // canonical bytes are checked against Python in tests/web/test_console_protocol_js.py.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkRelations, newKeyFile, publicKeyOf, readKeyFile, signProtocol, signingTime, verifyProtocol } from '../../../src/saylau/web/static/console/protocol.js';
+import { checkRelations, keyFilePublic, newKeyFile, publicKeyOf, readKeyFile, signProtocol, signingTime, verifyProtocol } from '../../../src/saylau/web/static/console/protocol.js';
 
-test('a generated key file reads back, for its own station only', () => {
-  const file = newKeyFile('e2022', 'st-1');
-  assert.equal(file.public_key, publicKeyOf(file.secret_key));
-  assert.equal(readKeyFile(JSON.stringify(file), 'e2022', 'st-1'), file.secret_key);
-  assert.throws(() => readKeyFile(JSON.stringify(file), 'e2022', 'st-2'), /not e2022 \/ st-2/);
-  assert.throws(() => readKeyFile('{', 'e2022', 'st-1'), /not JSON/);
-  assert.throws(() => readKeyFile(JSON.stringify({ ...file, kind: 'x' }), 'e2022', 'st-1'), /kind/);
-  const other = newKeyFile('e2022', 'st-1');
-  assert.throws(() => readKeyFile(JSON.stringify({ ...file, public_key: other.public_key }), 'e2022', 'st-1'), /does not match/);
-  assert.notEqual(other.secret_key, file.secret_key);
+test('a generated key file opens with its passphrase, for its own station only', async () => {
+  const word = 'commission passphrase';
+  const made = await newKeyFile('e2022', 'st-1', word, { logN: 14 });
+  assert.equal(made.publicKey, publicKeyOf(made.secretKey));
+  const doc = JSON.parse(made.text);
+  assert.equal(doc.format, 'saylau-secret/1');
+  assert.equal(doc.kind, 'protocol-key');
+  assert.deepEqual(doc.public, { election_id: 'e2022', station_id: 'st-1', public_key: made.publicKey });
+  assert.ok(!made.text.includes(made.secretKey));
+  assert.deepEqual(keyFilePublic(made.text, 'e2022', 'st-1'), doc.public);
+  assert.equal(await readKeyFile(made.text, word, 'e2022', 'st-1'), made.secretKey);
+  await assert.rejects(readKeyFile(made.text, word, 'e2022', 'st-2'), { code: 'wrong-station', station: 'st-1' });
+  await assert.rejects(readKeyFile(made.text, 'wrong passphrase', 'e2022', 'st-1'), { code: 'wrong-passphrase' });
+  const other = await newKeyFile('e2022', 'st-1', word, { logN: 14 });
+  const swapped = JSON.stringify({ ...doc, public: { ...doc.public, public_key: other.publicKey } });
+  await assert.rejects(readKeyFile(swapped, word, 'e2022', 'st-1'), { code: 'altered' });
+  assert.notEqual(other.secretKey, made.secretKey);
 });
 
-test('a signature covers every field', () => {
-  const { secret_key: secret } = newKeyFile('e2022', 'st-1');
+test('a signature covers every field', async () => {
+  const { secretKey: secret } = await newKeyFile('e2022', 'st-1', 'commission passphrase', { logN: 14 });
   const figures = { station: 'st-1', registered: 3, ballots_received: 3, ballots_issued: 1, ballots_unused: 2, ballots_spoiled: 0, ballots_in_boxes: 1, valid: 1, invalid: 0, votes: { a: 1, b: 0 } };
   const doc = signProtocol(secret, { electionId: 'e2022', version: 1, supersedes: null, reason: '', signedAt: signingTime(new Date(Date.UTC(2022, 10, 20, 15, 4, 5, 678))), figures });
   assert.equal(doc.signed_at, '2022-11-20T15:04:05Z');

@@ -193,9 +193,9 @@ async function checkInVoter(event) {
   busy(true);
   say(t('checking_in'));
   try {
-    const iin = $('v-iin').value.trim();
+    const voterId = $('v-voter').value.trim();
     const station = encodeURIComponent(session.stationId);
-    const out = await api('POST', `/elections/${EID}/stations/${station}/checkin`, { token: session.stationToken, body: { iin } });
+    const out = await api('POST', `/elections/${EID}/stations/${station}/checkin`, { token: session.stationToken, body: { voter_id: voterId } });
     session.credential = out.credential;
     saveSession();
     $('checkin-form').reset();

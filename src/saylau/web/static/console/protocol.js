@@ -4,30 +4,17 @@
  * The bytes signed are those saylau.election.protocols.SignedProtocol.signed_bytes() verifies: the tag
  * "saylau/protocol/1" and a zero byte, then the RFC 8785 canonical JSON of the body (every field but
  * the signature). Ed25519 is @noble/curves'; the commission's secret key stays in this page's memory
- * and in the file the commission keeps (keyFile / readKeyFile); only the signed protocol is sent.
+ * and in the passphrase-protected file the commission keeps (secret_file.js: the file `saylau protocol
+ * keygen` writes; newKeyFile / readKeyFile); only the signed protocol is sent.
  */
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '@noble/hashes/utils.js';
+import { canonicalJson } from './canonical.js';
+import { SecretFileError, parseSecretFile, readSecret, writeSecret } from './secret_file.js';
+
+export { canonicalJson };
 
 export const TAG = concatBytes(utf8ToBytes('saylau/protocol/1'), new Uint8Array([0]));
-export const KEY_KIND = 'saylau-station-protocol-key/1';
-
-/** RFC 8785 canonical JSON of a value made of null, booleans, safe integers, strings, arrays, objects. */
-export function canonicalJson(value) {
-  if (value === null || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value)) throw new Error(`canonicalJson: ${value} is not a safe integer`);
-    return String(value);
-  }
-  if (typeof value === 'string') return JSON.stringify(value); // ES string escaping is RFC 8785's
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object') {
-    // keys sorted by UTF-16 code units: the default sort of JavaScript strings
-    const keys = Object.keys(value).filter((k) => value[k] !== undefined).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(value[k])}`).join(',')}}`;
-  }
-  throw new Error(`canonicalJson: cannot encode a ${typeof value}`);
-}
 
 /** A signing time as the server writes it back: UTC, whole seconds, "Z". */
 export function signingTime(date = new Date()) {
@@ -71,27 +58,51 @@ export function verifyProtocol(doc) {
   return ed25519.verify(hexToBytes(signature), signedBytes(body), hexToBytes(body.signer));
 }
 
-/** A fresh key for a station commission, as the file the commission keeps (JSON). */
-export function newKeyFile(electionId, stationId) {
-  const secret = bytesToHex(ed25519.utils.randomSecretKey());
-  return { kind: KEY_KIND, election_id: electionId, station_id: stationId, public_key: publicKeyOf(secret), secret_key: secret };
+/** The station's key file: `protocol-key`, the kind `saylau protocol keygen` writes. */
+export const KEY_KIND = 'protocol-key';
+
+function keyFileFor(pub, electionId, stationId) {
+  if (pub.election_id !== electionId || pub.station_id !== stationId) {
+    throw new SecretFileError('wrong-station', `the key is for ${pub.election_id} / ${pub.station_id}, not ${electionId} / ${stationId}`,
+      { election: pub.election_id, station: pub.station_id });
+  }
+  if (!/^[0-9a-f]{64}$/.test(pub.public_key ?? '')) throw new SecretFileError('damaged', 'damaged secret file (public_key is not 64 hex digits)');
+  return pub;
 }
 
-/** The secret key (hex) of a key file's text, checked against its station; throws naming the problem. */
-export function readKeyFile(text, electionId, stationId) {
-  let doc;
-  try {
-    doc = JSON.parse(text);
-  } catch {
-    throw new Error('not JSON');
+/**
+ * A fresh key for a station commission: {text, publicKey, secretKey}, `text` the passphrase-protected
+ * file (saylau-secret/1, kind protocol-key) that `saylau protocol sign` opens too.
+ */
+export async function newKeyFile(electionId, stationId, passphrase, { logN, onProgress } = {}) {
+  const secretKey = bytesToHex(ed25519.utils.randomSecretKey());
+  const publicKey = publicKeyOf(secretKey);
+  const text = await writeSecret({
+    kind: KEY_KIND,
+    publicPart: { election_id: electionId, station_id: stationId, public_key: publicKey },
+    secret: { ed25519_private_key: secretKey },
+    passphrase,
+    logN,
+    onProgress,
+  });
+  return { text, publicKey, secretKey };
+}
+
+/** A key file's public part (not authenticated yet), checked against the station; throws naming the problem. */
+export function keyFilePublic(text, electionId, stationId) {
+  return keyFileFor(parseSecretFile(text, KEY_KIND).public, electionId, stationId);
+}
+
+/** The secret key (hex) in a key file, opened with its passphrase; a SecretFileError names the problem. */
+export async function readKeyFile(text, passphrase, electionId, stationId, { onProgress } = {}) {
+  keyFilePublic(text, electionId, stationId);
+  const opened = await readSecret(text, KEY_KIND, passphrase, { onProgress });
+  const secretKey = opened.secret.ed25519_private_key;
+  if (!/^[0-9a-f]{64}$/.test(secretKey ?? '')) throw new SecretFileError('damaged', 'damaged secret file (the private key is not 64 hex digits)');
+  if (publicKeyOf(secretKey) !== opened.public.public_key) {
+    throw new SecretFileError('damaged', 'damaged secret file (the private key does not match the public key the file names)');
   }
-  if (doc === null || doc.kind !== KEY_KIND) throw new Error(`kind is not ${KEY_KIND}`);
-  if (doc.election_id !== electionId || doc.station_id !== stationId) {
-    throw new Error(`the key is for ${doc.election_id} / ${doc.station_id}, not ${electionId} / ${stationId}`);
-  }
-  if (!/^[0-9a-f]{64}$/.test(doc.secret_key ?? '')) throw new Error('secret_key is not 64 hex digits');
-  if (publicKeyOf(doc.secret_key) !== doc.public_key) throw new Error('public_key does not match secret_key');
-  return doc.secret_key;
+  return secretKey;
 }
 
 /**
