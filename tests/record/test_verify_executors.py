@@ -99,6 +99,8 @@ def test_a_state_saved_inline_resumes_on_a_cluster(
     first = RecordVerifier(small_record.out_dir, save_state=state, chunk_size=3)
     assert first.run() == small_record.record_hash
     for kind in KINDS:
-        again = RecordVerifier(small_record.out_dir, executor=executors[kind], resume_from=state, chunk_size=5)
+        again = RecordVerifier(
+            small_record.out_dir, executor=executors[kind], resume_from=state, chunk_size=5
+        )
         assert again.run() == small_record.record_hash
         assert again.resumed_ballots == first.saved_state.lines[fmt.BALLOTS]  # type: ignore[union-attr]
