@@ -9,7 +9,15 @@ and a published ballot at most a tenth of its size. Figures are also written to
 Then (issue 4) accepted ballots per second through the server's HTTP API on SQLite and PostgreSQL
 (``bench_api.py``, a short run; ``--api-ballots 0`` skips it).
 
-Usage: python benchmarks/run_all.py [--ballots N] [--peer-ballots N] [--api-ballots N]
+Then (issue 12), under "National scale" (``bench_national.py --show``): encryption and verification
+ballots/s on 1 and 2 workers and on a Dask LocalCluster, whole-record verification per ballot per core,
+the peak RSS of verifying records of 10 k, 100 k and 1 M ballots, the 1 M-ballot encrypted election end
+to end and the extrapolation to the whole country here and on 64 cores, beside ElectionGuard 1.4.0's
+per-ballot figures of this run. Long: the 1 M-ballot run takes hours on this shared machine
+(``--skip-1m``; ``--national-ballots`` the other sizes; ``--no-national`` skips the section); each step
+prints what it cost.
+
+Usage: python benchmarks/run_all.py [--ballots N] [--peer-ballots N] [--api-ballots N] [--skip-1m]
 """
 
 from __future__ import annotations
@@ -70,6 +78,11 @@ def main() -> None:
     parser.add_argument("--peer-ballots", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=2, help="alternating runs of both; best figures kept")
     parser.add_argument("--api-ballots", type=int, default=3200, help="ballots cast through the HTTP API")
+    parser.add_argument("--no-national", action="store_true", help="skip the National scale section")
+    parser.add_argument("--national-ballots", type=int, nargs="*", default=[10_000, 100_000],
+                        help="record sizes whose verification memory is measured (besides 1 M)")
+    parser.add_argument("--skip-1m", action="store_true", help="no 1 M-ballot election")
+    parser.add_argument("--enc-scale", type=float, default=0.001, help="scale of the throughput runs")
     args = parser.parse_args()
     console = Console()
 
@@ -161,6 +174,15 @@ def main() -> None:
                     f"{r['cpu_bound_ballots_per_second_on_2_cores']}/s on 2 free cores; load generator "
                     f"{r['client']} ({r['client_cpu_ms_per_ballot']} ms CPU per ballot on the same cores)"
                 )
+    if not args.no_national:
+        national = out / "national.json"
+        keys = ("encrypt_ms_per_ballot", "verify_ms_per_ballot")
+        peer_figures = {} if skipped else {k: peer.get(k) for k in keys}
+        cmd = [sys.executable, str(HERE / "bench_national.py"), "--show", "--enc-scale", str(args.enc_scale),
+               "--ballots", *map(str, args.national_ballots), "--peer-json", json.dumps(peer_figures),
+               "--json-out", str(national), *(["--skip-1m"] if args.skip_1m else [])]
+        subprocess.run(cmd, check=True)  # prints its own section, step by step
+        figures["national"] = json.loads(national.read_text())
     (out / "latest.json").write_text(json.dumps(figures, indent=2))
 
 

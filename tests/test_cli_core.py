@@ -62,6 +62,22 @@ def test_verify_with_workers_and_progress(demo_dir: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+def test_verify_on_a_local_cluster_prints_the_serial_verdict(demo_dir: Path) -> None:
+    serial = runner.invoke(app, ["verify", str(demo_dir), "--quiet"])
+    dask = runner.invoke(app, ["verify", str(demo_dir), "--quiet", "--local-cluster", "--workers", "2"])
+    assert dask.exit_code == 0, dask.output
+    assert "dask LocalCluster (2 processes)" in flat(dask.output)
+    # the same table, results and record hash: only the line naming the executor differs
+    def _table(text: str) -> list[str]:
+        return [line for line in text.splitlines() if "checked by" not in line]
+
+    assert _table(dask.output) == _table(serial.output)
+    both = runner.invoke(
+        app, ["verify", str(demo_dir), "--scheduler", "tcp://127.0.0.1:1", "--local-cluster"]
+    )
+    assert both.exit_code != 0 and "not both" in flat(both.output)
+
+
 def test_verify_names_the_failing_object_and_check(demo_dir: Path, tmp_path: Path) -> None:
     import shutil
 

@@ -28,7 +28,7 @@ from saylau.election.manifest import Manifest
 from saylau.errors import VerificationFailed
 from saylau.record import format as fmt
 from saylau.record.tally import StationSums, decrypt_tallies, results_summary
-from saylau.record.verifier import admission, ballots, proofs, verify_record
+from saylau.record.verifier import admission, lines, verify_record
 from saylau.record.writer import write_record
 from saylau.voting.ballot_box import BallotBox
 from saylau.voting.device import Channel, DeviceRecord
@@ -311,11 +311,11 @@ def test_remote_and_booth_flipped_in_devices_json_is_rejected(tmp_path: Path) ->
 def test_the_verifier_and_the_server_run_the_same_checks() -> None:
     from saylau.api import cast_batch, verify_pool
 
-    assert ballots.check_ballot_structure is admission.check_ballot_structure
-    assert proofs.check_ballot_proofs is admission.check_ballot_proofs
+    assert lines.check_ballot_structure is admission.check_ballot_structure
+    assert lines.check_ballot_proofs is admission.check_ballot_proofs
     assert verify_pool.check_admission is admission.check_admission
     assert verify_pool.check_ballot_structure is admission.check_ballot_structure
-    assert ballots.check_position is cast_batch.check_position is admission.check_position
+    assert lines.check_position is cast_batch.check_position is admission.check_position
 
 
 def test_the_verifier_imports_nothing_of_the_writing_side() -> None:

@@ -12,8 +12,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from saylau.cli.progress import phase_bars
 from saylau.election.manifest import Contest, Manifest, plain_language
 from saylau.errors import SaylauError
+from saylau.parallel import make_executor
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
 from saylau.record.verifier import CheckResult, RecordVerifier
@@ -91,7 +93,16 @@ def _default_workers() -> int:
 
 def verify(
     record_dir: Annotated[Path, typer.Argument(help="the election record directory")],
-    workers: Annotated[int, typer.Option(help="processes verifying ballot proofs")] = 1,
+    workers: Annotated[
+        int, typer.Option(help="local processes checking the ballot lines (--local-cluster: its workers)")
+    ] = 1,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="a Dask scheduler's address (tcp://HOST:8786): check the ballots on that cluster"),
+    ] = None,
+    local_cluster: Annotated[
+        bool, typer.Option("--local-cluster", help="check the ballots on a Dask LocalCluster of --workers")
+    ] = False,
     quiet: Annotated[bool, typer.Option(help="no progress bars")] = False,
     expect_hash: Annotated[
         str | None, typer.Option(help="the record hash the authority published (hex); must match")
@@ -113,23 +124,21 @@ def verify(
     console = Console()
     verifier: RecordVerifier | None = None
     resume = state if state is not None and state.exists() else None
+    if workers < 1:
+        raise typer.BadParameter(f"--workers must be at least 1, got {workers}")
+    if scheduler is not None and local_cluster:
+        raise typer.BadParameter("give either --scheduler ADDRESS or --local-cluster, not both")
     try:
-        if quiet:
+        with make_executor(workers, scheduler, local_cluster) as executor, phase_bars(console, quiet) as bars:
             verifier = RecordVerifier(
-                record_dir, workers=workers, board_public_key=board_key, resume_from=resume, save_state=state
+                record_dir,
+                executor=executor,
+                progress=bars,
+                board_public_key=board_key,
+                resume_from=resume,
+                save_state=state,
             )
             record_hash = verifier.run()
-        else:
-            with _progress(console) as progress:
-                verifier = RecordVerifier(
-                    record_dir,
-                    workers=workers,
-                    progress=_Bars(progress),
-                    board_public_key=board_key,
-                    resume_from=resume,
-                    save_state=state,
-                )
-                record_hash = verifier.run()
     except SaylauError as exc:
         if verifier is not None and verifier.checks:
             console.print(_checks_table(verifier.checks, f"verification of {record_dir}"))
@@ -152,6 +161,7 @@ def verify(
         raise typer.Exit(1)
     for table in _verified_results(record_dir):
         console.print(table)
+    console.print(f"ballot lines checked by: {escape(executor.name)} ({executor.workers} workers)")
     console.print(f"[green]record verified[/green]; record hash {record_hash.hex()}")
 
 

@@ -78,9 +78,10 @@ def _national_report(result: NationalResult, console: Console) -> None:
         f"(largest worker); executor: {result.executor}"
         + (f"; resumed {result.resumed_stations:,} stations" if result.resumed_stations else "")
     )
+    verified = "independent verification" in result.timings
+    done = "written and verified" if verified else "written (not verified)"
     console.print(
-        f"[green]record written and verified[/green]: {result.out / 'record'}; record hash "
-        f"{result.record_hash.hex()}"
+        f"[green]record {done}[/green]: {result.out / 'record'}; record hash {result.record_hash.hex()}"
     )
 
 

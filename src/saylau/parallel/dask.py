@@ -17,6 +17,12 @@ __all__ = ["DaskExecutor"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
+
+
+def _call_shared(fn: Callable[[Any, T], R], shared: Any, item: T) -> R:
+    """On a worker: ``fn(shared, item)`` (Dask has resolved the scattered ``shared`` already)."""
+    return fn(shared, item)
 
 
 class DaskExecutor:
@@ -54,6 +60,27 @@ class DaskExecutor:
         self, fn: Callable[[T], R], items: Iterable[T], window: int | None = None
     ) -> Iterator[tuple[int, R]]:
         """Keep ``window`` tasks on the cluster; yield each result as it completes."""
+        return self._run(fn.__name__, lambda item, key: self._client.submit(fn, item, key=key, pure=False),
+                         items, window)
+
+    def imap_shared(
+        self, fn: Callable[[S, T], R], shared: S, items: Iterable[T], window: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """As ``imap_unordered``; ``shared`` is scattered to every worker once (``broadcast``)."""
+        ref = self._client.scatter(shared, broadcast=True, hash=False)
+        try:
+            yield from self._run(
+                fn.__name__,
+                lambda item, key: self._client.submit(_call_shared, fn, ref, item, key=key, pure=False),
+                items,
+                window,
+            )
+        finally:
+            ref.release()
+
+    def _run(
+        self, name: str, submit_one: Callable[[T, str], Any], items: Iterable[T], window: int | None
+    ) -> Iterator[tuple[int, R]]:
         import distributed
 
         dist: Any = distributed
@@ -63,7 +90,7 @@ class DaskExecutor:
         index: dict[str, int] = {}
 
         def submit(i: int, item: T) -> Any:
-            fut = self._client.submit(fn, item, key=f"{fn.__name__}-{run}-{i}", pure=False)
+            fut = submit_one(item, f"{name}-{run}-{i}")
             index[fut.key] = i
             return fut
 

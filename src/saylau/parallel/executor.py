@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from itertools import islice
@@ -13,6 +15,7 @@ __all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
 
 
 class Executor(Protocol):
@@ -30,6 +33,15 @@ class Executor(Protocol):
         self, fn: Callable[[T], R], items: Iterable[T], window: int | None = None
     ) -> Iterator[tuple[int, R]]:
         """``(index, fn(item))`` for every item, as each finishes."""
+        ...
+
+    def imap_shared(
+        self, fn: Callable[[S, T], R], shared: S, items: Iterable[T], window: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """``(index, fn(shared, item))`` for every item; ``shared`` travels to each worker once.
+
+        Not with every item: the context a verification chunk needs (rules, devices, stations).
+        """
         ...
 
     def close(self) -> None:
@@ -66,6 +78,27 @@ class SerialExecutor(_Closing):
         for i, item in enumerate(items):
             yield i, fn(item)
 
+    def imap_shared(
+        self, fn: Callable[[S, T], R], shared: S, items: Iterable[T], window: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """``(index, fn(shared, item))`` in item order."""
+        del window
+        for i, item in enumerate(items):
+            yield i, fn(shared, item)
+
+
+_SHARED: dict[str, Any] = {}
+"""A worker process's shared objects, by the file they came from (the last one only)."""
+
+
+def _call_shared(fn: Callable[[Any, T], R], path: str, item: T) -> R:
+    """In a worker: ``fn(shared, item)``, the shared object read from ``path`` on first use."""
+    if path not in _SHARED:
+        _SHARED.clear()
+        with open(path, "rb") as f:
+            _SHARED[path] = pickle.load(f)
+    return fn(_SHARED[path], item)
+
 
 class ProcessExecutor(_Closing):
     """A local pool of ``workers`` processes (started by forkserver: safe beside progress-bar threads)."""
@@ -91,16 +124,32 @@ class ProcessExecutor(_Closing):
     ) -> Iterator[tuple[int, R]]:
         """Keep ``window`` items in flight; yield each result as it completes."""
         pool = self._get()
+        return self._run(lambda item: pool.submit(fn, item), items, window)
+
+    def imap_shared(
+        self, fn: Callable[[S, T], R], shared: S, items: Iterable[T], window: int | None = None
+    ) -> Iterator[tuple[int, R]]:
+        """As ``imap_unordered``; ``shared`` goes to the workers as a temporary file each reads once."""
+        pool = self._get()
+        with tempfile.TemporaryDirectory(prefix="saylau-shared-") as tmp:
+            path = os.path.join(tmp, "shared.pickle")
+            with open(path, "wb") as f:
+                pickle.dump(shared, f, protocol=pickle.HIGHEST_PROTOCOL)
+            yield from self._run(lambda item: pool.submit(_call_shared, fn, path, item), items, window)
+
+    def _run(
+        self, submit: Callable[[T], Future[R]], items: Iterable[T], window: int | None
+    ) -> Iterator[tuple[int, R]]:
         limit = max(1, window or 2 * self.workers)
         source = enumerate(items)
-        pending: dict[Future[R], int] = {pool.submit(fn, item): i for i, item in islice(source, limit)}
+        pending: dict[Future[R], int] = {submit(item): i for i, item in islice(source, limit)}
         try:
             while pending:
                 done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for fut in done:
+                for fut in sorted(done, key=pending.__getitem__):
                     i = pending.pop(fut)
                     for j, item in islice(source, 1):
-                        pending[pool.submit(fn, item)] = j
+                        pending[submit(item)] = j
                     yield i, fut.result()
         finally:
             for fut in pending:

@@ -28,14 +28,20 @@ class RevoteLinks:
 
     def add(self, d: dict[str, Any]) -> None:
         """Note one ``ballots.jsonl`` line (parsed, already structurally checked)."""
-        if d["state"] == "challenged":
-            return
         ballot = d["ballot"]
         tag = ballot.get("revote_tag")
+        self.add_line(ballot["ballot_id"], d["state"], tag, d["superseded_by"], d["station_id"])
+
+    def add_line(
+        self, ballot_id: str, state: str, tag: str | None, superseded_by: str | None, station_id: str
+    ) -> None:
+        """``add`` from a line's fields: its ballot id, state, revote tag (hex), successor and station."""
+        if state == "challenged":
+            return
         if tag is not None:
-            self.tagged[ballot["ballot_id"]] = (tag, d["state"], d["superseded_by"], d["station_id"])
-        elif d["superseded_by"] is not None:
-            self.untagged_successors[d["superseded_by"]] = ballot["ballot_id"]
+            self.tagged[ballot_id] = (tag, state, superseded_by, station_id)
+        elif superseded_by is not None:
+            self.untagged_successors[superseded_by] = ballot_id
             self.untagged_links += 1
 
     def dump(self) -> dict[str, Any]:

@@ -111,6 +111,14 @@ class StationSums:
         acc.tally = acc.tally.add_ballot(ballot)
         acc.count += 1
 
+    def add_sum(self, station_id: str, count: int, tally: EncryptedTally) -> None:
+        """Add the encrypted sum of ``count`` cast ballots of one station (a verification chunk's)."""
+        acc = self._stations.get(station_id)
+        if acc is None:
+            raise RecordError(f"unknown station {station_id}")
+        acc.tally = acc.tally + tally
+        acc.count += count
+
     def dump(self) -> dict[str, Any]:
         """JSON form of the running sums (an incremental verification's saved state)."""
         return {sid: [acc.count, acc.tally.to_dict()] for sid, acc in self._stations.items()}

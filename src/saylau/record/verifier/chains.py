@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from saylau.crypto.tracking import closing_code, opening_code, tracking_code
-from saylau.record.verifier.entries import BallotLine, DeviceEntry
+from saylau.crypto.tracking import closing_code, opening_code
+from saylau.record.verifier.entries import DeviceEntry
+from saylau.record.verifier.lines import LineFacts
 from saylau.record.verifier.state import VerifyState
 from saylau.record.verifier.table import CheckResult, fail
 
@@ -43,21 +44,24 @@ class DeviceChains:
         """Take the chain heads back from ``dump``'s form."""
         self.heads = {dev: (bytes.fromhex(code), int(count)) for dev, (code, count) in d.items()}
 
-    def add(self, sb: BallotLine, where: str) -> None:
-        """The next ballot of its device: sequence, link to the previous code, its own tracking code."""
-        prev, count = self.heads.get(sb.device_id) or (opening_code(sb.device_id, self.base_hash), 0)
-        b = sb.ballot
-        if sb.sequence != count:
-            raise fail(self.check, f"{where}: sequence {sb.sequence}, expected {count} on its device")
-        if b.previous_code != prev:
+    def add(self, f: LineFacts, where: str) -> None:
+        """The next ballot of its device: sequence, link to the previous code, its own tracking code.
+
+        ``f.code_ok`` (``code = H(previous_code, ballot hash)``) was computed in a worker (``lines``);
+        with ``previous_code`` equal to the device's preceding code, that is ``H(preceding code, hash)``.
+        """
+        prev, count = self.heads.get(f.device_id) or (opening_code(f.device_id, self.base_hash), 0)
+        if f.sequence != count:
+            raise fail(self.check, f"{where}: sequence {f.sequence}, expected {count} on its device")
+        if f.previous_code != prev:
             raise fail(
                 self.check,
-                f"{where}: previous_code does not match the preceding code on {sb.device_id} "
+                f"{where}: previous_code does not match the preceding code on {f.device_id} "
                 "(a ballot is missing, added or out of order)",
             )
-        if b.code != tracking_code(prev, b.crypto_hash()):
+        if not f.code_ok:
             raise fail(self.check, f"{where}: tracking code is not H(previous code, ballot hash)")
-        self.heads[sb.device_id] = (b.code, count + 1)
+        self.heads[f.device_id] = (bytes.fromhex(f.code), count + 1)
 
     def close_all(self) -> int:
         """After the file: every device's count and closing code; returns the number of chains walked."""

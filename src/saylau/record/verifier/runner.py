@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from saylau.parallel import Executor, make_executor
 from saylau.record.reader import RecordReader
 from saylau.record.verifier import ballots, board, chains, proofs, setup, tallies
 from saylau.record.verifier.resume import ResumePoint
@@ -21,11 +22,12 @@ class RecordVerifier:
         self,
         record_dir: Path,
         workers: int = 1,
-        chunk_size: int = 64,
+        chunk_size: int = 256,
         progress: ProgressHook | None = None,
         board_public_key: str | None = None,
         resume_from: Path | None = None,
         save_state: Path | None = None,
+        executor: Executor | None = None,
     ) -> None:
         """``board_public_key``: the board operator's Ed25519 key as the CEC announced it (hex), to pin.
 
@@ -33,16 +35,22 @@ class RecordVerifier:
         before its board checkpoint are checked by the hash of their bytes, not again one by one
         (``resume``). ``save_state``: after a successful run, write the state at the last board
         checkpoint before the close of voting there.
+
+        ``executor`` (``saylau.parallel``): where the ballot lines are checked, in chunks of
+        ``chunk_size`` (a process pool, a Dask cluster); the caller closes it. Without one, ``workers``
+        local processes are started for the run (inline when 1). The verdict, the record hash and the
+        table are the same whatever the executor.
         """
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.reader = RecordReader(record_dir)
-        self.workers = workers
+        self.workers = executor.workers if executor is not None else workers
+        self.executor = executor
         self.chunk_size = chunk_size
         self.progress = progress
         self.board_public_key = board_public_key
         self.checks: list[CheckResult] = []
-        self._s = VerifyState(self.reader, workers, chunk_size, progress, board_public_key)
+        self._s = VerifyState(self.reader, executor, chunk_size, progress, board_public_key)
         self._s.resume_from = ResumePoint.load(resume_from) if resume_from is not None else None
         self._s.want_state = save_state is not None
         self.save_state = save_state
@@ -73,7 +81,15 @@ class RecordVerifier:
 
     def run(self) -> bytes:
         """Run all checks in order; return the record hash, or raise ``VerificationFailed``."""
-        run_checks(self.steps(), self.checks)
+        own = None
+        if self._s.executor is None and self.workers > 1:
+            own = self._s.executor = make_executor(self.workers)
+        try:
+            run_checks(self.steps(), self.checks)
+        finally:
+            if own is not None:
+                own.close()
+                self._s.executor = None
         if self.save_state is not None and self._s.saved is not None:  # None: no checkpoint before the close
             self._s.saved.seal(self.reader)
             self._s.saved.save(self.save_state)

@@ -13,6 +13,7 @@ from typing import Any
 from saylau.crypto import ElectionParameters
 from saylau.election.manifest import Manifest
 from saylau.errors import RecordError
+from saylau.parallel import Executor
 from saylau.record.board_check import BoardIndex
 from saylau.record.reader import RecordReader
 from saylau.record.revotes import RevoteLinks
@@ -30,8 +31,8 @@ class VerifyState:
     """The record being verified, how to verify it, and what the checks so far have established."""
 
     reader: RecordReader
-    workers: int = 1
-    chunk_size: int = 64
+    executor: Executor | None = None  # None: inline (``SerialExecutor``)
+    chunk_size: int = 256
     progress: ProgressHook | None = None
     board_public_key: str | None = None
     # set by the checks, in order

@@ -13,7 +13,7 @@ from typing import Any
 
 from saylau.record import format as fmt
 from saylau.record.reader import RecordReader
-from saylau.record.verifier.entries import BallotLine
+from saylau.record.verifier.lines import LineFacts
 from saylau.record.verifier.table import CheckResult, fail
 
 __all__ = ["SupersessionLinks"]
@@ -46,12 +46,12 @@ class SupersessionLinks:
         self._info = {k: (v[0], v[1]) for k, v in d["info"].items()}
         self._backward = set(d["backward"])
 
-    def note(self, sb: BallotLine) -> None:
+    def note(self, sb: LineFacts) -> None:
         """Keep the state and station of a ballot already named as a successor."""
         if sb.ballot_id in self._supersedes:
             self._info[sb.ballot_id] = (sb.state, sb.station_id)
 
-    def add(self, sb: BallotLine, where: str, seen: Container[str]) -> None:
+    def add(self, sb: LineFacts, where: str, seen: Container[str]) -> None:
         """Record a superseded ballot's link (``seen``: the ballot ids read so far, this one included)."""
         succ = sb.superseded_by
         if succ is None:
