@@ -240,7 +240,7 @@ class Ballot(Base):
     state: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
     #: NULL: the ballot is held once, as its board entry's payload (``store/ballot_documents.py``)
-    payload: Mapped[dict[str, Any] | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[str | None] = mapped_column(String(64))

@@ -3,7 +3,8 @@
 ``store/ballot_codec.py`` turns a ballot's payload (~4 KB of JSON for 7 options) into ~1.6 KB of bytes
 from which the payload is rebuilt exactly; the entry's payload hash (of the canonical JSON) is
 unchanged. Every other entry keeps its JSON ``payload``; the column may now be NULL (when ``body`` holds
-the payload). The downgrade writes each body back as JSON.
+the payload). ``ballots.payload`` (unused since 0008) becomes SQL NULL where it held JSON ``null``. The
+downgrade writes each body back as JSON.
 
 Revision ID: 0009
 Revises: 0008
@@ -83,6 +84,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("body", sa.LargeBinary(), nullable=True))
         batch.alter_column("payload", existing_type=sa.JSON(), nullable=True)
     _rewrite(_entries.c.kind.in_(("ballot", "challenge")), _compact)
+    op.execute(sa.text("UPDATE ballots SET payload = NULL"))  # SQL NULL, where 0008's rows held JSON null
 
 
 def downgrade() -> None:
