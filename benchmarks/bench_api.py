@@ -186,7 +186,7 @@ def run(
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         with httpx.Client(timeout=60) as c:
-            for _ in range(300):
+            for _ in range(1200):  # up to ~2 min: a loaded machine starts the server slowly
                 try:
                     if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                         break

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,17 +53,33 @@ def _first_ballot_position(conn: Any) -> int:
     return int(conn.execute(text("SELECT min(board_position) FROM ballots")).scalar_one())
 
 
-def _flip_a_ciphertext_on_the_board(conn: Any) -> None:
-    """The only copy of a ballot (its board entry's payload) changed: one hex digit of a ciphertext."""
+def _first_ballot_body(conn: Any) -> tuple[int, bytes]:
+    p = _first_ballot_position(conn)
+    body = conn.execute(text(f"SELECT body FROM board_entries WHERE position = {p}")).scalar_one()
+    return p, bytes(body)
+
+
+def _set_body(conn: Any, position: int, body: bytes) -> None:
     import sqlalchemy as sa
 
-    p = _first_ballot_position(conn)
-    payload = conn.execute(text(f"SELECT payload FROM board_entries WHERE position = {p}")).scalar_one()
-    payload = json.loads(payload) if isinstance(payload, str) else payload
-    sel = payload["ballot"]["contests"][0]["selections"][0]
-    sel["alpha"] = sel["alpha"][:-1] + ("0" if sel["alpha"][-1] != "0" else "1")
-    update = text(f"UPDATE board_entries SET payload = :p WHERE position = {p}")
-    conn.execute(update.bindparams(sa.bindparam("p", type_=sa.JSON())), {"p": payload})
+    update = text(f"UPDATE board_entries SET body = :b WHERE position = {position}")
+    conn.execute(update.bindparams(sa.bindparam("b", type_=sa.LargeBinary())), {"b": body})
+
+
+def _flip_a_ciphertext_on_the_board(conn: Any) -> None:
+    """The only copy of a ballot (its board entry's compact body) changed: one byte of a ciphertext."""
+    from saylau.store.ballot_codec import decode
+
+    p, body = _first_ballot_body(conn)
+    alpha = bytes.fromhex(decode(body)["ballot"]["contests"][0]["selections"][0]["alpha"])
+    at = body.index(alpha) + len(alpha) - 1
+    _set_body(conn, p, body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :])
+
+
+def _cut_a_ballot_body(conn: Any) -> None:
+    """A ballot's compact body cut short: it no longer decodes."""
+    p, body = _first_ballot_body(conn)
+    _set_body(conn, p, body[:100])
 
 
 TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
@@ -74,6 +89,7 @@ TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
         "table ballots",
     ),
     "ballot changed on the board": (_flip_a_ciphertext_on_the_board, "table board_entries"),
+    "ballot's stored bytes cut short": (_cut_a_ballot_body, "table board_entries"),
     "ballot row changed": (
         lambda c: c.execute(text("UPDATE ballots SET code = 'ab' || substr(code, 3) "
                                  "WHERE board_position = (SELECT min(board_position) FROM ballots)")),
@@ -125,7 +141,17 @@ def test_check_finds_a_row_changed_deleted_or_reordered_by_hand(
     assert broken.exit_code == 1, broken.output
     assert f"BROKEN: {table}" in broken.output and f"election {el.id}" in broken.output, broken.output
     assert "Traceback" not in broken.output
-    if table == "table board_entries":  # the exported board no longer verifies either
+    if tamper == "ballot's stored bytes cut short":  # named with its position, and the board is refused
+        position = f"position {_first_ballot_position_of(client)}"
+        assert position in broken.output and "does not decode" in broken.output, broken.output
+        r = client.get(f"{P}/elections/{el.id}/board")
+        assert r.status_code == 422 and position in r.text, r.text
+    elif table == "table board_entries":  # the exported board no longer verifies either
         rows = read_jsonl(client.get(f"{P}/elections/{el.id}/board").text.splitlines())
         with pytest.raises(BoardError, match="position"):
             verify_board(rows)
+
+
+def _first_ballot_position_of(client: TestClient) -> int:
+    with client.app.state.saylau.engine.connect() as conn:  # type: ignore[attr-defined]
+        return _first_ballot_position(conn)

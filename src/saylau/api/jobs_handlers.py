@@ -36,6 +36,7 @@ from saylau.store.models import (
     BoardEntryRow,
     Election,
     PartialDecryptionRow,
+    stored_payload,
 )
 from saylau.voting.publish import result_payload
 
@@ -77,8 +78,9 @@ def tally(ctx: JobContext) -> dict[str, Any]:
                 .order_by(Ballot.id)
                 .limit(_BATCH)
             ).all()
-        for bid, station_id, kind, payload in rows:
-            sums.add(station_id, EncryptedBallot.from_dict(_document(bid, kind, payload)))
+        for bid, station_id, kind, payload, body in rows:
+            doc = _document(bid, kind, stored_payload(payload, body))
+            sums.add(station_id, EncryptedBallot.from_dict(doc))
         if not rows:
             break
         done += len(rows)
@@ -242,8 +244,8 @@ def verify(ctx: JobContext) -> dict[str, Any]:
             ).all()
         if not rows:
             break
-        for bid, ballot_state, kind, payload in rows:
-            doc = _document(bid, kind, payload)
+        for bid, ballot_state, kind, payload, body in rows:
+            doc = _document(bid, kind, stored_payload(payload, body))
             if ballot_state == "challenged":
                 verify_challenged_ballot(params, ChallengedBallot.from_dict(doc))
             else:

@@ -8,7 +8,8 @@ election; each table is spooled to a temporary file once to learn its hash and s
   (given by the caller; never the keys themselves) and, per table, its file, columns, row count and the
   SHA-256 of its file;
 - then ``tables/<table>.jsonl``, one JSON array per row in the manifest's column order, tables in the
-  order of their foreign keys. Timestamps are ISO 8601 in UTC, dates ISO 8601, JSON columns as JSON.
+  order of their foreign keys. Timestamps are ISO 8601 in UTC, dates ISO 8601, JSON columns as JSON,
+  binary columns (a ballot entry's compact ``body``, ``store/ballot_codec.py``) as base64 strings.
 
 A restore reads the archive twice: first it checks the manifest and every table's row count and hash
 (nothing is written to a database before the whole archive checks out), then it migrates the target to
@@ -18,6 +19,7 @@ the restored ids and migrates to the newest schema. The same archive restores on
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -31,7 +33,7 @@ from typing import IO, Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Column, Connection, Engine, Table, func, insert, select, text
-from sqlalchemy.types import Date, DateTime, Integer
+from sqlalchemy.types import Date, DateTime, Integer, LargeBinary
 
 from saylau import __version__
 from saylau.errors import SaylauError
@@ -148,12 +150,22 @@ def _encode_date(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
+def _encode_bytes(value: Any) -> Any:
+    return None if value is None else base64.b64encode(bytes(value)).decode("ascii")
+
+
+def _decode_bytes(value: Any) -> Any:
+    return None if value is None else base64.b64decode(value, validate=True)
+
+
 def _encoder(column: Column[Any]) -> Callable[[Any], Any] | None:
     """How a column's value is written (None: as it is, a JSON value already)."""
     if isinstance(column.type, UtcDateTime | DateTime):
         return _encode_datetime
     if isinstance(column.type, Date):
         return _encode_date
+    if isinstance(column.type, LargeBinary):
+        return _encode_bytes
     return None
 
 
@@ -162,6 +174,8 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
         return lambda v: None if v is None else datetime.fromisoformat(v)
     if isinstance(column.type, Date):
         return lambda v: None if v is None else date.fromisoformat(v)
+    if isinstance(column.type, LargeBinary):
+        return _decode_bytes
     return lambda v: v
 
 

@@ -3,8 +3,8 @@
 The ``ballots`` table indexes the ballots (id, voter, station, device, sequence, state, tracking code,
 content hash, board position); the ballot itself — ciphertexts and proofs, or a challenged ballot's
 opening — is the payload of its ``ballot`` or ``challenge`` entry on the hash-chained board, where every
-byte is covered by the entry hash. ``ballots.payload`` is kept only for rows written before migration
-0008 moved them out (it is NULL since).
+byte is covered by the entry hash, stored in its compact binary form (``board_entries.body``,
+``store/ballot_codec.py``, since migration 0009). ``ballots.payload`` is NULL since migration 0008.
 """
 
 from __future__ import annotations
@@ -30,8 +30,13 @@ def ballot_document(kind: str, payload: Any) -> dict[str, Any] | None:
 
 
 def with_documents(*columns: Any) -> Select[Any]:
-    """``SELECT columns…, entry kind, entry payload FROM ballots JOIN`` each ballot's board entry."""
+    """``SELECT columns…, entry kind, entry payload, entry body FROM ballots JOIN`` each ballot's board entry.
+
+    ``stored_payload(payload, body)`` (``store.models``) is the entry's payload object.
+    """
     same_entry = and_(
         BoardEntryRow.election_id == Ballot.election_id, BoardEntryRow.position == Ballot.board_position
     )
-    return select(*columns, BoardEntryRow.kind, BoardEntryRow.payload).join(BoardEntryRow, same_entry)
+    return select(*columns, BoardEntryRow.kind, BoardEntryRow.payload_json, BoardEntryRow.body).join(
+        BoardEntryRow, same_entry
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from saylau.board import BoardEntry, Checkpoint
 from saylau.errors import BoardError
-from saylau.store.models import BoardCheckpointRow, BoardEntryRow, BoardHead
+from saylau.store.models import BoardCheckpointRow, BoardEntryRow, BoardHead, store_payload
 
 __all__ = ["SqlBoardStore"]
 
@@ -22,12 +22,18 @@ _PAGE = 2000
 
 
 def _entry(row: BoardEntryRow) -> BoardEntry:
+    try:
+        payload = row.payload  # a ballot's decoded from its compact body (store/ballot_codec.py)
+    except ValueError as exc:
+        raise BoardError(
+            f"board entry at position {row.position}: the stored payload does not decode ({exc})"
+        ) from None
     return BoardEntry(
         position=row.position,
         time=row.time,
         kind=row.kind,
         code=row.code,
-        payload=row.payload,
+        payload=payload,
         payload_hash=row.payload_hash,
         prev_hash=row.prev_hash,
         entry_hash=row.entry_hash,
@@ -82,6 +88,7 @@ class SqlBoardStore:
         if entry.position != head.position + 1:
             msg = f"board entry at position {entry.position}: expected position {head.position + 1}"
             raise BoardError(msg)
+        payload_json, body = store_payload(entry.payload)  # a ballot's compact, any other as JSON
         self.session.add(
             BoardEntryRow(
                 election_id=self.election_id,
@@ -89,7 +96,8 @@ class SqlBoardStore:
                 time=entry.time,
                 kind=entry.kind,
                 code=entry.code,
-                payload=entry.payload,
+                payload_json=payload_json,
+                body=body,
                 payload_hash=entry.payload_hash,
                 prev_hash=entry.prev_hash,
                 entry_hash=entry.entry_hash,

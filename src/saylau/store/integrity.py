@@ -31,7 +31,15 @@ from saylau.board.chain import genesis_hash
 from saylau.board.hashing import canonical_json
 from saylau.errors import BoardError, SaylauError
 from saylau.store.ballot_documents import ballot_document, with_documents
-from saylau.store.models import Ballot, BoardCheckpointRow, BoardEntryRow, BoardHead, Device, Election
+from saylau.store.models import (
+    Ballot,
+    BoardCheckpointRow,
+    BoardEntryRow,
+    BoardHead,
+    Device,
+    Election,
+    stored_payload,
+)
 
 __all__ = ["ElectionCheck", "IntegrityError", "check_database", "check_election"]
 
@@ -52,6 +60,17 @@ class ElectionCheck:
     checkpoints: int
     ballots: int
     devices: int
+
+
+def _payload(row: BoardEntryRow) -> dict[str, Any]:
+    """The row's payload, decoded from its compact body if it has one; broken bytes name the row."""
+    try:
+        return row.payload
+    except ValueError as exc:
+        raise IntegrityError(
+            f"table board_entries, election {row.election_id}, position {row.position}: the stored payload "
+            f"does not decode ({exc})"
+        ) from None
 
 
 def _board_rows(session: Session, election_id: str, public_key: str, every: int) -> Iterator[dict[str, Any]]:
@@ -89,7 +108,7 @@ def _board_rows(session: Session, election_id: str, public_key: str, every: int)
                 "time": row.time,
                 "kind": row.kind,
                 "code": row.code,
-                "payload": row.payload,
+                "payload": _payload(row),
                 "payload_hash": row.payload_hash,
                 "prev_hash": row.prev_hash,
                 "entry_hash": row.entry_hash,
@@ -133,7 +152,7 @@ def _check_ballots(session: Session, election_id: str) -> int:
         entry = entries.get(b.board_position)
         if entry is None:
             raise IntegrityError(f"{where}: no ballot entry on the board at its position")
-        payload = entry.payload if isinstance(entry.payload, dict) else {}
+        payload = _payload(entry)
         if entry.code != b.code:
             raise IntegrityError(f"{where}: tracking code differs from its board entry's")
         if payload.get("device_id") != b.device_id or payload.get("station_id") != b.station_id:
@@ -173,10 +192,10 @@ def _check_devices(session: Session, election_id: str) -> int:
         if len(rows) != d.count:
             raise IntegrityError(f"{where}: count {d.count}, but {len(rows)} ballots name the device")
         previous: str | None = None
-        for i, (b, kind, payload) in enumerate(rows):
+        for i, (b, kind, payload, body) in enumerate(rows):
             if b.sequence != i:
                 raise IntegrityError(f"{where}: ballot {b.id} has sequence {b.sequence}, expected {i}")
-            prev = _previous_code(ballot_document(kind, payload))
+            prev = _previous_code(ballot_document(kind, stored_payload(payload, body)))
             if previous is not None and prev != previous:
                 raise IntegrityError(f"{where}: ballot {b.id} (sequence {i}) does not chain to the previous")
             previous = b.code

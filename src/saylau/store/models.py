@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -30,6 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from saylau.store import ballot_codec
 
 __all__ = [
     "ApplicationRow",
@@ -58,6 +61,8 @@ __all__ = [
     "User",
     "UtcDateTime",
     "Voter",
+    "store_payload",
+    "stored_payload",
     "utcnow",
 ]
 
@@ -235,7 +240,7 @@ class Ballot(Base):
     state: Mapped[str] = mapped_column(String(20))
     content_hash: Mapped[str] = mapped_column(String(64))
     #: NULL: the ballot is held once, as its board entry's payload (``store/ballot_documents.py``)
-    payload: Mapped[dict[str, Any] | None]
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     device_id: Mapped[str | None] = mapped_column(String(64))
@@ -268,7 +273,12 @@ class BoardHead(Base):
 
 
 class BoardEntryRow(Base):
-    """One bulletin-board entry (see ``saylau.board.chain``)."""
+    """One bulletin-board entry (see ``saylau.board.chain``).
+
+    Its payload is stored in one of two columns: ``body``, the compact binary form of a ballot or
+    challenge payload (``store/ballot_codec.py``, migration 0009), or ``payload`` (JSON) for every other
+    entry. The ``payload`` attribute reads and writes whichever applies, as the payload object.
+    """
 
     __tablename__ = "board_entries"
     __table_args__ = (Index("ix_board_entries_code", "election_id", "code"),)
@@ -277,10 +287,37 @@ class BoardEntryRow(Base):
     time: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(40))
     code: Mapped[str | None] = mapped_column(String(128))
-    payload: Mapped[dict[str, Any]]
+    #: the payload as JSON; NULL when ``body`` holds it
+    payload_json: Mapped[dict[str, Any] | None] = mapped_column("payload", JSON(none_as_null=True))
+    #: a ballot or challenge payload in its compact form (``store/ballot_codec.py``); NULL otherwise
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
     payload_hash: Mapped[str] = mapped_column(String(64))
     prev_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        """The entry's payload object (decoded from ``body``; ``ValueError`` if those bytes are broken)."""
+        return stored_payload(self.payload_json, self.body)
+
+    @payload.setter
+    def payload(self, value: dict[str, Any]) -> None:
+        self.payload_json, self.body = store_payload(value)
+
+
+def store_payload(payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bytes | None]:
+    """``(payload, body)`` column values of a board payload: compact for a ballot's, JSON otherwise."""
+    body = ballot_codec.encode(payload)
+    return (payload, None) if body is None else (None, body)
+
+
+def stored_payload(payload_json: Any, body: bytes | None) -> dict[str, Any]:
+    """The payload object of a row's ``payload`` and ``body`` columns (the inverse of ``store_payload``)."""
+    if body is not None:
+        return ballot_codec.decode(body)
+    if not isinstance(payload_json, dict):
+        raise ValueError("board entry: neither a compact body nor a JSON object payload")
+    return payload_json
 
 
 class BoardCheckpointRow(Base):
