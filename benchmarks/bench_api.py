@@ -203,12 +203,15 @@ def run(
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         with httpx.Client(timeout=60) as c:
-            for _ in range(300):
+            deadline = time.monotonic() + 300  # start-up (migrations, check, warm workers) on busy cores
+            while True:
                 try:
                     if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"server did not start; see {tmp / 'server.log'}") from None
+                    time.sleep(0.2)
             results = _drive(c, base, backend, phases, workers, console, server.pid, prof)
     finally:
         server.terminate()
