@@ -9,7 +9,13 @@ least 500 ballots/s on a 2-core machine.
 With ``--batch N`` the ballots go up as polling-station devices sync them, N per request
 (``POST /ballots/batch``, each ballot still verified and answered on its own).
 
+``--suite`` (what ``make bench`` runs) measures, in one server run per backend: single-ballot requests
+(32 connections, lean client), station batches of 100, and single requests offered open-loop at 300/s
+(p50/p99 latency from each request's scheduled arrival); ``--prefill N`` first casts N distinct real
+ballots so that the phases run on a fuller database.
+
 Usage: python benchmarks/bench_api.py [--ballots N] [--threads T] [--workers W] [--backend B] [--batch N]
+       [--lean-client] [--rate R] [--suite] [--prefill N]
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,16 +149,26 @@ def _saylau(*args: str, env: dict[str, str]) -> None:
     subprocess.run([SAYLAU, *args], check=True, env=env, capture_output=True)
 
 
+@dataclass(frozen=True)
+class Phase:
+    """One way of casting, measured on its own voters and devices: closed-loop single or batched
+    requests (as fast as the connections go), or single requests arriving open-loop at ``rate``/s."""
+
+    name: str
+    ballots: int
+    threads: int
+    batch: int = 0
+    lean: bool = False
+    rate: float = 0.0  # > 0: open loop at this offered rate (lean client), latency percentiles
+
+
 def run(
     backend: str,
-    ballots: int,
-    threads: int,
+    phases: list[Phase],
     workers: int,
     verifiers: int,
     console: Console,
-    batch: int = 0,
-    lean: bool = False,
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     tmp = Path(tempfile.mkdtemp(prefix=f"saylau-bench-{backend}-"))
     url = f"sqlite:///{tmp / 'bench.db'}" if backend == "sqlite" else _pg_fresh_database("saylau_bench")
     env = {
@@ -186,21 +203,21 @@ def run(
     base = f"http://127.0.0.1:{port}/api/v1"
     try:
         with httpx.Client(timeout=60) as c:
-            for _ in range(1200):  # up to ~2 min: a loaded machine starts the server slowly
+            deadline = time.monotonic() + 300  # start-up (migrations, check, warm workers) on busy cores
+            while True:
                 try:
                     if c.get(f"http://127.0.0.1:{port}/health").status_code == 200:
                         break
                 except httpx.TransportError:
-                    time.sleep(0.1)
-            profile = f"{prof}-{backend}.txt" if prof else None
-            result = _drive(
-                c, base, backend, ballots, threads, workers, console, server.pid, profile, batch, lean
-            )
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"server did not start; see {tmp / 'server.log'}") from None
+                    time.sleep(0.2)
+            results = _drive(c, base, backend, phases, workers, console, server.pid, prof)
     finally:
         server.terminate()
         server.wait(60)
     db = database_bytes_per_ballot(url)
-    return {**result, "verify_processes": verifiers, "batch": batch, "database": db}
+    return [{**r, "verify_processes": verifiers, "database": db} for r in results]
 
 
 def _raw_post(host: str, path: str, credential: str, body: dict[str, Any]) -> bytes:
@@ -247,6 +264,62 @@ async def _lean_cast(port: int, per_connection: list[list[bytes]]) -> list[tuple
     return list(await asyncio.gather(*(_lean_connection(port, reqs) for reqs in per_connection)))
 
 
+async def _open_loop(
+    port: int, per_connection: list[list[bytes]], rate: float, count: int
+) -> tuple[int, list[str], list[float]]:
+    """Offer ``count`` single-ballot requests at ``rate``/s whatever the server answers (open loop).
+
+    Arrivals are scheduled at fixed intervals and queue for a free connection (each connection is one
+    device with at most one request out, so its chain stays in order); a request's latency runs from its
+    scheduled arrival to its answer, so the wait behind a slow answer is counted (no coordinated
+    omission). Returns the 201 count, the other answers, and every accepted request's latency in seconds.
+    """
+    arrivals: asyncio.Queue[float | None] = asyncio.Queue()
+    latencies: list[float] = []
+    errors: list[str] = []
+    ok = 0
+
+    async def connection(requests: list[bytes]) -> None:
+        nonlocal ok
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for req in requests:
+                arrived = await arrivals.get()
+                if arrived is None:
+                    return
+                writer.write(req)
+                status_line = await reader.readline()
+                length = 0
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.partition(b":")
+                    if name.strip().lower() == b"content-length":
+                        length = int(value)
+                body = await reader.readexactly(length)
+                if status_line.split()[1:2] == [b"201"]:
+                    ok += 1
+                    latencies.append(time.perf_counter() - arrived)
+                else:
+                    errors.append((status_line + body).decode(errors="replace")[:200])
+        finally:
+            writer.close()
+
+    async def produce() -> None:
+        start = time.perf_counter()
+        for i in range(count):
+            delay = start + i / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            arrivals.put_nowait(start + i / rate)
+        for _ in per_connection:
+            arrivals.put_nowait(None)
+
+    await asyncio.gather(produce(), *(connection(reqs) for reqs in per_connection))
+    return ok, errors, latencies
+
+
 def _login(c: httpx.Client, base: str, user: str) -> dict[str, str]:
     r = c.post(f"{base}/auth/login", json={"username": user, "password": PASSWORD})
     r.raise_for_status()
@@ -257,15 +330,14 @@ def _drive(
     c: httpx.Client,
     base: str,
     backend: str,
-    n: int,
-    threads: int,
+    phases: list[Phase],
     workers: int,
     console: Console,
     server_pid: int,
-    profile: str | None = None,
-    batch: int = 0,
-    lean: bool = False,
-) -> dict[str, Any]:
+    prof: str | None = None,
+) -> list[dict[str, Any]]:
+    """Set up one election with voters and devices for every phase, then cast phase after phase."""
+    n = sum(ph.ballots for ph in phases)
     cec = _login(c, base, "cec")
     kz_iin = {"name": "IIN", "validator": "kz-iin", "column": "iin"}  # the roll below is of IINs
     body = {"manifest": _manifest(), "guardians": 3, "quorum": 2, "voter_id": kz_iin}
@@ -332,17 +404,22 @@ def _drive(
         station_hdr[st] = _login(c, base, f"station{st}")
     creds: list[str] = []
     payloads: list[dict[str, Any]] = []
-    # one booth device per client thread and station, registered by the station's commission; each
-    # thread submits its devices' ballots in chain order
-    devices = {
-        (t, s): VotingDevice(params, f"st-{s}-t{t}", f"st-{s}") for t in range(threads) for s in range(2)
-    }
-    for (_, s), device in devices.items():
+    # per phase, one booth device per client connection and station, registered by the station's
+    # commission; each connection submits its devices' ballots in chain order
+    devices: dict[tuple[int, int, int], VotingDevice] = {}
+    for k, ph in enumerate(phases):
+        for t in range(ph.threads):
+            for s in range(2):
+                devices[(k, t, s)] = VotingDevice(params, f"st-{s}-p{k}-t{t}", f"st-{s}")
+    for (_, _, s), device in devices.items():
         c.post(
             f"{base}/elections/bench/stations/st-{s}/devices",
             json={"device_id": device.device_id},
             headers=station_hdr[s],
         ).raise_for_status()
+    owner: list[tuple[int, int]] = []  # (phase, connection) of each ballot; ballot i is at station i % 2
+    for k, ph in enumerate(phases):
+        owner += [(k, j % ph.threads) for j in range(ph.ballots)]
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task(f"{backend}: check-ins and encrypted ballots", total=n)
         for i in range(n):
@@ -353,12 +430,42 @@ def _drive(
             )
             r.raise_for_status()
             creds.append(r.json()["credential"])  # in person: the ballot carries no revote tag
-            device = devices[(i % threads, i % 2)]
+            device = devices[(*owner[i], i % 2)]
             pending = device.encrypt({"president": [OPTIONS[i % len(OPTIONS)]]}, "main")
             device.cast(pending)
             payloads.append({"ballot": pending.ballot.to_dict(), "device_id": device.device_id})
             progress.advance(task)
+    results = []
+    first = 0
+    for ph in phases:
+        mine = list(range(first, first + ph.ballots))
+        first += ph.ballots
+        profile = f"{prof}-{backend}-{ph.name}.txt" if prof else None
+        stored = c.get(f"{base}/elections/bench/board").text.count('"kind":"ballot"')
+        out = _cast_phase(
+            c, base, backend, ph, mine, owner, creds, payloads, station_hdr, console, server_pid, profile
+        )
+        results.append({**out, "uvicorn_workers": workers, "ballots_stored_before": stored})
+    return results
 
+
+def _cast_phase(
+    c: httpx.Client,
+    base: str,
+    backend: str,
+    ph: Phase,
+    mine: list[int],
+    owner: list[tuple[int, int]],
+    creds: list[str],
+    payloads: list[dict[str, Any]],
+    station_hdr: dict[int, dict[str, str]],
+    console: Console,
+    server_pid: int,
+    profile: str | None,
+) -> dict[str, Any]:
+    """Cast one phase's ballots (``mine``) and measure: accepted/s, CPU per ballot, latency if open loop."""
+    threads, batch, lean = ph.threads, ph.batch, ph.lean or ph.rate > 0
+    by_thread = {t: [i for i in mine if owner[i][1] == t] for t in range(threads)}
     accepted = [0] * threads
     errors: list[str] = []
 
@@ -366,9 +473,9 @@ def _drive(
         """Upload this thread's ballots as a station device would: per station, ``batch`` at a time."""
         with httpx.Client(timeout=300) as wc:
             for st in range(2):
-                mine = [i for i in range(t, n, threads) if i % 2 == st]
-                for k in range(0, len(mine), batch):
-                    items = [{**payloads[i], "credential": creds[i]} for i in mine[k : k + batch]]
+                theirs = [i for i in by_thread[t] if i % 2 == st]
+                for k in range(0, len(theirs), batch):
+                    items = [{**payloads[i], "credential": creds[i]} for i in theirs[k : k + batch]]
                     url = f"{base}/elections/bench/ballots/batch"
                     resp = wc.post(url, json={"ballots": items}, headers=station_hdr[st])
                     if resp.status_code != 200:
@@ -380,7 +487,7 @@ def _drive(
 
     def worker(t: int) -> None:
         with httpx.Client(timeout=120) as wc:
-            for i in range(t, n, threads):
+            for i in by_thread[t]:
                 resp = wc.post(
                     f"{base}/elections/bench/ballots",
                     json=payloads[i],
@@ -396,17 +503,22 @@ def _drive(
         host = base.split("//", 1)[1].split("/", 1)[0]
         path = "/" + base.split("//", 1)[1].split("/", 1)[1] + "/elections/bench/ballots"
         raw_requests = [
-            [_raw_post(host, path, creds[i], payloads[i]) for i in range(t, n, threads)]
-            for t in range(threads)
+            [_raw_post(host, path, creds[i], payloads[i]) for i in by_thread[t]] for t in range(threads)
         ]
 
-    with console.status(f"{backend}: casting {n} ballots from {threads} connections ..."):
+    n = len(mine)
+    latencies: list[float] = []
+    with console.status(f"{backend}: {ph.name}, casting {n} ballots from {threads} connections ..."):
         spy = _start_pyspy(server_pid, profile) if profile else None
         cpu0 = _cpu_seconds(server_pid)
         client0 = time.process_time()
         start = time.perf_counter()
-        if raw_requests:
-            port = int(base.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+        port = int(base.split("//", 1)[1].split("/", 1)[0].rsplit(":", 1)[1])
+        if ph.rate > 0:
+            ok_count, errs, latencies = asyncio.run(_open_loop(port, raw_requests, ph.rate, n))
+            accepted[0] += ok_count
+            errors.extend(errs)
+        elif raw_requests:
             outcome = asyncio.run(_lean_cast(port, raw_requests))
             for t, (ok_count, errs) in enumerate(outcome):
                 accepted[t] += ok_count
@@ -431,8 +543,14 @@ def _drive(
     all_cpu = sum(v - cpu0.get(p, 0.0) for p, v in cpu1.items())
     ok = max(sum(accepted), 1)
     board = c.get(f"{base}/elections/bench/board").text.count('"kind":"ballot"')
+    latencies.sort()
     return {
         "backend": backend,
+        "mode": ph.name,
+        "batch": batch,
+        "offered_per_second": ph.rate or None,
+        "latency_ms_p50": round(1000 * latencies[len(latencies) // 2], 1) if latencies else None,
+        "latency_ms_p99": round(1000 * latencies[int(0.99 * (len(latencies) - 1))], 1) if latencies else None,
         "ballots": n,
         "accepted": sum(accepted),
         "errors": len(errors),
@@ -450,10 +568,19 @@ def _drive(
         "machine_load_average": round(os.getloadavg()[0], 2),
         "server_cpu_seconds_by_process": per_process,
         "threads": threads,
-        "uvicorn_workers": workers,
         "board_ballot_entries": board,
         "selections_per_ballot": len(OPTIONS),
     }
+
+
+def suite(ballots: int, threads: int) -> list[Phase]:
+    """What ``make bench`` measures on each backend, in one server run: closed-loop single requests,
+    station batches of 100, and single requests offered open-loop at 300/s (latency)."""
+    return [
+        Phase("single", ballots, threads, lean=True),
+        Phase("batched", ballots, threads, batch=100),
+        Phase("open-loop 300/s", max(600, ballots // 2), threads, rate=300.0),
+    ]
 
 
 def main() -> None:
@@ -472,23 +599,48 @@ def main() -> None:
         action="store_true",
         help="one request per ballot from a prepared-bytes asyncio client (little CPU on the shared cores)",
     )
+    parser.add_argument(
+        "--rate", type=float, default=0.0, help="offer single requests open-loop at this rate (p50/p99)"
+    )
+    parser.add_argument(
+        "--suite",
+        action="store_true",
+        help="single, batched (100) and open-loop 300/s, in one server run per backend (make bench)",
+    )
+    parser.add_argument(
+        "--prefill",
+        type=int,
+        default=0,
+        help="first cast this many distinct real ballots (batched), so the phases run on a fuller database",
+    )
     args = parser.parse_args()
     console = Console(stderr=True)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     a = args
-    results = [
-        run(b, a.ballots, a.threads, a.workers, a.verifiers, console, a.batch, a.lean) for b in backends
-    ]
+    if a.suite:
+        phases = suite(a.ballots, a.threads)
+    else:
+        name = "open-loop" if a.rate else "batched" if a.batch else "single"
+        phases = [Phase(name, a.ballots, a.threads, a.batch, a.lean, a.rate)]
+    if a.prefill:
+        phases = [Phase("prefill", a.prefill, a.threads, batch=100), *phases]
+    results = [r for b in backends for r in run(b, phases, a.workers, a.verifiers, console)]
     for r in results:
         how = f"batches of {r['batch']}" if r["batch"] else f"one per request, {r['client']} client"
+        if r["offered_per_second"]:
+            how = f"offered {r['offered_per_second']:.0f}/s open loop, one per request"
+        latency = (
+            f"; latency p50 {r['latency_ms_p50']} ms, p99 {r['latency_ms_p99']} ms (goal < 100 at 300/s)"
+            if r["latency_ms_p50"] is not None
+            else ""
+        )
         console.print(
-            f"[bold]{r['backend']}[/] ({how}): "
-            f"{r['accepted']}/{r['ballots']} accepted in {r['seconds']} s = "
+            f"[bold]{r['backend']}[/] {r['mode']} ({how}; {r['ballots_stored_before']} ballots stored "
+            f"before): {r['accepted']}/{r['ballots']} accepted in {r['seconds']} s = "
             f"[bold]{r['ballots_per_second']} ballots/s[/] (goal ≥ 500; {r['errors']} errors); server CPU "
             f"{r['server_cpu_ms_per_ballot']} ms/ballot ({r['server_main_cpu_ms_per_ballot']} in the main "
             f"process) = {r['cpu_bound_ballots_per_second_on_2_cores']}/s on 2 free cores; client CPU "
-            f"{r['client_cpu_ms_per_ballot']} ms/ballot; "
-            f"load average {r['machine_load_average']}"
+            f"{r['client_cpu_ms_per_ballot']} ms/ballot; load average {r['machine_load_average']}{latency}"
         )
     print(json.dumps(results))
 

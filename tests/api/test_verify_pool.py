@@ -82,15 +82,17 @@ def test_a_dead_worker_fails_its_ballots_and_the_next_ballot_gets_a_new_pool() -
     import os
     import signal
     import time
-    from concurrent.futures import BrokenExecutor, ProcessPoolExecutor
+    from concurrent.futures import BrokenExecutor
+
+    from saylau.parallel import ProcessExecutor
 
     params, ballots = _election(3)
     pool = VerifyPool(1)
     try:
         pool.start()
         executor = pool._pool()
-        assert isinstance(executor, ProcessPoolExecutor)
-        for pid in list(executor._processes):  # the worker is killed (as by the kernel's OOM killer)
+        assert isinstance(executor, ProcessExecutor)  # the one executor interface (saylau.parallel)
+        for pid in list(executor._get()._processes):  # the worker is killed (as by the kernel's OOM killer)
             os.kill(pid, signal.SIGKILL)
         time.sleep(0.5)
 

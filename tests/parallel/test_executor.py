@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from saylau.parallel import ProcessExecutor, SerialExecutor, make_executor
+from saylau.parallel import ProcessExecutor, SerialExecutor, ThreadExecutor, make_executor
 from saylau.parallel.dask import DaskExecutor
 
 
@@ -56,3 +56,17 @@ def test_make_executor_chooses_by_options() -> None:
 def test_empty_input() -> None:
     assert _run(ProcessExecutor(1), []) == []
     assert _run(DaskExecutor(None, workers=1, processes=False), []) == []
+
+
+@pytest.mark.parametrize(
+    "make",
+    [SerialExecutor, lambda: ThreadExecutor(2), lambda: ProcessExecutor(1),
+     lambda: DaskExecutor(None, workers=1, processes=False)],
+    ids=["serial", "threads", "processes", "dask"],
+)
+def test_submit_gives_a_future_with_the_result_or_the_error(make) -> None:
+    with make() as ex:
+        assert ex.submit(square, 7).result(60) == 49
+        with pytest.raises(ValueError, match="three"):
+            ex.submit(fail_on_three, 3).result(60)
+        assert sorted(i for _, i in ex.imap_unordered(square, [1, 2])) == [1, 4]

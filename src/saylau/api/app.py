@@ -21,6 +21,7 @@ from saylau.api import (
     routes_stations,
     routes_voting,
 )
+from saylau.api.cast_batch import CastWriter
 from saylau.api.errors import install_error_handlers
 from saylau.api.limits import InputGuard, route_limits
 from saylau.api.logins import LoginLimiter
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, start_worker: bool = True) -> F
             settings.argon2_time_cost, settings.argon2_memory_kib, settings.argon2_parallelism
         ),
     )
+    state.casts = CastWriter(state)  # here, not in AppState: the writer imports the route helpers
     state.logins = LoginLimiter(
         settings.login_account_failures,
         settings.login_address_failures,

@@ -25,11 +25,12 @@ import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, load_only
 
 from saylau.api.admission import channel_of, remote_device_id
-from saylau.api.common import Written, get_election, need_phase
+from saylau.api.common import Written, need_phase
+from saylau.api.errors import NotFound
 from saylau.api.verify_pool import CheckedBallot
 from saylau.board import BulletinBoard
 from saylau.crypto import DeviceChain
@@ -127,6 +128,9 @@ def _check_device(device: Device | None, r: CastRequest, channel: str) -> None:
         raise ElectionStateError(f"device {r.device_id}: closed, accepts no more ballots")
 
 
+_ELECTION_COLUMNS = (Election.id, Election.phase, Election.remote_revoting, Election.base_hash)
+
+
 @dataclass
 class _Loaded:
     """The rows one election's share of a batch needs, loaded once and updated as ballots are stored."""
@@ -190,23 +194,25 @@ class CastWriter:
     def _load(self, session: Session, election_id: str, reqs: list[CastRequest]) -> _Loaded:
         board = self.state.board(session, election_id)
         board.store.head()  # lock the board: serialises every writer of this election
-        election = get_election(session, election_id)
+        # only the columns the checks read: the manifest (national: 10,101 stations), the tally and the
+        # results are not parsed again at every commit (the stations' hours are cached in _windows)
+        election = session.get(Election, election_id, options=[load_only(*_ELECTION_COLUMNS)])
+        if election is None:
+            raise NotFound(f"election {election_id!r} does not exist")
         need_phase(election, "open")
         codes = {r.checked.code for r in reqs}
-        ballots = {
-            b.code: b
-            for b in session.scalars(
-                select(Ballot).where(Ballot.election_id == election_id, Ballot.code.in_(codes))
+        wanted_ids = {r.checked.ballot_id for r in reqs}
+        ballots: dict[str, Ballot] = {}
+        ids: dict[str, Ballot] = {}
+        for b in session.scalars(  # stored under a code or an id of the batch: one query for both
+            select(Ballot).where(
+                Ballot.election_id == election_id, or_(Ballot.code.in_(codes), Ballot.id.in_(wanted_ids))
             )
-        }
-        ids = {
-            b.id: b
-            for b in session.scalars(
-                select(Ballot).where(
-                    Ballot.election_id == election_id, Ballot.id.in_({r.checked.ballot_id for r in reqs})
-                )
-            )
-        }
+        ):
+            if b.code in codes:
+                ballots[b.code] = b
+            if b.id in wanted_ids:
+                ids[b.id] = b
         hashes = {r.caller.token_hash for r in reqs}
         tokens = {
             t.token_hash: t

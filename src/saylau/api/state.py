@@ -16,7 +16,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from saylau.api.committer import GroupCommitter
+from saylau.api.committer import GroupCommitter, GroupWrite
 from saylau.api.logins import LoginLimiter
 from saylau.api.settings import Settings
 from saylau.api.verify_pool import VerifyPool, params_for
@@ -38,6 +38,11 @@ __all__ = [
 ]
 
 REVOTE_KEY_BYTES = 32
+
+
+def _no_cast_writer(session: Session, items: list[Any]) -> list[Any]:
+    """The cast writer's place until ``create_app`` installs ``cast_batch.CastWriter``."""
+    raise RuntimeError("no cast writer installed (saylau.api.app.create_app installs it)")
 
 
 def private_parent(path: Path) -> None:
@@ -123,7 +128,7 @@ class AppState:
     hasher: PasswordHasher = DEFAULT_HASHER
     clock: Clock = system_clock  # the board's time: the server's clock (tests inject election day's)
     committer: GroupCommitter = field(init=False)
-    casts: Any = field(init=False)
+    casts: GroupWrite = _no_cast_writer  # the cast path's group writer (create_app: cast_batch.CastWriter)
     verifier: VerifyPool = field(init=False)
     _keys: dict[str, dict[str, Any]] = field(default_factory=dict)
     admission_rules: dict[str, Any] = field(default_factory=dict)  # election id -> admission.ElectionRules
@@ -142,9 +147,6 @@ class AppState:
             max_queue=self.settings.max_verify_queue,
             retry_after=self.settings.overload_retry_after,
         )
-        from saylau.api.cast_batch import CastWriter  # it imports the route helpers, which import us
-
-        self.casts = CastWriter(self)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

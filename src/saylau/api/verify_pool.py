@@ -1,4 +1,4 @@
-"""Proof verification off the event loop and off the GIL: a process pool (or threads in tests).
+"""Proof verification off the event loop and off the GIL, on the one executor interface (``saylau.parallel``).
 
 A cast ballot costs ~2.4 ms of CPU to verify (every range proof and the contest-limit proof); in the
 server's own process, verifying threads fight the GIL with the request handling and the writer. Here
@@ -21,9 +21,11 @@ re-derives H_E).
 The queue is bounded (``max_queue`` ballots waiting for a worker): a request that would queue more is
 refused whole with ``Overloaded`` (503 and ``Retry-After``, ``saylau.api.overload``) before any of its
 ballots is verified, unless the queue is empty (so that a batch larger than the bound still goes through).
-The pool is started and warmed when the server starts (``start``): the forkserver imports this module
-once and every worker is forked from it, so no ballot waits for a worker's imports (measured: ~2 s of CPU
-per worker, which the first benchmark runs counted as per-ballot cost).
+The tasks run on a ``saylau.parallel`` executor (``submit``): a ``ProcessExecutor`` of ``processes``
+workers, or a ``ThreadExecutor`` in tests (``processes=0``); this module only decides which ballots go
+together. The pool is started and warmed when the server starts (``start``): the forkserver imports
+this module once and every worker is forked from it, so no ballot waits for a worker's imports
+(measured: ~2 s of CPU per worker, which the first benchmark runs counted as per-ballot cost).
 """
 
 from __future__ import annotations
@@ -31,13 +33,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import multiprocessing
 import os
 import threading
 import time
 import weakref
 from collections import deque
-from concurrent.futures import BrokenExecutor, Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,7 @@ from saylau.api import orphans
 from saylau.api.overload import Overloaded
 from saylau.board.hashing import TAG_PAYLOAD, canonical_json, canonical_object, tagged_hash_bytes
 from saylau.crypto import ChallengedBallot, ElectionParameters, EncryptedBallot, verify_challenged_ballot
+from saylau.parallel import Executor, ProcessExecutor, ThreadExecutor
 from saylau.record.verifier.admission import BallotRules, check_admission, check_ballot_structure
 
 __all__ = [
@@ -194,6 +196,16 @@ def check_ballots(rules_doc: dict[str, Any], items: list[_Item]) -> list[Checked
     return out
 
 
+def _check_task(task: tuple[dict[str, Any], list[_Item]]) -> list[CheckedBallot | Exception]:
+    """``check_ballots`` as one executor task (``Executor.submit`` passes one item)."""
+    return check_ballots(*task)
+
+
+def _challenged_task(task: tuple[dict[str, Any], dict[str, Any], dict[str, Any], Admission]) -> CheckedBallot:
+    """``check_challenged`` as one executor task."""
+    return check_challenged(*task)
+
+
 @dataclass
 class _Queued:
     """Ballots of one election waiting for the pool, each with the future its request awaits."""
@@ -238,17 +250,15 @@ class VerifyPool:
         with self._lock:
             if self._executor is None:
                 if self.processes > 0:
-                    ctx = multiprocessing.get_context("forkserver")
                     os.environ[orphans.SERVER_PID_ENV] = str(os.getpid())  # the forkserver exits with us
-                    ctx.set_forkserver_preload([orphans.__name__, __name__])
-                    self._executor = ProcessPoolExecutor(
+                    self._executor = ProcessExecutor(
                         self.processes,
-                        mp_context=ctx,
+                        preload=[orphans.__name__, __name__],
                         initializer=orphans.exit_with_server,  # so do the workers, even after SIGKILL
                         initargs=(os.getpid(),),
                     )
                 else:
-                    self._executor = ThreadPoolExecutor(2, thread_name_prefix="saylau-verify")
+                    self._executor = ThreadExecutor(2)
             return self._executor
 
     def start(self, timeout: float = 120.0) -> int:
@@ -325,7 +335,7 @@ class VerifyPool:
             self.tasks += 1
             pool = self._pool()
             try:
-                task = pool.submit(check_ballots, queued.rules_doc, [item for item, _ in take])
+                task = pool.submit(_check_task, (queued.rules_doc, [item for item, _ in take]))
             except Exception as exc:  # a broken pool refuses work at once: these ballots fail, not hang
                 failed: Future[list[CheckedBallot | Exception]] = Future()
                 failed.set_exception(exc)
@@ -375,7 +385,7 @@ class VerifyPool:
         with self._lock:
             if self._executor is pool:
                 self._executor = None
-        pool.shutdown(wait=False, cancel_futures=True)
+        threading.Thread(target=pool.close, name="saylau-verify-close", daemon=True).start()
 
     async def challenged(
         self,
@@ -385,11 +395,10 @@ class VerifyPool:
         where: Admission,
     ) -> CheckedBallot:
         """Check an opened ballot in the pool (a dead worker's pool is replaced, as for cast ballots)."""
-        loop = asyncio.get_running_loop()
         pool = self._pool()
         try:
-            return await loop.run_in_executor(
-                pool, check_challenged, rules_doc, challenged, board_payload, where
+            return await asyncio.wrap_future(
+                pool.submit(_challenged_task, (rules_doc, challenged, board_payload, where))
             )
         except BrokenExecutor:
             self._replace_broken(pool)
@@ -400,4 +409,4 @@ class VerifyPool:
         with self._lock:
             ex, self._executor = self._executor, None
         if ex is not None:
-            ex.shutdown(wait=True, cancel_futures=True)
+            ex.close()

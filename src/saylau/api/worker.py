@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -118,9 +119,15 @@ class Worker:
         return True
 
     def _loop(self) -> None:
+        # a stall is an old heartbeat (``job_stall_after``, a minute): sweeping a few times within that
+        # finds it as soon, without two transactions per poll beside the cast path's writer
+        every = max(self.poll_seconds, self.state.settings.job_stall_after.total_seconds() / 4)
+        last_sweep = -every
         while not self._stop.is_set():
             try:
-                self.sweep()
+                if time.monotonic() - last_sweep >= every:
+                    self.sweep()
+                    last_sweep = time.monotonic()
                 ran = self.run_one()
             except Exception:  # keep the pool alive if the database hiccups
                 log.exception("job worker loop")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 __all__ = ["DaskExecutor"]
@@ -105,6 +106,21 @@ class DaskExecutor:
             i = index.pop(fut.key)
             fut.release()
             yield i, result
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Run ``fn(item)`` on the cluster; its result (or exception) arrives in a local future."""
+        out: Future[R] = Future()
+        remote = self._client.submit(fn, item, key=f"{fn.__name__}-{uuid.uuid4().hex}", pure=False)
+
+        def hand_back(done: Any) -> None:
+            try:
+                out.set_result(done.result())
+            except Exception as exc:  # the task's failure (or a lost worker) travels in the future
+                out.set_exception(exc)
+            done.release()
+
+        remote.add_done_callback(hand_back)
+        return out
 
     def close(self) -> None:
         """Disconnect, and stop the local cluster if this executor started it."""

@@ -1,4 +1,9 @@
-"""The executor interface, its inline and local-process-pool forms, and the factory the CLI uses."""
+"""The executor interface, its inline, thread and local-process-pool forms, and the factory the CLI uses.
+
+Two ways in: ``imap_unordered`` streams many items (simulation, verification, tallies), ``submit`` hands
+over one task and returns a ``concurrent.futures.Future`` (the server's proof verification, whose
+tasks arrive one request at a time and are awaited from the event loop).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,12 @@ import multiprocessing
 import os
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
-__all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
+__all__ = ["Executor", "ProcessExecutor", "SerialExecutor", "ThreadExecutor", "make_executor"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -42,6 +47,10 @@ class Executor(Protocol):
 
         Not with every item: the context a verification chunk needs (rules, devices, stations).
         """
+        ...
+
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Run ``fn(item)`` somewhere; the future holds its result or its exception."""
         ...
 
     def close(self) -> None:
@@ -86,6 +95,15 @@ class SerialExecutor(_Closing):
         for i, item in enumerate(items):
             yield i, fn(shared, item)
 
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Run ``fn(item)`` now; the returned future is already done."""
+        fut: Future[R] = Future()
+        try:
+            fut.set_result(fn(item))
+        except Exception as exc:  # the task's failure travels in its future, as in a pool
+            fut.set_exception(exc)
+        return fut
+
 
 _SHARED: dict[str, Any] = {}
 """A worker process's shared objects, by the file they came from (the last one only)."""
@@ -100,24 +118,15 @@ def _call_shared(fn: Callable[[Any, T], R], path: str, item: T) -> R:
     return fn(_SHARED[path], item)
 
 
-class ProcessExecutor(_Closing):
-    """A local pool of ``workers`` processes (started by forkserver: safe beside progress-bar threads)."""
+class _PoolExecutor(_Closing):
+    """What the thread and process pools share: lazy start, windowed streaming, submit, close."""
 
-    name = "process pool"
+    name = "pool"
+    workers = 1
+    _pool: ThreadPoolExecutor | ProcessPoolExecutor | None = None
 
-    def __init__(self, workers: int) -> None:
-        """Start lazily: the pool is created on first use."""
-        if workers < 1:
-            raise ValueError(f"workers must be at least 1, got {workers}")
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-
-    def _get(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("forkserver")
-            )
-        return self._pool
+    def _get(self) -> ThreadPoolExecutor | ProcessPoolExecutor:
+        raise NotImplementedError
 
     def imap_unordered(
         self, fn: Callable[[T], R], items: Iterable[T], window: int | None = None
@@ -155,11 +164,70 @@ class ProcessExecutor(_Closing):
             for fut in pending:
                 fut.cancel()
 
+    def submit(self, fn: Callable[[T], R], item: T) -> Future[R]:
+        """Queue ``fn(item)`` for the pool (``BrokenExecutor`` at once if a worker died: ``close`` it)."""
+        return self._get().submit(fn, item)
+
     def close(self) -> None:
-        """Shut the pool down."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+        """Shut the pool down (waiting for running tasks; queued ones are cancelled)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ThreadExecutor(_PoolExecutor):
+    """``workers`` threads of this process: no pickling, one core (the GIL); for tests and I/O."""
+
+    name = "threads"
+
+    def __init__(self, workers: int) -> None:
+        """Start lazily."""
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+
+    def _get(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="saylau-executor")
+        assert isinstance(self._pool, ThreadPoolExecutor)
+        return self._pool
+
+
+class ProcessExecutor(_PoolExecutor):
+    """A local pool of ``workers`` processes (started by forkserver: safe beside progress-bar threads).
+
+    ``preload``: modules the forkserver imports once, so that every worker forked from it starts with
+    them (no task waits for a worker's imports); ``initializer(*initargs)`` runs in each worker first
+    (the server's uses it to make its workers exit with it, ``saylau.api.orphans``).
+    """
+
+    name = "process pool"
+
+    def __init__(
+        self,
+        workers: int,
+        preload: Sequence[str] = (),
+        initializer: Callable[..., object] | None = None,
+        initargs: tuple[Any, ...] = (),
+    ) -> None:
+        """Start lazily: the pool is created on first use."""
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self.workers = workers
+        self._preload = list(preload)
+        self._initializer = initializer
+        self._initargs = initargs
+
+    def _get(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            ctx = multiprocessing.get_context("forkserver")
+            if self._preload:
+                ctx.set_forkserver_preload(self._preload)
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=self._initializer, initargs=self._initargs
+            )
+        assert isinstance(self._pool, ProcessPoolExecutor)
+        return self._pool
 
 
 def default_workers() -> int:
