@@ -10,7 +10,9 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from saylau.board.hashing import _plain, canonical_json
+from saylau.board.hashing import canonical_json
+from saylau.canonical import is_plain
+from saylau.election.manifest import canonical_json as manifest_canonical_json
 
 _ASCII = st.text(st.characters(max_codepoint=0x7F), max_size=12)
 _ANY_TEXT = st.text(max_size=12)
@@ -35,8 +37,8 @@ def _rfc8785(obj: Any) -> bytes | None:
 @settings(max_examples=200, deadline=None)
 @given(_json(_ASCII, st.integers(-(2**53) + 1, 2**53 - 1)))
 def test_plain_ascii_json_takes_the_fast_path_and_matches_rfc8785(obj: Any) -> None:
-    assert _plain(obj)
-    assert canonical_json(obj) == _rfc8785(obj)
+    assert is_plain(obj)
+    assert canonical_json(obj) == _rfc8785(obj) == manifest_canonical_json(obj)
 
 
 @settings(max_examples=150, deadline=None)
@@ -67,7 +69,7 @@ class _Kind(enum.StrEnum):
     ],
 )
 def test_values_outside_the_fast_path_go_to_rfc8785(obj: Any) -> None:
-    assert not _plain(obj)
+    assert not is_plain(obj)
     expected = _rfc8785(obj)
     if expected is None:
         with pytest.raises(ValueError):
@@ -79,11 +81,11 @@ def test_values_outside_the_fast_path_go_to_rfc8785(obj: Any) -> None:
 def test_controls_quotes_and_backslashes_are_escaped_as_rfc8785_does() -> None:
     text = "".join(chr(c) for c in range(0x80)) + '"\\/'
     obj = {text: [text, {"\x7f": "\x00\x1f"}]}
-    assert _plain(obj)
+    assert is_plain(obj)
     assert canonical_json(obj) == bytes(rfc8785.dumps(obj))
 
 
 def test_a_cyclic_object_is_not_walked_for_ever() -> None:
     cyclic: list[Any] = []
     cyclic.append(cyclic)
-    assert not _plain(cyclic)
+    assert not is_plain(cyclic)

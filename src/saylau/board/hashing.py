@@ -9,10 +9,11 @@ language from docs/board-format.md alone.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 import rfc8785
+
+from saylau.canonical import plain_json
 
 __all__ = [
     "TAG_CHECKPOINT",
@@ -31,53 +32,15 @@ TAG_GENESIS = b"saylau/board/v1/genesis"
 TAG_CHECKPOINT = b"saylau/board/v1/checkpoint"
 
 
-_SAFE_INT = 2**53 - 1  # RFC 8785 numbers are IEEE-754 doubles: larger integers are not exact
-
-
-def _plain(obj: Any) -> bool:
-    """Whether ``obj`` holds only ASCII strings and names, safe integers, booleans, null, lists and objects.
-
-    For such a value RFC 8785 and ``json.dumps(sort_keys=True, separators=(",", ":"))`` give the same
-    bytes: names of ASCII text sort alike by UTF-16 code units and by code points (§3.2.3), both escape
-    exactly the quotation mark, the backslash and the controls U+0000–U+001F (the two-character forms
-    for backspace, tab, line feed, form feed and carriage return, else six characters with lowercase
-    hex, §3.2.2.2), and integers print as their digits. Anything else (a float, non-ASCII
-    text, a subclass such as a ``str`` enum, a tuple) goes to the ``rfc8785`` serialiser.
-    """
-    stack, budget = [obj], 1_000_000  # a cyclic object (never parsed JSON) must not loop for ever
-    while stack:
-        budget -= 1
-        if budget < 0:
-            return False
-        x = stack.pop()
-        t = type(x)
-        if t is str:
-            if not x.isascii():
-                return False
-        elif t is dict:
-            for k, v in x.items():
-                if type(k) is not str or not k.isascii():
-                    return False
-                stack.append(v)
-        elif t is list:
-            stack.extend(x)
-        elif t is int:
-            if not -_SAFE_INT <= x <= _SAFE_INT:
-                return False
-        elif x is not None and t is not bool:
-            return False
-    return True
-
-
 def canonical_json(obj: Any) -> bytes:
     """RFC 8785 canonical bytes of a JSON-able object; ``ValueError`` if it is not JSON-able.
 
-    Board payloads and entry headers are plain ASCII JSON (``_plain``): those are serialised by the
-    standard library's C encoder, about five times faster than the pure-Python ``rfc8785`` serialiser,
-    which serialises everything else (tests check both give the same bytes).
+    Board payloads and entry headers are plain ASCII JSON (``saylau.canonical.plain_json``), serialised
+    by the standard library's C encoder; everything else by the ``rfc8785`` serialiser.
     """
-    if _plain(obj):
-        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    fast = plain_json(obj)
+    if fast is not None:
+        return fast
     try:
         return bytes(rfc8785.dumps(obj))
     except (TypeError, rfc8785.CanonicalizationError) as exc:  # pragma: no branch
