@@ -16,13 +16,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from saylau.api.roles import ENDPOINT_ROLES, PUBLIC
 from saylau.api.state import AppState
 from saylau.errors import AccessDenied
-from saylau.store.accounts import TokenInfo, resolve_token
+from saylau.store.accounts import TokenInfo
 
 __all__ = ["Caller", "StateDep", "authorize", "get_state", "require"]
 
@@ -56,18 +55,10 @@ async def authorize(state: AppState, token: str | None, endpoint: str) -> TokenI
         if PUBLIC in allowed:
             return _public()
         raise HTTPException(401, f"{endpoint}: a bearer token is required", {"WWW-Authenticate": "Bearer"})
-    info = state.tokens.get(token)
-    if info is None:
-
-        def resolve() -> TokenInfo:
-            with state.reading() as session:
-                return resolve_token(session, token)
-
-        try:
-            info = await run_in_threadpool(resolve)
-        except AccessDenied as exc:
-            raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
-        state.tokens.put(info)
+    try:
+        info = await state.token_lookups.resolve(state, token)  # cached, or one query for many callers
+    except AccessDenied as exc:
+        raise HTTPException(401, str(exc), {"WWW-Authenticate": "Bearer"}) from exc
     if info.role not in allowed:
         raise AccessDenied(f"{endpoint}: role {info.role!r} may not do this")
     return info

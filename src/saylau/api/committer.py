@@ -62,6 +62,10 @@ class _Item(Generic[T]):
     arg: Any = None
 
 
+_WAKE = object()
+"""Queued when the last announced write is in: a lingering writer stops waiting (no polling)."""
+
+
 class GroupCommitter:
     """A writer thread draining a queue of writes into batched transactions.
 
@@ -85,7 +89,7 @@ class GroupCommitter:
         self.max_batch = max_batch
         self.linger = linger
         self._expected = 0
-        self._queue: queue.SimpleQueue[_Item[Any] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Item[Any] | object | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.batches = 0
@@ -116,6 +120,9 @@ class GroupCommitter:
         finally:
             with self._lock:
                 self._expected -= n
+                last = self._expected <= 0
+            if last:  # a lingering writer waits for nothing more: wake it to commit now
+                self._queue.put(_WAKE)
 
     def submit(self, write: Callable[[Session], T]) -> Future[T]:
         """Queue ``write``; the future resolves after the batch holding it is committed (or fails)."""
@@ -141,6 +148,8 @@ class GroupCommitter:
             first = self._queue.get()
             if first is None:
                 return
+            if not isinstance(first, _Item):  # a wake-up with nothing queued
+                continue
             batch: list[_Item[Any]] = [first]
             stop = False
             deadline = time.monotonic() + self.linger
@@ -151,14 +160,15 @@ class GroupCommitter:
                     wait = deadline - time.monotonic()
                     if wait <= 0 or self._expected <= 0:
                         break
-                    try:
-                        nxt = self._queue.get(timeout=min(wait, 0.0005))
+                    try:  # blocks until a write arrives, the announced writes are all in (_WAKE), or time
+                        nxt = self._queue.get(timeout=wait)
                     except queue.Empty:
-                        continue
+                        break
                 if nxt is None:
                     stop = True
                     break
-                batch.append(nxt)
+                if isinstance(nxt, _Item):
+                    batch.append(nxt)
             self._commit(batch)
             if stop:
                 return

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from fastapi.concurrency import run_in_threadpool
-
 from saylau.api.errors import clip
+from saylau.api.json_body import PARSED_JSON
 from saylau.api.roles import ENDPOINT_ROLES
-from saylau.api.textguard import HostileInput, check_csv_bytes, check_json_body, check_text
+from saylau.api.textguard import NOT_JSON, HostileInput, check_csv_bytes, check_json_body, check_text
 from saylau.errors import AccessDenied
 
 __all__ = [
@@ -191,19 +190,10 @@ class InputGuard:
         if scheme.lower() != "bearer" or not token.strip():
             return 401, f"{rule.endpoint}: a bearer token is required"
         token = token.strip()
-        info = self.state.tokens.get(token)
-        if info is None:
-            from saylau.store.accounts import resolve_token
-
-            def resolve() -> Any:
-                with self.state.reading() as session:
-                    return resolve_token(session, token)
-
-            try:
-                info = await run_in_threadpool(resolve)
-            except AccessDenied as exc:
-                return 401, str(exc)
-            self.state.tokens.put(info)
+        try:
+            info = await self.state.token_lookups.resolve(self.state, token)
+        except AccessDenied as exc:
+            return 401, str(exc)
         if info.role not in ENDPOINT_ROLES[rule.endpoint]:
             return 403, f"{rule.endpoint}: role {info.role!r} may not do this"
         return None
@@ -246,7 +236,9 @@ class InputGuard:
             kind = "json" if rule is None else rule.kind
             content_type = headers.get(b"content-type", b"").decode("latin-1")
             if kind == "json" and _json_content(content_type):
-                check_json_body(body)
+                parsed = check_json_body(body)
+                if parsed is not NOT_JSON:
+                    scope[PARSED_JSON] = parsed  # routes that read it need not parse the body again
             elif kind == "csv":
                 check_csv_bytes(body, "field 'body'")
         except HostileInput as exc:

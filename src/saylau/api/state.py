@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from saylau.api.committer import GroupCommitter, GroupWrite
 from saylau.api.logins import LoginLimiter
 from saylau.api.settings import Settings
+from saylau.api.token_lookup import TokenLookups
 from saylau.api.verify_pool import VerifyPool, params_for
 from saylau.board import BoardEntry, BoardSigner, BulletinBoard, Clock, system_clock
 from saylau.crypto import ElectionParameters
@@ -134,6 +135,7 @@ class AppState:
     admission_rules: dict[str, Any] = field(default_factory=dict)  # election id -> admission.ElectionRules
     _board_heads: dict[str, BoardEntry] = field(default_factory=dict)
     tokens: TokenCache = field(default_factory=TokenCache)
+    token_lookups: TokenLookups = field(default_factory=TokenLookups)
     logins: LoginLimiter = field(default_factory=LoginLimiter)
     _revote_slots: dict[str, RevoteSlots] = field(default_factory=dict, repr=False)
 

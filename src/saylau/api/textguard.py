@@ -30,6 +30,7 @@ __all__ = [
     "FREE_TEXT_FIELDS",
     "INT64_MAX",
     "INT64_MIN",
+    "NOT_JSON",
     "HostileInput",
     "check_csv_bytes",
     "check_json_body",
@@ -143,15 +144,20 @@ def _walk(doc: Any, strings: bool) -> None:
             stack.extend((value, (*where, i), free) for i, value in reversed(list(enumerate(node))))
 
 
-def check_json_body(body: bytes) -> None:
+NOT_JSON: Any = object()
+"""``check_json_body``'s answer for an empty body or one that is not JSON (the route reports it)."""
+
+
+def check_json_body(body: bytes) -> Any:
     """Refuse a JSON body holding a refused character or number (``HostileInput`` names the path).
 
+    Returns the parsed document (so that a route need not parse the body again), or ``NOT_JSON``.
     A body that is not JSON at all is left to the route (its parser reports the syntax error); one
     nested beyond the parser's recursion limit is refused here (the route's parser would fail with 500),
     and so is one that is not UTF-8 (the route's parser would answer 400 without saying why).
     """
     if not body:
-        return
+        return NOT_JSON
     bad: list[_Bad] = []
     try:
         doc = _loads(body, bad)
@@ -160,10 +166,11 @@ def check_json_body(body: bytes) -> None:
     except UnicodeDecodeError as exc:  # the route's parser would answer a bare 400 naming nothing
         raise HostileInput(f"field 'body': not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except ValueError:
-        return
+        return NOT_JSON
     suspect = _suspect(body)
     if bad or suspect:
         _walk(doc, strings=suspect)
+    return doc
 
 
 def check_csv_bytes(body: bytes, what: str) -> None:

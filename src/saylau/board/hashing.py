@@ -13,6 +13,8 @@ from typing import Any
 
 import rfc8785
 
+from saylau.canonical import plain_json
+
 __all__ = [
     "TAG_CHECKPOINT",
     "TAG_ENTRY",
@@ -31,7 +33,14 @@ TAG_CHECKPOINT = b"saylau/board/v1/checkpoint"
 
 
 def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 canonical bytes of a JSON-able object; ``ValueError`` if it is not JSON-able."""
+    """RFC 8785 canonical bytes of a JSON-able object; ``ValueError`` if it is not JSON-able.
+
+    Board payloads and entry headers are plain ASCII JSON (``saylau.canonical.plain_json``), serialised
+    by the standard library's C encoder; everything else by the ``rfc8785`` serialiser.
+    """
+    fast = plain_json(obj)
+    if fast is not None:
+        return fast
     try:
         return bytes(rfc8785.dumps(obj))
     except (TypeError, rfc8785.CanonicalizationError) as exc:  # pragma: no branch

@@ -29,6 +29,7 @@ from pydantic import (
     model_validator,
 )
 
+from saylau.canonical import plain_json
 from saylau.crypto import ContestSpec
 from saylau.errors import ScenarioError
 
@@ -55,8 +56,13 @@ Identifier = Annotated[str, Field(pattern=_ID)]
 
 
 def canonical_json(obj: Any) -> bytes:
-    """RFC 8785 bytes of a JSON-able value: the only serialisation saylau ever hashes."""
-    return bytes(rfc8785.dumps(obj))
+    """RFC 8785 bytes of a JSON-able value: the only serialisation saylau ever hashes.
+
+    Plain ASCII values (record lines, ballots) by the C encoder (``saylau.canonical``), others by
+    ``rfc8785``.
+    """
+    fast = plain_json(obj)
+    return fast if fast is not None else bytes(rfc8785.dumps(obj))
 
 
 class _Frozen(BaseModel):

@@ -132,15 +132,12 @@ def parse_canonical(data: bytes, what: str) -> Any:
 
 
 def fast_canonical(obj: Any) -> bytes:
-    """RFC 8785 bytes of a ballot-like object: ``json.dumps`` for ASCII text, else ``rfc8785``.
+    """RFC 8785 bytes of a ballot-like object (``canonical_json``: the C encoder for plain ASCII JSON).
 
-    For ASCII text without floating-point numbers the two agree (see ``parse_canonical``); a ballot holds
-    no float. Used to rebuild a board payload from a record line and hash it: were the bytes ever to
-    differ from the canonical ones, the payload hash would differ and the record be refused, never
-    wrongly accepted.
+    Used to rebuild a board payload from a record line and hash it: were the bytes ever to differ from
+    the canonical ones, the payload hash would differ and the record be refused, never wrongly accepted.
     """
-    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return data if data.isascii() else canonical_json(obj)
+    return canonical_json(obj)
 
 
 #: gzip settings of the compressed files: fixed, so that one writer's bytes are reproducible

@@ -217,8 +217,13 @@ def token_info(row: Token, user: User | None) -> TokenInfo:
     )
 
 
-def resolve_tokens(session: Session, tokens: list[str]) -> list[TokenInfo | AccessDenied]:
-    """``resolve_token`` for many tokens in one query; an unknown or expired one gives ``AccessDenied``."""
+def resolve_tokens(
+    session: Session, tokens: list[str], what: str = "credential"
+) -> list[TokenInfo | AccessDenied]:
+    """``resolve_token`` for many tokens in one query; an unknown or expired one gives ``AccessDenied``.
+
+    ``what`` names the token in the refusal (``"credential: unknown"``, ``"bearer token: expired"``).
+    """
     hashes = [hash_token(t) for t in tokens]
     rows = {r.token_hash: r for r in session.scalars(select(Token).where(Token.token_hash.in_(set(hashes))))}
     users = {
@@ -232,10 +237,10 @@ def resolve_tokens(session: Session, tokens: list[str]) -> list[TokenInfo | Acce
     for th in hashes:
         row = rows.get(th)
         if row is None:
-            out.append(AccessDenied("credential: unknown"))
+            out.append(AccessDenied(f"{what}: unknown"))
             continue
         if row.expires_at <= now:
-            out.append(AccessDenied("credential: expired"))
+            out.append(AccessDenied(f"{what}: expired"))
             continue
         out.append(token_info(row, None if row.user_id is None else users.get(row.user_id)))
     return out
