@@ -10,6 +10,7 @@ what the API refuses, with its message. Opening and closing voting ask for a con
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -128,22 +129,39 @@ def _overview(request: Request, state: AppState, election_id: str, session: Staf
     )
 
 
-async def _overview_or_missing(request: Request, state: AppState, election_id: str, session: StaffSession,
-                               status: int = 200, **outcome: Any) -> Response:
+ElectionPage = Callable[..., Response]
+"""Builds one election's console page: ``(request, state, election_id, session, status, **outcome)``."""
+
+
+async def render_election_page(build: ElectionPage, request: Request, state: AppState, election_id: str,
+                               session: StaffSession, status: int = 200, **outcome: Any) -> Response:
+    """``build`` off the event loop (it reads the database); an election the caller cannot see is 403."""
     try:
-        return await run_in_threadpool(_overview, request, state, election_id, session, status, **outcome)
+        return await run_in_threadpool(build, request, state, election_id, session, status, **outcome)
     except NotFound as exc:
         return await forbidden(request, state, Page(request, ("en",)), exc)
+
+
+async def view_election_page(
+    build: ElectionPage, request: Request, state: AppState, election_id: str
+) -> Response:
+    """A signed-in CEC member's GET of one election's page (else the sign-in page)."""
+    page = Page(request, cec_languages(state, election_id))
+    got = await signed_in(request, state, VIEW_ENDPOINT, page)
+    if isinstance(got, Response):
+        return got
+    return await render_election_page(build, request, state, election_id, got)
+
+
+async def _overview_or_missing(request: Request, state: AppState, election_id: str, session: StaffSession,
+                               status: int = 200, **outcome: Any) -> Response:
+    return await render_election_page(_overview, request, state, election_id, session, status, **outcome)
 
 
 @router.get("/console/cec/{election_id}")
 async def cec_election(election_id: str, request: Request, state: StateDep) -> Response:
     """An election's overview: phase and next actions, ceremony, jobs, roll import, record."""
-    page = Page(request, cec_languages(state, election_id))
-    got = await signed_in(request, state, VIEW_ENDPOINT, page)
-    if isinstance(got, Response):
-        return got
-    return await _overview_or_missing(request, state, election_id, got)
+    return await view_election_page(_overview, request, state, election_id)
 
 
 @router.post("/console/cec/{election_id}/phase")

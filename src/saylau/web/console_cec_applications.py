@@ -19,7 +19,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from saylau.api.auth import StateDep
-from saylau.api.errors import NotFound, status_for
+from saylau.api.errors import status_for
 from saylau.api.routes_admin import (
     AppealIn,
     DecideIn,
@@ -29,8 +29,8 @@ from saylau.api.routes_admin import (
     list_applications,
 )
 from saylau.api.state import AppState
-from saylau.web.console import REFUSALS, console_page, error_message, forbidden
-from saylau.web.console_cec import VIEW_ENDPOINT, cec_languages, form_post, signed_in
+from saylau.web.console import REFUSALS, console_page, error_message
+from saylau.web.console_cec import cec_languages, form_post, render_election_page, view_election_page
 from saylau.web.console_cec_data import text_in
 from saylau.web.console_session import StaffSession
 from saylau.web.public_candidates import _applicant
@@ -54,20 +54,13 @@ def _page(request: Request, state: AppState, election_id: str, session: StaffSes
 
 async def _render(request: Request, state: AppState, election_id: str, session: StaffSession,
                   status: int = 200, **outcome: Any) -> Response:
-    try:
-        return await run_in_threadpool(_page, request, state, election_id, session, status, **outcome)
-    except NotFound as exc:
-        return await forbidden(request, state, Page(request, ("en",)), exc)
+    return await render_election_page(_page, request, state, election_id, session, status, **outcome)
 
 
 @router.get("/console/cec/{election_id}/applications")
 async def cec_applications(election_id: str, request: Request, state: StateDep) -> Response:
     """Every application with each decision version and every rule's outcome."""
-    page = Page(request, cec_languages(state, election_id))
-    got = await signed_in(request, state, VIEW_ENDPOINT, page)
-    if isinstance(got, Response):
-        return got
-    return await _render(request, state, election_id, got)
+    return await view_election_page(_page, request, state, election_id)
 
 
 def _day(value: Any, field: str) -> date | None:

@@ -18,12 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from saylau.api.auth import StateDep
-from saylau.api.errors import NotFound, status_for
+from saylau.api.errors import status_for
 from saylau.api.routes_admin import get_election_endpoint
 from saylau.api.routes_stations import StationKeyIn, list_stations, register_station_key
 from saylau.api.state import AppState
-from saylau.web.console import REFUSALS, console_page, error_message, forbidden
-from saylau.web.console_cec import VIEW_ENDPOINT, cec_languages, form_post, signed_in
+from saylau.web.console import REFUSALS, console_page, error_message
+from saylau.web.console_cec import cec_languages, form_post, render_election_page, view_election_page
 from saylau.web.console_cec_data import text_in
 from saylau.web.console_session import StaffSession
 from saylau.web.rendering import Page
@@ -54,20 +54,13 @@ def _page(request: Request, state: AppState, election_id: str, session: StaffSes
 
 async def _render(request: Request, state: AppState, election_id: str, session: StaffSession,
                   status: int = 200, **outcome: Any) -> Response:
-    try:
-        return await run_in_threadpool(_page, request, state, election_id, session, status, **outcome)
-    except NotFound as exc:
-        return await forbidden(request, state, Page(request, ("en",)), exc)
+    return await render_election_page(_page, request, state, election_id, session, status, **outcome)
 
 
 @router.get("/console/cec/{election_id}/keys")
 async def cec_keys(election_id: str, request: Request, state: StateDep) -> Response:
     """Every station with its protocol key (or none yet), and the form that registers one."""
-    page = Page(request, cec_languages(state, election_id))
-    got = await signed_in(request, state, VIEW_ENDPOINT, page)
-    if isinstance(got, Response):
-        return got
-    return await _render(request, state, election_id, got)
+    return await view_election_page(_page, request, state, election_id)
 
 
 @router.post("/console/cec/{election_id}/keys")
