@@ -196,7 +196,8 @@ def main() -> None:
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     out = {}
     for b in backends:
-        bench_api.run(b, args.ballots, 8, 1, 2, console, args.batch)
+        phase = bench_api.Phase("db_size", args.ballots, 8, batch=args.batch)
+        bench_api.run(b, [phase], 1, 2, console)
         out[b] = seen.popitem()[1]
         for label, key in (("0008 JSON", "before_0008_json"), ("0009 compact", "after_0009_compact")):
             m = out[b][key]
