@@ -17,12 +17,17 @@ from sqlalchemy.orm import Session
 from saylau.store.entry_codec import Context
 from saylau.store.models import BallotContextRow
 
-__all__ = ["CACHE_SIZE", "Contexts"]
+__all__ = ["CACHE_SIZE", "ContextError", "Contexts"]
 
 #: parsed contexts kept in memory (a national election has a few per polling station)
 CACHE_SIZE = 1 << 15
 
 _cache: OrderedDict[bytes, Context] = OrderedDict()
+
+
+class ContextError(ValueError):
+    """A context a compact entry names is missing from ``ballot_contexts``, or its row is broken."""
+
 _lock = threading.Lock()
 
 
@@ -58,13 +63,13 @@ class Contexts:
             return ctx
         row = self.session.get(BallotContextRow, digest)
         if row is None:
-            raise ValueError(f"ballot context {digest.hex()}: not in table ballot_contexts")
+            raise ContextError(f"ballot context {digest.hex()}: not in table ballot_contexts")
         try:
             ctx = Context.from_bytes(row.context)
         except ValueError as exc:
-            raise ValueError(f"ballot context {digest.hex()}: {exc}") from None
+            raise ContextError(f"ballot context {digest.hex()}: {exc}") from None
         if ctx.digest() != digest:
-            raise ValueError(f"ballot context {digest.hex()}: its bytes do not match its digest")
+            raise ContextError(f"ballot context {digest.hex()}: its bytes do not match its digest")
         self._read[digest] = ctx
         self._stored.add(digest)
         if self.cached:

@@ -11,7 +11,8 @@ What is checked, per election:
   ballot or challenge entry on the board has its row;
 - ``devices``: each device's ballots (the device named in each entry's payload) have sequences 0 … count
   − 1, chain by ``previous_code`` from the device's opening code and end at the device's ``last_code``;
-- ``ballot_contexts``: every context a compact entry names exists and matches its digest.
+- ``ballot_contexts``: every context a compact entry names exists and matches its digest (read from its
+  row, not from the server's cache).
 
 One pass in board order does all of it (each entry is read and decoded once): the ballots rows are
 read beside the entries, sorted by board position, and each device's chain is followed as its ballots
@@ -34,7 +35,7 @@ from saylau.board import Checkpoint, verify_board
 from saylau.board.chain import genesis_hash
 from saylau.crypto import DeviceChain
 from saylau.errors import BoardError, SaylauError
-from saylau.store.ballot_contexts import Contexts
+from saylau.store.ballot_contexts import ContextError, Contexts
 from saylau.store.ballot_documents import ballot_document
 from saylau.store.board_rows import row_fields
 from saylau.store.models import Ballot, BoardCheckpointRow, BoardEntryRow, BoardHead, Device, Election
@@ -93,6 +94,7 @@ class _Walk:
             .order_by(Ballot.board_position)
             .execution_options(yield_per=_STREAM)
         )
+        self._result = rows
         self._rows: Iterator[Any] = iter(rows)
         self._next: Any = next(self._rows, None)
 
@@ -178,6 +180,11 @@ class _Walk:
                     time, code, payload = row_fields(
                         row.time, row.code, row.payload_json, row.body, self.contexts.get
                     )
+                except ContextError as exc:
+                    raise IntegrityError(
+                        f"table ballot_contexts, election {eid} (named by the board entry at position "
+                        f"{row.position}): {exc}"
+                    ) from None
                 except ValueError as exc:
                     raise IntegrityError(
                         f"table board_entries, election {eid}, position {row.position}: the stored payload "
@@ -203,6 +210,10 @@ class _Walk:
         for cp in cps[k:]:
             yield {"type": "checkpoint", **cp.to_dict()}
 
+    def close(self) -> None:
+        """Close the ballots cursor (a server-side cursor on PostgreSQL)."""
+        self._result.close()
+
     def finish(self) -> None:
         """Refuse ballots rows past the board's last ballot entry and chains that end short or elsewhere."""
         if self._next is not None:
@@ -222,16 +233,20 @@ def check_election(
     """Check one election's board, ballots and devices; raise ``IntegrityError`` at the first broken row."""
     walk = _Walk(session, election_id)
     try:
-        summary = verify_board(walk.rows(public_key, checkpoint_every))
-    except BoardError as exc:
-        raise IntegrityError(f"table board_entries/board_checkpoints, election {election_id}: {exc}") from exc
-    head = session.get(BoardHead, election_id)
-    if head is not None and (head.position != summary.count - 1 or head.entry_hash != summary.head_hash):
-        raise IntegrityError(
-            f"table board_heads, election {election_id}: head names position {head.position}, the board's "
-            f"last entry is at position {summary.count - 1}"
-        )
-    walk.finish()
+        try:
+            summary = verify_board(walk.rows(public_key, checkpoint_every))
+        except BoardError as exc:
+            msg = f"table board_entries/board_checkpoints, election {election_id}: {exc}"
+            raise IntegrityError(msg) from exc
+        head = session.get(BoardHead, election_id)
+        if head is not None and (head.position != summary.count - 1 or head.entry_hash != summary.head_hash):
+            raise IntegrityError(
+                f"table board_heads, election {election_id}: head names position {head.position}, the "
+                f"board's last entry is at position {summary.count - 1}"
+            )
+        walk.finish()
+    finally:
+        walk.close()
     return ElectionCheck(election_id, summary.count, summary.checkpoints, walk.ballots, len(walk.chains))
 
 

@@ -31,13 +31,17 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import type_coerce
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "ApplicationRow",
     "Ballot",
     "BallotContextRow",
+    "Blob",
     "Base",
     "BoardCheckpointRow",
     "BoardEntryRow",
@@ -94,14 +98,50 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class HexBytes(TypeDecorator[str]):
-    """A hash or code stored as its ``length`` bytes, read and written as lowercase hex (the API's form).
+class Blob(TypeDecorator[bytes]):
+    """Bytes (BLOB / BYTEA), read back as bytes whatever SQLite holds (``CAST(… AS BLOB)``).
 
-    Only canonical hex (lowercase, ``2 * length`` digits) is stored; anything else is a ``ValueError``
-    before it reaches the database, so the hex read back is always the hex written.
+    SQLite lets a hand-written ``UPDATE`` put text in a BLOB column; cast, it reads back as bytes, so
+    ``saylau check`` names the row instead of failing to decode the text.
     """
 
     impl = LargeBinary
+    cache_ok = True
+
+    def column_expression(self, column: Any) -> Any:
+        """On SQLite, ``CAST(column AS BLOB)``."""
+        return _as_blob(column)
+
+
+class _AsBlob(FunctionElement[bytes]):
+    """``CAST(x AS BLOB)`` on SQLite, ``x`` elsewhere (compiled per dialect below)."""
+
+    inherit_cache = True
+    type = LargeBinary()
+
+
+@compiles(_AsBlob)
+def _as_blob_default(element: _AsBlob, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(list(element.clauses)[0], **kw))
+
+
+@compiles(_AsBlob, "sqlite")
+def _as_blob_sqlite(element: _AsBlob, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(list(element.clauses)[0], **kw)} AS BLOB)"
+
+
+def _as_blob(column: Any) -> Any:
+    return type_coerce(_AsBlob(column), column.type)  # read back through the column's own type
+
+
+class HexBytes(Blob):
+    """A hash or code stored as its ``length`` bytes, read and written as lowercase hex (the API's form).
+
+    Only canonical hex (lowercase, ``2 * length`` digits) is stored; anything else is a ``ValueError``
+    before it reaches the database, so the hex read back is always the hex written (bytes of another
+    length, written by hand, read back as their hex, which no check accepts).
+    """
+
     cache_ok = True
 
     def __init__(self, length: int) -> None:
@@ -340,7 +380,7 @@ class BoardEntryRow(Base):
     #: the payload as JSON; NULL when ``body`` holds it
     payload_json: Mapped[dict[str, Any] | None] = mapped_column("payload", JSON(none_as_null=True))
     #: a ballot or challenge entry in compact form (version 2 or 1); NULL otherwise
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body: Mapped[bytes | None] = mapped_column(Blob)
     payload_hash: Mapped[str] = mapped_column(HexBytes(32))
     entry_hash: Mapped[str] = mapped_column(HexBytes(32))
 
@@ -351,7 +391,7 @@ class BallotContextRow(Base):
     __tablename__ = "ballot_contexts"
     __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
     digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
-    context: Mapped[bytes] = mapped_column(LargeBinary)
+    context: Mapped[bytes] = mapped_column(Blob)
 
 
 class BoardCheckpointRow(Base):
