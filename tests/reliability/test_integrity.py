@@ -68,9 +68,10 @@ def _set_body(conn: Any, position: int, body: bytes) -> None:
 
 def _first_alpha(conn: Any) -> bytes:
     """The x coordinate of the first ballot's first ciphertext's alpha (as its compact body holds it)."""
+    from sqlalchemy.orm import Session
+
     from saylau.store.ballot_contexts import Contexts
     from saylau.store.board_rows import stored_payload
-    from sqlalchemy.orm import Session
 
     _, body = _first_ballot_body(conn)
     payload = stored_payload(None, body, Contexts(Session(bind=conn), cached=False))
@@ -113,7 +114,7 @@ TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
         "table ballots",
     ),
     "ballot code's bytes changed": (
-        lambda c: _flip_a_byte(c, "ballots", "code", "board_position = (SELECT min(board_position) FROM ballots)"),
+        lambda c: _flip_a_byte(c, "ballots", "code", f"board_position = {_first_ballot_position(c)}"),
         "table ballots",
     ),
     "ballot context changed": (
@@ -141,9 +142,15 @@ TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
         "table ballots",
     ),
     "ballot rows reordered": (
-        lambda c: c.execute(text(
-            "UPDATE ballots SET sequence = CASE sequence WHEN 0 THEN 1 WHEN 1 THEN 0 END WHERE sequence < 2"
-        )),
+        lambda c: [
+            c.execute(text(f"UPDATE ballots SET board_position = {x} WHERE board_position = {y}"))
+            for p in [_first_ballot_position(c)]
+            for x, y in ((-5, p), (p, p + 1), (p + 1, -5))
+        ],
+        "table ballots",
+    ),
+    "device chain count changed": (
+        lambda c: c.execute(text("UPDATE devices SET count = count + 1")),
         "table devices",
     ),
     "board entry changed": (

@@ -337,7 +337,7 @@ class CastWriter:
         device.last_code = ck.code
         device.count = sequence + 1
         if r.kind == "challenged":
-            return self._store(session, loaded, r, "challenge", sequence)
+            return self._store(session, loaded, r, "challenge")
         assert token is not None  # checked above for a cast
         token.used = True
         superseded: list[str] = []
@@ -347,7 +347,7 @@ class CastWriter:
             loaded.board.append(
                 "superseded", superseded_payload(old.id, old.code, ck.ballot_id), code=old.code, time=at
             )
-        status, out = self._store(session, loaded, r, "ballot", sequence, at)
+        status, out = self._store(session, loaded, r, "ballot", at)
         loaded.cast_by_voter[voter] = [loaded.ballots[ck.code]]
         return status, {**out, "superseded": superseded}
 
@@ -357,7 +357,6 @@ class CastWriter:
         loaded: _Loaded,
         r: CastRequest,
         board_kind: str,
-        sequence: int,
         at: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Publish the ballot on the board (at board time ``at``, if given) and add its row."""
@@ -371,8 +370,7 @@ class CastWriter:
             voter_id=r.caller.voter_id,
             code=ck.code,
             state=r.kind,
-            board_position=entry.position,
-            sequence=sequence,
+            board_position=entry.position,  # its sequence is the number its id ends with (check_position)
             remote=channel_of(r.caller) == "remote",
         )
         session.add(row)

@@ -39,7 +39,7 @@ from sqlalchemy.types import Date, DateTime, Integer, LargeBinary
 from saylau import __version__
 from saylau.errors import SaylauError
 from saylau.store.migrate import upgrade
-from saylau.store.models import Base, Blob, HexBytes, UtcDateTime
+from saylau.store.models import Base, Blob, UtcDateTime
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -161,7 +161,7 @@ def _decode_bytes(value: Any) -> Any:
 
 def _binary(column: Column[Any]) -> bool:
     """Whether a column holds bytes written as base64 (a hash column, ``HexBytes``, reads as hex)."""
-    return isinstance(column.type, LargeBinary | Blob) and not isinstance(column.type, HexBytes)
+    return isinstance(column.type, LargeBinary | Blob)
 
 
 def _encoder(column: Column[Any]) -> Callable[[Any], Any] | None:

@@ -38,7 +38,15 @@ from saylau.errors import BoardError, SaylauError
 from saylau.store.ballot_contexts import ContextError, Contexts
 from saylau.store.ballot_documents import ballot_document
 from saylau.store.board_rows import row_fields
-from saylau.store.models import Ballot, BoardCheckpointRow, BoardEntryRow, BoardHead, Device, Election
+from saylau.store.models import (
+    Ballot,
+    BoardCheckpointRow,
+    BoardEntryRow,
+    BoardHead,
+    Device,
+    Election,
+    id_sequence,
+)
 
 __all__ = ["ElectionCheck", "IntegrityError", "check_database", "check_election"]
 
@@ -88,7 +96,7 @@ class _Walk:
         self.ballots = 0
         rows = session.execute(
             select(
-                Ballot.board_position, Ballot.id, Ballot.code, Ballot.state, Ballot.sequence, Ballot.remote
+                Ballot.board_position, Ballot.id, Ballot.code, Ballot.state, Ballot.remote
             )
             .where(Ballot.election_id == election_id)
             .order_by(Ballot.board_position)
@@ -136,8 +144,9 @@ class _Walk:
         if b.remote != (chain.device.channel == "remote"):
             raise IntegrityError(f"{where}: the remote flag differs from its device's channel")
         dwhere = f"table devices, election {self.election_id}, device {chain.device.id}"
-        if b.sequence != chain.count:
-            raise IntegrityError(f"{dwhere}: ballot {b.id} has sequence {b.sequence}, expected {chain.count}")
+        sequence = id_sequence(b.id)
+        if sequence != chain.count:
+            raise IntegrityError(f"{dwhere}: ballot {b.id} has sequence {sequence}, expected {chain.count}")
         if inner.get("previous_code") != chain.last_code:
             raise IntegrityError(
                 f"{dwhere}: ballot {b.id} (sequence {chain.count}) does not chain to the previous"

@@ -41,8 +41,8 @@ __all__ = [
     "ApplicationRow",
     "Ballot",
     "BallotContextRow",
-    "Blob",
     "Base",
+    "Blob",
     "BoardCheckpointRow",
     "BoardEntryRow",
     "BoardHead",
@@ -67,6 +67,7 @@ __all__ = [
     "User",
     "UtcDateTime",
     "Voter",
+    "id_sequence",
     "is_hex",
     "utcnow",
 ]
@@ -98,19 +99,23 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Blob(TypeDecorator[bytes]):
-    """Bytes (BLOB / BYTEA), read back as bytes whatever SQLite holds (``CAST(… AS BLOB)``).
+class _ReadAsBlob:
+    """Read a BLOB column as bytes whatever SQLite holds in it (``CAST(… AS BLOB)``).
 
     SQLite lets a hand-written ``UPDATE`` put text in a BLOB column; cast, it reads back as bytes, so
     ``saylau check`` names the row instead of failing to decode the text.
     """
 
-    impl = LargeBinary
-    cache_ok = True
-
     def column_expression(self, column: Any) -> Any:
         """On SQLite, ``CAST(column AS BLOB)``."""
         return _as_blob(column)
+
+
+class Blob(_ReadAsBlob, TypeDecorator[bytes]):
+    """Bytes (BLOB / BYTEA)."""
+
+    impl = LargeBinary
+    cache_ok = True
 
 
 class _AsBlob(FunctionElement[bytes]):
@@ -122,19 +127,19 @@ class _AsBlob(FunctionElement[bytes]):
 
 @compiles(_AsBlob)
 def _as_blob_default(element: _AsBlob, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(list(element.clauses)[0], **kw))
+    return str(compiler.process(next(iter(element.clauses)), **kw))
 
 
 @compiles(_AsBlob, "sqlite")
 def _as_blob_sqlite(element: _AsBlob, compiler: Any, **kw: Any) -> str:
-    return f"CAST({compiler.process(list(element.clauses)[0], **kw)} AS BLOB)"
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS BLOB)"
 
 
 def _as_blob(column: Any) -> Any:
     return type_coerce(_AsBlob(column), column.type)  # read back through the column's own type
 
 
-class HexBytes(Blob):
+class HexBytes(_ReadAsBlob, TypeDecorator[str]):
     """A hash or code stored as its ``length`` bytes, read and written as lowercase hex (the API's form).
 
     Only canonical hex (lowercase, ``2 * length`` digits) is stored; anything else is a ``ValueError``
@@ -142,6 +147,7 @@ class HexBytes(Blob):
     length, written by hand, read back as their hex, which no check accepts).
     """
 
+    impl = LargeBinary
     cache_ok = True
 
     def __init__(self, length: int) -> None:
@@ -306,7 +312,8 @@ class Ballot(Base):
 
     The row indexes the ballot; the ballot itself, with its device and station, is its board entry's
     payload (``store/ballot_documents.py``). Columns are in the order that packs a PostgreSQL row
-    tightest (fixed-width first; no NULL in a usual row, so no null bitmap): migration 0010.
+    tightest (fixed-width first; no NULL in a usual row, so no null bitmap): migration 0010. The
+    ballot's sequence on its device is the number its id ends with (``check_position``).
     """
 
     __tablename__ = "ballots"
@@ -319,7 +326,6 @@ class Ballot(Base):
     )
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sequence: Mapped[int] = mapped_column(Integer)
     #: cast through the remote channel (so a later ballot of the voter may supersede it)
     remote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
@@ -327,6 +333,17 @@ class Ballot(Base):
     voter_id: Mapped[str | None] = mapped_column(String(64))
     code: Mapped[str] = mapped_column(HexBytes(32))
     state: Mapped[str] = mapped_column(String(20))
+
+    @property
+    def sequence(self) -> int | None:
+        """The ballot's position in its device's chain: the number its id ends with (``<device>-<n>``)."""
+        return id_sequence(self.id)
+
+
+def id_sequence(ballot_id: str) -> int | None:
+    """The sequence a ballot id ``<device id>-<digits>`` names (the server admits no other id); or None."""
+    _, sep, digits = ballot_id.rpartition("-")
+    return int(digits) if sep and digits.isascii() and digits.isdigit() else None
 
 
 class Device(Base):

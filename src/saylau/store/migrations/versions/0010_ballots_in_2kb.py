@@ -8,10 +8,10 @@ digits; ``prev_hash`` goes (it is the entry hash of the entry before). ``ix_boar
 only the entries with a code of their own (a ballot's is ``ballots.code``).
 
 ``ballots``: ``code`` is 32 bytes; ``content_hash``, ``payload`` (NULL since 0009), ``station_id``,
-``device_id`` (both in the ballot's board entry) and ``superseded_by`` (in the board's ``superseded``
-entry) go; ``remote`` is new (the device's channel), so that ``ix_ballots_voter`` holds the remote
-ballots only, the only ones looked up by voter. Columns are reordered so that a PostgreSQL row packs
-without padding.
+``device_id`` (both in the ballot's board entry), ``sequence`` (the number the ballot id ends with:
+``check_position``) and ``superseded_by`` (in the board's ``superseded`` entry) go; ``remote`` is new
+(the device's channel), so that ``ix_ballots_voter`` holds the remote ballots only, the only ones looked
+up by voter. Columns are reordered so that a PostgreSQL row packs without padding.
 
 Both tables are rebuilt (created anew, filled, renamed). A column is dropped only if its values are what
 the others give: a row that does not derive (a previous hash that is not the entry hash before it, a
@@ -39,6 +39,7 @@ from saylau.store import ballot_codec
 from saylau.store.ballot_documents import ballot_document
 from saylau.store.board_rows import row_fields, stored_columns
 from saylau.store.entry_codec import Context
+from saylau.store.models import id_sequence
 
 revision = "0010"
 down_revision = "0009"
@@ -100,7 +101,6 @@ def _ballot_columns_0010() -> list[Any]:
     return [
         sa.Column("board_position", sa.BigInteger(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("sequence", sa.Integer(), nullable=True),
         sa.Column("remote", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("election_id", sa.String(64), nullable=False),
         sa.Column("id", sa.String(100), nullable=False),
@@ -306,6 +306,8 @@ def _upgrade_ballots(old: sa.Table, new: sa.Table, board: sa.Table) -> None:
                 raise MigrationError(f"{where}: content hash is not the hash of its board entry's ballot")
             if _json(r.payload) not in (None, doc):
                 raise MigrationError(f"{where}: payload differs from its board entry's ballot")
+            if r.sequence is None or id_sequence(r.id) != r.sequence:
+                raise MigrationError(f"{where}: sequence {r.sequence} is not the number its id ends with")
             succ = _superseded_by(board, r.election_id, r.id, r.code) if r.state == "superseded" else None
             if succ != r.superseded_by:
                 raise MigrationError(f"{where}: superseded_by is not what the board's superseded entry names")
@@ -313,7 +315,6 @@ def _upgrade_ballots(old: sa.Table, new: sa.Table, board: sa.Table) -> None:
                 {
                     "board_position": r.board_position,
                     "received_at": r.received_at,
-                    "sequence": r.sequence,
                     "remote": channels.get((r.election_id, r.device_id)) == "remote",
                     "election_id": r.election_id,
                     "id": r.id,
@@ -365,6 +366,8 @@ def upgrade() -> None:
         "ballots" + _NEW,
         {"pk_ballots" + _NEW: "pk_ballots", "uq_ballots_code" + _NEW: "uq_ballots_code"},
     )
+    if op.get_bind().dialect.name == "postgresql":  # positions only grow: fill each index page whole
+        op.execute("ALTER INDEX pk_board_entries SET (fillfactor = 100)")
     _indexes_0010()
 
 
@@ -464,7 +467,7 @@ def _downgrade_ballots(
                     "board_position": r.board_position,
                     "received_at": r.received_at,
                     "device_id": payload["device_id"],
-                    "sequence": r.sequence,
+                    "sequence": id_sequence(r.id),
                     "superseded_by": _superseded_by(board, r.election_id, r.id, code)
                     if r.state == "superseded"
                     else None,
