@@ -323,6 +323,8 @@ class Ballot(Base):
         # a remote voter's cast ballots, found when they vote again; in-person ballots never are
         Index("ix_ballots_voter", "election_id", "voter_id", sqlite_where=text("remote = 1"),
               postgresql_where=text("remote")),
+        # SQLite: the rows are the primary key's b-tree (no rowid and no second copy of the key)
+        {"sqlite_with_rowid": False},
     )
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)

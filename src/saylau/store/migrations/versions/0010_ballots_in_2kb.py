@@ -11,7 +11,8 @@ only the entries with a code of their own (a ballot's is ``ballots.code``).
 ``device_id`` (both in the ballot's board entry), ``sequence`` (the number the ballot id ends with:
 ``check_position``) and ``superseded_by`` (in the board's ``superseded`` entry) go; ``remote`` is new
 (the device's channel), so that ``ix_ballots_voter`` holds the remote ballots only, the only ones looked
-up by voter. Columns are reordered so that a PostgreSQL row packs without padding.
+up by voter. Columns are reordered so that a PostgreSQL row packs without padding; on SQLite the table is
+``WITHOUT ROWID`` (its rows are the primary key's b-tree: no rowid, no second copy of the key).
 
 Both tables are rebuilt (created anew, filled, renamed). A column is dropped only if its values are what
 the others give: a row that does not derive (a previous hash that is not the entry hash before it, a
@@ -128,7 +129,9 @@ def _create_board(name: str, columns: Callable[[], list[Any]], suffix: str) -> s
     return _table(name, columns())
 
 
-def _create_ballots(name: str, columns: Callable[[], list[Any]], suffix: str) -> sa.Table:
+def _create_ballots(
+    name: str, columns: Callable[[], list[Any]], suffix: str, with_rowid: bool = True
+) -> sa.Table:
     """Create a ballots table under ``name`` whose constraints carry ``suffix`` until it is renamed."""
     op.create_table(
         name,
@@ -136,6 +139,7 @@ def _create_ballots(name: str, columns: Callable[[], list[Any]], suffix: str) ->
         sa.ForeignKeyConstraint(["election_id"], ["elections.id"], name="fk_ballots_election_id_elections"),
         sa.PrimaryKeyConstraint("election_id", "id", name="pk_ballots" + suffix),
         sa.UniqueConstraint("election_id", "code", name="uq_ballots_code" + suffix),
+        sqlite_with_rowid=with_rowid,
     )
     return _table(name, columns())
 
@@ -355,7 +359,7 @@ def upgrade() -> None:
     old_board = _table("board_entries", _board_columns_0009())
     old_ballots = _table("ballots", _ballot_columns_0009())
     board = _create_board("board_entries" + _NEW, _board_columns_0010, _NEW)
-    ballots = _create_ballots("ballots" + _NEW, _ballot_columns_0010, _NEW)
+    ballots = _create_ballots("ballots" + _NEW, _ballot_columns_0010, _NEW, with_rowid=False)
     _upgrade_board(old_board, board, {})
     _upgrade_ballots(old_ballots, ballots, old_board)
     op.drop_index("ix_board_entries_code", "board_entries")
