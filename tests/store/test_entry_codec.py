@@ -40,8 +40,9 @@ def _key() -> JointPublicKey:
 def _seven_options() -> dict[str, Any]:
     options = ("tokayev", "dairabayev", "abden", "kazhyken", "auesbayev", "tursynbekova", "against-all")
     params = ElectionParameters(BASE, _key(), (ContestSpec("president", options, 1),))
-    ballot, _ = encrypt_ballot(params, "st-1-kiosk-000007", "main", {"president": ["abden"]},
-                               rng=random.Random(7))
+    ballot, _ = encrypt_ballot(
+        params, "st-1-kiosk-000007", "main", {"president": ["abden"]}, rng=random.Random(7)
+    )
     return published_ballot(SubmittedBallot(ballot, "st-1", "st-1-kiosk", 7, "cast"))
 
 
@@ -54,12 +55,23 @@ def entries(draw: st.DrawFn) -> tuple[dict[str, Any], str]:
         limit = draw(st.integers(1, len(options)))
         contests.append(ContestSpec(f"c{i}-{draw(ids)}", tuple(options), limit, allow_undervote=True))
     params = ElectionParameters(BASE, _key(), tuple(contests))
-    choices = {c.contest_id: draw(st.lists(st.sampled_from(c.selection_ids), max_size=c.votes_allowed,
-                                           unique=True)) for c in contests}
+    choices = {
+        c.contest_id: draw(st.lists(st.sampled_from(c.selection_ids), max_size=c.votes_allowed, unique=True))
+        for c in contests
+    }
     device, station = draw(ids), draw(ids)
     number = draw(st.integers(0, 10**7))
-    ballot_id = draw(st.sampled_from([f"{device}-{number:06d}", f"{device}-{number}", f"{device}-x{number}",
-                                      f"{device}-", f"other-{number:06d}"]))
+    ballot_id = draw(
+        st.sampled_from(
+            [
+                f"{device}-{number:06d}",
+                f"{device}-{number}",
+                f"{device}-x{number}",
+                f"{device}-",
+                f"other-{number:06d}",
+            ]
+        )
+    )
     tag = draw(st.one_of(st.none(), st.binary(min_size=32, max_size=32)))
     rng = random.Random(draw(st.integers()))
     ballot, secret = encrypt_ballot(params, ballot_id, draw(ids), choices, rng=rng, revote_tag=tag)
@@ -102,7 +114,10 @@ def test_real_ballots_round_trip_exactly(entry: tuple[dict[str, Any], str]) -> N
 def test_the_derived_code_is_the_crypto_layers() -> None:
     payload = _seven_options()
     ballot = EncryptedBallot.from_dict(payload["ballot"])
-    assert record_tracking_code(payload["ballot"]) == tracking_code(ballot.previous_code, ballot.crypto_hash()).hex()
+    assert (
+        record_tracking_code(payload["ballot"])
+        == tracking_code(ballot.previous_code, ballot.crypto_hash()).hex()
+    )
     assert record_tracking_code(payload["ballot"]) == payload["ballot"]["code"]
 
 
@@ -206,8 +221,9 @@ def test_the_database_stores_entries_compact_and_migrates_them_both_ways(databas
     upgrade(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
-        s.add(Election(id="e1", name="E", phase="open", manifest={}, guardians=3, quorum=2,
-                       base_hash="00" * 32))
+        s.add(
+            Election(id="e1", name="E", phase="open", manifest={}, guardians=3, quorum=2, base_hash="00" * 32)
+        )
         s.flush()
         s.add(BoardHead(election_id="e1", position=-1))
     payload = _seven_options()
@@ -219,7 +235,11 @@ def test_the_database_stores_entries_compact_and_migrates_them_both_ways(databas
     assert compact is not None
     with sessions() as s:
         note, ballot = s.scalars(select(BoardEntryRow).order_by(BoardEntryRow.position)).all()
-        assert (note.payload_json, note.body, note.code) == ({"i": 1}, None, "audit") and note.time is not None
+        assert (note.payload_json, note.body, note.code) == (
+            {"i": 1},
+            None,
+            "audit",
+        ) and note.time is not None
         assert (ballot.payload_json, ballot.time, ballot.code) == (None, None, None)
         assert ballot.body == compact.body and ballot.payload_hash == payload_hash(payload)
         (ctx,) = s.scalars(select(BallotContextRow)).all()
@@ -230,11 +250,18 @@ def test_the_database_stores_entries_compact_and_migrates_them_both_ways(databas
         assert bytes(raw) == bytes.fromhex(entry.entry_hash)  # 32 bytes, not 64 hex digits
     _at(engine, "0009")
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT position, time, code, body, payload_hash, prev_hash, entry_hash "
-                                 "FROM board_entries ORDER BY position")).all()
+        rows = conn.execute(
+            text(
+                "SELECT position, time, code, body, payload_hash, prev_hash, entry_hash "
+                "FROM board_entries ORDER BY position"
+            )
+        ).all()
         assert [r.prev_hash for r in rows] == [genesis_hash("e1"), rows[0].entry_hash]
-        assert (rows[1].time, rows[1].code, bytes(rows[1].body)) == (entry.time, entry.code,
-                                                                     ballot_codec.encode(payload))
+        assert (rows[1].time, rows[1].code, bytes(rows[1].body)) == (
+            entry.time,
+            entry.code,
+            ballot_codec.encode(payload),
+        )
         assert (rows[1].payload_hash, rows[1].entry_hash) == (entry.payload_hash, entry.entry_hash)
     _at(engine, "0008")
     with engine.connect() as conn:
