@@ -66,14 +66,34 @@ def _set_body(conn: Any, position: int, body: bytes) -> None:
     conn.execute(update.bindparams(sa.bindparam("b", type_=sa.LargeBinary())), {"b": body})
 
 
+def _first_alpha(conn: Any) -> bytes:
+    """The x coordinate of the first ballot's first ciphertext's alpha (as its compact body holds it)."""
+    from sqlalchemy.orm import Session
+
+    from saylau.store.ballot_contexts import Contexts
+    from saylau.store.board_rows import stored_payload
+
+    _, body = _first_ballot_body(conn)
+    payload = stored_payload(None, body, Contexts(Session(bind=conn), cached=False))
+    return bytes.fromhex(payload["ballot"]["contests"][0]["selections"][0]["alpha"])[1:]
+
+
 def _flip_a_ciphertext_on_the_board(conn: Any) -> None:
     """The only copy of a ballot (its board entry's compact body) changed: one byte of a ciphertext."""
-    from saylau.store.ballot_codec import decode
-
+    alpha = _first_alpha(conn)
     p, body = _first_ballot_body(conn)
-    alpha = bytes.fromhex(decode(body)["ballot"]["contests"][0]["selections"][0]["alpha"])
     at = body.index(alpha) + len(alpha) - 1
     _set_body(conn, p, body[:at] + bytes([body[at] ^ 1]) + body[at + 1 :])
+
+
+def _flip_a_byte(conn: Any, table: str, column: str, where: str) -> None:
+    """Change the last byte of a binary value by hand."""
+    import sqlalchemy as sa
+
+    value = bytes(conn.execute(text(f"SELECT {column} FROM {table} WHERE {where}")).scalars().first())
+    update = text(f"UPDATE {table} SET {column} = :v WHERE {where}")
+    changed = value[:-1] + bytes([value[-1] ^ 1])
+    conn.execute(update.bindparams(sa.bindparam("v", type_=sa.LargeBinary())), {"v": changed})
 
 
 def _cut_a_ballot_body(conn: Any) -> None:
@@ -83,10 +103,31 @@ def _cut_a_ballot_body(conn: Any) -> None:
 
 
 TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
-    "ballot content hash changed": (
-        lambda c: c.execute(text("UPDATE ballots SET content_hash = '00' || substr(content_hash, 3) "
+    "ballot id changed": (
+        lambda c: c.execute(text("UPDATE ballots SET id = id || 'x' "
                                  "WHERE board_position = (SELECT min(board_position) FROM ballots)")),
         "table ballots",
+    ),
+    "ballot remote flag changed": (
+        lambda c: c.execute(text("UPDATE ballots SET remote = NOT remote "
+                                 "WHERE board_position = (SELECT min(board_position) FROM ballots)")),
+        "table ballots",
+    ),
+    "ballot code's bytes changed": (
+        lambda c: _flip_a_byte(c, "ballots", "code", f"board_position = {_first_ballot_position(c)}"),
+        "table ballots",
+    ),
+    "ballot context changed": (
+        lambda c: _flip_a_byte(c, "ballot_contexts", "context", "1 = 1"),
+        "table ballot_contexts",
+    ),
+    "board entry hash changed": (
+        lambda c: _flip_a_byte(c, "board_entries", "entry_hash", f"position = {_first_ballot_position(c)}"),
+        "table board_entries",
+    ),
+    "board payload hash changed": (
+        lambda c: _flip_a_byte(c, "board_entries", "payload_hash", f"position = {_first_ballot_position(c)}"),
+        "table board_entries",
     ),
     "ballot changed on the board": (_flip_a_ciphertext_on_the_board, "table board_entries"),
     "ballot's stored bytes cut short": (_cut_a_ballot_body, "table board_entries"),
@@ -101,9 +142,15 @@ TAMPERS: dict[str, tuple[Callable[[Any], None], str]] = {
         "table ballots",
     ),
     "ballot rows reordered": (
-        lambda c: c.execute(text(
-            "UPDATE ballots SET sequence = CASE sequence WHEN 0 THEN 1 WHEN 1 THEN 0 END WHERE sequence < 2"
-        )),
+        lambda c: [
+            c.execute(text(f"UPDATE ballots SET board_position = {x} WHERE board_position = {y}"))
+            for p in [_first_ballot_position(c)]
+            for x, y in ((-5, p), (p, p + 1), (p + 1, -5))
+        ],
+        "table ballots",
+    ),
+    "device chain count changed": (
+        lambda c: c.execute(text("UPDATE devices SET count = count + 1")),
         "table devices",
     ),
     "board entry changed": (
@@ -141,7 +188,10 @@ def test_check_finds_a_row_changed_deleted_or_reordered_by_hand(
     assert broken.exit_code == 1, broken.output
     assert f"BROKEN: {table}" in broken.output and f"election {el.id}" in broken.output, broken.output
     assert "Traceback" not in broken.output
-    if tamper == "ballot's stored bytes cut short":  # named with its position, and the board is refused
+    refused = ("ballot's stored bytes cut short", "board entry changed")
+    if tamper == "ballot context changed":  # found by check; the server's contexts are cached by digest
+        assert "do not match its digest" in broken.output, broken.output
+    elif tamper in refused:  # a row that no longer decodes: named with its position, and the board is refused
         position = f"position {_first_ballot_position_of(client)}"
         assert position in broken.output and "does not decode" in broken.output, broken.output
         r = client.get(f"{P}/elections/{el.id}/board")

@@ -1,6 +1,6 @@
-"""The compact form of ballot payloads (``store/ballot_codec.py``): exact round trips over real encrypted
-ballots, JSON kept for anything else, every broken byte refused or caught, and the database on both
-backends storing ballots compact (migration 0009 up and down)."""
+"""Version 1 of the compact form of ballot payloads (``store/ballot_codec.py``, migration 0009): exact
+round trips over real encrypted ballots, JSON kept for anything else, every broken byte refused or
+caught. Version 2, and the database's migrations, are ``test_entry_codec.py``'s."""
 
 from __future__ import annotations
 
@@ -13,18 +13,13 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select, text
 
-from saylau.board import BoardSigner, BulletinBoard, payload_hash
+from saylau.board import payload_hash
 from saylau.board.hashing import canonical_json
 from saylau.crypto import ContestSpec, ElectionParameters, JointPublicKey, run_key_ceremony
 from saylau.crypto.ballot import encrypt_ballot
 from saylau.crypto.challenge import open_challenged_ballot
 from saylau.store.ballot_codec import decode, encode
-from saylau.store.board_store import SqlBoardStore
-from saylau.store.engine import make_engine, make_sessionmaker
-from saylau.store.migrate import upgrade
-from saylau.store.models import BoardEntryRow, BoardHead, Election
 from saylau.voting.publish import published_ballot, published_challenge
 from saylau.voting.submitted import SubmittedBallot
 
@@ -129,45 +124,3 @@ def test_every_changed_byte_is_refused_or_changes_the_payload_hash() -> None:
         decode(body + b"\0")
     with pytest.raises(ValueError, match="version"):
         decode(b"\x02" + body[1:])
-
-
-def test_the_database_stores_ballots_compact_and_migrates_them_both_ways(database) -> None:  # type: ignore[no-untyped-def]
-    """A ballot entry written under 0008 (JSON) becomes a body in 0009 and JSON again on the way down."""
-    from alembic import command
-
-    from saylau.store.migrate import alembic_config
-
-    engine = make_engine(database.url, database.schema)
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    signer = BoardSigner.generate()
-    with sessions.begin() as s:
-        s.add(Election(id="e1", name="E", phase="open", manifest={}, guardians=3, quorum=2,
-                       base_hash="00" * 32))
-        s.flush()
-        s.add(BoardHead(election_id="e1", position=-1))
-    payload = _seven_options()
-    with sessions.begin() as s:
-        board = BulletinBoard("e1", SqlBoardStore(s, "e1"), signer, checkpoint_every=10)
-        board.append("note", {"i": 1})
-        board.append("ballot", payload, code=payload["ballot"]["code"])
-    with sessions() as s:
-        note, ballot = s.scalars(select(BoardEntryRow).order_by(BoardEntryRow.position)).all()
-        assert (note.payload_json, note.body) == ({"i": 1}, None)
-        assert ballot.payload_json is None and ballot.body == encode(payload)
-        assert ballot.payload == payload and ballot.payload_hash == payload_hash(payload)
-        entries = list(SqlBoardStore(s, "e1").entries())
-        assert [e.payload for e in entries] == [{"i": 1}, payload]
-    cfg = alembic_config()
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0008")
-    with engine.connect() as conn:
-        stored = conn.execute(text("SELECT payload FROM board_entries WHERE position = 1")).scalar_one()
-        assert (json.loads(stored) if isinstance(stored, str) else stored) == payload
-    upgrade(engine)
-    with sessions() as s:
-        row = s.get(BoardEntryRow, ("e1", 1))
-        assert row is not None and row.payload_json is None and row.body == encode(payload)
-        assert [e.payload for e in SqlBoardStore(s, "e1").entries()] == [{"i": 1}, payload]
-    engine.dispose()

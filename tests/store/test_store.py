@@ -93,7 +93,7 @@ def test_board_in_the_database_round_trips_and_detects_a_changed_row(database) -
     with sessions.begin() as s:
         row = s.get(BoardEntryRow, ("e1", 2))
         assert row is not None
-        row.payload = {"i": 99}
+        row.payload_json = {"i": 99}
     with sessions() as s:
         rows = list(BulletinBoard("e1", SqlBoardStore(s, "e1"), signer, 3).export_rows())
     with pytest.raises(Exception, match="position 2"):

@@ -21,6 +21,7 @@ revote links are bound to the tracking codes and not only to the board.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -32,15 +33,18 @@ from saylau.api.admission import channel_of, remote_device_id
 from saylau.api.common import Written, need_phase
 from saylau.api.errors import NotFound
 from saylau.api.verify_pool import CheckedBallot
-from saylau.board import BulletinBoard
+from saylau.board import BoardEntry, BulletinBoard
+from saylau.board.hashing import canonical_json
 from saylau.crypto import DeviceChain
 from saylau.election.manifest import Manifest
 from saylau.errors import AccessDenied, ElectionStateError, InvalidBallot, SaylauError
 from saylau.record.verifier.admission import check_position
 from saylau.record.windows import VotingWindows
 from saylau.store.accounts import TokenInfo
+from saylau.store.ballot_documents import ballot_document
+from saylau.store.board_store import read_entries
 from saylau.store.idempotency import lookup, remember
-from saylau.store.models import Ballot, Device, Election, Token
+from saylau.store.models import Ballot, BoardEntryRow, Device, Election, Token
 from saylau.voting.publish import superseded_payload
 
 if TYPE_CHECKING:
@@ -69,13 +73,13 @@ class CastRequest:
     kind: str = "cast"
 
 
-def receipt(row: Ballot, entry_hash: str, duplicate: bool) -> dict[str, Any]:
-    """What the caster is told about a stored ballot."""
+def receipt(row: Ballot, device_id: str, entry_hash: str, duplicate: bool) -> dict[str, Any]:
+    """What the caster is told about a stored ballot (cast on ``device_id``)."""
     return {
         "ballot_id": row.id,
         "code": row.code,
         "state": row.state,
-        "device_id": row.device_id,
+        "device_id": device_id,
         "sequence": row.sequence,
         "board_position": row.board_position,
         "entry_hash": entry_hash,
@@ -142,7 +146,7 @@ class _Loaded:
     devices: dict[str, Device]
     cast_by_voter: dict[str, list[Ballot]]
     ids: dict[str, Ballot] = field(default_factory=dict)  # ballots stored under the batch's ballot ids
-    entry_hashes: dict[str, str] = field(default_factory=dict)
+    entries: dict[str, BoardEntry] = field(default_factory=dict)  # the batch's ballot entries, by code
 
 
 class CastWriter:
@@ -239,6 +243,7 @@ class CastWriter:
             for b in session.scalars(
                 select(Ballot).where(
                     Ballot.election_id == election_id,
+                    Ballot.remote,  # the partial index ix_ballots_voter holds remote ballots only
                     Ballot.voter_id.in_(revoters),
                     Ballot.state == "cast",
                 )
@@ -246,9 +251,15 @@ class CastWriter:
                 cast_by_voter.setdefault(str(b.voter_id), []).append(b)
         return _Loaded(election, board, ballots, tokens, devices, cast_by_voter, ids)
 
-    def _entry_hash(self, loaded: _Loaded, code: str) -> str:
-        found = loaded.entry_hashes.get(code)
-        return found if found is not None else loaded.board.store.by_code(code)[0].entry_hash
+    def _entry(self, session: Session, loaded: _Loaded, row: Ballot) -> BoardEntry:
+        """The board entry of a stored ballot (written by this batch, or read at its position)."""
+        found = loaded.entries.get(row.code)
+        if found is None:
+            entry_row = session.get(BoardEntryRow, (row.election_id, row.board_position))
+            if entry_row is None:
+                raise ElectionStateError(f"ballot with tracking code {row.code}: its board entry is missing")
+            found = read_entries(session, row.election_id, [entry_row])[0]
+        return found
 
     def _one(self, session: Session, loaded: _Loaded, r: CastRequest) -> Written:
         """Check one ballot against the loaded rows, then store it (nothing changes if a check fails)."""
@@ -265,13 +276,16 @@ class CastWriter:
         ck, caller, e = r.checked, r.caller, loaded.election
         dup = loaded.ballots.get(ck.code)
         if dup is not None:
-            if dup.content_hash != ck.content_hash:
+            stored = self._entry(session, loaded, dup)
+            doc = ballot_document(stored.kind, stored.payload)
+            if doc is None or hashlib.sha256(canonical_json(doc)).hexdigest() != ck.content_hash:
                 raise ElectionStateError(
                     f"ballot with tracking code {ck.code}: a different ballot already has this code"
                 )
             if dup.voter_id != caller.voter_id:
                 raise ElectionStateError(f"ballot with tracking code {ck.code}: cast by another voter")
-            return 200, receipt(dup, self._entry_hash(loaded, ck.code), duplicate=True)
+            device_id = str(stored.payload.get("device_id"))
+            return 200, receipt(dup, device_id, stored.entry_hash, duplicate=True)
         taken = loaded.ids.get(ck.ballot_id)
         if taken is not None:  # ids are the client's choice: a reused one must not reach the primary key
             raise ElectionStateError(
@@ -323,18 +337,17 @@ class CastWriter:
         device.last_code = ck.code
         device.count = sequence + 1
         if r.kind == "challenged":
-            return self._store(session, loaded, r, "challenge", sequence)
+            return self._store(session, loaded, r, "challenge")
         assert token is not None  # checked above for a cast
         token.used = True
         superseded: list[str] = []
         for old in earlier:
-            old.state = "superseded"
-            old.superseded_by = ck.ballot_id
+            old.state = "superseded"  # by ck.ballot_id: the board's superseded entry names it
             superseded.append(old.code)
             loaded.board.append(
                 "superseded", superseded_payload(old.id, old.code, ck.ballot_id), code=old.code, time=at
             )
-        status, out = self._store(session, loaded, r, "ballot", sequence, at)
+        status, out = self._store(session, loaded, r, "ballot", at)
         loaded.cast_by_voter[voter] = [loaded.ballots[ck.code]]
         return status, {**out, "superseded": superseded}
 
@@ -344,7 +357,6 @@ class CastWriter:
         loaded: _Loaded,
         r: CastRequest,
         board_kind: str,
-        sequence: int,
         at: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
         """Publish the ballot on the board (at board time ``at``, if given) and add its row."""
@@ -352,21 +364,17 @@ class CastWriter:
         entry = loaded.board.append(
             board_kind, r.payload, code=ck.code, known_payload_hash=ck.board_payload_hash, time=at
         )
-        row = Ballot(
+        row = Ballot(  # the ballot, its device and station are its board entry's payload
             election_id=loaded.election.id,
             id=ck.ballot_id,
             voter_id=r.caller.voter_id,
-            station_id=r.station_id,
             code=ck.code,
             state=r.kind,
-            content_hash=ck.content_hash,
-            payload=None,  # the ballot is its board entry's payload (store/ballot_documents.py)
-            board_position=entry.position,
-            device_id=r.device_id,
-            sequence=sequence,
+            board_position=entry.position,  # its sequence is the number its id ends with (check_position)
+            remote=channel_of(r.caller) == "remote",
         )
         session.add(row)
         loaded.ballots[ck.code] = row
         loaded.ids[ck.ballot_id] = row
-        loaded.entry_hashes[ck.code] = entry.entry_hash
-        return 201, receipt(row, entry.entry_hash, duplicate=False)
+        loaded.entries[ck.code] = entry
+        return 201, receipt(row, r.device_id, entry.entry_hash, duplicate=False)

@@ -29,14 +29,15 @@ from saylau.election.manifest import Manifest
 from saylau.errors import DecryptionError, ElectionStateError
 from saylau.record.tally import StationSums, TallyEntry, results_summary
 from saylau.record.verifier import RecordVerifier
+from saylau.store.ballot_contexts import Contexts
 from saylau.store.ballot_documents import ballot_document, with_documents
+from saylau.store.board_rows import stored_payload
 from saylau.store.models import (
     Ballot,
     BoardCheckpointRow,
     BoardEntryRow,
     Election,
     PartialDecryptionRow,
-    stored_payload,
 )
 from saylau.voting.publish import result_payload
 
@@ -73,14 +74,16 @@ def tally(ctx: JobContext) -> dict[str, Any]:
     while True:
         with ctx.state.reading() as session:
             rows = session.execute(
-                with_documents(Ballot.id, Ballot.station_id)
+                with_documents(Ballot.id)
                 .where(Ballot.election_id == eid, Ballot.state == "cast", Ballot.id > last)
                 .order_by(Ballot.id)
                 .limit(_BATCH)
             ).all()
-        for bid, station_id, kind, payload, body in rows:
-            doc = _document(bid, kind, stored_payload(payload, body))
-            sums.add(station_id, EncryptedBallot.from_dict(doc))
+            contexts = Contexts(session)
+            payloads = [stored_payload(payload, body, contexts) for _, _, payload, body in rows]
+        for (bid, kind, _, _), stored in zip(rows, payloads, strict=True):
+            doc = _document(bid, kind, stored)
+            sums.add(str(stored["station_id"]), EncryptedBallot.from_dict(doc))
         if not rows:
             break
         done += len(rows)
@@ -242,10 +245,12 @@ def verify(ctx: JobContext) -> dict[str, Any]:
                 .order_by(Ballot.id)
                 .limit(_BATCH)
             ).all()
+            contexts = Contexts(session)
+            payloads = [stored_payload(payload, body, contexts) for _, _, _, payload, body in rows]
         if not rows:
             break
-        for bid, ballot_state, kind, payload, body in rows:
-            doc = _document(bid, kind, stored_payload(payload, body))
+        for (bid, ballot_state, kind, _, _), stored in zip(rows, payloads, strict=True):
+            doc = _document(bid, kind, stored)
             if ballot_state == "challenged":
                 verify_challenged_ballot(params, ChallengedBallot.from_dict(doc))
             else:

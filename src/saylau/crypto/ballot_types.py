@@ -6,12 +6,13 @@ can parse ballots without pulling in the provers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from saylau.crypto._serial import bytes_from_hex, expect_keys, parse_errors, want_list, want_str
 from saylau.crypto.hazmat.elgamal import Ciphertext
-from saylau.crypto.hazmat.hashing import hash_bytes
+from saylau.crypto.hazmat.hashing import HashPart, hash_bytes
 from saylau.crypto.hazmat.proofs import RangeProof
 from saylau.errors import InvalidBallot
 
@@ -21,6 +22,7 @@ __all__ = [
     "EncryptedBallot",
     "EncryptedContest",
     "EncryptedSelection",
+    "record_tracking_code",
     "tracking_code",
 ]
 
@@ -34,6 +36,33 @@ REVOTE_TAG_BYTES = 32
 def tracking_code(previous_code: bytes, ballot_hash: bytes) -> bytes:
     """Return ``H(previous code, ballot hash)``: the chained confirmation code of EG 2.0 §3.4.4."""
     return hash_bytes(_CODE_TAG, previous_code, ballot_hash)
+
+
+def _scalars(proof: Mapping[str, Any]) -> list[int]:
+    return [int(x, 16) for x in (*proof["challenges"], *proof["responses"])]
+
+
+def record_tracking_code(ballot: Mapping[str, Any]) -> str:
+    """The tracking code (hex) a ballot in record form must carry: ``H(previous code, ballot hash)``.
+
+    Equal to ``tracking_code(b.previous_code, b.crypto_hash()).hex()`` for ``b =
+    EncryptedBallot.from_dict(ballot)``, computed from the hex fields without parsing a point (the
+    store's compact codec derives a stored ballot's code with it, so it need not store the code).
+    ``KeyError``/``ValueError``/``TypeError`` for a malformed ballot.
+    """
+    parts: list[HashPart] = [ballot["ballot_id"], ballot["style_id"]]
+    if "revote_tag" in ballot:
+        parts.append(bytes.fromhex(ballot["revote_tag"]))
+    contests = ballot["contests"]
+    parts.append(len(contests))
+    for c in contests:
+        sels = c["selections"]
+        parts += (c["contest_id"], len(sels), *_scalars(c["proof"]))
+        for s in sels:
+            alpha, beta = bytes.fromhex(s["alpha"]), bytes.fromhex(s["beta"])
+            parts += (s["selection_id"], alpha, beta, len(s["proof"]["challenges"]), *_scalars(s["proof"]))
+    ballot_hash = hash_bytes(_BALLOT_TAG, *parts)
+    return tracking_code(bytes.fromhex(ballot["previous_code"]), ballot_hash).hex()
 
 
 @dataclass(frozen=True, slots=True)

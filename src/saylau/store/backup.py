@@ -9,7 +9,8 @@ election; each table is spooled to a temporary file once to learn its hash and s
   SHA-256 of its file;
 - then ``tables/<table>.jsonl``, one JSON array per row in the manifest's column order, tables in the
   order of their foreign keys. Timestamps are ISO 8601 in UTC, dates ISO 8601, JSON columns as JSON,
-  binary columns (a ballot entry's compact ``body``, ``store/ballot_codec.py``) as base64 strings.
+  binary columns (a ballot entry's compact ``body``, ``store/entry_codec.py``) as base64 strings, hash
+  columns (``HexBytes``) as their hex.
 
 A restore reads the archive twice: first it checks the manifest and every table's row count and hash
 (nothing is written to a database before the whole archive checks out), then it migrates the target to
@@ -38,7 +39,7 @@ from sqlalchemy.types import Date, DateTime, Integer, LargeBinary
 from saylau import __version__
 from saylau.errors import SaylauError
 from saylau.store.migrate import upgrade
-from saylau.store.models import Base, UtcDateTime
+from saylau.store.models import Base, Blob, UtcDateTime
 
 __all__ = [
     "BACKUP_FORMAT",
@@ -158,13 +159,18 @@ def _decode_bytes(value: Any) -> Any:
     return None if value is None else base64.b64decode(value, validate=True)
 
 
+def _binary(column: Column[Any]) -> bool:
+    """Whether a column holds bytes written as base64 (a hash column, ``HexBytes``, reads as hex)."""
+    return isinstance(column.type, LargeBinary | Blob)
+
+
 def _encoder(column: Column[Any]) -> Callable[[Any], Any] | None:
     """How a column's value is written (None: as it is, a JSON value already)."""
     if isinstance(column.type, UtcDateTime | DateTime):
         return _encode_datetime
     if isinstance(column.type, Date):
         return _encode_date
-    if isinstance(column.type, LargeBinary):
+    if _binary(column):
         return _encode_bytes
     return None
 
@@ -174,7 +180,7 @@ def _decoder(column: Column[Any]) -> Callable[[Any], Any]:
         return lambda v: None if v is None else datetime.fromisoformat(v)
     if isinstance(column.type, Date):
         return lambda v: None if v is None else date.fromisoformat(v)
-    if isinstance(column.type, LargeBinary):
+    if _binary(column):
         return _decode_bytes
     return lambda v: v
 

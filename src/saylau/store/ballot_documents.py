@@ -1,10 +1,10 @@
 """A stored ballot's document is its board entry's: the database holds each ballot once.
 
-The ``ballots`` table indexes the ballots (id, voter, station, device, sequence, state, tracking code,
-content hash, board position); the ballot itself — ciphertexts and proofs, or a challenged ballot's
-opening — is the payload of its ``ballot`` or ``challenge`` entry on the hash-chained board, where every
-byte is covered by the entry hash, stored in its compact binary form (``board_entries.body``,
-``store/ballot_codec.py``, since migration 0009). ``ballots.payload`` is NULL since migration 0008.
+The ``ballots`` table indexes the ballots (id, voter, sequence, state, tracking code, board position);
+the ballot itself — ciphertexts and proofs, or a challenged ballot's opening, with its device and
+station — is the payload of its ``ballot`` or ``challenge`` entry on the hash-chained board, where
+every byte is covered by the entry hash, stored in its compact binary form (``board_entries.body``,
+``store/entry_codec.py``, since migration 0010; ``store/ballot_codec.py`` from 0009).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def ballot_document(kind: str, payload: Any) -> dict[str, Any] | None:
 def with_documents(*columns: Any) -> Select[Any]:
     """``SELECT columns…, entry kind, entry payload, entry body FROM ballots JOIN`` each ballot's board entry.
 
-    ``stored_payload(payload, body)`` (``store.models``) is the entry's payload object.
+    ``stored_payload(payload, body, contexts)`` (``store.board_rows``) is the entry's payload object.
     """
     same_entry = and_(
         BoardEntryRow.election_id == Ballot.election_id, BoardEntryRow.position == Ballot.board_position

@@ -1,5 +1,6 @@
 """The bulletin board's durable store: rows in ``board_entries`` / ``board_checkpoints``.
 
+Rows are written and read by ``board_rows`` (a ballot's entry compact, no stored previous hash).
 Appends are serialised per election by locking the election's ``board_heads`` row (``SELECT … FOR
 UPDATE`` on PostgreSQL; SQLite transactions start with ``BEGIN IMMEDIATE``), and run inside the caller's
 transaction, so a ballot and its board entry are committed together or not at all.
@@ -7,37 +8,40 @@ transaction, so a ballot and its board entry are committed together or not at al
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from saylau.board import BoardEntry, Checkpoint
+from saylau.board.chain import genesis_hash
 from saylau.errors import BoardError
-from saylau.store.models import BoardCheckpointRow, BoardEntryRow, BoardHead, store_payload
+from saylau.store.ballot_contexts import Contexts
+from saylau.store.board_rows import board_entry, entry_row, prev_hashes
+from saylau.store.models import Ballot, BoardCheckpointRow, BoardEntryRow, BoardHead, is_hex
 
-__all__ = ["SqlBoardStore"]
+__all__ = ["SqlBoardStore", "read_entries", "rows_by_code"]
 
 _PAGE = 2000
 
 
-def _entry(row: BoardEntryRow) -> BoardEntry:
+def _entry(row: BoardEntryRow, prev_hash: str | None, contexts: Contexts) -> BoardEntry:
+    if prev_hash is None:
+        raise BoardError(f"board entry at position {row.position}: the entry before it is missing")
     try:
-        payload = row.payload  # a ballot's decoded from its compact body (store/ballot_codec.py)
+        return board_entry(row, prev_hash, contexts)  # a ballot's decoded from its compact body
     except ValueError as exc:
         raise BoardError(
             f"board entry at position {row.position}: the stored payload does not decode ({exc})"
         ) from None
-    return BoardEntry(
-        position=row.position,
-        time=row.time,
-        kind=row.kind,
-        code=row.code,
-        payload=payload,
-        payload_hash=row.payload_hash,
-        prev_hash=row.prev_hash,
-        entry_hash=row.entry_hash,
-    )
+
+
+def read_entries(session: Session, election_id: str, rows: Sequence[BoardEntryRow],
+                 contexts: Contexts | None = None) -> list[BoardEntry]:
+    """The entries of ``rows`` (any positions of one election), each with its previous hash."""
+    contexts = Contexts(session) if contexts is None else contexts
+    prev = dict(prev_hashes(session, election_id, [r.position for r in rows]))
+    return [_entry(r, prev.get(r.position), contexts) for r in rows]
 
 
 class SqlBoardStore:
@@ -57,6 +61,7 @@ class SqlBoardStore:
         self._head: BoardHead | None = None
         self._last: BoardEntry | None = None
         self._recent = recent
+        self.contexts = Contexts(session)
 
     def _lock_head(self) -> BoardHead:
         if self._head is None:
@@ -80,7 +85,7 @@ class SqlBoardStore:
         row = self.session.get(BoardEntryRow, (self.election_id, head.position))
         if row is None:
             raise BoardError(f"board {self.election_id}: entry at position {head.position} is missing")
-        return _entry(row)
+        return read_entries(self.session, self.election_id, [row], self.contexts)[0]
 
     def append(self, entry: BoardEntry) -> None:
         """Insert the row and move the head."""
@@ -88,21 +93,10 @@ class SqlBoardStore:
         if entry.position != head.position + 1:
             msg = f"board entry at position {entry.position}: expected position {head.position + 1}"
             raise BoardError(msg)
-        payload_json, body = store_payload(entry.payload)  # a ballot's compact, any other as JSON
-        self.session.add(
-            BoardEntryRow(
-                election_id=self.election_id,
-                position=entry.position,
-                time=entry.time,
-                kind=entry.kind,
-                code=entry.code,
-                payload_json=payload_json,
-                body=body,
-                payload_hash=entry.payload_hash,
-                prev_hash=entry.prev_hash,
-                entry_hash=entry.entry_hash,
-            )
-        )
+        expected = genesis_hash(self.election_id) if entry.position == 0 else head.entry_hash
+        if entry.prev_hash != expected:  # not stored: a reader takes the entry hash before it
+            raise BoardError(f"board entry at position {entry.position}: previous hash is not the head's")
+        self.session.add(entry_row(self.election_id, entry, self.contexts))  # a ballot's compact
         head.position = entry.position
         head.entry_hash = entry.entry_hash
         self._last = entry
@@ -124,7 +118,10 @@ class SqlBoardStore:
 
     def entries(self, start: int = 0) -> Iterator[BoardEntry]:
         """Entries in position order, read in pages."""
+        # each entry's previous hash is the entry hash of the row read before it (a missing row shows
+        # as a position that does not follow, which the board verifier names)
         pos = start
+        prev: str | None = genesis_hash(self.election_id) if start == 0 else None
         while True:
             rows = self.session.scalars(
                 select(BoardEntryRow)
@@ -132,8 +129,12 @@ class SqlBoardStore:
                 .order_by(BoardEntryRow.position)
                 .limit(_PAGE)
             ).all()
+            if rows and prev is None:
+                prev = prev_hashes(self.session, self.election_id, [start]).get(start)
             for row in rows:
-                yield _entry(row)
+                entry = _entry(row, prev, self.contexts)
+                yield entry
+                prev = entry.entry_hash
             if len(rows) < _PAGE:
                 return
             pos = rows[-1].position + 1
@@ -152,10 +153,26 @@ class SqlBoardStore:
         return self._lock_head().closed
 
     def by_code(self, code: str) -> list[BoardEntry]:
-        """Entries under a tracking code."""
-        rows = self.session.scalars(
-            select(BoardEntryRow)
-            .where(BoardEntryRow.election_id == self.election_id, BoardEntryRow.code == code)
-            .order_by(BoardEntryRow.position)
-        ).all()
-        return [_entry(r) for r in rows]
+        """Entries under a tracking code: its ballot's (by ``ballots.code``) and those naming it."""
+        rows = rows_by_code(self.session, self.election_id, code)
+        return read_entries(self.session, self.election_id, rows, self.contexts)
+
+
+def rows_by_code(session: Session, election_id: str, code: str) -> list[BoardEntryRow]:
+    """The rows of the entries under ``code``, in position order (two index lookups).
+
+    A compact ballot or challenge entry's code is its ballot's, found through the ``ballots`` row at
+    its position (``uq_ballots_code``); any other entry with a code has it in its row
+    (``ix_board_entries_code``, which holds only those).
+    """
+    rows = list(session.scalars(
+        select(BoardEntryRow).where(BoardEntryRow.election_id == election_id, BoardEntryRow.code == code)
+    ))
+    if is_hex(code, 32):
+        at = session.scalar(select(Ballot.board_position).where(Ballot.election_id == election_id,
+                                                                Ballot.code == code))
+        if at is not None:
+            row = session.get(BoardEntryRow, (election_id, at))
+            if row is not None and row.code is None and row not in rows:
+                rows.append(row)
+    return sorted(rows, key=lambda r: r.position)

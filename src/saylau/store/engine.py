@@ -2,7 +2,9 @@
 
 ``SAYLAU_DATABASE_URL`` selects the database; ``sqlite:///saylau.db`` is the default. On SQLite every
 connection uses WAL journaling, ``synchronous=FULL`` (a commit is on disk before the server answers
-"accepted"), foreign keys and a busy timeout so concurrent writers wait instead of failing.
+"accepted"), foreign keys and a busy timeout so concurrent writers wait instead of failing. A new SQLite
+database gets 8 KB pages (:data:`SQLITE_PAGE_SIZE`): a ballot's board row (about 1.6 KB, migration 0010)
+fits five to a page, where 4 KB pages hold two and waste a fifth of the file.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-__all__ = ["DEFAULT_DATABASE_URL", "database_url", "make_engine", "make_sessionmaker"]
+__all__ = ["DEFAULT_DATABASE_URL", "SQLITE_PAGE_SIZE", "database_url", "make_engine", "make_sessionmaker"]
 
 DEFAULT_DATABASE_URL = "sqlite:///saylau.db"
+#: the page size of a new SQLite database (an existing one keeps its own until ``VACUUM``)
+SQLITE_PAGE_SIZE = 8192
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -52,6 +56,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     del connection_record
     dbapi_connection.isolation_level = None  # let SQLAlchemy's "begin" event emit BEGIN itself
     cur = dbapi_connection.cursor()
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")  # before WAL: it fixes a new file's page size
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA foreign_keys=ON")

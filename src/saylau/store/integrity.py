@@ -6,11 +6,17 @@ What is checked, per election:
   hash and entry hash), and ``board_checkpoints`` interleaved at their positions: each checkpoint's
   Ed25519 signature and the head it names (the board verifier, ``saylau.board.verify_board``, run on the
   rows as the database holds them), and ``board_heads`` naming the last entry;
-- ``ballots``: every row against the board entry at its ``board_position`` (same tracking code, the
-  entry's payload carries exactly the row's ballot, device and station, the row's content hash is the
-  SHA-256 of the ballot's canonical JSON), and every ballot or challenge entry on the board has its row;
-- ``devices``: each device's ballots have sequences 0 … count − 1, chain by ``previous_code`` and end at
-  the device's ``last_code``.
+- ``ballots``: every row against the board entry at its ``board_position`` (same tracking code and
+  ballot id, a state that fits the entry's kind, the remote flag its device's channel), and every
+  ballot or challenge entry on the board has its row;
+- ``devices``: each device's ballots (the device named in each entry's payload) have sequences 0 … count
+  − 1, chain by ``previous_code`` from the device's opening code and end at the device's ``last_code``;
+- ``ballot_contexts``: every context a compact entry names exists and matches its digest (read from its
+  row, not from the server's cache).
+
+One pass in board order does all of it (each entry is read and decoded once): the ballots rows are
+read beside the entries, sorted by board position, and each device's chain is followed as its ballots
+appear (a device's ballots are on the board in the order of their sequence).
 
 An editing, deleting or reordering of any such row by hand (SQL) breaks one of these. ``IntegrityError``
 names the table, the election and the position (or row id) of the first broken row.
@@ -18,7 +24,6 @@ names the table, the election and the position (or row id) of the first broken r
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,9 +33,11 @@ from sqlalchemy.orm import Session
 
 from saylau.board import Checkpoint, verify_board
 from saylau.board.chain import genesis_hash
-from saylau.board.hashing import canonical_json
+from saylau.crypto import DeviceChain
 from saylau.errors import BoardError, SaylauError
-from saylau.store.ballot_documents import ballot_document, with_documents
+from saylau.store.ballot_contexts import ContextError, Contexts
+from saylau.store.ballot_documents import ballot_document
+from saylau.store.board_rows import row_fields
 from saylau.store.models import (
     Ballot,
     BoardCheckpointRow,
@@ -38,13 +45,15 @@ from saylau.store.models import (
     BoardHead,
     Device,
     Election,
-    stored_payload,
+    id_sequence,
 )
 
 __all__ = ["ElectionCheck", "IntegrityError", "check_database", "check_election"]
 
 _PAGE = 2000
+_STREAM = 1000
 BALLOT_KINDS = ("ballot", "challenge")
+_STATES = {"ballot": ("cast", "superseded"), "challenge": ("challenged",)}
 
 
 class IntegrityError(SaylauError):
@@ -62,160 +71,195 @@ class ElectionCheck:
     devices: int
 
 
-def _payload(row: BoardEntryRow) -> dict[str, Any]:
-    """The row's payload, decoded from its compact body if it has one; broken bytes name the row."""
-    try:
-        return row.payload
-    except ValueError as exc:
-        raise IntegrityError(
-            f"table board_entries, election {row.election_id}, position {row.position}: the stored payload "
-            f"does not decode ({exc})"
-        ) from None
+@dataclass
+class _Chain:
+    """A device's chain as far as the walk has followed it."""
+
+    device: Device
+    last_code: str
+    count: int = 0
 
 
-def _board_rows(session: Session, election_id: str, public_key: str, every: int) -> Iterator[dict[str, Any]]:
-    yield {
-        "type": "header",
-        "format": "saylau-board/1",
-        "board_id": election_id,
-        "public_key": public_key,
-        "genesis_hash": genesis_hash(election_id),
-        "checkpoint_every": every,
-    }
-    cps = [
-        Checkpoint.from_dict(r.body)
-        for r in session.scalars(
-            select(BoardCheckpointRow)
-            .where(BoardCheckpointRow.election_id == election_id)
-            .order_by(BoardCheckpointRow.position, BoardCheckpointRow.final)
-        )
-    ]
-    k, pos = 0, 0
-    while True:
-        rows = session.scalars(
-            select(BoardEntryRow)
-            .where(BoardEntryRow.election_id == election_id, BoardEntryRow.position >= pos)
-            .order_by(BoardEntryRow.position)
-            .limit(_PAGE)
-        ).all()
-        for row in rows:
-            while k < len(cps) and cps[k].position < row.position:
-                yield {"type": "checkpoint", **cps[k].to_dict()}
-                k += 1
-            yield {
-                "type": "entry",
-                "position": row.position,
-                "time": row.time,
-                "kind": row.kind,
-                "code": row.code,
-                "payload": _payload(row),
-                "payload_hash": row.payload_hash,
-                "prev_hash": row.prev_hash,
-                "entry_hash": row.entry_hash,
-            }
-        if len(rows) < _PAGE:
-            break
-        pos = rows[-1].position + 1
-    for cp in cps[k:]:
-        yield {"type": "checkpoint", **cp.to_dict()}
+class _Walk:
+    """One election's pass over its board entries, with its ballots rows and device chains beside it."""
 
-
-def _check_board(session: Session, election_id: str, public_key: str, every: int) -> tuple[int, int]:
-    try:
-        summary = verify_board(_board_rows(session, election_id, public_key, every))
-    except BoardError as exc:
-        raise IntegrityError(f"table board_entries/board_checkpoints, election {election_id}: {exc}") from exc
-    head = session.get(BoardHead, election_id)
-    if head is not None and (head.position != summary.count - 1 or head.entry_hash != summary.head_hash):
-        raise IntegrityError(
-            f"table board_heads, election {election_id}: head names position {head.position}, the board's "
-            f"last entry is at position {summary.count - 1}"
-        )
-    return summary.count, summary.checkpoints
-
-
-def _check_ballots(session: Session, election_id: str) -> int:
-    entries = {
-        r.position: r
-        for r in session.scalars(
-            select(BoardEntryRow).where(
-                BoardEntryRow.election_id == election_id, BoardEntryRow.kind.in_(BALLOT_KINDS)
-            )
-        )
-    }
-    seen: set[int] = set()
-    n = 0
-    for b in session.scalars(
-        select(Ballot).where(Ballot.election_id == election_id).order_by(Ballot.board_position)
-    ):
-        where = f"table ballots, election {election_id}, ballot {b.id} (board position {b.board_position})"
-        entry = entries.get(b.board_position)
-        if entry is None:
-            raise IntegrityError(f"{where}: no ballot entry on the board at its position")
-        payload = _payload(entry)
-        if entry.code != b.code:
-            raise IntegrityError(f"{where}: tracking code differs from its board entry's")
-        if payload.get("device_id") != b.device_id or payload.get("station_id") != b.station_id:
-            raise IntegrityError(f"{where}: device or station differs from its board entry's payload")
-        doc = ballot_document(entry.kind, payload)
-        if doc is None or (b.payload is not None and b.payload != doc):
-            raise IntegrityError(f"{where}: the ballot differs from its board entry's payload")
-        if hashlib.sha256(canonical_json(doc)).hexdigest() != b.content_hash:
-            raise IntegrityError(f"{where}: content hash does not match the ballot on the board")
-        seen.add(b.board_position)
-        n += 1
-    for position in sorted(set(entries) - seen):
-        raise IntegrityError(
-            f"table ballots, election {election_id}: the board's {entries[position].kind} entry at position "
-            f"{position} (code {entries[position].code}) has no ballot row"
-        )
-    return n
-
-
-def _previous_code(doc: dict[str, Any] | None) -> Any:
-    """The code a ballot chains to (a challenged ballot's is inside its ``ballot``)."""
-    if doc is None:
-        return None
-    inner = doc.get("ballot") if "ballot_nonce" in doc else doc
-    return inner.get("previous_code") if isinstance(inner, dict) else None
-
-
-def _check_devices(session: Session, election_id: str) -> int:
-    devices = session.scalars(select(Device).where(Device.election_id == election_id)).all()
-    for d in devices:
-        where = f"table devices, election {election_id}, device {d.id}"
+    def __init__(self, session: Session, election_id: str) -> None:
+        self.session = session
+        self.election_id = election_id
+        self.contexts = Contexts(session, cached=False)  # every context row read and checked
+        election = session.get(Election, election_id)
+        base = bytes.fromhex(election.base_hash) if election is not None else b""
+        self.chains = {
+            d.id: _Chain(d, DeviceChain(d.id, base).opening_code.hex())
+            for d in session.scalars(select(Device).where(Device.election_id == election_id))
+        }
+        self.ballots = 0
         rows = session.execute(
-            with_documents(Ballot)
-            .where(Ballot.election_id == election_id, Ballot.device_id == d.id)
-            .order_by(Ballot.sequence)
-        ).all()
-        if len(rows) != d.count:
-            raise IntegrityError(f"{where}: count {d.count}, but {len(rows)} ballots name the device")
-        previous: str | None = None
-        for i, (b, kind, payload, body) in enumerate(rows):
-            if b.sequence != i:
-                raise IntegrityError(f"{where}: ballot {b.id} has sequence {b.sequence}, expected {i}")
-            prev = _previous_code(ballot_document(kind, stored_payload(payload, body)))
-            if previous is not None and prev != previous:
-                raise IntegrityError(f"{where}: ballot {b.id} (sequence {i}) does not chain to the previous")
-            previous = b.code
-        if previous is not None and d.last_code != previous:
-            raise IntegrityError(f"{where}: last_code is not the code of its last ballot")
-    return len(devices)
+            select(
+                Ballot.board_position, Ballot.id, Ballot.code, Ballot.state, Ballot.remote
+            )
+            .where(Ballot.election_id == election_id)
+            .order_by(Ballot.board_position)
+            .execution_options(yield_per=_STREAM)
+        )
+        self._result = rows
+        self._rows: Iterator[Any] = iter(rows)
+        self._next: Any = next(self._rows, None)
+
+    def _where(self, b: Any) -> str:
+        return (
+            f"table ballots, election {self.election_id}, ballot {b.id} (board position {b.board_position})"
+        )
+
+    def _row_at(self, position: int, kind: str, code: str | None) -> Any:
+        """The ballots row at ``position``, after refusing the rows before it (they name no ballot entry)."""
+        b = self._next
+        if b is not None and b.board_position < position:
+            raise IntegrityError(f"{self._where(b)}: no ballot entry on the board at its position")
+        if b is None or b.board_position != position:
+            raise IntegrityError(
+                f"table ballots, election {self.election_id}: the board's {kind} entry at position "
+                f"{position} (code {code}) has no ballot row"
+            )
+        self._next = next(self._rows, None)
+        return b
+
+    def _ballot(self, position: int, kind: str, code: str | None, payload: dict[str, Any]) -> None:
+        """Check the ballot row of the entry at ``position`` and follow its device's chain."""
+        b = self._row_at(position, kind, code)
+        where = self._where(b)
+        doc = ballot_document(kind, payload)
+        inner = doc.get("ballot") if doc is not None and "ballot_nonce" in doc else doc
+        if not isinstance(inner, dict):
+            raise IntegrityError(f"{where}: its board entry carries no ballot")
+        if code != b.code or inner.get("code") != b.code:
+            raise IntegrityError(f"{where}: tracking code differs from its board entry's")
+        if inner.get("ballot_id") != b.id:
+            raise IntegrityError(f"{where}: ballot id differs from its board entry's ballot")
+        if b.state not in _STATES[kind]:
+            raise IntegrityError(f"{where}: state {b.state!r} does not fit its board entry's kind {kind!r}")
+        chain = self.chains.get(str(payload.get("device_id")))
+        if chain is None or chain.device.station_id != payload.get("station_id"):
+            raise IntegrityError(f"{where}: its board entry's device is not a device of its station")
+        if b.remote != (chain.device.channel == "remote"):
+            raise IntegrityError(f"{where}: the remote flag differs from its device's channel")
+        dwhere = f"table devices, election {self.election_id}, device {chain.device.id}"
+        sequence = id_sequence(b.id)
+        if sequence != chain.count:
+            raise IntegrityError(f"{dwhere}: ballot {b.id} has sequence {sequence}, expected {chain.count}")
+        if inner.get("previous_code") != chain.last_code:
+            raise IntegrityError(
+                f"{dwhere}: ballot {b.id} (sequence {chain.count}) does not chain to the previous"
+            )
+        chain.last_code, chain.count = b.code, chain.count + 1
+        self.ballots += 1
+
+    def rows(self, public_key: str, every: int) -> Iterator[dict[str, Any]]:
+        """The board as ``verify_board`` reads it; each ballot row is checked once its entry was."""
+        eid = self.election_id
+        yield {
+            "type": "header",
+            "format": "saylau-board/1",
+            "board_id": eid,
+            "public_key": public_key,
+            "genesis_hash": genesis_hash(eid),
+            "checkpoint_every": every,
+        }
+        cps = [
+            Checkpoint.from_dict(r.body)
+            for r in self.session.scalars(
+                select(BoardCheckpointRow)
+                .where(BoardCheckpointRow.election_id == eid)
+                .order_by(BoardCheckpointRow.position, BoardCheckpointRow.final)
+            )
+        ]
+        k, pos, prev = 0, 0, genesis_hash(eid)
+        while True:
+            rows = self.session.scalars(
+                select(BoardEntryRow)
+                .where(BoardEntryRow.election_id == eid, BoardEntryRow.position >= pos)
+                .order_by(BoardEntryRow.position)
+                .limit(_PAGE)
+            ).all()
+            for row in rows:
+                while k < len(cps) and cps[k].position < row.position:
+                    yield {"type": "checkpoint", **cps[k].to_dict()}
+                    k += 1
+                try:
+                    time, code, payload = row_fields(
+                        row.time, row.code, row.payload_json, row.body, self.contexts.get
+                    )
+                except ContextError as exc:
+                    raise IntegrityError(
+                        f"table ballot_contexts, election {eid} (named by the board entry at position "
+                        f"{row.position}): {exc}"
+                    ) from None
+                except ValueError as exc:
+                    raise IntegrityError(
+                        f"table board_entries, election {eid}, position {row.position}: the stored payload "
+                        f"does not decode ({exc})"
+                    ) from None
+                yield {
+                    "type": "entry",
+                    "position": row.position,
+                    "time": time,
+                    "kind": row.kind,
+                    "code": code,
+                    "payload": payload,
+                    "payload_hash": row.payload_hash,
+                    "prev_hash": prev,
+                    "entry_hash": row.entry_hash,
+                }
+                prev = row.entry_hash  # the verifier has checked this entry: now its ballot row
+                if row.kind in BALLOT_KINDS:
+                    self._ballot(row.position, row.kind, code, payload)
+            if len(rows) < _PAGE:
+                break
+            pos = rows[-1].position + 1
+        for cp in cps[k:]:
+            yield {"type": "checkpoint", **cp.to_dict()}
+
+    def close(self) -> None:
+        """Close the ballots cursor (a server-side cursor on PostgreSQL)."""
+        self._result.close()
+
+    def finish(self) -> None:
+        """Refuse ballots rows past the board's last ballot entry and chains that end short or elsewhere."""
+        if self._next is not None:
+            raise IntegrityError(f"{self._where(self._next)}: no ballot entry on the board at its position")
+        for chain in self.chains.values():
+            d = chain.device
+            where = f"table devices, election {self.election_id}, device {d.id}"
+            if chain.count != d.count:
+                raise IntegrityError(f"{where}: count {d.count}, but {chain.count} ballots name the device")
+            if chain.count and d.last_code != chain.last_code:
+                raise IntegrityError(f"{where}: last_code is not the code of its last ballot")
 
 
 def check_election(
     session: Session, election_id: str, public_key: str, checkpoint_every: int
 ) -> ElectionCheck:
     """Check one election's board, ballots and devices; raise ``IntegrityError`` at the first broken row."""
-    entries, checkpoints = _check_board(session, election_id, public_key, checkpoint_every)
-    ballots = _check_ballots(session, election_id)
-    devices = _check_devices(session, election_id)
-    return ElectionCheck(election_id, entries, checkpoints, ballots, devices)
+    walk = _Walk(session, election_id)
+    try:
+        try:
+            summary = verify_board(walk.rows(public_key, checkpoint_every))
+        except BoardError as exc:
+            msg = f"table board_entries/board_checkpoints, election {election_id}: {exc}"
+            raise IntegrityError(msg) from exc
+        head = session.get(BoardHead, election_id)
+        if head is not None and (head.position != summary.count - 1 or head.entry_hash != summary.head_hash):
+            raise IntegrityError(
+                f"table board_heads, election {election_id}: head names position {head.position}, the "
+                f"board's last entry is at position {summary.count - 1}"
+            )
+        walk.finish()
+    finally:
+        walk.close()
+    return ElectionCheck(election_id, summary.count, summary.checkpoints, walk.ballots, len(walk.chains))
 
 
 def check_database(session: Session, public_key: str, checkpoint_every: int) -> list[ElectionCheck]:
     """Check every election in the database (in id order)."""
     ids = session.scalars(select(Election.id).order_by(Election.id)).all()
     return [check_election(session, i, public_key, checkpoint_every) for i in ids]
-

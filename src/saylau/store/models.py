@@ -23,21 +23,26 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import type_coerce
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
-
-from saylau.store import ballot_codec
 
 __all__ = [
     "ApplicationRow",
     "Ballot",
+    "BallotContextRow",
     "Base",
+    "Blob",
     "BoardCheckpointRow",
     "BoardEntryRow",
     "BoardHead",
@@ -49,6 +54,7 @@ __all__ = [
     "ExitPollInterview",
     "GuardianRow",
     "GuardianShare",
+    "HexBytes",
     "IdempotencyKey",
     "Job",
     "PartialDecryptionRow",
@@ -61,8 +67,8 @@ __all__ = [
     "User",
     "UtcDateTime",
     "Voter",
-    "store_payload",
-    "stored_payload",
+    "id_sequence",
+    "is_hex",
     "utcnow",
 ]
 
@@ -91,6 +97,83 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class _ReadAsBlob:
+    """Read a BLOB column as bytes whatever SQLite holds in it (``CAST(… AS BLOB)``).
+
+    SQLite lets a hand-written ``UPDATE`` put text in a BLOB column; cast, it reads back as bytes, so
+    ``saylau check`` names the row instead of failing to decode the text.
+    """
+
+    def column_expression(self, column: Any) -> Any:
+        """On SQLite, ``CAST(column AS BLOB)``."""
+        return _as_blob(column)
+
+
+class Blob(_ReadAsBlob, TypeDecorator[bytes]):
+    """Bytes (BLOB / BYTEA)."""
+
+    impl = LargeBinary
+    cache_ok = True
+
+
+class _AsBlob(FunctionElement[bytes]):
+    """``CAST(x AS BLOB)`` on SQLite, ``x`` elsewhere (compiled per dialect below)."""
+
+    inherit_cache = True
+    type = LargeBinary()
+
+
+@compiles(_AsBlob)
+def _as_blob_default(element: _AsBlob, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(next(iter(element.clauses)), **kw))
+
+
+@compiles(_AsBlob, "sqlite")
+def _as_blob_sqlite(element: _AsBlob, compiler: Any, **kw: Any) -> str:
+    return f"CAST({compiler.process(next(iter(element.clauses)), **kw)} AS BLOB)"
+
+
+def _as_blob(column: Any) -> Any:
+    return type_coerce(_AsBlob(column), column.type)  # read back through the column's own type
+
+
+class HexBytes(_ReadAsBlob, TypeDecorator[str]):
+    """A hash or code stored as its ``length`` bytes, read and written as lowercase hex (the API's form).
+
+    Only canonical hex (lowercase, ``2 * length`` digits) is stored; anything else is a ``ValueError``
+    before it reaches the database, so the hex read back is always the hex written (bytes of another
+    length, written by hand, read back as their hex, which no check accepts).
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        """Bytes of ``length``."""
+        super().__init__()
+        self.length = length
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> bytes | None:
+        """Hex to bytes."""
+        if value is None:
+            return None
+        if not is_hex(value, self.length):
+            raise ValueError(f"expected {2 * self.length} lowercase hex digits, got {str(value)[:80]!r}")
+        return bytes.fromhex(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        """Bytes to hex."""
+        return None if value is None else bytes(value).hex()
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def is_hex(value: Any, length: int) -> bool:
+    """Whether ``value`` is the canonical hex of ``length`` bytes (a ``HexBytes(length)`` value)."""
+    return isinstance(value, str) and len(value) == 2 * length and _HEX.issuperset(value)
 
 
 NAMING = {
@@ -225,27 +308,44 @@ class CheckIn(Base):
 
 
 class Ballot(Base):
-    """A cast or challenged encrypted ballot as received (proofs verified before insertion)."""
+    """A cast or challenged encrypted ballot as received (proofs verified before insertion).
+
+    The row indexes the ballot; the ballot itself, with its device and station, is its board entry's
+    payload (``store/ballot_documents.py``). Columns are in the order that packs a PostgreSQL row
+    tightest (fixed-width first; no NULL in a usual row, so no null bitmap): migration 0010. The
+    ballot's sequence on its device is the number its id ends with (``check_position``).
+    """
 
     __tablename__ = "ballots"
     __table_args__ = (
+        PrimaryKeyConstraint("election_id", "id", name="pk_ballots"),
         UniqueConstraint("election_id", "code", name="uq_ballots_code"),
-        Index("ix_ballots_voter", "election_id", "voter_id"),
+        # a remote voter's cast ballots, found when they vote again; in-person ballots never are
+        Index("ix_ballots_voter", "election_id", "voter_id", sqlite_where=text("remote = 1"),
+              postgresql_where=text("remote")),
+        # SQLite: the rows are the primary key's b-tree (no rowid and no second copy of the key)
+        {"sqlite_with_rowid": False},
     )
-    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
-    id: Mapped[str] = mapped_column(String(100), primary_key=True)
-    voter_id: Mapped[str | None] = mapped_column(String(64))
-    station_id: Mapped[str] = mapped_column(String(64))
-    code: Mapped[str] = mapped_column(String(128))
-    state: Mapped[str] = mapped_column(String(20))
-    content_hash: Mapped[str] = mapped_column(String(64))
-    #: NULL: the ballot is held once, as its board entry's payload (``store/ballot_documents.py``)
-    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     board_position: Mapped[int] = mapped_column(BigInteger)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
-    device_id: Mapped[str | None] = mapped_column(String(64))
-    sequence: Mapped[int | None] = mapped_column(Integer)
-    superseded_by: Mapped[str | None] = mapped_column(String(100))
+    #: cast through the remote channel (so a later ballot of the voter may supersede it)
+    remote: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
+    id: Mapped[str] = mapped_column(String(100))
+    voter_id: Mapped[str | None] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(HexBytes(32))
+    state: Mapped[str] = mapped_column(String(20))
+
+    @property
+    def sequence(self) -> int | None:
+        """The ballot's position in its device's chain: the number its id ends with (``<device>-<n>``)."""
+        return id_sequence(self.id)
+
+
+def id_sequence(ballot_id: str) -> int | None:
+    """The sequence a ballot id ``<device id>-<digits>`` names (the server admits no other id); or None."""
+    _, sep, digits = ballot_id.rpartition("-")
+    return int(digits) if sep and digits.isascii() and digits.isdigit() else None
 
 
 class Device(Base):
@@ -273,51 +373,44 @@ class BoardHead(Base):
 
 
 class BoardEntryRow(Base):
-    """One bulletin-board entry (see ``saylau.board.chain``).
+    """One bulletin-board entry (see ``saylau.board.chain``), as stored; ``store/board_rows.py`` reads it.
 
-    Its payload is stored in one of two columns: ``body``, the compact binary form of a ballot or
-    challenge payload (``store/ballot_codec.py``, migration 0009), or ``payload`` (JSON) for every other
-    entry. The ``payload`` attribute reads and writes whichever applies, as the payload object.
+    A ballot or challenge entry is its compact ``body`` (``store/entry_codec.py``, migration 0010),
+    which carries the payload, usually the time (``time`` is then NULL) and whose ballot's tracking code
+    is the entry's (``code`` is NULL; the entry is found by code through ``ballots.code``). Any other
+    entry has its JSON ``payload``, ``time`` and ``code``. The previous hash is not stored: it is the
+    entry hash of the entry before (the genesis hash at position 0).
     """
 
     __tablename__ = "board_entries"
-    __table_args__ = (Index("ix_board_entries_code", "election_id", "code"),)
-    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"), primary_key=True)
-    position: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    time: Mapped[str] = mapped_column(String(40))
+    __table_args__ = (
+        PrimaryKeyConstraint("election_id", "position", name="pk_board_entries"),
+        # the entries with a code of their own (superseded, audit); a ballot's is found by ballots.code
+        Index("ix_board_entries_code", "election_id", "code", sqlite_where=text("code IS NOT NULL"),
+              postgresql_where=text("code IS NOT NULL")),
+    )
+    position: Mapped[int] = mapped_column(BigInteger)
+    election_id: Mapped[str] = mapped_column(ForeignKey("elections.id"))
     kind: Mapped[str] = mapped_column(String(40))
+    #: NULL when ``body`` carries it
+    time: Mapped[str | None] = mapped_column(String(40))
+    #: NULL for a compact ballot or challenge entry (its ballot's code) and for an entry without one
     code: Mapped[str | None] = mapped_column(String(128))
     #: the payload as JSON; NULL when ``body`` holds it
     payload_json: Mapped[dict[str, Any] | None] = mapped_column("payload", JSON(none_as_null=True))
-    #: a ballot or challenge payload in its compact form (``store/ballot_codec.py``); NULL otherwise
-    body: Mapped[bytes | None] = mapped_column(LargeBinary)
-    payload_hash: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    entry_hash: Mapped[str] = mapped_column(String(64))
-
-    @property
-    def payload(self) -> dict[str, Any]:
-        """The entry's payload object (decoded from ``body``; ``ValueError`` if those bytes are broken)."""
-        return stored_payload(self.payload_json, self.body)
-
-    @payload.setter
-    def payload(self, value: dict[str, Any]) -> None:
-        self.payload_json, self.body = store_payload(value)
+    #: a ballot or challenge entry in compact form (version 2 or 1); NULL otherwise
+    body: Mapped[bytes | None] = mapped_column(Blob)
+    payload_hash: Mapped[str] = mapped_column(HexBytes(32))
+    entry_hash: Mapped[str] = mapped_column(HexBytes(32))
 
 
-def store_payload(payload: dict[str, Any]) -> tuple[dict[str, Any] | None, bytes | None]:
-    """``(payload, body)`` column values of a board payload: compact for a ballot's, JSON otherwise."""
-    body = ballot_codec.encode(payload)
-    return (payload, None) if body is None else (None, body)
+class BallotContextRow(Base):
+    """What the ballots of one device and style share (``entry_codec.Context``), named by its digest."""
 
-
-def stored_payload(payload_json: Any, body: bytes | None) -> dict[str, Any]:
-    """The payload object of a row's ``payload`` and ``body`` columns (the inverse of ``store_payload``)."""
-    if body is not None:
-        return ballot_codec.decode(body)
-    if not isinstance(payload_json, dict):
-        raise ValueError("board entry: neither a compact body nor a JSON object payload")
-    return payload_json
+    __tablename__ = "ballot_contexts"
+    __table_args__ = {"sqlite_with_rowid": False}  # noqa: RUF012
+    digest: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    context: Mapped[bytes] = mapped_column(Blob)
 
 
 class BoardCheckpointRow(Base):

@@ -21,8 +21,8 @@ from saylau.api.auth import StateDep
 from saylau.api.common import get_election
 from saylau.api.errors import NotFound
 from saylau.api.routes_results import verification_status
+from saylau.board import BoardEntry
 from saylau.board.chain import parse_time
-from saylau.store.models import BoardEntryRow
 from saylau.web import public_board_data as data
 from saylau.web.public_results import not_found, text
 from saylau.web.rendering import Page
@@ -90,7 +90,7 @@ def _when(page: Page, iso: str, zone: str) -> str:
         return iso
 
 
-def _row(page: Page, r: BoardEntryRow, zone: str) -> dict[str, Any]:
+def _row(page: Page, r: BoardEntry, zone: str) -> dict[str, Any]:
     return {"position": r.position, "position_text": page.number(r.position),
             "time": _when(page, r.time, zone),
             "time_raw": r.time, "kind": r.kind, "kind_text": _kind(page, r.kind), "code": r.code,

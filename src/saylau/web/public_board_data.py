@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from saylau.board import BoardEntry
 from saylau.board.checkpoint import Checkpoint, public_key_from_hex
 from saylau.errors import BoardError
+from saylau.store.board_store import read_entries, rows_by_code
 from saylau.store.models import BoardCheckpointRow, BoardEntryRow
 
 __all__ = [
@@ -56,25 +58,24 @@ def entry_count(session: Session, election_id: str) -> int:
 
 def entries_page(
     session: Session, election_id: str, start: int, size: int = PAGE_SIZE
-) -> list[BoardEntryRow]:
-    """Entries at positions ``start`` … ``start + size - 1``."""
-    return list(session.scalars(
+) -> list[BoardEntry]:
+    """Entries at positions ``start`` … ``start + size - 1`` (``BoardError`` for a row that is broken)."""
+    return read_entries(session, election_id, session.scalars(
         select(BoardEntryRow)
         .where(BoardEntryRow.election_id == election_id, BoardEntryRow.position >= start,
                BoardEntryRow.position < start + size)
-        .order_by(BoardEntryRow.position)))
+        .order_by(BoardEntryRow.position)).all())
 
 
-def entry(session: Session, election_id: str, position: int) -> BoardEntryRow | None:
+def entry(session: Session, election_id: str, position: int) -> BoardEntry | None:
     """The entry at ``position``."""
-    return session.get(BoardEntryRow, (election_id, position))
+    row = session.get(BoardEntryRow, (election_id, position))
+    return None if row is None else read_entries(session, election_id, [row])[0]
 
 
-def by_code(session: Session, election_id: str, code: str) -> list[BoardEntryRow]:
+def by_code(session: Session, election_id: str, code: str) -> list[BoardEntry]:
     """Entries under a tracking code, in position order."""
-    return list(session.scalars(
-        select(BoardEntryRow).where(BoardEntryRow.election_id == election_id, BoardEntryRow.code == code)
-        .order_by(BoardEntryRow.position)))
+    return read_entries(session, election_id, rows_by_code(session, election_id, code))
 
 
 def checkpoints(session: Session, election_id: str, public_key_hex: str) -> list[CheckedCheckpoint]:
