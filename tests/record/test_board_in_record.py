@@ -87,7 +87,8 @@ def test_another_board_key_is_refused(record_copy: Path) -> None:
 def test_changed_board_entry_is_caught(record_copy: Path) -> None:
     rows = read_lines(record_copy / fmt.BOARD)
     i = next(i for i, r in enumerate(rows) if r.get("kind") == "ballot")
-    rows[i]["payload_hash"] = rows[i]["payload_hash"][:-1] + "0"  # the ballot's payload, as the board has it
+    h = rows[i]["payload_hash"]  # the ballot's payload, as the board has it: its last digit changed
+    rows[i]["payload_hash"] = h[:-1] + ("1" if h.endswith("0") else "0")
     write_lines(record_copy / fmt.BOARD, rows)
     fails(record_copy, r"board.jsonl.gz: board entry at position \d+: entry_hash does not match")
     rows[i]["payload"] = {}  # a ballot entry of the record's board carries no payload
