@@ -60,14 +60,13 @@ def fill(engine: Engine, voters: int, ballots: int) -> None:
         for start in range(0, ballots, BATCH):
             rows = range(start, min(start + BATCH, ballots))
             conn.execute(insert(Ballot), [
-                {"election_id": "e", "id": f"st-1-k-{i:06d}", "station_id": "st-1", "code": f"{i:064x}",
-                 "state": "cast", "content_hash": "00" * 32, "payload": payload, "board_position": i,
-                 "received_at": now, "device_id": "st-1-k", "sequence": i}
+                {"election_id": "e", "id": f"st-1-k-{i:06d}", "code": f"{i:064x}", "state": "cast",
+                 "board_position": i, "received_at": now, "remote": False}
                 for i in rows
             ])
             conn.execute(insert(BoardEntryRow), [
                 {"election_id": "e", "position": i, "time": now.isoformat(), "kind": "ballot",
-                 "code": f"{i:064x}", "payload": payload, "payload_hash": "00" * 32, "prev_hash": "00" * 32,
+                 "code": f"{i:064x}", "payload": {"ballot": payload}, "payload_hash": "00" * 32,
                  "entry_hash": "00" * 32}
                 for i in rows
             ])

@@ -291,8 +291,8 @@ def _state(client: TestClient, election_id: str) -> tuple[int, int, Any, int]:
         ballots = s.scalar(select(func.count()).select_from(Ballot).where(Ballot.election_id == election_id))
         device = s.get(Device, (election_id, KIOSK))
         assert device is not None
-        count = s.scalar(select(func.count()).select_from(Ballot).where(
-            Ballot.election_id == election_id, Ballot.id.like(f"{KIOSK}-%")))  # ids are <device>-<n>
+        count = s.scalar(select(func.count()).select_from(Ballot).where(  # ids are <device>-<sequence>
+            Ballot.election_id == election_id, Ballot.id.like(f"{KIOSK}-%")))
         return int(entries or 0), int(ballots or 0), device.last_code, int(count or 0)
 
 

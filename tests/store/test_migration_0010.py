@@ -352,3 +352,25 @@ def test_a_row_that_does_not_derive_stops_the_migration_and_changes_nothing(
     with engine.connect() as conn:
         assert schema_revision(conn) == "0009" and _snapshot(conn) == before
     engine.dispose()
+
+
+def test_a_backup_of_a_0009_database_restores_and_is_migrated(database: Any, tmp_path: Any) -> None:
+    """An archive of an 0009 database (its own columns: hex, version-1 bodies) restores into an empty
+    SQLite database, which is then migrated: the same board, and it checks."""
+    from saylau.store.backup import restore_database, write_backup
+
+    old = _election()
+    engine = _old_database(database)
+    archive = tmp_path / "e1.tar.gz"
+    manifest = write_backup(engine, archive)
+    assert manifest.schema_revision == "0009"
+    ballots = next(t for t in manifest.tables if t.name == "ballots")
+    assert "content_hash" in ballots.columns and ballots.rows == len(old.ballots)
+    target = make_engine(f"sqlite:///{tmp_path / 'restored.db'}")
+    restore_database(archive, target)
+    with make_sessionmaker(target)() as s:
+        assert list(SqlBoardStore(s, ELECTION).entries()) == old.entries
+        check = check_election(s, ELECTION, _SIGNER.public_key_hex, EVERY)
+        assert check.ballots == len(old.ballots)
+    target.dispose()
+    engine.dispose()

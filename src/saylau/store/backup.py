@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Column, Connection, Engine, Table, func, insert, select, text
+from sqlalchemy import Column, Connection, Engine, MetaData, Table, func, insert, inspect, select, text
 from sqlalchemy.types import Date, DateTime, Integer, LargeBinary
 
 from saylau import __version__
@@ -135,6 +135,22 @@ def _tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
+#: the first revision whose tables the models describe: hashes stored as bytes and read as hex
+#: (``HexBytes``), columns 0009 had dropped. A database or archive of an earlier revision is read and
+#: written through its own tables, as the database reflects them (every column as stored: text, JSON,
+#: base64 bytes), and migrated after the restore.
+MODEL_REVISION = "0010"
+
+
+def _tables_at(conn: Connection, revision: str) -> list[Table]:
+    """The tables of a database at ``revision``: the models', or, before 0010, the reflected ones."""
+    if revision >= MODEL_REVISION:
+        return _tables()
+    reflected = MetaData()
+    reflected.reflect(conn, only=[t.name for t in _tables() if inspect(conn).has_table(t.name)])
+    return list(reflected.sorted_tables)
+
+
 def _encode_datetime(value: Any) -> Any:
     if value is None:
         return None
@@ -224,7 +240,7 @@ def write_backup(
         if revision is None:
             raise BackupError("the database has no saylau schema (give the URL of a saylau database)")
         spooled: list[Path] = []
-        for table in _tables():
+        for table in _tables_at(conn, revision):
             columns = list(table.columns)
             path = Path(tmp) / f"{table.name}.jsonl"
             digest, rows = hashlib.sha256(), 0
@@ -373,8 +389,8 @@ def verify_archive(path: Path) -> BackupManifest:
     return manifest
 
 
-def _row_counts(conn: Connection) -> dict[str, int]:
-    return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in _tables()}
+def _row_counts(conn: Connection, tables: list[Table]) -> dict[str, int]:
+    return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in tables}
 
 
 def _reset_sequences(conn: Connection) -> None:
@@ -414,14 +430,14 @@ def restore_database(
             f"cannot bring the target database to the backup's schema revision {manifest.schema_revision}: "
             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
         ) from None
-    tables = {t.name: t for t in _tables()}
     with engine.begin() as conn:
+        tables = {t.name: t for t in _tables_at(conn, manifest.schema_revision)}
         if schema_revision(conn) != manifest.schema_revision:
             raise BackupError(
                 f"the target database is at schema revision {schema_revision(conn)}, the backup at "
                 f"{manifest.schema_revision}: restore into an empty database"
             )
-        counts = _row_counts(conn)
+        counts = _row_counts(conn, list(tables.values()))
         filled = {name: n for name, n in counts.items() if n}
         if filled and not replace:
             listed = ", ".join(f"{name} ({n})" for name, n in sorted(filled.items()))
